@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Ringlet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ringlet", targets: ["ringlet"]),
+        .library(name: "RingletCore", targets: ["RingletCore"]),
+        .library(name: "RingletSTUN", targets: ["RingletSTUN"]),
+        .library(name: "RingletTURN", targets: ["RingletTURN"]),
+        .library(name: "RingletRTP", targets: ["RingletRTP"]),
+        .library(name: "RingletSRTP", targets: ["RingletSRTP"]),
+        .library(name: "RingletSDP", targets: ["RingletSDP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "RingletCore", swiftSettings: strict),
+        .target(name: "RingletSTUN", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        .target(name: "RingletTURN", dependencies: ["RingletCore", "RingletSTUN"], swiftSettings: strict),
+        .target(name: "RingletRTP", dependencies: ["RingletCore"], swiftSettings: strict),
+        .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "ringlet",
+            dependencies: [
+                "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
+                "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RingletCoreTests", dependencies: ["RingletCore"], swiftSettings: strict),
+        .testTarget(name: "RingletSTUNTests", dependencies: ["RingletSTUN"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "RingletTURNTests", dependencies: ["RingletTURN"], swiftSettings: strict),
+        .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

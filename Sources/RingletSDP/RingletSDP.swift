@@ -1,0 +1,2 @@
+// RingletSDP: placeholder replaced by the module's first real file.
+import RingletCore

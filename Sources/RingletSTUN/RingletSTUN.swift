@@ -1,0 +1,2 @@
+// RingletSTUN: placeholder replaced by the module's first real file.
+import RingletCore

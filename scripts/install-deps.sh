@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian package that Ringlet's build and tests need and that is missing.
+# Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+packages=(
+    libssl-dev      # OpenSSL 3: DTLS, SRTP fast path, HMAC (COpenSSL)
+    pkg-config      # finds OpenSSL for SwiftPM
+    ffmpeg          # interop peer: RTP/SRTP H.264, Opus, G.711
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
