@@ -48,6 +48,13 @@ let package = Package(
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),
+        // Interop with ffmpeg, a peer nobody here wrote: RTP and SRTP over loopback UDP sockets.
+        .testTarget(
+            name: "FFmpegInteropTests",
+            dependencies: ["RingletCore", "RingletRTP", "RingletSRTP"],
+            resources: [.copy("Media")],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
