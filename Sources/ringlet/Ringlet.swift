@@ -7,6 +7,6 @@ struct Ringlet: ParsableCommand {
         commandName: "ringlet",
         abstract: "Ringlet: one-to-one audio/video calls between IoT devices and people, on WebRTC.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Bench.self]
     )
 }
