@@ -45,7 +45,7 @@ bin=$("${build[@]}" --show-bin-path)
 
 if [ $# -eq 0 ]; then
     mapfile -t targets < <(swift package --package-path Fuzz describe |
-        awk '/^Targets:/ { t = 1 } t && /^    Name:/ { n = $2 } t && /^    Type: executable/ { print n }')
+        awk '/^Targets:/ { t = 1 } t && /^    Name:/ { n = $2 } t && /^    Type: executable/ { print n }' | sort)
 else
     targets=("$@")
 fi
