@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for Ringlet's parsers of untrusted bytes. Not part of the library: users never build this.
+// Build and run with scripts/fuzz.sh; see docs/fuzzing.md.
+import PackageDescription
+
+/// One libFuzzer target: an executable whose only source is a thin shim calling a `@_spi(Fuzzing)` entry point.
+/// `ready: false` leaves the target out until its module's entry point exists; set it to `true` when it lands.
+struct FuzzTarget {
+    let name: String
+    let module: String
+    let ready: Bool
+}
+
+let fuzzTargets: [FuzzTarget] = [
+    .init(name: "FuzzCoreByteReader", module: "RingletCore", ready: true),
+    .init(name: "FuzzSTUNMessage", module: "RingletSTUN", ready: false),
+    .init(name: "FuzzTURNChannelData", module: "RingletTURN", ready: false),
+    .init(name: "FuzzRTP", module: "RingletRTP", ready: false),
+    .init(name: "FuzzRTCP", module: "RingletRTP", ready: false),
+    .init(name: "FuzzH264Payload", module: "RingletRTP", ready: false),
+    .init(name: "FuzzH265Payload", module: "RingletRTP", ready: false),
+    .init(name: "FuzzOpusPayload", module: "RingletRTP", ready: false),
+    .init(name: "FuzzG711Payload", module: "RingletRTP", ready: false),
+    .init(name: "FuzzSRTPUnprotectRTP", module: "RingletSRTP", ready: false),
+    .init(name: "FuzzSRTPUnprotectRTCP", module: "RingletSRTP", ready: false),
+    .init(name: "FuzzSDPSessionDescription", module: "RingletSDP", ready: false),
+]
+
+let package = Package(
+    name: "RingletFuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "Ringlet", path: ".."),
+    ],
+    targets: fuzzTargets.filter(\.ready).map { t in
+        .executableTarget(
+            name: t.name,
+            dependencies: [.product(name: t.module, package: "Ringlet")],
+            path: "Sources/\(t.name)"
+        )
+    },
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,9 @@
+// libFuzzer shim for PayloadFuzz.h264 (RingletRTP). libFuzzer supplies main(); see docs/fuzzing.md.
+@_spi(Fuzzing) import RingletRTP
+
+/// Called by libFuzzer once per input: copies the bytes and hands them to the library's fuzz entry point.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    PayloadFuzz.h264(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
