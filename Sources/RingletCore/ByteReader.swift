@@ -84,6 +84,7 @@ public struct ByteReader: Sendable {
 
     /// Reads a big-endian 64-bit integer.
     public mutating func readUInt64() throws(ByteReaderError) -> UInt64 {
+        try check(8)
         let high = try readUInt32()
         let low = try readUInt32()
         return UInt64(high) << 32 | UInt64(low)

@@ -30,6 +30,16 @@ struct ByteReaderTests {
         #expect(r.offset == 2, "a failed read consumes nothing")
     }
 
+    @Test("A 64-bit read with 4 to 7 bytes left consumes nothing and reports where it began (fuzz regression)")
+    func partialUInt64() throws {
+        // Fuzz/Regressions/FuzzCoreByteReader/readUInt64-partial-failure: the read used to take the first
+        // 4 bytes before throwing.
+        var r = ByteReader([1, 2, 3, 4, 5, 6])
+        let error = #expect(throws: ByteReaderError.self) { try r.readUInt64() }
+        #expect(error == ByteReaderError(offset: 0, needed: 8, available: 6))
+        #expect(r.offset == 0)
+    }
+
     @Test("A negative length is refused, not trapped")
     func negativeLength() {
         var r = ByteReader([0x01])

@@ -8,10 +8,11 @@ struct CodecBenchReport: Encodable {
     var cores: Int
     var rounds: Int
     var secondsPerRound: Double
+    var stun: STUNBenchResult
     var srtp: [String: SRTPSuiteResult]
 
     enum CodingKeys: String, CodingKey {
-        case bench, build, cores, rounds, srtp
+        case bench, build, cores, rounds, stun, srtp
         case secondsPerRound = "seconds_per_round"
     }
 }
@@ -23,6 +24,7 @@ enum CodecBench {
         #else
         let build = "release"
         #endif
+        let stun = try STUNBench.run(rounds: rounds, secondsPerRound: secondsPerRound)
         var srtp = [String: SRTPSuiteResult]()
         srtp["aes_cm_128_hmac_sha1_80"] = try SRTPBench.run(
             profile: .aes128CmHmacSha1_80, ceiling: .aesCMHmacSHA1_80, rounds: rounds, secondsPerRound: secondsPerRound)
@@ -30,6 +32,6 @@ enum CodecBench {
             profile: .aeadAes128Gcm, ceiling: .aeadAES128GCM, rounds: rounds, secondsPerRound: secondsPerRound)
         return CodecBenchReport(
             build: build, cores: ProcessInfo.processInfo.activeProcessorCount, rounds: rounds,
-            secondsPerRound: secondsPerRound, srtp: srtp)
+            secondsPerRound: secondsPerRound, stun: stun, srtp: srtp)
     }
 }
