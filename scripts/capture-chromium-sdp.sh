@@ -3,6 +3,9 @@
 #
 #   scripts/capture-chromium-sdp.sh offer  OUT.sdp            # Chromium's offer (audio+video, ICE complete)
 #   scripts/capture-chromium-sdp.sh answer OFFER.sdp OUT.sdp  # Chromium's answer to OFFER.sdp (our writer's)
+#   scripts/capture-chromium-sdp.sh accept ANSWER.sdp OUT.sdp # Chromium makes its offer, applies ANSWER.sdp
+#                                                             # (our answer to that offer) as the remote
+#                                                             # description; OUT is Chromium's reading of it
 #
 # Chromium runs headless inside a private network namespace whose only interface is `lo`, with a fake camera
 # and microphone, so the only candidates are host candidates on 127.0.0.1 and no packet leaves the machine.
@@ -10,7 +13,7 @@
 # Needs root (ip netns). The namespace and the temporary folder are removed on exit.
 set -euo pipefail
 
-mode=${1:?usage: $0 offer OUT.sdp | answer OFFER.sdp OUT.sdp}
+mode=${1:?usage: $0 offer OUT.sdp | answer OFFER.sdp OUT.sdp | accept ANSWER.sdp OUT.sdp}
 ns=sdpcap$$
 work=$(mktemp -d)
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
@@ -18,14 +21,14 @@ trap cleanup EXIT
 
 case "$mode" in
 offer)  out=${2:?missing OUT.sdp}; remote="" ;;
-answer) remote=$(base64 -w0 < "${2:?missing OFFER.sdp}"); out=${3:?missing OUT.sdp} ;;
+answer|accept) remote=$(base64 -w0 < "${2:?missing input SDP}"); out=${3:?missing OUT.sdp} ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 
 cat > "$work/page.html" <<HTML
 <!doctype html>
 <html><body><script>
-const remote = "$remote";
+const mode = "$mode", remote = "$remote";
 function done(kind, text) { console.log("RINGLET-" + kind + ":" + btoa(text)); }
 async function gathered(pc) {
   if (pc.iceGatheringState === "complete") return;
@@ -36,7 +39,15 @@ async function gathered(pc) {
   try {
     const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
     const pc = new RTCPeerConnection({iceServers: []});
-    if (remote) {
+    if (mode === "accept") {
+      for (const t of stream.getTracks()) pc.addTrack(t, stream);
+      await pc.setLocalDescription(await pc.createOffer());
+      await pc.setRemoteDescription({type: "answer", sdp: atob(remote)});
+      if (pc.signalingState !== "stable") throw new Error("signaling state " + pc.signalingState);
+      done("SDP", pc.remoteDescription.sdp);
+      return;
+    }
+    if (mode === "answer") {
       await pc.setRemoteDescription({type: "offer", sdp: atob(remote)});
       for (const t of stream.getTracks()) pc.addTrack(t, stream);
       await pc.setLocalDescription(await pc.createAnswer());

@@ -81,6 +81,19 @@ public struct RTPCodec: Hashable, Sendable {
         self.feedback = feedback
     }
 
+    /// Makes a codec from values the caller knows to be valid (the writers' constants).
+    init(
+        unchecked payloadType: UInt8, _ name: String, _ clockRate: UInt32, _ channels: UInt32?,
+        _ parameters: [FormatParameter], _ feedback: [RTCPFeedback]
+    ) {
+        self.payloadType = payloadType
+        self.name = name
+        self.clockRate = clockRate
+        self.channels = channels
+        self.parameters = parameters
+        self.feedback = feedback
+    }
+
     /// The value of the first `fmtp` parameter called `key` (case-insensitive, RFC 6184 §8.1 and others).
     public func parameter(_ key: String) -> String? {
         let k = SDPText.lower(key)
