@@ -4,6 +4,7 @@ public struct ICECandidateType: RawRepresentable, Hashable, Sendable, CustomStri
     public let rawValue: String
     /// Makes a type from its text.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A readable rendering for logs and test failures.
     public var description: String { rawValue }
 
     /// A host candidate.

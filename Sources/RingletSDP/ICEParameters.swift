@@ -97,6 +97,7 @@ public struct DTLSSetupRole: RawRepresentable, Hashable, Sendable, CustomStringC
     public let rawValue: String
     /// Makes a role from its text.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A readable rendering for logs and test failures.
     public var description: String { rawValue }
 
     /// The endpoint starts the DTLS handshake (it is the DTLS client).

@@ -4,6 +4,7 @@ public struct SDPMediaType: RawRepresentable, Hashable, Sendable, CustomStringCo
     public let rawValue: String
     /// Makes a media type from its name.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A readable rendering for logs and test failures.
     public var description: String { rawValue }
 
     /// `audio`.

@@ -11,6 +11,7 @@ public struct SDPError: Error, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         /// Makes a code from its name.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A readable rendering for logs and test failures.
         public var description: String { rawValue }
 
         /// The input is larger than `SessionDescription.maximumSize`.
@@ -83,6 +84,7 @@ public struct SDPError: Error, Hashable, Sendable, CustomStringConvertible {
         SDPError(code, line: line, offset: offset, mediaIndex: index, field: field, message)
     }
 
+    /// A readable rendering for logs and test failures.
     public var description: String {
         var s = "SDP \(code)"
         if let line { s += " at line \(line)" }
