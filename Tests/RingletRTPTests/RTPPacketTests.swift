@@ -45,6 +45,17 @@ struct RTPPacketTests {
         #expect(p.bytes == (try Vectors.datagram("rtp-one-byte-extension")))
     }
 
+    @Test("Writing a packet straight into a writer gives the bytes of a built packet")
+    func staticEncode() throws {
+        var writer = ByteWriter()
+        try RTPPacket.encode(marker: true, payloadType: 111, sequenceNumber: 9, timestamp: 10, ssrc: 11, csrcs: [12],
+                             payload: [1, 2, 3][...], paddingLength: 2, into: &writer)
+        let built = try RTPPacket(marker: true, payloadType: 111, sequenceNumber: 9, timestamp: 10, ssrc: 11,
+                                  csrcs: [12], payload: [1, 2, 3], paddingLength: 2)
+        #expect(writer.bytes == built.bytes)
+        #expect(writer.bytes.hexString == "a1ef0009" + "0000000a" + "0000000b" + "0000000c" + "010203" + "0002")
+    }
+
     @Test("A built packet with padding and CSRCs round-trips")
     func buildPadding() throws {
         let p = try RTPPacket(payloadType: 0, sequenceNumber: 7, timestamp: 8, ssrc: 9, csrcs: [1, 2, 3],

@@ -54,6 +54,7 @@ public struct RTCPCompoundPacket: Hashable, Sendable {
             throw .truncated("RTCP.header", offset: 0, needed: 4, available: end - start)
         }
         var list = [RTCPPacket]()
+        list.reserveCapacity(4)
         var i = start
         var pad: ArraySlice<UInt8> = []
         while i < end {

@@ -121,6 +121,7 @@ public struct RTCPTransportWideFeedback: Hashable, Sendable {
         referenceTime = Int32(bitPattern: reference << 8) >> 8
         feedbackPacketCount = try r.u8()
         var list = [PacketStatusChunk]()
+        list.reserveCapacity(min(r.remaining / 2, Int(packetStatusCount)))
         var covered = 0
         var deltaBytes = 0
         let total = Int(packetStatusCount)
@@ -134,14 +135,19 @@ public struct RTCPTransportWideFeedback: Hashable, Sendable {
                     throw RTPError(.invalidValue, field: "RTCP.TWCC.chunk", offset: chunkOffset, "reserved status 11")
                 }
                 deltaBytes += n * s.deltaSize
+            } else if chunk.rawValue & 0x4000 == 0 {
+                // One-bit symbols: each set bit among the first n is a small delta.
+                let used = (chunk.rawValue & 0x3FFF) >> (14 - n)
+                deltaBytes += used.nonzeroBitCount
             } else {
-                for k in 0..<n {
-                    let s = chunk.status(at: k)
-                    guard s.rawValue != 3 else {
-                        throw RTPError(.invalidValue, field: "RTCP.TWCC.chunk", offset: chunkOffset, "reserved status 11")
-                    }
-                    deltaBytes += s.deltaSize
+                // Two-bit symbols: high bits mark large deltas, low bits small ones; both set is reserved.
+                let used = (chunk.rawValue & 0x3FFF) >> (14 - 2 * n)
+                let high = (used >> 1) & 0x1555
+                let low = used & 0x1555
+                guard high & low == 0 else {
+                    throw RTPError(.invalidValue, field: "RTCP.TWCC.chunk", offset: chunkOffset, "reserved status 11")
                 }
+                deltaBytes += 2 * high.nonzeroBitCount + low.nonzeroBitCount
             }
             covered += n
             list.append(chunk)

@@ -124,10 +124,9 @@ public struct RTPHeaderExtension: Hashable, Sendable {
         data = body[...]
     }
 
-    /// Internal: wraps a body already framed by the RTP parser, checking its elements.
-    init(parsedProfile: UInt16, data: ArraySlice<UInt8>, offset: Int) throws(RTPError) {
-        try Self.validate(profile: parsedProfile, data: data, offset: offset)
-        self.profile = parsedProfile
+    /// Internal: wraps a body already checked by the RTP parser.
+    init(unchecked profile: UInt16, data: ArraySlice<UInt8>) {
+        self.profile = profile
         self.data = data
     }
 
@@ -163,7 +162,7 @@ public struct RTPHeaderExtension: Hashable, Sendable {
     }
 
     /// Checks that the elements of a one- or two-byte body lie inside it.
-    private static func validate(profile: UInt16, data: ArraySlice<UInt8>, offset: Int) throws(RTPError) {
+    static func validate(profile: UInt16, data: ArraySlice<UInt8>, offset: Int) throws(RTPError) {
         if let bad = walk(profile: profile, data: data, visit: { _, _ in true }) {
             throw RTPError(.badHeaderExtension, field: "RTP.extension.element", offset: offset + bad,
                            "element overruns the extension body")
