@@ -71,9 +71,10 @@ public struct RTCPTransportWideFeedback: Hashable, Sendable {
             return rawValue & 0x4000 == 0 ? 14 : 7
         }
 
-        /// The status of the chunk's `k`th packet (`k` < ``symbolCount``).
+        /// The status of the chunk's `k`th packet (`k` < ``symbolCount``; ``Status/notReceived`` outside a vector).
         public func status(at k: Int) -> Status {
             if isRunLength { return Status(rawValue: UInt8(truncatingIfNeeded: rawValue >> 13) & 3) }
+            guard k >= 0, k < symbolCount else { return .notReceived }
             if rawValue & 0x4000 == 0 {
                 return Status(rawValue: UInt8(truncatingIfNeeded: rawValue >> (13 - k)) & 1)
             }
