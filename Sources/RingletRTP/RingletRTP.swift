@@ -1,2 +1,0 @@
-// RingletRTP: placeholder replaced by the module's first real file.
-import RingletCore
