@@ -15,15 +15,15 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzCoreByteReader", module: "RingletCore", ready: true),
     .init(name: "FuzzSTUNMessage", module: "RingletSTUN", ready: true),
     .init(name: "FuzzTURNChannelData", module: "RingletTURN", ready: true),
-    .init(name: "FuzzRTP", module: "RingletRTP", ready: false),
-    .init(name: "FuzzRTCP", module: "RingletRTP", ready: false),
+    .init(name: "FuzzRTP", module: "RingletRTP", ready: true),
+    .init(name: "FuzzRTCP", module: "RingletRTP", ready: true),
     .init(name: "FuzzH264Payload", module: "RingletRTP", ready: false),
     .init(name: "FuzzH265Payload", module: "RingletRTP", ready: false),
     .init(name: "FuzzOpusPayload", module: "RingletRTP", ready: false),
     .init(name: "FuzzG711Payload", module: "RingletRTP", ready: false),
     .init(name: "FuzzSRTPUnprotectRTP", module: "RingletSRTP", ready: true),
     .init(name: "FuzzSRTPUnprotectRTCP", module: "RingletSRTP", ready: true),
-    .init(name: "FuzzSDPSessionDescription", module: "RingletSDP", ready: false),
+    .init(name: "FuzzSDPSessionDescription", module: "RingletSDP", ready: true),
 ]
 
 let package = Package(

@@ -51,6 +51,12 @@ public struct ByteWriter: Sendable {
     /// Appends bytes.
     public mutating func writeBytes<S: Sequence>(_ s: S) where S.Element == UInt8 { bytes.append(contentsOf: s) }
 
+    /// Appends bytes (a plain memory copy; the generic overload may go byte by byte across modules).
+    public mutating func writeBytes(_ s: [UInt8]) { bytes.append(contentsOf: s) }
+
+    /// Appends bytes (a plain memory copy; the generic overload may go byte by byte across modules).
+    public mutating func writeBytes(_ s: ArraySlice<UInt8>) { bytes.append(contentsOf: s) }
+
     /// Appends `count` copies of `byte` (padding).
     public mutating func writeRepeating(_ byte: UInt8, count: Int) {
         guard count > 0 else { return }
