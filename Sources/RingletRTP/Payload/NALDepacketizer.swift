@@ -61,9 +61,12 @@ struct NALDepacketizer: Sendable {
             if gap || dropping { dropFrame(requestKeyframe: gap) } else { finishFrame(complete: false) }
         }
         if gap {
-            if frameTimestamp != nil && !dropping { dropFrame(requestKeyframe: true) }
+            if frameTimestamp == nil {
+                droppedFrames += 1
+            } else if !dropping {
+                dropFrame(requestKeyframe: true)
+            }
             requestKeyframe()
-            droppedFrames += 1
             frameTimestamp = timestamp
             dropping = true
         }
