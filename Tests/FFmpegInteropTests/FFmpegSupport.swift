@@ -71,7 +71,7 @@ final class RunningProcess {
     }
 
     var outputText: String { (try? String(contentsOf: stdout, encoding: .utf8)) ?? "" }
-    var errorText: String { String(((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").suffix(2000)) }
+    var errorText: String { String(((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").suffix(6000)) }
 
     /// Waits up to `timeout` seconds for the process to exit; returns whether it did.
     @discardableResult
@@ -157,13 +157,18 @@ final class UDPSocket {
     /// An even port P with P and P + 1 both free on 127.0.0.1 (for an RTP receiver that also binds RTCP).
     static func freeEvenPortPair() throws -> UInt16 {
         for _ in 0..<50 {
-            let probe = try UDPSocket()
-            let p = probe.port & ~1
+            let p = try Self.probePort() & ~1
             guard p > 1024, let a = try? UDPSocket(port: p), let b = try? UDPSocket(port: p + 1) else { continue }
             _ = (a, b)
             return p
         }
         throw InteropError("no free even UDP port pair on 127.0.0.1")
+    }
+
+    /// A port that was free a moment ago (the probing socket is closed before this returns).
+    private static func probePort() throws -> UInt16 {
+        let probe = try UDPSocket()
+        return probe.port
     }
 
     /// Whether some socket is bound to UDP `port` on this host (Linux /proc/net/udp).
