@@ -207,11 +207,19 @@ struct NALDepacketizer: Sendable {
                                      "\(format.name) NAL unit type \(type) inside an aggregation packet")
         }
         try reserve(nalBytes: nal.count, offset: offset)
-        buffer.append(contentsOf: [0, 0, 0, 1])
+        appendStartCode()
         let start = buffer.count
         buffer.append(contentsOf: nal)
         ranges.append(start..<buffer.count)
         if format.isKeyframe(type) { keyframe = true }
+    }
+
+    @inline(__always)
+    private mutating func appendStartCode() {
+        buffer.append(0)
+        buffer.append(0)
+        buffer.append(0)
+        buffer.append(1)
     }
 
     private func reserve(nalBytes: Int, offset: Int) throws(PayloadFormatError) {
@@ -248,7 +256,7 @@ struct NALDepacketizer: Sendable {
                                          "\(format.name) fragmented NAL unit type \(type)")
             }
             try reserve(nalBytes: hs + data.count, offset: hs + 1)
-            buffer.append(contentsOf: [0, 0, 0, 1])
+            appendStartCode()
             fragmentStart = buffer.count
             fragmentType = type
             let h0 = payload[payload.startIndex]
