@@ -1,0 +1,150 @@
+import Foundation
+import RingletCore
+import RingletRTP
+import Testing
+
+/// Ringlet packetizes the committed H.264 clip and a PCMU tone and sends them over RTP to ffmpeg, which reads an
+/// SDP file and must decode every frame exactly as it decodes the clip file itself.
+@Suite("Ringlet sends RTP, ffmpeg receives", .serialized)
+struct RingletSendsRTPTests {
+    /// Sends RTP packets to one port. `protect` sits between the packetizer and the socket, so that SRTP can be
+    /// inserted (the lead adds part (c): SDES `a=crypto` with the right key and a wrong one).
+    struct RTPSender {
+        let socket: UDPSocket
+        let port: UInt16
+        let payloadType: UInt8
+        let ssrc: UInt32
+        var sequenceNumber: UInt16
+        var protect: ([UInt8]) throws -> [UInt8] = { $0 }
+
+        mutating func send(_ packet: PayloadPacket, timestamp: UInt32) throws {
+            // TODO(lead): switch to RTPPacket after merge
+            let rtp = MinimalRTP.encode(payloadType: payloadType, marker: packet.marker, sequenceNumber: sequenceNumber,
+                                        timestamp: timestamp &+ packet.timestampOffset, ssrc: ssrc, payload: packet.payload)
+            try socket.send(protect(rtp), to: port)
+            sequenceNumber &+= 1
+        }
+    }
+
+    /// One RTP packet to send at a media time.
+    struct Scheduled {
+        let milliseconds: Int64
+        let isVideo: Bool
+        let packet: PayloadPacket
+        let timestamp: UInt32
+    }
+
+    static func clip() throws -> [UInt8] {
+        let url = try #require(Bundle.module.url(forResource: "clip", withExtension: "h264", subdirectory: "Media"))
+        return [UInt8](try Data(contentsOf: url))
+    }
+
+    /// Lines of a framecrc file that describe frames (not comments).
+    static func frameLines(_ url: URL) -> [Substring] {
+        ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    @Test("ffmpeg decodes every frame of the clip and every PCMU sample that Ringlet sends")
+    func clipAndToneToFFmpeg() throws {
+        let folder = try FFmpeg.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clipBytes = try Self.clip()
+        let clipURL = folder.appendingPathComponent("clip.h264")
+        try Data(clipBytes).write(to: clipURL)
+
+        // What ffmpeg makes of the clip file itself.
+        let probe = try FFmpeg.run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0",
+                                               "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", clipURL.path],
+                                   folder: folder)
+        let frameCount = try #require(Int(probe.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let clipCRC = folder.appendingPathComponent("clip.crc")
+        _ = try FFmpeg.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", clipURL.path,
+                                      "-f", "framecrc", clipCRC.path], folder: folder)
+        let expectedFrames = Self.frameLines(clipCRC).map { $0.split(separator: ",").last }
+        #expect(expectedFrames.count == frameCount)
+
+        // The receiver: ffmpeg reading an SDP file.
+        let videoPort = try UDPSocket.freeEvenPortPair()
+        var audioPort = try UDPSocket.freeEvenPortPair()
+        if audioPort == videoPort { audioPort = try UDPSocket.freeEvenPortPair() }
+        let sdp = """
+            v=0
+            o=- 0 0 IN IP4 127.0.0.1
+            s=Ringlet
+            c=IN IP4 127.0.0.1
+            t=0 0
+            m=video \(videoPort) RTP/AVP 96
+            a=rtpmap:96 H264/90000
+            a=fmtp:96 packetization-mode=1
+            m=audio \(audioPort) RTP/AVP 0
+            a=rtpmap:0 PCMU/8000
+
+            """
+        let sdpURL = folder.appendingPathComponent("session.sdp")
+        try sdp.write(to: sdpURL, atomically: true, encoding: .utf8)
+        let videoCRC = folder.appendingPathComponent("video.crc"), audioCRC = folder.appendingPathComponent("audio.crc")
+        let receiver = try FFmpeg.start("ffmpeg", [
+            "-hide_banner", "-loglevel", "warning", "-nostdin", "-protocol_whitelist", "file,udp,rtp",
+            "-analyzeduration", "1000000", "-listen_timeout", "2", "-i", sdpURL.path,
+            "-map", "0:v", "-fps_mode", "passthrough", "-flush_packets", "1", "-f", "framecrc", videoCRC.path,
+            "-map", "0:a", "-flush_packets", "1", "-f", "framecrc", audioCRC.path,
+        ], folder: folder, name: "receiver")
+        defer { receiver.stop() }
+        let listenDeadline = Date().addingTimeInterval(10)
+        while !(UDPSocket.isBound(port: videoPort) && UDPSocket.isBound(port: audioPort)) && Date() < listenDeadline {
+            guard receiver.process.isRunning else { break }
+            usleep(20_000)
+        }
+        try #require(UDPSocket.isBound(port: videoPort) && UDPSocket.isBound(port: audioPort),
+                     "ffmpeg is not listening: \(receiver.errorText)")
+
+        // Ringlet packetizes: the clip at 15 fps, a 2 s 440 Hz tone in 20 ms PCMU packets.
+        var schedule: [Scheduled] = []
+        var h264 = H264Packetizer()
+        let units = try accessUnits(ofH264Stream: clipBytes)
+        #expect(units.count == frameCount)
+        for (i, unit) in units.enumerated() {
+            let ms = Int64(i) * 1000 / 15
+            var packets: [PayloadPacket] = []
+            try h264.packetize(nalUnits: unit.map { $0[...] }, into: &packets)
+            for p in packets {
+                schedule.append(Scheduled(milliseconds: ms, isVideo: true, packet: p,
+                                          timestamp: RTPClock.video.timestamp(milliseconds: ms, base: 0x1234_5678)))
+            }
+        }
+        let samples = (0..<16_000).map { G711.muLaw(encode: Int16(8000 * sin(2 * Double.pi * 440 * Double($0) / 8000))) }
+        for p in try G711Packetizer(samplesPerPacket: 160).packetize(samples[...], afterSilence: true) {
+            let ms = Int64(p.timestampOffset) / 8
+            schedule.append(Scheduled(milliseconds: ms, isVideo: false, packet: p,
+                                      timestamp: RTPClock.g711.timestamp(milliseconds: 0, base: 0x0BAD_F00D)))
+        }
+        schedule.sort { ($0.milliseconds, $0.isVideo ? 0 : 1) < ($1.milliseconds, $1.isVideo ? 0 : 1) }
+
+        let socket = try UDPSocket()
+        var videoSender = RTPSender(socket: socket, port: videoPort, payloadType: 96, ssrc: 0x1111_1111, sequenceNumber: 65_000)
+        var audioSender = RTPSender(socket: socket, port: audioPort, payloadType: 0, ssrc: 0x2222_2222, sequenceNumber: 1)
+        for item in schedule {
+            if item.isVideo {
+                try videoSender.send(item.packet, timestamp: item.timestamp)
+            } else {
+                try audioSender.send(item.packet, timestamp: item.timestamp)
+            }
+            usleep(2_000)   // pacing: about 0.5 s for the whole schedule
+        }
+
+        // ffmpeg ends its input 2 s after the last packet (-listen_timeout), flushes its decoders and exits.
+        let exited = receiver.wait(timeout: 20)
+        receiver.stop()
+        #expect(exited, "ffmpeg did not finish by itself")
+        #expect(receiver.process.terminationStatus == 0, "ffmpeg: \(receiver.errorText)")
+
+        let decoded = Self.frameLines(videoCRC).map { $0.split(separator: ",").last }
+        #expect(decoded.count == frameCount, "ffmpeg: \(receiver.errorText) \((try? String(contentsOf: videoCRC, encoding: .utf8)) ?? "no file")")
+        #expect(decoded == expectedFrames)
+        let audioBytes = Self.frameLines(audioCRC).compactMap { line -> Int? in
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return fields.count >= 5 ? Int(fields[4]) : nil
+        }.reduce(0, +)
+        #expect(audioBytes == 2 * samples.count)
+    }
+}
