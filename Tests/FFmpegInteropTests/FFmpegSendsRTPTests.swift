@@ -37,7 +37,7 @@ struct FFmpegSendsRTPTests {
             var got = false
             if let d = video.receive(timeoutMilliseconds: 20), DatagramKind.classify(d) == .rtp {
                 got = true
-                let rtp = try MinimalRTP(parsing: d)
+                let rtp = try RTPPacket(parsing: d)
                 try h264.push(payload: rtp.payload, sequenceNumber: rtp.sequenceNumber, timestamp: rtp.timestamp,
                               marker: rtp.marker)
                 while let output = h264.nextOutput() {
@@ -49,7 +49,7 @@ struct FFmpegSendsRTPTests {
             }
             if let d = audio.receive(timeoutMilliseconds: 20), DatagramKind.classify(d) == .rtp {
                 got = true
-                let rtp = try MinimalRTP(parsing: d)
+                let rtp = try RTPPacket(parsing: d)
                 opusFrames.append(try opus.depacketize(payload: rtp.payload, sequenceNumber: rtp.sequenceNumber,
                                                        timestamp: rtp.timestamp))
             }

@@ -183,50 +183,6 @@ final class UDPSocket {
     }
 }
 
-/// A minimal RTP header (RFC 3550 §5.1) for these tests only.
-// TODO(lead): switch to RTPPacket after merge
-struct MinimalRTP {
-    let payloadType: UInt8
-    let marker: Bool
-    let sequenceNumber: UInt16
-    let timestamp: UInt32
-    let ssrc: UInt32
-    let payload: ArraySlice<UInt8>
-
-    /// Parses 12 bytes of header, the CSRC list, the extension and padding.
-    init(parsing d: [UInt8]) throws {
-        guard d.count >= 12, d[0] >> 6 == 2 else { throw InteropError("not an RTP packet") }
-        let csrcCount = Int(d[0] & 0x0F)
-        var start = 12 + 4 * csrcCount
-        if d[0] & 0x10 != 0 {
-            guard d.count >= start + 4 else { throw InteropError("truncated RTP extension") }
-            start += 4 + 4 * (Int(d[start + 2]) << 8 | Int(d[start + 3]))
-        }
-        var end = d.count
-        if d[0] & 0x20 != 0, let pad = d.last { end -= Int(pad) }
-        guard start <= end else { throw InteropError("truncated RTP packet") }
-        marker = d[1] & 0x80 != 0
-        payloadType = d[1] & 0x7F
-        sequenceNumber = UInt16(d[2]) << 8 | UInt16(d[3])
-        timestamp = UInt32(d[4]) << 24 | UInt32(d[5]) << 16 | UInt32(d[6]) << 8 | UInt32(d[7])
-        ssrc = UInt32(d[8]) << 24 | UInt32(d[9]) << 16 | UInt32(d[10]) << 8 | UInt32(d[11])
-        payload = d[start..<end]
-    }
-
-    /// A 12-byte header followed by `payload`.
-    static func encode(payloadType: UInt8, marker: Bool, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32,
-                       payload: [UInt8]) -> [UInt8] {
-        var w = ByteWriter(capacity: 12 + payload.count)
-        w.writeUInt8(0x80)
-        w.writeUInt8((marker ? 0x80 : 0) | payloadType)
-        w.writeUInt16(sequenceNumber)
-        w.writeUInt32(timestamp)
-        w.writeUInt32(ssrc)
-        w.writeBytes(payload)
-        return w.bytes
-    }
-}
-
 /// Splits a raw H.264 Annex B stream into access units (ITU-T H.264 §7.4.1.2.3): a new access unit begins at an
 /// AUD, SPS, PPS or SEI after a coded slice, or at a slice whose first_mb_in_slice is 0 after a coded slice.
 func accessUnits(ofH264Stream stream: [UInt8]) throws -> [[[UInt8]]] {

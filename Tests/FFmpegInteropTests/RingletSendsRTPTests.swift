@@ -1,6 +1,7 @@
 import Foundation
 import RingletCore
 import RingletRTP
+import RingletSRTP
 import Testing
 
 /// Ringlet packetizes the committed H.264 clip and a PCMU tone and sends them over RTP to ffmpeg, which reads an
@@ -18,10 +19,9 @@ struct RingletSendsRTPTests {
         var protect: ([UInt8]) throws -> [UInt8] = { $0 }
 
         mutating func send(_ packet: PayloadPacket, timestamp: UInt32) throws {
-            // TODO(lead): switch to RTPPacket after merge
-            let rtp = MinimalRTP.encode(payloadType: payloadType, marker: packet.marker, sequenceNumber: sequenceNumber,
-                                        timestamp: timestamp &+ packet.timestampOffset, ssrc: ssrc, payload: packet.payload)
-            try socket.send(protect(rtp), to: port)
+            let rtp = try RTPPacket(marker: packet.marker, payloadType: payloadType, sequenceNumber: sequenceNumber,
+                                    timestamp: timestamp &+ packet.timestampOffset, ssrc: ssrc, payload: packet.payload)
+            try socket.send(protect(rtp.bytes), to: port)
             sequenceNumber &+= 1
         }
     }
@@ -44,8 +44,74 @@ struct RingletSendsRTPTests {
         ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
     }
 
-    @Test("ffmpeg decodes every frame of the clip and every PCMU sample that Ringlet sends")
+    /// SRTP for one run: the SDES key Ringlet protects with and the one written into ffmpeg's SDP.
+    struct SDES {
+        let profile: SRTPProtectionProfile
+        let suiteName: String
+        let sendKey: SRTPMasterKey
+        let sdpKey: SRTPMasterKey
+
+        /// The `a=crypto` line (RFC 4568 §9.1) for the SDP key.
+        var cryptoLine: String {
+            "a=crypto:1 \(suiteName) inline:\(Data(sdpKey.key + sdpKey.salt).base64EncodedString())"
+        }
+
+        static func make(_ profile: SRTPProtectionProfile, _ name: String, seed: UInt64, wrongKey: Bool) -> SDES {
+            var rng = SeededRandom(seed: seed)
+            let key = SRTPMasterKey(key: rng.bytes(16), salt: rng.bytes(14))
+            var other = key.key
+            other[0] ^= 0x01
+            let sdpKey = wrongKey ? SRTPMasterKey(key: other, salt: key.salt) : key
+            return SDES(profile: profile, suiteName: name, sendKey: key, sdpKey: sdpKey)
+        }
+    }
+
+    /// What ffmpeg decoded in one run, next to what it decodes from the clip file.
+    struct Outcome {
+        var frameCount: Int
+        var expectedFrames: [Substring?]
+        var decodedFrames: [Substring?]
+        var audioBytes: Int
+        var sampleCount: Int
+        var exited: Bool
+        var status: Int32
+        var errorText: String
+    }
+
+    @Test("ffmpeg decodes every frame of the clip and every PCMU sample that Ringlet sends over RTP")
     func clipAndToneToFFmpeg() throws {
+        let o = try Self.sendClipAndTone(sdes: nil)
+        #expect(o.exited, "ffmpeg did not finish by itself")
+        #expect(o.status == 0, "ffmpeg: \(o.errorText)")
+        #expect(o.decodedFrames.count == o.frameCount, "ffmpeg: \(o.errorText)")
+        #expect(o.decodedFrames == o.expectedFrames)
+        #expect(o.audioBytes == 2 * o.sampleCount)
+    }
+
+    @Test("ffmpeg decodes every frame and sample that Ringlet sends over SRTP with an SDES key",
+          arguments: [(SRTPProtectionProfile.aes128CmHmacSha1_80, "AES_CM_128_HMAC_SHA1_80"),
+                      (SRTPProtectionProfile.aes128CmHmacSha1_32, "AES_CM_128_HMAC_SHA1_32")])
+    func clipAndToneOverSRTP(profile: SRTPProtectionProfile, name: String) throws {
+        let o = try Self.sendClipAndTone(sdes: .make(profile, name, seed: 11, wrongKey: false))
+        #expect(o.exited, "ffmpeg did not finish by itself")
+        #expect(o.status == 0, "ffmpeg: \(o.errorText)")
+        #expect(o.decodedFrames.count == o.frameCount, "ffmpeg: \(o.errorText)")
+        #expect(o.decodedFrames == o.expectedFrames)
+        #expect(o.audioBytes == 2 * o.sampleCount)
+    }
+
+    @Test("ffmpeg refuses SRTP protected with another key than the SDP's: no frame, no sample")
+    func wrongKeyIsRefused() throws {
+        let o = try Self.sendClipAndTone(sdes: .make(.aes128CmHmacSha1_80, "AES_CM_128_HMAC_SHA1_80", seed: 11,
+                                                     wrongKey: true))
+        #expect(o.exited, "ffmpeg did not finish by itself")
+        #expect(o.frameCount > 0)
+        #expect(o.decodedFrames.isEmpty, "ffmpeg decoded \(o.decodedFrames.count) frames with a wrong key")
+        #expect(o.audioBytes == 0)
+    }
+
+    /// Sends the clip and a tone to an ffmpeg that reads an SDP file, in plain RTP or, with `sdes`, in SRTP.
+    static func sendClipAndTone(sdes: SDES?) throws -> Outcome {
         let folder = try FFmpeg.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let clipBytes = try Self.clip()
@@ -76,8 +142,10 @@ struct RingletSendsRTPTests {
             m=video \(videoPort) RTP/AVP 96
             a=rtpmap:96 H264/90000
             a=fmtp:96 packetization-mode=1
+            \(sdes?.cryptoLine ?? "a=sendrecv")
             m=audio \(audioPort) RTP/AVP 0
             a=rtpmap:0 PCMU/8000
+            \(sdes?.cryptoLine ?? "a=sendrecv")
 
             """
         let sdpURL = folder.appendingPathComponent("session.sdp")
@@ -123,6 +191,13 @@ struct RingletSendsRTPTests {
         let socket = try UDPSocket()
         var videoSender = RTPSender(socket: socket, port: videoPort, payloadType: 96, ssrc: 0x1111_1111, sequenceNumber: 65_000)
         var audioSender = RTPSender(socket: socket, port: audioPort, payloadType: 0, ssrc: 0x2222_2222, sequenceNumber: 1)
+        if let sdes {
+            // One SRTP context per stream, each keyed with the same SDES master key (one a=crypto per m-line).
+            let videoContext = try SRTPContext(profile: sdes.profile, masterKey: sdes.sendKey)
+            let audioContext = try SRTPContext(profile: sdes.profile, masterKey: sdes.sendKey)
+            videoSender.protect = { try videoContext.protectRTP($0) }
+            audioSender.protect = { try audioContext.protectRTP($0) }
+        }
         for item in schedule {
             if item.isVideo {
                 try videoSender.send(item.packet, timestamp: item.timestamp)
@@ -135,16 +210,14 @@ struct RingletSendsRTPTests {
         // ffmpeg ends its input 2 s after the last packet (-listen_timeout), flushes its decoders and exits.
         let exited = receiver.wait(timeout: 20)
         receiver.stop()
-        #expect(exited, "ffmpeg did not finish by itself")
-        #expect(receiver.process.terminationStatus == 0, "ffmpeg: \(receiver.errorText)")
-
         let decoded = Self.frameLines(videoCRC).map { $0.split(separator: ",").last }
-        #expect(decoded.count == frameCount, "ffmpeg: \(receiver.errorText) \((try? String(contentsOf: videoCRC, encoding: .utf8)) ?? "no file")")
-        #expect(decoded == expectedFrames)
         let audioBytes = Self.frameLines(audioCRC).compactMap { line -> Int? in
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             return fields.count >= 5 ? Int(fields[4]) : nil
         }.reduce(0, +)
-        #expect(audioBytes == 2 * samples.count)
+        return Outcome(frameCount: frameCount, expectedFrames: expectedFrames, decodedFrames: decoded,
+                       audioBytes: audioBytes, sampleCount: samples.count, exited: exited,
+                       status: receiver.process.isRunning ? -1 : receiver.process.terminationStatus,
+                       errorText: receiver.errorText)
     }
 }
