@@ -9,10 +9,11 @@ struct CodecBenchReport: Encodable {
     var rounds: Int
     var secondsPerRound: Double
     var stun: STUNBenchResult
+    var rtp: RTPBenchResult
     var srtp: [String: SRTPSuiteResult]
 
     enum CodingKeys: String, CodingKey {
-        case bench, build, cores, rounds, stun, srtp
+        case bench, build, cores, rounds, stun, rtp, srtp
         case secondsPerRound = "seconds_per_round"
     }
 }
@@ -25,6 +26,7 @@ enum CodecBench {
         let build = "release"
         #endif
         let stun = try STUNBench.run(rounds: rounds, secondsPerRound: secondsPerRound)
+        let rtp = try RTPBench.run(rounds: rounds, secondsPerRound: secondsPerRound)
         var srtp = [String: SRTPSuiteResult]()
         srtp["aes_cm_128_hmac_sha1_80"] = try SRTPBench.run(
             profile: .aes128CmHmacSha1_80, ceiling: .aesCMHmacSHA1_80, rounds: rounds, secondsPerRound: secondsPerRound)
@@ -32,6 +34,6 @@ enum CodecBench {
             profile: .aeadAes128Gcm, ceiling: .aeadAES128GCM, rounds: rounds, secondsPerRound: secondsPerRound)
         return CodecBenchReport(
             build: build, cores: ProcessInfo.processInfo.activeProcessorCount, rounds: rounds,
-            secondsPerRound: secondsPerRound, stun: stun, srtp: srtp)
+            secondsPerRound: secondsPerRound, stun: stun, rtp: rtp, srtp: srtp)
     }
 }
