@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "RingletRTP", targets: ["RingletRTP"]),
         .library(name: "RingletSRTP", targets: ["RingletSRTP"]),
         .library(name: "RingletSDP", targets: ["RingletSDP"]),
+        .library(name: "RingletICE", targets: ["RingletICE"]),
+        .library(name: "RingletDTLS", targets: ["RingletDTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +35,10 @@ let package = Package(
         .target(name: "RingletRTP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
+        .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN"], swiftSettings: strict),
+        .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
+        .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(
             name: "ringlet",
             dependencies: [
@@ -45,6 +51,9 @@ let package = Package(
         .testTarget(name: "RingletCoreTests", dependencies: ["RingletCore"], swiftSettings: strict),
         .testTarget(name: "RingletSTUNTests", dependencies: ["RingletSTUN"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletTURNTests", dependencies: ["RingletTURN"], swiftSettings: strict),
+        .testTarget(name: "RingletICETests", dependencies: ["RingletICE", "RingletSimulation"], swiftSettings: strict),
+        .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS"], swiftSettings: strict),
+        .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),

@@ -1,0 +1,2 @@
+// RingletICE: placeholder replaced by the module's first real file.
+import RingletCore
