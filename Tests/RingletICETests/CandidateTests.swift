@@ -1,5 +1,5 @@
 import RingletCore
-import RingletICE
+@_spi(Fuzzing) import RingletICE
 import RingletSDP
 import Testing
 
@@ -121,5 +121,20 @@ struct CandidateTests {
         c = ICEAgent.Configuration()
         c.consentLossTimeout = .seconds(40)
         #expect(throws: ICEError.self) { try ICEAgent(configuration: c, role: .controlled, using: &rng) }
+    }
+}
+
+@Suite("ICE fuzz entry points")
+struct ICEFuzzTests {
+    @Test("the fuzz entry points run on seeded inputs and Chromium lines without trapping")
+    func fuzzEntries() {
+        var rng = SeededRandom(seed: 31)
+        for line in CandidateTests.chromiumLines { ICEFuzz.candidateText(Array(line.utf8)) }
+        for _ in 0..<2000 {
+            var bytes = Array(CandidateTests.chromiumLines[Int(rng.next() % 3)].utf8)
+            bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+            ICEFuzz.candidateText(bytes)
+            ICEFuzz.agentDatagram(rng.bytes(Int(rng.next() % 64)))
+        }
     }
 }
