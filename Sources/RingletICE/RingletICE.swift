@@ -1,2 +1,0 @@
-// RingletICE: placeholder replaced by the module's first real file.
-import RingletCore
