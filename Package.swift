@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "RingletRTP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
-        .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN"], swiftSettings: strict),
+        .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletSDP"], swiftSettings: strict),
         .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
