@@ -92,7 +92,7 @@ extension TURNClient {
     mutating func runTransactionTimers(now: Instant) {
         let due = transactions.filter { $0.value.deadline <= now }
         // Oldest deadline first, so that the outcome does not depend on dictionary order.
-        for (id, t) in due.sorted(by: { $0.value.deadline < $1.value.deadline }) {
+        for (id, _) in due.sorted(by: { $0.value.deadline < $1.value.deadline }) {
             guard state != .closed, state != .failed, var t = transactions[id] else { continue }
             if configuration.transport == .udp, t.sends < configuration.maxRequestSends {
                 t.sends += 1
