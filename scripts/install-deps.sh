@@ -7,6 +7,7 @@ packages=(
     libssl-dev      # OpenSSL 3: DTLS, SRTP fast path, HMAC (COpenSSL)
     pkg-config      # finds OpenSSL for SwiftPM
     ffmpeg          # interop peer: RTP/SRTP H.264, Opus, G.711
+    coturn          # interop peer: TURN server (turnserver) and its tools (turnutils_*)
 )
 
 missing=()
