@@ -10,6 +10,7 @@ public enum RTPSendWatermark: Int, Hashable, Sendable, Comparable {
     /// The high mark: the link cannot keep up.
     case high = 3
 
+    /// Marks order low < warn < high.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
