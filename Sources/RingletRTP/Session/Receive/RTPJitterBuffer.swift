@@ -44,6 +44,10 @@ struct RTPJitterBuffer: Sendable {
     private(set) var bytes = 0
     private var oldestArrival: Instant?
     private var oldestDirty = false
+    /// The highest index inserted since the last reset.
+    private var highestHeld: Int64?
+    /// Whether anything was released or skipped yet: until then, a reordered packet before the head moves it back.
+    private var released = false
 
     init(configuration c: RTPReceiveStream.Configuration) {
         maxPackets = c.maxPackets
@@ -55,7 +59,7 @@ struct RTPJitterBuffer: Sendable {
         slots = Array(repeating: nil, count: capacity)
         mask = Int64(capacity - 1)
         let historySize = max(capacity * 2, 4096)
-        history = Array(repeating: -1, count: historySize)
+        history = Array(repeating: .min, count: historySize)
         historyMask = Int64(historySize - 1)
     }
 
@@ -69,13 +73,15 @@ struct RTPJitterBuffer: Sendable {
     }
 
     /// Whether `index` was received recently.
-    func wasReceived(_ index: Int64) -> Bool { index >= 0 && history[Int(index & historyMask)] == index }
+    func wasReceived(_ index: Int64) -> Bool { history[Int(index & historyMask)] == index }
 
     /// Stores a packet. Call `hasRoom` first and force steps until it holds.
     mutating func insert(_ packet: RTPPacket, index: Int64, arrival: Instant) -> Insertion {
         if wasReceived(index) { return .duplicate }
         if head == nil { head = index }
+        if !released, let h = head, index < h, let top = highestHeld, top &- index < capacity { head = index }
         guard let head, index >= head else { return .late }
+        if highestHeld.map({ index > $0 }) ?? true { highestHeld = index }
         let k = Int(index & mask)
         if let old = slots[k] {
             // Only reachable if the caller skipped `hasRoom`: the older packet goes.
@@ -93,8 +99,10 @@ struct RTPJitterBuffer: Sendable {
     /// Forgets everything (a sender restart); the next packet sets the head.
     mutating func reset() {
         for k in slots.indices { slots[k] = nil }
-        for k in history.indices { history[k] = -1 }
+        for k in history.indices { history[k] = .min }
+        released = false
         head = nil
+        highestHeld = nil
         count = 0
         bytes = 0
         oldestArrival = nil
@@ -113,6 +121,7 @@ struct RTPJitterBuffer: Sendable {
     /// Moves the head to `index` when nothing is held (a jump past the ring); returns the indexes skipped.
     mutating func jumpIfEmpty(to index: Int64) -> Range<Int64>? {
         guard count == 0, let h = head, index > h else { return nil }
+        released = true
         head = index
         return h..<index
     }
@@ -130,6 +139,7 @@ struct RTPJitterBuffer: Sendable {
         let k = Int(h & mask)
         if let s = slots[k], s.index == h {
             guard forced || s.arrival + playoutDelay <= now else { return nil }
+            released = true
             slots[k] = nil
             count -= 1
             bytes -= s.packet.rawBytes.count
@@ -140,6 +150,7 @@ struct RTPJitterBuffer: Sendable {
         if !forced {
             guard let o = oldest(), o + maxDelay <= now else { return nil }
         }
+        released = true
         var i = h &+ 1
         let end = h &+ capacity
         while i < end {

@@ -42,6 +42,8 @@ public struct RTPReceiveStream: Sendable {
     private var ptsOffset: Int64 = 0
     private var lastDelivered: (pts: Int64, arrival: Instant)?
     private var lastSenderReport: (middle: UInt32, at: Instant)?
+    /// The packet dropped as a jump: replayed if the next packet confirms a restart.
+    private var jumpedPacket: (packet: RTPPacket, arrival: Instant)?
 
     /// Most sequence numbers in one NACK packet (keeps it well under an MTU).
     static let maxSequenceNumbersPerNACK = 128
@@ -87,12 +89,22 @@ public struct RTPReceiveStream: Sendable {
         switch tracker.update(packet.sequenceNumber) {
         case .dropped:
             stats.invalidPackets += 1
+            jumpedPacket = (packet, now)
             return
         case .restarted(let i):
             stats.restarts += 1
             restart(now: now)
             index = i
+            if let jumped = jumpedPacket, jumped.packet.sequenceNumber == packet.sequenceNumber &- 1 {
+                stats.invalidPackets -= 1
+                stats.packetsReceived += 1
+                stats.bytesReceived += jumped.packet.rawBytes.count
+                jitter.update(timestamp: jumped.packet.timestamp, arrival: jumped.arrival)
+                _ = buffer.insert(jumped.packet, index: i &- 1, arrival: jumped.arrival)
+            }
+            jumpedPacket = nil
         case .accepted(let i, let newHighest):
+            jumpedPacket = nil
             index = i
             isNewHighest = newHighest
         }

@@ -9,14 +9,15 @@ import RingletCore
 /// a sender restart: the RFC counters start over from that packet.
 ///
 /// Besides the RFC's 32-bit extended number, every accepted packet gets an `index`: a 64-bit number that keeps
-/// increasing across wraps *and* restarts (after a restart the new numbers continue the old index), so that the
-/// jitter buffer and the NACK list never see time go backwards.
+/// increasing across wraps *and* restarts (after a restart the new numbers continue above the old ones), so that
+/// the jitter buffer and the NACK list never see time go backwards. An index is always congruent to its sequence
+/// number modulo 2^16 (`UInt16(truncatingIfNeeded: index)` is the sequence number); the first is `65536 + seq`.
 struct RTPSequenceTracker: Sendable {
     /// What became of one sequence number.
     enum Update: Equatable, Sendable {
         /// Accepted; `isNewHighest` when it moved the highest number forward.
         case accepted(index: Int64, isNewHighest: Bool)
-        /// Accepted as the first packet after a sender restart.
+        /// Accepted after a sender restart; the packet dropped just before (sequence number − 1) has index − 1.
         case restarted(index: Int64)
         /// A jump too large to be trusted yet (it becomes a restart if the next packet continues it).
         case dropped
@@ -57,9 +58,9 @@ struct RTPSequenceTracker: Sendable {
     /// Takes a packet's sequence number.
     mutating func update(_ seq: UInt16) -> Update {
         guard started else {
-            restart(seq, index: 0)
+            restart(seq, index: 65_536 &+ Int64(seq))
             received = 1
-            return .accepted(index: 0, isNewHighest: true)
+            return .accepted(index: highestIndex, isNewHighest: true)
         }
         let delta = seq &- maxSeq
         if delta < maxDropout {
@@ -73,8 +74,13 @@ struct RTPSequenceTracker: Sendable {
         }
         if delta <= UInt16.max - maxMisorder &+ 1 {
             if let bad = badSeq, bad == seq {
-                restart(seq, index: highestIndex &+ 1)
-                received = 1
+                // The dropped packet (seq − 1) and this one start the new run; the caller may replay the former.
+                let previous = seq &- 1
+                restart(previous, index: highestIndex &+ 1 &+ Int64(previous &- UInt16(truncatingIfNeeded: highestIndex &+ 1)))
+                if seq < previous { cycles = 65_536 }
+                maxSeq = seq
+                highestIndex &+= 1
+                received = 2
                 return .restarted(index: highestIndex)
             }
             badSeq = seq &+ 1
