@@ -10,8 +10,9 @@ public struct RTPReceiveDemultiplexer<StreamID: Hashable & Sendable>: Sendable {
     private var bySSRC: [UInt32: StreamID] = [:]
     private var byMID: [String: StreamID] = [:]
     private var byPayloadType: [UInt8: StreamID] = [:]
-    /// SSRCs learned so far.
-    public private(set) var learnedSSRCs = 0
+    private var learned: Set<UInt32> = []
+    /// SSRCs learned so far (and not removed).
+    public var learnedSSRCs: Int { learned.count }
     /// Packets dropped because their SSRC was unknown and could not be learned.
     public private(set) var droppedPackets = 0
 
@@ -30,7 +31,8 @@ public struct RTPReceiveDemultiplexer<StreamID: Hashable & Sendable>: Sendable {
 
     /// Forgets an SSRC (after an RTCP BYE, RFC 3550 §6.6); a learned one frees its place.
     public mutating func remove(ssrc: UInt32) {
-        if bySSRC.removeValue(forKey: ssrc) != nil, learnedSSRCs > 0 { learnedSSRCs -= 1 }
+        bySSRC.removeValue(forKey: ssrc)
+        learned.remove(ssrc)
     }
 
     /// The stream of a packet, learning its SSRC when the MID or payload type names one; nil (counted) when
@@ -42,7 +44,7 @@ public struct RTPReceiveDemultiplexer<StreamID: Hashable & Sendable>: Sendable {
             droppedPackets &+= 1
             return nil
         }
-        learnedSSRCs += 1
+        learned.insert(ssrc)
         bySSRC[ssrc] = stream
         return stream
     }
