@@ -76,6 +76,28 @@ final class LinkedPair {
         }
     }
 
+    /// Pumps, and when both sides go quiet before connecting, lets the earliest retransmission deadline pass
+    /// (on the fake clock, and on the wall clock that OpenSSL's timer also reads) and fires it.
+    func pumpWithTimers(
+        maxTimeouts: Int = 8,
+        deliver: (_ fromClient: Bool, _ datagrams: [[UInt8]]) -> [[UInt8]] = { $1 }
+    ) -> Int {
+        var fired = 0
+        pump(deliver: deliver)
+        while fired < maxTimeouts, client.state != .connected || server.state != .connected {
+            let deadlines = [client.pollTimeout(), server.pollTimeout()].compactMap { $0 }
+            guard let next = deadlines.min() else { break }
+            let wait = max(0, (next - now).nanosecondsClamped / 1000)
+            usleep(UInt32(clamping: wait + 2_000))
+            now = next
+            client.handleTimeout(now: now)
+            server.handleTimeout(now: now)
+            fired += 1
+            pump(deliver: deliver)
+        }
+        return fired
+    }
+
     /// Starts both and pumps until quiet.
     func handshake() {
         server.start(now: now)
