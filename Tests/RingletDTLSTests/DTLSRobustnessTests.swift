@@ -2,7 +2,7 @@ import Foundation
 import RingletCore
 import Testing
 
-@testable import RingletDTLS
+@testable @_spi(Fuzzing) import RingletDTLS
 
 @Suite("DTLS loss, retransmission and hostile input")
 struct DTLSRobustnessTests {
@@ -171,5 +171,25 @@ struct DTLSRobustnessTests {
         } catch {
             #expect(error.code == .invalidConfiguration)
         }
+    }
+}
+
+@Suite("DTLS fuzz entry point")
+struct DTLSFuzzEntryTests {
+    @Test("the server-handshake fuzz entry survives seeded inputs and a real ClientHello")
+    func fuzzEntry() throws {
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<300 {
+            DTLSFuzz.serverHandshake(rng.bytes(Int(rng.next() % 600)))
+        }
+        // A real client flight, framed as the entry expects, reaches the server's handshake code.
+        let client = try DTLSTransport(role: .client, certificate: Certificates.client, remoteFingerprints: [])
+        client.start(now: .zero)
+        var framed: [UInt8] = []
+        while let d = client.pollDatagram() {
+            framed += [UInt8(d.count >> 8), UInt8(d.count & 0xFF)] + d
+        }
+        #expect(!framed.isEmpty)
+        DTLSFuzz.serverHandshake(framed)
     }
 }
