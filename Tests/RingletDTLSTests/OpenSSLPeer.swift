@@ -73,11 +73,11 @@ final class OpenSSLProcess {
         return nil
     }
 
-    /// SIGTERM to this pid, then SIGKILL, each wait bounded.
+    /// SIGTERM to this pid, then SIGKILL after 0.5 s, each wait bounded.
     func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        if waitForExit(seconds: 3) { return }
+        kill(process.processIdentifier, SIGTERM)  // often blocked in the child (inherited mask); SIGKILL follows
+        if waitForExit(seconds: 0.5) { return }
         kill(process.processIdentifier, SIGKILL)
         _ = waitForExit(seconds: 3)
     }
