@@ -59,6 +59,16 @@ struct TURNServerAuthenticationTests {
         #expect(r?.hasMessageIntegrity == false)
     }
 
+    @Test("a wall clock re-synchronised past the username's expiry makes it stale")
+    func wallClockResync() throws {
+        var h = try ServerHarness()
+        var c = try FakeClient(flow, expiry: ServerHarness.unixStart + 1000)
+        #expect(try c.allocate(on: &h) != nil)
+        #expect(try c.request(.refresh, [], on: &h)?.type.messageClass == .successResponse)
+        h.server.synchronizeWallClock(unixTime: ServerHarness.unixStart + 2000, now: h.now)
+        #expect(try c.request(.refresh, [], on: &h)?.errorCode == 401)
+    }
+
     @Test("a password made with another secret gets 401")
     func wrongPassword() throws {
         var h = try ServerHarness()
