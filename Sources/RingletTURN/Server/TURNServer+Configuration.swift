@@ -1,0 +1,81 @@
+import RingletCore
+import RingletSTUN
+
+extension TURNError.Code {
+    /// A `TURNServer.Configuration` value is out of range or inconsistent.
+    public static let invalidConfiguration = TURNError.Code(rawValue: "invalidConfiguration")
+}
+
+extension TURNServer {
+    /// How a TURN server behaves: credentials, lifetimes, quotas and the peer-address policy (RFC 8656 §7, §9).
+    ///
+    /// A plain struct with documented defaults; ``TURNServer/init(configuration:now:unixTime:random:)``
+    /// validates it once (``validate()``).
+    public struct Configuration: Sendable {
+        /// What allocation quotas count: the whole REST username, or only its `id` part (after the first ':'),
+        /// so that renewed credentials for the same device share one quota.
+        public enum QuotaScope: Hashable, Sendable {
+            /// Count per username (`expiry:id`).
+            case username
+            /// Count per `id` (default).
+            case id
+        }
+
+        /// The shared secret of the TURN REST convention: password = base64(HMAC-SHA1(secret, username)).
+        public var sharedSecret: Redacted<[UInt8]>
+        /// The REALM sent in 401/438 answers and used in the long-term key (RFC 8489 §9.2). Default "ringlet".
+        public var realm: String = "ringlet"
+        /// SOFTWARE in every response (RFC 8489 §14.14), or nil for none. Default "Ringlet".
+        public var software: String? = "Ringlet"
+        /// Lifetime of an allocation when the client asks for less or for nothing (RFC 8656 §7.2). 600 s.
+        public var defaultLifetime: Duration = .seconds(600)
+        /// Upper bound of an allocation's lifetime (RFC 8656 §7.2). 3600 s.
+        public var maxLifetime: Duration = .seconds(3600)
+        /// How long a NONCE the server hands out stays valid; a new one is minted every half of it, and the
+        /// previous one keeps working until its own end (RFC 8489 §9.2). 600 s.
+        public var nonceLifetime: Duration = .seconds(600)
+        /// Allocations one user may hold at once (counted per ``quotaScope``); more get 486. Default 16.
+        public var maxAllocationsPerUser: Int = 16
+        /// What the per-user quota counts. Default `.id`.
+        public var quotaScope: QuotaScope = .id
+        /// Allocations the server holds at once (pending ones included); more get 508. Default 10 000.
+        public var maxAllocations: Int = 10_000
+        /// Permissions one allocation may hold; a CreatePermission or ChannelBind past it gets 508. Default 256.
+        public var maxPermissionsPerAllocation: Int = 256
+        /// Let clients create permissions for loopback peers (127/8, ::1). Default false (403).
+        public var allowLoopbackPeers: Bool = false
+        /// Let clients create permissions for private (RFC 1918, 100.64/10, fc00::/7) and link-local
+        /// (169.254/16, fe80::/10) peers. Default false (403). Unspecified, "this network" (0/8), broadcast
+        /// and multicast peers are always refused.
+        public var allowPrivatePeers: Bool = false
+        /// Relayed address families the server offers (REQUESTED-ADDRESS-FAMILY, RFC 8656 §7.2); others get
+        /// 440. Default IPv4 only.
+        public var relayAddressFamilies: Set<IPAddress.Family> = [.v4]
+        /// Answer classic RFC 3489 Binding requests (no magic cookie) with MAPPED-ADDRESS. Default true.
+        public var answersClassicSTUN: Bool = true
+
+        /// A configuration with the given shared secret and every other field at its default.
+        public init(sharedSecret: [UInt8]) {
+            self.sharedSecret = Redacted(sharedSecret)
+        }
+
+        /// Checks every field once.
+        /// - Throws: `invalidConfiguration` naming the field: an empty secret, a realm or software text STUN
+        ///   cannot carry, a non-positive lifetime, a default lifetime above the maximum, a maximum above
+        ///   2^32-1 s, a quota below 1, or no relay family.
+        public func validate() throws(TURNError) {
+            func fail(_ field: String, _ why: String) -> TURNError { TURNError(.invalidConfiguration, field: field, why) }
+            guard !sharedSecret.value.isEmpty else { throw fail("sharedSecret", "empty") }
+            guard (try? STUNRealm(realm)) != nil, !realm.isEmpty else { throw fail("realm", "empty or too long") }
+            if let software, (try? STUNSoftware(software)) == nil { throw fail("software", "too long") }
+            guard defaultLifetime > .zero else { throw fail("defaultLifetime", "must be positive") }
+            guard maxLifetime >= defaultLifetime else { throw fail("maxLifetime", "below defaultLifetime") }
+            guard maxLifetime <= .seconds(Int64(UInt32.max)) else { throw fail("maxLifetime", "above 2^32-1 s") }
+            guard nonceLifetime >= .seconds(2) else { throw fail("nonceLifetime", "below 2 s") }
+            guard maxAllocationsPerUser >= 1 else { throw fail("maxAllocationsPerUser", "below 1") }
+            guard maxAllocations >= 1 else { throw fail("maxAllocations", "below 1") }
+            guard maxPermissionsPerAllocation >= 1 else { throw fail("maxPermissionsPerAllocation", "below 1") }
+            guard !relayAddressFamilies.isEmpty else { throw fail("relayAddressFamilies", "empty") }
+        }
+    }
+}
