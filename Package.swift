@@ -18,9 +18,12 @@ let package = Package(
         .library(name: "RingletSDP", targets: ["RingletSDP"]),
         .library(name: "RingletICE", targets: ["RingletICE"]),
         .library(name: "RingletDTLS", targets: ["RingletDTLS"]),
+        .library(name: "RingletEngine", targets: ["RingletEngine"]),
+        .library(name: "RingletNIO", targets: ["RingletNIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -37,6 +40,22 @@ let package = Package(
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletSDP"], swiftSettings: strict),
         .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        .target(
+            name: "RingletEngine",
+            dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletICE", "RingletDTLS", "RingletSRTP",
+                           "RingletRTP", "RingletSDP"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RingletNIO",
+            dependencies: [
+                "RingletCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(
@@ -54,6 +73,19 @@ let package = Package(
         .testTarget(name: "RingletICETests", dependencies: ["RingletICE", "RingletSimulation"], swiftSettings: strict),
         .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS"], swiftSettings: strict),
         .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
+        .testTarget(
+            name: "RingletEngineTests",
+            dependencies: ["RingletEngine", "RingletSimulation", "RingletTURN"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RingletNIOTests", dependencies: ["RingletNIO"], swiftSettings: strict),
+        // A real browser: headless Chromium in a private network namespace against the Swift engine.
+        .testTarget(
+            name: "ChromiumInteropTests",
+            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS"],
+            resources: [.copy("Pages")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),

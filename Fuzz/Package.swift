@@ -24,6 +24,10 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzSRTPUnprotectRTP", module: "RingletSRTP", ready: true),
     .init(name: "FuzzSRTPUnprotectRTCP", module: "RingletSRTP", ready: true),
     .init(name: "FuzzSDPSessionDescription", module: "RingletSDP", ready: true),
+    .init(name: "FuzzICEAgentDatagram", module: "RingletICE", ready: true),
+    .init(name: "FuzzICECandidateText", module: "RingletICE", ready: true),
+    .init(name: "FuzzDTLSServerHandshake", module: "RingletDTLS", ready: true),
+    .init(name: "FuzzTURNServer", module: "RingletTURN", ready: true),
 ]
 
 let package = Package(

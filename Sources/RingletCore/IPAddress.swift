@@ -262,11 +262,15 @@ public struct Datagram: Hashable, Sendable {
     public var destination: TransportAddress
     /// The bytes.
     public var payload: [UInt8]
+    /// The transport: UDP, or a message framed on a TCP connection between the two addresses (TURN over TCP).
+    public var transport: TransportProtocol
 
     /// Makes a datagram.
-    public init(source: TransportAddress, destination: TransportAddress, payload: [UInt8]) {
+    public init(source: TransportAddress, destination: TransportAddress, payload: [UInt8],
+                transport: TransportProtocol = .udp) {
         self.source = source
         self.destination = destination
         self.payload = payload
+        self.transport = transport
     }
 }

@@ -11,16 +11,7 @@ import RingletCore
 ///
 /// A participant that keeps returning a deadline in the past makes the driver spin at one instant; the step limit
 /// of `Simulation.run` bounds that.
-public protocol SimulationParticipant {
-    /// Takes a datagram that arrived at `now`.
-    mutating func handle(_ datagram: Datagram, now: Instant)
-    /// The next datagram to send, or nil when there is none.
-    mutating func pollTransmit() -> Datagram?
-    /// When the participant next wants `handleTimeout(now:)`, or nil for never.
-    mutating func nextDeadline() -> Instant?
-    /// Called when the clock has reached `nextDeadline()`.
-    mutating func handleTimeout(now: Instant)
-}
+public typealias SimulationParticipant = DatagramDriven
 
 /// Identifies a participant of a `Simulation`.
 public struct ParticipantID: Hashable, Sendable {

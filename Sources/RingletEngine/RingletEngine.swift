@@ -1,0 +1,2 @@
+// RingletEngine: placeholder replaced by the module's first real file.
+import RingletCore
