@@ -9,6 +9,11 @@ extension RTPSendSession {
     }
 
     /// Applies one received RTCP packet (without draining the pacer).
+    ///
+    /// Not optimized: Swift 6.3.1's CopyPropagation pass crashes on this function in release builds ("Found
+    /// ownership error" on a borrow of `Optional<StreamState>`). RTCP arrives a few times a second, so the
+    /// unoptimized code costs nothing measurable; remove the attribute once the compiler is fixed.
+    @_optimize(none)
     mutating func take(_ packet: RTCPPacket, now: Instant) {
         switch packet {
         case .senderReport(let sr):
@@ -43,23 +48,13 @@ extension RTPSendSession {
     /// A report block about one of our streams (RFC 3550 §6.4.1): loss, jitter, and the RTT
     /// `A − LSR − DLSR` in 1/65536 s, where A is the middle 32 bits of the NTP time now.
     private mutating func takeReport(_ block: RTCPReceptionReport, now: Instant) {
-        let rtt: Duration? = {
-            guard block.lastSenderReport != 0 else { return nil }
-            let a = SendNTP.middle(SendNTP.timestamp(now, offset: ntpOffset))
-            let units = a &- block.lastSenderReport &- block.delaySinceLastSenderReport
-            guard units < 0x8000_0000 else { return nil }
-            return .nanoseconds(Int64(units) * 1_000_000_000 / 65_536)
-        }()
-        func apply(_ s: inout StreamState) {
-            s.stats.fractionLost = Double(block.fractionLost) / 256
-            s.stats.cumulativeLost = block.cumulativeLost
-            s.stats.jitter = .nanoseconds(Int64(block.jitter) * 1_000_000_000 / Int64(s.stream.clock.rate))
-            if let rtt { s.stats.roundTripTime = rtt }
-        }
+        // No closures over `self` or `inout` here: the Swift 6.3 optimizer crashed ("Found ownership error")
+        // on that form of this method in release builds.
+        let rtt = Self.roundTripTime(block, ntpNow: SendNTP.middle(SendNTP.timestamp(now, offset: ntpOffset)))
         if block.ssrc == audioStream?.ssrc {
-            updateAudio(apply)
+            audio?.applyReport(block, roundTripTime: rtt)
         } else if block.ssrc == videoSSRC {
-            updateVideo(apply)
+            video?.applyReport(block, roundTripTime: rtt)
         } else {
             return
         }
@@ -69,6 +64,14 @@ extension RTPSendSession {
                                          rtt: rttEstimate ?? .milliseconds(100))
             applyEstimate(now: now)
         }
+    }
+
+    /// `A − LSR − DLSR` (RFC 3550 §6.4.1) as a duration, or nil without an LSR or when negative.
+    private static func roundTripTime(_ block: RTCPReceptionReport, ntpNow a: UInt32) -> Duration? {
+        guard block.lastSenderReport != 0 else { return nil }
+        let units = a &- block.lastSenderReport &- block.delaySinceLastSenderReport
+        guard units < 0x8000_0000 else { return nil }
+        return .nanoseconds(Int64(units) * 1_000_000_000 / 65_536)
     }
 
     /// Queues the NACKed packets still held, each at most once per ``retransmissionInterval``.

@@ -213,8 +213,6 @@ extension RTPSendSession {
         set { video?.lastFIRSequence = newValue }
     }
 
-    mutating func updateAudio(_ body: (inout StreamState) -> Void) { audio?.update(body) }
-    mutating func updateVideo(_ body: (inout StreamState) -> Void) { video?.update(body) }
 
     /// Gives the pacer the rate of the current estimate.
     mutating func applyEstimate(now: Instant) {
@@ -240,7 +238,13 @@ extension RTPSendSession {
 }
 
 extension RTPSendSession.StreamState {
-    mutating func update(_ body: (inout Self) -> Void) { body(&self) }
+    /// Takes the loss, jitter and round-trip time of a report block about this stream (RFC 3550 §6.4.1).
+    mutating func applyReport(_ block: RTCPReceptionReport, roundTripTime rtt: Duration?) {
+        stats.fractionLost = Double(block.fractionLost) / 256
+        stats.cumulativeLost = block.cumulativeLost
+        stats.jitter = .nanoseconds(Int64(block.jitter) * 1_000_000_000 / Int64(stream.clock.rate))
+        if let rtt { stats.roundTripTime = rtt }
+    }
 
     /// Counts a transmitted packet and keeps a first transmission for retransmission.
     mutating func count(_ p: RTPSendPacket, now: Instant) {
