@@ -56,6 +56,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Helpers for tests that drive real peers (ffmpeg, openssl, coturn, Chromium): loopback sockets, child
+        // processes with bounded waits. Not a product: only test targets use it.
+        .target(name: "RingletTestSupport", dependencies: ["RingletCore"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(
@@ -69,9 +72,9 @@ let package = Package(
         ),
         .testTarget(name: "RingletCoreTests", dependencies: ["RingletCore"], swiftSettings: strict),
         .testTarget(name: "RingletSTUNTests", dependencies: ["RingletSTUN"], resources: [.copy("Vectors")], swiftSettings: strict),
-        .testTarget(name: "RingletTURNTests", dependencies: ["RingletTURN"], swiftSettings: strict),
+        .testTarget(name: "RingletTURNTests", dependencies: ["RingletTURN", "RingletTestSupport"], swiftSettings: strict),
         .testTarget(name: "RingletICETests", dependencies: ["RingletICE", "RingletSimulation"], swiftSettings: strict),
-        .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS"], swiftSettings: strict),
+        .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS", "RingletTestSupport"], swiftSettings: strict),
         .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
         .testTarget(
             name: "RingletEngineTests",
@@ -92,7 +95,7 @@ let package = Package(
         // Interop with ffmpeg, a peer nobody here wrote: RTP and SRTP over loopback UDP sockets.
         .testTarget(
             name: "FFmpegInteropTests",
-            dependencies: ["RingletCore", "RingletRTP", "RingletSRTP"],
+            dependencies: ["RingletCore", "RingletRTP", "RingletSRTP", "RingletTestSupport"],
             resources: [.copy("Media")],
             swiftSettings: strict
         ),

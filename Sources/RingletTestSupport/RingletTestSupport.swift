@@ -1,0 +1,2 @@
+// RingletTestSupport: placeholder replaced by the first real file.
+import RingletCore
