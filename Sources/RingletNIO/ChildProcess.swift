@@ -27,6 +27,11 @@ package struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Descriptors without O_CLOEXEC (sockets of the parent) must not leak into the child: a leaked UDP
+        // socket stays bound for as long as Chromium runs.
+        if let closeFrom = Self.addCloseFrom {
+            _ = closeFrom(&actions, 3)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -51,6 +56,14 @@ package struct ChildProcess: Sendable {
         }
         return ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup)
     }
+
+    /// glibc ≥ 2.34 `posix_spawn_file_actions_addclosefrom_np`, looked up at run time (hidden without _GNU_SOURCE).
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Runs a command to completion and returns its exit status (or 128 + signal).
     package static func run(_ argv: [String], outputPath: String? = nil) throws(NIOShellError) -> Int32 {
