@@ -8,6 +8,8 @@ packages=(
     pkg-config      # finds OpenSSL for SwiftPM
     ffmpeg          # interop peer: RTP/SRTP H.264, Opus, G.711
     coturn          # interop peer: TURN server (turnserver) and its tools (turnutils_*)
+    chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
+    iproute2        # ip netns: private network namespaces for the Chromium interop tests
 )
 
 missing=()

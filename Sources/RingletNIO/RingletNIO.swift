@@ -1,2 +1,0 @@
-// RingletNIO: placeholder replaced by the module's first real file.
-import RingletCore

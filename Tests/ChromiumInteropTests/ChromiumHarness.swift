@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import NIOPosix
+import RingletCore
+@testable import RingletNIO
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Headless Debian Chromium in a private network namespace, a signaling/report HTTP server on that namespace's
+/// 127.0.0.1, and (optionally) coturn there too. Everything started here is stopped by `withHarness`.
+final class ChromiumHarness: @unchecked Sendable {
+    // @unchecked Sendable: fields are set once during setup (before any concurrent use) or are themselves
+    // thread-safe (SignalingServer); the chromium/turnserver handles are only touched by the owning test task.
+    let namespace: NetworkNamespace
+    let group: MultiThreadedEventLoopGroup
+    let server: SignalingServer
+    let workDirectory: URL
+    var chromium: ChildProcess?
+    var turnserver: ChildProcess?
+    var chromiumStarted: ContinuousClock.Instant?
+
+    var eventLoop: any EventLoop { group.next() }
+
+    /// The chromium command line (after `ip netns exec NS`).
+    static func chromiumArguments(userDataDir: String, url: String) -> [String] {
+        [
+            "chromium", "--headless=new", "--no-sandbox", "--no-first-run", "--no-default-browser-check",
+            "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+            "--disable-features=WebRtcHideLocalIpsWithMdns", "--user-data-dir=\(userDataDir)", url,
+        ]
+    }
+
+    private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, server: SignalingServer,
+                 workDirectory: URL) {
+        self.namespace = namespace
+        self.group = group
+        self.server = server
+        self.workDirectory = workDirectory
+    }
+
+    /// Sets everything up, runs `body`, and tears down whatever was started even when `body` throws.
+    static func withHarness<R>(_ body: (ChromiumHarness) async throws -> R) async throws -> R {
+        guard geteuid() == 0 else { throw HarnessError(description: "the Chromium harness needs root (netns)") }
+        guard access("/usr/bin/chromium", X_OK) == 0 else {
+            throw HarnessError(description: "chromium is missing: run scripts/install-deps.sh (apt-get install chromium)")
+        }
+        guard let pages = Bundle.module.url(forResource: "Pages", withExtension: nil) else {
+            throw HarnessError(description: "Pages resource missing from the test bundle")
+        }
+        let ns = try NetworkNamespace.create(name: "ringlet-cr-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ringlet-chromium-\(UUID().uuidString)")
+        var group: MultiThreadedEventLoopGroup?
+        var harness: ChromiumHarness?
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let g = try ns.makeEventLoopGroup()
+            group = g
+            let server = SignalingServer(pagesDirectory: pages)
+            try await server.start(on: g.next())
+            let h = ChromiumHarness(namespace: ns, group: g, server: server, workDirectory: work)
+            harness = h
+            let result = try await body(h)
+            await h.teardown()
+            return result
+        } catch {
+            if let harness {
+                await harness.teardown()
+            } else {
+                try? await group?.shutdownGracefully()
+                ns.delete()
+                try? FileManager.default.removeItem(at: work)
+            }
+            throw error
+        }
+    }
+
+    private func teardown() async {
+        chromium?.terminate(graceMilliseconds: 1500)
+        turnserver?.terminate(graceMilliseconds: 500)
+        await server.stop()
+        try? await group.shutdownGracefully()
+        namespace.delete()
+        try? FileManager.default.removeItem(at: workDirectory)
+    }
+
+    /// The page URL for a query string.
+    func pageURL(_ query: String) -> String {
+        "http://127.0.0.1:\(server.port)/pages/peer.html?\(query)"
+    }
+
+    /// Starts chromium in the namespace on the page; its output goes to WORK/chromium.log.
+    func launchChromium(query: String) throws {
+        let profile = workDirectory.appendingPathComponent("profile").path
+        let argv = namespace.exec(Self.chromiumArguments(userDataDir: profile, url: pageURL(query)))
+        chromiumStarted = .now
+        chromium = try ChildProcess.spawn(argv, outputPath: workDirectory.appendingPathComponent("chromium.log").path,
+                                          newProcessGroup: true)
+    }
+
+    /// Starts coturn in the namespace with TURN REST (shared secret) auth; returns once it listens or fails.
+    func launchTurnserver(port: Int, secret: String) async throws {
+        let argv = namespace.exec([
+            "turnserver", "-n", "--listening-port=\(port)", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+            "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test", "--allow-loopback-peers",
+            "--cli-password=x", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
+        ])
+        let process = try ChildProcess.spawn(argv, outputPath: workDirectory.appendingPathComponent("turn.log").path,
+                                             newProcessGroup: true)
+        turnserver = process
+        let listening = await poll(timeout: .seconds(5)) {
+            let out = (try? String(contentsOf: self.workDirectory.appendingPathComponent("turn.log"), encoding: .utf8)) ?? ""
+            return out.contains("Total General servers") || out.contains("IPv4. TCP listener opened") || out.contains("listener opened on")
+        }
+        guard listening else { throw HarnessError(description: "turnserver did not start:\n\(log("turn.log"))") }
+    }
+
+    /// The tail of a log file in the work directory, for failure messages.
+    func log(_ name: String, lastBytes: Int = 4000) -> String {
+        let text = (try? String(contentsOf: workDirectory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+        return String(text.suffix(lastBytes))
+    }
+
+    /// Waits (bounded) until the latest report of `tag` satisfies `condition`; returns it, or nil on timeout.
+    func waitForReport(_ tag: String, timeout: Duration, _ condition: ([String: Any]) -> Bool) async -> [String: Any]? {
+        var found: [String: Any]?
+        _ = await poll(timeout: timeout) {
+            if let r = self.server.report(tag), condition(r) {
+                found = r
+                return true
+            }
+            if self.chromium?.exitStatus() != nil { return true }  // chromium died: stop waiting
+            return false
+        }
+        return found
+    }
+
+    /// Polls every 50 ms until `condition` or `timeout`.
+    func poll(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+}
+
+/// Reads nested numbers out of a report: `number(report, "inboundVideo", "framesDecoded")`.
+func number(_ report: [String: Any]?, _ path: String...) -> Double {
+    var node: Any? = report
+    for key in path { node = (node as? [String: Any])?[key] }
+    return (node as? NSNumber)?.doubleValue ?? 0
+}
+
+/// Reads a nested string out of a report.
+func string(_ report: [String: Any]?, _ path: String...) -> String? {
+    var node: Any? = report
+    for key in path { node = (node as? [String: Any])?[key] }
+    return node as? String
+}
