@@ -1,6 +1,7 @@
 import Foundation
 import RingletCore
 import RingletRTP
+import RingletTestSupport
 import Testing
 
 /// ffmpeg encodes a live test pattern (H.264) and a tone (Opus) and sends them over RTP to sockets this test
@@ -14,7 +15,7 @@ struct FFmpegSendsRTPTests {
     func h264AndOpusFromFFmpeg() throws {
         let folder = try FFmpeg.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try UDPSocket(), audio = try UDPSocket()
+        let video = try LoopbackUDPSocket(), audio = try LoopbackUDPSocket()
         // RTCP goes to the same sockets (rtcp-mux style) and is told apart by its packet type.
         let sender = try FFmpeg.start("ffmpeg", [
             "-hide_banner", "-loglevel", "error", "-nostdin",
@@ -54,10 +55,10 @@ struct FFmpegSendsRTPTests {
                                                        timestamp: rtp.timestamp))
             }
             if got { quietSince = Date() }
-            if !sender.process.isRunning && Date().timeIntervalSince(quietSince) > 1 { break }
+            if !sender.isRunning && Date().timeIntervalSince(quietSince) > 1 { break }
         }
         sender.stop()
-        #expect(sender.process.terminationStatus == 0, "ffmpeg: \(sender.errorText)")
+        #expect(sender.terminationStatus == 0, "ffmpeg: \(sender.errorText)")
 
         // The same encode, written by ffmpeg as a raw H.264 stream.
         let raw = folder.appendingPathComponent("reference.h264")

@@ -2,6 +2,7 @@ import Foundation
 import RingletCore
 import RingletRTP
 import RingletSRTP
+import RingletTestSupport
 import Testing
 
 /// Ringlet packetizes the committed H.264 clip and a PCMU tone and sends them over RTP to ffmpeg, which reads an
@@ -11,7 +12,7 @@ struct RingletSendsRTPTests {
     /// Sends RTP packets to one port. `protect` sits between the packetizer and the socket, so that SRTP can be
     /// inserted (the lead adds part (c): SDES `a=crypto` with the right key and a wrong one).
     struct RTPSender {
-        let socket: UDPSocket
+        let socket: LoopbackUDPSocket
         let port: UInt16
         let payloadType: UInt8
         let ssrc: UInt32
@@ -130,9 +131,9 @@ struct RingletSendsRTPTests {
         #expect(expectedFrames.count == frameCount)
 
         // The receiver: ffmpeg reading an SDP file.
-        let videoPort = try UDPSocket.freeEvenPortPair()
-        var audioPort = try UDPSocket.freeEvenPortPair()
-        if audioPort == videoPort { audioPort = try UDPSocket.freeEvenPortPair() }
+        let videoPort = try LoopbackUDPSocket.freeEvenPortPair()
+        var audioPort = try LoopbackUDPSocket.freeEvenPortPair()
+        if audioPort == videoPort { audioPort = try LoopbackUDPSocket.freeEvenPortPair() }
         let sdp = """
             v=0
             o=- 0 0 IN IP4 127.0.0.1
@@ -159,12 +160,14 @@ struct RingletSendsRTPTests {
         ], folder: folder, name: "receiver")
         defer { receiver.stop() }
         let listenDeadline = Date().addingTimeInterval(10)
-        while !(UDPSocket.isBound(port: videoPort) && UDPSocket.isBound(port: audioPort)) && Date() < listenDeadline {
-            guard receiver.process.isRunning else { break }
+        func listening() -> Bool {
+            LoopbackUDPSocket.isBound(port: videoPort) && LoopbackUDPSocket.isBound(port: audioPort)
+        }
+        while !listening() && Date() < listenDeadline {
+            guard receiver.isRunning else { break }
             usleep(20_000)
         }
-        try #require(UDPSocket.isBound(port: videoPort) && UDPSocket.isBound(port: audioPort),
-                     "ffmpeg is not listening: \(receiver.errorText)")
+        try #require(listening(), "ffmpeg is not listening: \(receiver.errorText)")
 
         // Ringlet packetizes: the clip at 15 fps, a 2 s 440 Hz tone in 20 ms PCMU packets.
         var schedule: [Scheduled] = []
@@ -188,7 +191,7 @@ struct RingletSendsRTPTests {
         }
         schedule.sort { ($0.milliseconds, $0.isVideo ? 0 : 1) < ($1.milliseconds, $1.isVideo ? 0 : 1) }
 
-        let socket = try UDPSocket()
+        let socket = try LoopbackUDPSocket()
         var videoSender = RTPSender(socket: socket, port: videoPort, payloadType: 96, ssrc: 0x1111_1111, sequenceNumber: 65_000)
         var audioSender = RTPSender(socket: socket, port: audioPort, payloadType: 0, ssrc: 0x2222_2222, sequenceNumber: 1)
         if let sdes {
@@ -217,7 +220,7 @@ struct RingletSendsRTPTests {
         }.reduce(0, +)
         return Outcome(frameCount: frameCount, expectedFrames: expectedFrames, decodedFrames: decoded,
                        audioBytes: audioBytes, sampleCount: samples.count, exited: exited,
-                       status: receiver.process.isRunning ? -1 : receiver.process.terminationStatus,
+                       status: receiver.terminationStatus ?? -1,
                        errorText: receiver.errorText)
     }
 }

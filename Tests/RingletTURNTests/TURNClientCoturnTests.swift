@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import RingletCore
 import RingletSTUN
+import RingletTestSupport
 import Testing
 @testable import RingletTURN
 
@@ -38,11 +39,11 @@ struct TURNClientCoturnTests {
         #expect(driver.client.mappedAddress == TransportAddress(.loopbackV4, driver.localPort))
 
         // A peer socket; data to it goes as a Send indication once the permission exists.
-        let peerSocket = try TestUDPSocket()
+        let peerSocket = try LoopbackUDPSocket()
         let peer = peerSocket.address
         try driver.client.sendToPeer(Array("via indication".utf8), to: peer, now: driver.now)
         try #require(try driver.pump { $0.contains(.permissionCreated(peer.ip)) }, "\(driver.events)")
-        let first = try #require(peerSocket.receive(timeoutMilliseconds: 3000))
+        let first = try #require(peerSocket.receiveFrom(timeoutMilliseconds: 3000))
         #expect(first.bytes == Array("via indication".utf8))
         #expect(first.port == relayed.port, "relayed data comes from the relayed address")
 
@@ -61,7 +62,7 @@ struct TURNClientCoturnTests {
         try driver.client.sendToPeer(Array("via channel".utf8), to: peer, now: driver.now)
         try driver.pump(seconds: 0.1) { _ in false }
         #expect(driver.sent.last?.prefix(2).elementsEqual([UInt8(number >> 8), UInt8(number & 0xFF)]) == true)
-        let second = try #require(peerSocket.receive(timeoutMilliseconds: 3000))
+        let second = try #require(peerSocket.receiveFrom(timeoutMilliseconds: 3000))
         #expect(second.bytes == Array("via channel".utf8))
         try peerSocket.send(Array("reply two".utf8), to: relayed.port)
         try #require(try driver.pump { $0.contains(.data(from: peer, Array("reply two".utf8)[...])) }, "\(driver.events)")
@@ -81,7 +82,7 @@ struct TURNClientCoturnTests {
         #expect(!driver.events.contains { if case .permissionFailed = $0 { true } else { false } })
         try driver.client.sendToPeer(Array("after refresh".utf8), to: peer, now: driver.now)
         try driver.pump(seconds: 0.1) { _ in false }
-        #expect(peerSocket.receive(timeoutMilliseconds: 3000)?.bytes == Array("after refresh".utf8))
+        #expect(peerSocket.receive(timeoutMilliseconds: 3000) == Array("after refresh".utf8))
 
         // Deallocate.
         driver.client.close(now: driver.now)

@@ -1,2 +1,0 @@
-// RingletTestSupport: placeholder replaced by the first real file.
-import RingletCore
