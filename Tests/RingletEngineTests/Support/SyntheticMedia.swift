@@ -46,3 +46,8 @@ enum SyntheticMedia {
         return (0..<count).map { _ in rng.bytes(160) }
     }
 }
+
+/// Whether two frame lists are equal (a failed `#expect` on it prints one Bool, not megabytes of bytes).
+func sameFrames(_ got: [[UInt8]], _ want: [[UInt8]]) -> Bool {
+    got.count == want.count && zip(got, want).allSatisfy { $0 == $1 }
+}
