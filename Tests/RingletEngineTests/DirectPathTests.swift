@@ -99,6 +99,23 @@ struct DirectPathTests {
               + " first frame at b \(firstAtB.milliseconds) ms")
     }
 
+    @Test("PCMU audio negotiated when the offerer prefers it flows both ways unchanged")
+    func pcmu() throws {
+        var s = try Scenario(seed: 8, build: Scenario.sameRealm(), configureA: { c in
+            c.audio = .init(codecs: [.pcmu, .opus])
+        })
+        s.a.audio = SyntheticMedia.g711(count: 30, seed: 12)
+        s.b.audio = SyntheticMedia.g711(count: 30, seed: 13)
+        try s.negotiate()
+        #expect(s.b.pc.negotiatedMedia.first?.codec == .pcmu)
+        #expect(s.b.pc.negotiatedMedia.first?.payloadType == 0)
+        let connected = s.runUntilConnected()
+        #expect(connected)
+        s.run(for: .seconds(2))
+        #expect(sameFrames(s.b.receivedAudio.map(\.data), s.a.audio))
+        #expect(sameFrames(s.a.receivedAudio.map(\.data), s.b.audio))
+    }
+
     static func label(_ e: PeerConnectionEvent) -> String {
         switch e {
         case .videoFrame(let f): "video \(f.data.count)"
