@@ -197,10 +197,11 @@ extension PeerConnection {
             }
             var media = [NegotiatedMedia]()
             for m in answerView.media where !m.isRejected {
-                let remote = view.media.first(where: { $0.mid == m.mid }) ?? view.media[m.index]
+                guard let remote = view.media.first(where: { $0.index == m.index }) else { continue }
                 if let n = negotiate(chosen: m, remote: remote, localDirection: m.direction) { media.append(n) }
             }
-            let accepted = answerView.media.filter { !$0.isRejected }.map { view.media[$0.index] }
+            let acceptedIndexes = Set(answerView.media.filter { !$0.isRejected }.map(\.index))
+            let accepted = view.media.filter { acceptedIndexes.contains($0.index) }
             let role = DTLSRole(localSetup: answerView.media.first(where: { !$0.isRejected })?.setup?.rawValue ?? "")
             try applyRemoteTransport(view, accepted: accepted, localRole: role ?? .client, now: now)
             pendingAnswer = answer
