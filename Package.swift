@@ -65,8 +65,10 @@ let package = Package(
             name: "ringlet",
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
-                "COpenSSL",
+                "RingletDTLS", "RingletEngine", "RingletNIO", "COpenSSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
