@@ -1,2 +1,0 @@
-// RingletEngine: placeholder replaced by the module's first real file.
-import RingletCore
