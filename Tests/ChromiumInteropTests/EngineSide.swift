@@ -137,8 +137,10 @@ final class RecordingPeer: DatagramDriven {
         return nil
     }
 
+    /// When the next video or audio frame is due; nil until the connection is connected (DTLS can finish before
+    /// this side's ICE nominates, and a past deadline nobody acts on would spin the loop).
     private func nextMediaTime() -> Instant? {
-        guard let start = videoStart else { return nil }
+        guard let start = videoStart, pc.connectionState == .connected else { return nil }
         let v = start + videoInterval * videoSent
         let a = start + audioInterval * audioSent
         return min(v, a)
