@@ -117,6 +117,7 @@ func runEngineCall(offerer: Offerer, relay: Bool, timeout: Duration = .seconds(4
         print("[engine] \(snapshot.negotiated) state \(snapshot.connectionState) video in \(snapshot.videoReceived) "
               + "(keyframes \(snapshot.videoKeyframesReceived)) audio in \(snapshot.audioReceived) sent v\(snapshot.videoSent)/a\(snapshot.audioSent) "
               + "PLI/FIR \(snapshot.keyframeRequests) counters \(snapshot.counters)")
+        print("[ice at DTLS connected] \(snapshot.pairDump.joined(separator: " | "))")
         if number(report, "inboundVideo", "framesDecoded") == 0 || snapshot.videoReceived == 0 {
             print("[engine log] \(snapshot.stateLog) errors \(snapshot.sendErrors)")
             print("[chromium report] \(String(describing: report))")

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import RingletCore
 import RingletDTLS
-import RingletEngine
+@testable import RingletEngine
+@testable import RingletICE
 import RingletRTP
 import RingletSDP
 @testable import RingletNIO
@@ -34,6 +35,7 @@ final class RecordingPeer: DatagramDriven {
     private(set) var keyframeRequests = 0
     private(set) var selectedPath: SelectedPath?
     private(set) var sendErrors: [String] = []
+    private(set) var pairDump: [String] = []
     private var videoStart: Instant?
     private var videoSent = 0
     private var clipIndex = 0
@@ -110,6 +112,7 @@ final class RecordingPeer: DatagramDriven {
                 stateLog.append("\(now.milliseconds) path \(p.localType)/\(p.remoteType) relayed \(p.relayed)")
             case .readyToSend:
                 mark("dtlsConnected", now)
+                pairDump = dumpPairs()
                 if videoStart == nil { videoStart = now }
             case .videoFrame(let f):
                 if videoReceived == 0 { firstVideoKeyframe = f.isKeyframe }
@@ -126,6 +129,14 @@ final class RecordingPeer: DatagramDriven {
                 break
             }
         }
+    }
+
+    /// The ICE checklist (debugging aid: why the controlling side nominates when it does).
+    func dumpPairs() -> [String] {
+        guard let ice = pc.ice else { return [] }
+        return ice.pairs.map { p in
+            "\(p.id) \(ice.locals[p.local].candidate.kind)->\(p.remote.kind) \(p.remote.address) \(p.remote.transport) prio \(p.priority) \(p.state) valid \(p.valid) nom \(p.nominated) inList \(p.inChecklist)"
+        } + ["remotes: " + ice.remotes.map { "\($0.kind) \($0.address) \($0.priority)" }.joined(separator: ", ")]
     }
 
     private func nextKeyframe(after index: Int) -> Int? {
@@ -188,7 +199,7 @@ final class RecordingPeer: DatagramDriven {
             firstVideoKeyframe: firstVideoKeyframe, videoKeyframesReceived: videoKeyframesReceived,
             audioReceived: audioReceived, keyframeRequests: keyframeRequests, videoSent: videoSent,
             audioSent: audioSent, selectedPath: selectedPath, sendErrors: sendErrors, counters: pc.counters,
-            negotiated: pc.negotiatedMedia.map { "\($0.kind) \($0.codec) pt \($0.payloadType)" },
+            pairDump: pairDump, negotiated: pc.negotiatedMedia.map { "\($0.kind) \($0.codec) pt \($0.payloadType)" },
             now: now)
     }
 }
@@ -219,6 +230,7 @@ struct EngineSnapshot: Sendable {
     let selectedPath: SelectedPath?
     let sendErrors: [String]
     let counters: PeerConnectionCounters
+    let pairDump: [String]
     let negotiated: [String]
     let now: Instant
 }
