@@ -278,6 +278,8 @@ extension ICEAgent {
             if nominationInFlight == pairs[i].id { nominationInFlight = nil }
             nominate(v, now: now)
         }
+        // A controlling agent with no better pair left to check nominates now, not at the nomination-delay timer.
+        nominateIfReady(now: now)
     }
 
     /// Adds a server-reflexive candidate from a STUN server's answer, unless it repeats one (RFC 8445 §5.1.3).
