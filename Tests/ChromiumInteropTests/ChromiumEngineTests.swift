@@ -94,7 +94,8 @@ func runEngineCall(offerer: Offerer, relay: Bool, timeout: Duration = .seconds(4
             }
             snapshot = try await engine.snapshot()
             report = h.server.report("call")
-            if number(report, "inboundVideo", "framesDecoded") > 0, number(report, "inboundAudio", "packetsReceived") > 0,
+            if string(report, "connectionState") == "connected",
+               number(report, "inboundVideo", "framesDecoded") > 0, number(report, "inboundAudio", "packetsReceived") > 0,
                number(report, "marks", "firstDecodedEpochMs") > 0, snapshot.videoReceived > 0, snapshot.audioReceived > 0 {
                 break
             }
