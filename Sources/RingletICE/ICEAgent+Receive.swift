@@ -125,8 +125,10 @@ extension ICEAgent {
         // The triggered check (RFC 8445 §7.3.1.4).
         guard let i = addPair(local: localIndex, remote: remote) else { return .consumed }
         switch pairs[i].state {
-        case .succeeded, .inProgress:
+        case .succeeded:
             break
+        case .inProgress:
+            expediteCheck(pairID: pairs[i].id, now: now)
         case .waiting, .frozen, .failed:
             pairs[i].state = .waiting
             enqueueTriggered(i)
@@ -140,6 +142,19 @@ extension ICEAgent {
             }
         }
         return .consumed
+    }
+
+    /// The peer's check shows the pair works now: retransmit our check in flight on it at once instead of waiting
+    /// out its RTO (RFC 5245 §7.2.1.4; RFC 8445 §7.3.1.4 cancels and re-queues it instead). Our first request may
+    /// have met the peer's TURN server before the peer installed the permission for us.
+    mutating func expediteCheck(pairID: Int, now: Instant) {
+        var expedited = false
+        for (tid, t) in transactions where t.sends < t.maxSends && t.deadline > now {
+            guard case .check(let p, _, _, _) = t.purpose, p == pairID else { continue }
+            transactions[tid]?.deadline = now
+            expedited = true
+        }
+        if expedited { retransmit(now: now) }
     }
 
     mutating func switchRole(to newRole: Role) {
@@ -278,6 +293,8 @@ extension ICEAgent {
             if nominationInFlight == pairs[i].id { nominationInFlight = nil }
             nominate(v, now: now)
         }
+        // A controlling agent with no better pair left to check nominates now, not at the nomination-delay timer.
+        nominateIfReady(now: now)
     }
 
     /// Adds a server-reflexive candidate from a STUN server's answer, unless it repeats one (RFC 8445 §5.1.3).
