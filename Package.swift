@@ -74,7 +74,10 @@ let package = Package(
         ),
         .testTarget(name: "RingletCoreTests", dependencies: ["RingletCore"], swiftSettings: strict),
         .testTarget(name: "RingletSTUNTests", dependencies: ["RingletSTUN"], resources: [.copy("Vectors")], swiftSettings: strict),
-        .testTarget(name: "RingletTURNTests", dependencies: ["RingletTURN", "RingletTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RingletTURNTests", dependencies: ["RingletTURN", "RingletTestSupport"], exclude: ["PROVENANCE.md"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletICETests", dependencies: ["RingletICE", "RingletSimulation"], swiftSettings: strict),
         .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS", "RingletTestSupport"], swiftSettings: strict),
         .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
