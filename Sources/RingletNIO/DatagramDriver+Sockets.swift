@@ -10,37 +10,55 @@ extension DatagramDriver {
     ///
     /// Datagrams arriving on it go to the machine that owns the returned address.
     public func bindUDP(_ address: TransportAddress) -> EventLoopFuture<TransportAddress> {
+        eventLoop.flatSubmit { self.bindUDPOnLoop(address) }
+    }
+
+    /// Binds on the loop and records the socket; also used to rebind a socket NIO closed under us.
+    func bindUDPOnLoop(_ address: TransportAddress) -> EventLoopFuture<TransportAddress> {
+        guard !isShutDown else {
+            return eventLoop.makeFailedFuture(NIOShellError(.shutDown, "driver is shut down"))
+        }
         let config = configuration
-        return eventLoop.flatSubmit {
-            guard !self.isShutDown else {
-                return self.eventLoop.makeFailedFuture(NIOShellError(.shutDown, "driver is shut down"))
+        let bootstrap = DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(config.socketBufferSize))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(config.socketBufferSize))
+            .channelOption(.datagramVectorReadMessageCount, value: config.vectorReadMessageCount)
+            .channelOption(
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(
+                    capacity: config.maximumDatagramSize * max(1, config.vectorReadMessageCount)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UDPHandler(driver: self))
+                }
             }
-            let bootstrap = DatagramBootstrap(group: self.eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(config.socketBufferSize))
-                .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(config.socketBufferSize))
-                .channelOption(.datagramVectorReadMessageCount, value: config.vectorReadMessageCount)
-                .channelOption(
-                    .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(
-                        capacity: config.maximumDatagramSize * max(1, config.vectorReadMessageCount)))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPHandler(driver: self))
-                    }
-                }
-            return bootstrap.bind(to: address.socketAddress).flatMapThrowing { channel in
-                guard let local = channel.localAddress.flatMap(TransportAddress.init) else {
-                    channel.close(promise: nil)
-                    throw NIOShellError(.unsupportedAddress, "bound socket has no IP address")
-                }
-                if self.isShutDown {
-                    channel.close(promise: nil)
-                    throw NIOShellError(.shutDown, "driver is shut down")
-                }
-                self.udpSockets[local] = channel
-                return local
+        return bootstrap.bind(to: address.socketAddress).flatMapThrowing { channel in
+            guard let local = channel.localAddress.flatMap(TransportAddress.init) else {
+                channel.close(promise: nil)
+                throw NIOShellError(.unsupportedAddress, "bound socket has no IP address")
             }
+            if self.isShutDown {
+                channel.close(promise: nil)
+                throw NIOShellError(.shutDown, "driver is shut down")
+            }
+            self.udpSockets[local] = channel
+            channel.closeFuture.whenComplete { _ in self.udpSocketClosed(local, channel) }
+            return local
+        }
+    }
+
+    /// NIO closes a datagram channel on any read errno but ECONNREFUSED and ENOMEM — e.g. the ENETUNREACH that an
+    /// ICMP "network unreachable" for one ICE check turns into. Losing the machine's only socket would end the
+    /// call, so a socket closed while the driver runs is bound again at the same address (SO_REUSEADDR).
+    private func udpSocketClosed(_ local: TransportAddress, _ channel: any Channel) {
+        guard !isShutDown, let current = udpSockets[local], current === channel else { return }
+        udpSockets[local] = nil
+        stats.socketErrors += 1
+        stats.udpRebinds += 1
+        log("UDP socket closed by an error; binding it again")
+        bindUDPOnLoop(local).whenFailure { error in
+            self.countSocketError("UDP socket could not be bound again", error)
         }
     }
 

@@ -82,6 +82,8 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
         public var tcpConnectionsClosed = 0
         /// Timers that fired and called `handleTimeout`.
         public var timeoutsFired = 0
+        /// UDP sockets that NIO closed on an error and the driver bound again at the same address.
+        public var udpRebinds = 0
     }
 
     /// The loop every machine and socket lives on.

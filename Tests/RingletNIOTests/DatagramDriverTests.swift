@@ -48,6 +48,31 @@ final class DatagramDriverTests {
         try await driver.shutdown().get()
     }
 
+    @Test("a UDP socket closed by an error is bound again at the same address and traffic goes on")
+    func socketClosedByErrorIsRebound() async throws {
+        // NIO closes a datagram channel on read errors such as the ENETUNREACH of an ICMP "network unreachable"
+        // (found by the real-NAT tests: a check to an unreachable private candidate killed the engine's socket).
+        let driver = makeDriver()
+        let (a, aAddress, _, bAddress) = try await pair(driver)
+        let closed = try await driver.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            guard let channel = driver.udpSockets[bAddress] else {
+                return driver.eventLoop.makeFailedFuture(NIOShellError(.unknownMachine, "no socket"))
+            }
+            return channel.close()
+        }.get()
+        _ = closed
+        let rebound = await eventually { try await driver.statistics().get().udpRebinds == 1 }
+        #expect(rebound)
+        try await driver.withMachine(a) { m, _ in
+            m.outbox.append(Datagram(source: aAddress, destination: bAddress, payload: [7, 7, 7]))
+        }.get()
+        let echoed = await eventually { try await driver.withMachine(a) { m, _ in m.received.count }.get() == 1 }
+        #expect(echoed, "the rebound socket at the same address receives and the echo comes back")
+        #expect(try await driver.openSocketCount().get() == 2)
+        try await driver.shutdown().get()
+        #expect(try await driver.statistics().get().udpRebinds == 1, "shutdown closes sockets without rebinding")
+    }
+
     @Test("large datagrams arrive whole with vector reads")
     func largeDatagrams() async throws {
         let driver = makeDriver()
