@@ -23,7 +23,7 @@ final class NATLab: @unchecked Sendable {
     let tag: String
     let pub: NetworkNamespace
     let work: URL
-    private(set) var namespaces: [NetworkNamespace] = []
+    fileprivate(set) var namespaces: [NetworkNamespace] = []
     private(set) var commandLog: [String] = []
     private var turnserver: RingletNIO.ChildProcess?
 
@@ -48,6 +48,22 @@ final class NATLab: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try lab.sh(pub.exec(["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+            // Private destinations are silently dropped in "the internet" (as ISPs drop bogons): routed into a
+            // dummy interface, so a check toward a peer's private host candidate neither fails at sendmsg
+            // (no route: ENETUNREACH) nor draws an ICMP unreachable. Either error closes the engine's UDP socket
+            // today (NIO's DatagramChannel closes on errors other than ECONNREFUSED/ENOMEM; see docs/real-nat.md).
+            // (No dummy driver in this kernel: a veth into a namespace with nothing in it, and a permanent
+            // neighbour entry so no ARP failure turns into an ICMP host unreachable.)
+            let sink = try NetworkNamespace.create(name: "rn-sink-\(tag)")
+            lab.namespaces.append(sink)
+            try lab.sh(["ip", "link", "add", "bogons", "netns", pub.name, "type", "veth", "peer", "name", "sink",
+                        "netns", sink.name])
+            try lab.sh(["ip", "-n", sink.name, "link", "set", "sink", "up"])
+            try lab.sh(["ip", "-n", pub.name, "link", "set", "bogons", "up"])
+            try lab.sh(["ip", "-n", pub.name, "addr", "add", "192.0.2.1/30", "dev", "bogons"])
+            try lab.sh(["ip", "-n", pub.name, "neigh", "add", "192.0.2.2", "lladdr", "02:00:00:00:00:02", "dev",
+                        "bogons", "nud", "permanent"])
+            try lab.sh(["ip", "-n", pub.name, "route", "add", "10.0.0.0/8", "via", "192.0.2.2"])
             let result = try await body(lab)
             lab.teardown()
             return result
