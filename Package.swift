@@ -94,6 +94,12 @@ let package = Package(
             resources: [.copy("Pages")],
             swiftSettings: strict
         ),
+        // The engine behind real Linux NATs (nftables masquerade in network namespaces), with coturn.
+        .testTarget(
+            name: "RealNATTests",
+            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),

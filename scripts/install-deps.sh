@@ -10,6 +10,7 @@ packages=(
     coturn          # interop peer: TURN server (turnserver) and its tools (turnutils_*)
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
+    nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
 )
 
 missing=()

@@ -1,0 +1,130 @@
+import Foundation
+import RingletCore
+@testable import RingletEngine
+import RingletNIO
+import RingletTURN
+import Testing
+
+/// Whether both sides are connected and media flowed both ways: at least 20 whole video frames and 50 audio
+/// frames each.
+func mediaFlowed(_ a: NATPeer.Snapshot, _ b: NATPeer.Snapshot) -> Bool {
+    a.state == .connected && b.state == .connected && a.videoWhole >= 20 && b.videoWhole >= 20
+        && a.audioReceived >= 50 && b.audioReceived >= 50
+}
+
+/// Milliseconds from the offer to a side's `connected`, or -1.
+func connectedAfter(_ s: NATPeer.Snapshot, offer: Instant) -> Int64 {
+    guard let c = s.marks["pc.connected"] else { return -1 }
+    return (c.nanoseconds - offer.nanoseconds) / 1_000_000
+}
+
+/// Asserts that media flowed, whole, and prints the timings.
+func expectMedia(_ name: String, _ a: NATPeer.Snapshot, _ b: NATPeer.Snapshot, offer: Instant, ok: Bool,
+                 lab: NATLab) {
+    #expect(ok, """
+        \(name): no media both ways. A: \(a.state) video \(a.videoWhole) audio \(a.audioReceived) \
+        path \(String(describing: a.selectedPath)) errors \(a.sendErrors); B: \(b.state) video \(b.videoWhole) \
+        audio \(b.audioReceived) path \(String(describing: b.selectedPath)) errors \(b.sendErrors)
+        A pairs: \(a.pairs.joined(separator: "\n  "))
+        B pairs: \(b.pairs.joined(separator: "\n  "))
+        turn: \(lab.turnLog(lastBytes: 1500))
+        """)
+    #expect(a.videoCorrupt == 0 && b.videoCorrupt == 0, "frames that did not match the clip byte for byte")
+    print("[RealNAT] \(name): offer → connected A \(connectedAfter(a, offer: offer)) ms, "
+          + "B \(connectedAfter(b, offer: offer)) ms; video A←\(a.videoWhole) B←\(b.videoWhole), "
+          + "audio A←\(a.audioReceived) B←\(b.audioReceived); path A \(String(describing: a.selectedPath)) "
+          + "B \(String(describing: b.selectedPath))")
+}
+
+/// TURN REST credentials (coturn `--use-auth-secret`) for the engines.
+func turnAccess(_ server: TransportAddress, secret: String) throws -> TURNAccess {
+    let expiry = UInt64(Date().timeIntervalSince1970) + 3600
+    let credential = try TURNRESTCredential(id: "ringlet-nat", expiry: expiry, secret: Array(secret.utf8))
+    return TURNAccess(address: server, username: credential.username, password: credential.password)
+}
+
+/// The Swift engine behind real Linux NATs (nftables masquerade in network namespaces), against a second engine.
+@Suite("Real NAT", .serialized, .timeLimit(.minutes(2)))
+struct RealNATTests {
+    @Test("behind a port-preserving masquerade NAT the engine connects directly to a public peer, media both ways")
+    func directThroughMasquerade() async throws {
+        try await NATLab.withLab { lab in
+            let siteA = try lab.addSite("a", index: 1, outside: "203.0.113", randomPorts: false)
+            let clip = syntheticClip()
+            let a = try await NATEngine.start(in: siteA.host, address: siteA.hostAddress, clip: clip)
+            let b: NATEngine
+            do { b = try await NATEngine.start(in: lab.pub, address: siteA.gateway, clip: clip) } catch {
+                await a.stop()
+                throw error
+            }
+            let result: (offer: Instant, ok: Bool)
+            do { result = try await call(a, b, timeout: .seconds(30), done: mediaFlowed) } catch {
+                await a.stop(); await b.stop()
+                throw error
+            }
+            let (sa, sb) = (try await a.snapshot(), try await b.snapshot())
+            await a.stop(); await b.stop()
+            expectMedia("direct", sa, sb, offer: result.offer, ok: result.ok, lab: lab)
+            #expect(sa.selectedPath?.relayed == false)
+            #expect(sb.selectedPath?.relayed == false)
+            // B sees A only through the NAT: its remote is the NAT's public address, never A's private one.
+            #expect(sb.selectedPath?.remoteAddress.ip == siteA.publicAddress)
+            #expect(sa.selectedPath?.remoteAddress == b.local)
+        }
+    }
+
+    @Test("both behind port-randomizing NATs, policy all: direct checks fail and media flows relayed via coturn")
+    func relayedBetweenRandomizingNATs() async throws {
+        try await relayedCall(relayOnly: false)
+    }
+
+    @Test("both behind port-randomizing NATs, policy relay: relay candidates only, media flows via coturn")
+    func relayOnlyBetweenRandomizingNATs() async throws {
+        try await relayedCall(relayOnly: true)
+    }
+
+    func relayedCall(relayOnly: Bool) async throws {
+        try await NATLab.withLab { lab in
+            let siteA = try lab.addSite("a", index: 1, outside: "203.0.113", randomPorts: true)
+            let siteB = try lab.addSite("b", index: 2, outside: "198.51.100", randomPorts: true)
+            let secret = "ringlet-nat-secret"
+            let server = try await lab.startTurnserver(on: siteA.gateway, secret: secret)
+            let turn = try turnAccess(server, secret: secret)
+            let clip = syntheticClip()
+            let a = try await NATEngine.start(in: siteA.host, address: siteA.hostAddress, clip: clip, turn: turn,
+                                              relayOnly: relayOnly)
+            let b: NATEngine
+            do {
+                b = try await NATEngine.start(in: siteB.host, address: siteB.hostAddress, clip: clip, turn: turn,
+                                              relayOnly: relayOnly)
+            } catch {
+                await a.stop()
+                throw error
+            }
+            let result: (offer: Instant, ok: Bool)
+            let direct: (a: [String], b: [String])
+            do {
+                result = try await call(a, b, timeout: .seconds(40), done: mediaFlowed)
+                let ip = server.ip
+                direct = (try await a.on { m, _ in m.directPairsThatWorked(turnIP: ip) },
+                          try await b.on { m, _ in m.directPairsThatWorked(turnIP: ip) })
+            } catch {
+                await a.stop(); await b.stop()
+                throw error
+            }
+            let (sa, sb) = (try await a.snapshot(), try await b.snapshot())
+            await a.stop(); await b.stop()
+            let name = relayOnly ? "relay-only" : "relayed (policy all)"
+            expectMedia(name, sa, sb, offer: result.offer, ok: result.ok, lab: lab)
+            #expect(sa.selectedPath?.relayed == true)
+            #expect(sb.selectedPath?.relayed == true)
+            #expect(direct.a.isEmpty && direct.b.isEmpty, "a direct pair worked through fully-random NATs: \(direct)")
+            if relayOnly {
+                #expect(sa.selectedPath?.localType == .relayed && sb.selectedPath?.localType == .relayed)
+            } else {
+                // The checks really were tried: each side had direct pairs in its checklist, and they failed.
+                #expect(sa.pairs.contains { $0.hasPrefix("host->") }, "A never tried a direct pair: \(sa.pairs)")
+            }
+        }
+    }
+}
