@@ -71,6 +71,10 @@ extension DatagramDriver {
                 log("no UDP socket bound to a source address a machine used")
                 return
             }
+            guard hasRoute(to: datagram.destination, now: Self.now()) else {
+                stats.unroutable += 1
+                return
+            }
             var buffer = channel.allocator.buffer(capacity: datagram.payload.count)
             buffer.writeBytes(datagram.payload)
             let envelope = AddressedEnvelope(remoteAddress: datagram.destination.socketAddress, data: buffer)

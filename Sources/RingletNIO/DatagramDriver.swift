@@ -126,6 +126,8 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
     var pendingFlush: [ObjectIdentifier: any Channel] = [:]
     var nextID = 0
     var stats = Statistics()
+    /// Route checks per destination IP (see `hasRoute(to:now:)`): routable, and when it was checked (ns).
+    var routeCache: [IPAddress: (routable: Bool, checkedAt: Int64)] = [:]
     var isShutDown = false
 
     /// Makes a driver on `eventLoop`. Sockets are created on that loop's thread (so a loop entered into a

@@ -49,11 +49,8 @@ final class NATLab: @unchecked Sendable {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try lab.sh(pub.exec(["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
             // Private destinations are silently dropped in "the internet" (as ISPs drop bogons): routed into a
-            // sink, so a check toward a peer's private host candidate neither fails at sendmsg (no route:
-            // ENETUNREACH) nor draws an ICMP unreachable. NIO closes a datagram channel on either error; the driver
-            // now binds the socket again (DatagramDriver.udpSocketClosed), which keeps a direct call alive, but a
-            // failed sendmmsg also drops the rest of its batch, so the relayed call through the same socket does
-            // not survive repeated ENETUNREACH yet (docs/real-nat.md, "Open").
+            // sink, so a check toward a peer's private host candidate draws no ICMP unreachable. Without it the
+            // relayed call with policy all does not connect yet (docs/real-nat.md, "partly open").
             // (No dummy driver in this kernel: a veth into a namespace with nothing in it, and a permanent
             // neighbour entry so no ARP failure turns into an ICMP host unreachable.)
             let sink = try NetworkNamespace.create(name: "rn-sink-\(tag)")

@@ -33,6 +33,35 @@ struct NetworkNamespaceTests {
         try await driver.shutdown().get()
     }
 
+    @Test("a datagram to a destination with no route is dropped and counted; the socket stays open for the rest")
+    func unroutableDestination() async throws {
+        // In a namespace with only lo there is no route to 10.9.9.9: sendmmsg would fail with ENETUNREACH, which
+        // NIO treats as fatal for the channel (and the rest of the batch). The driver checks the route first.
+        let ns = try NetworkNamespace.create(name: "ringlet-route-\(getpid())")
+        defer { ns.delete() }
+        let group = try ns.makeEventLoopGroup()
+        defer { group.shutdownGracefully { _ in } }
+        let driver = DatagramDriver<EchoMachine>(eventLoop: group.next())
+        let aAddress = try await driver.bindUDP(loopback).get()
+        let bAddress = try await driver.bindUDP(loopback).get()
+        let a = try await driver.addMachine(owning: [aAddress]) { _ in EchoMachine(echoes: false) }.get()
+        _ = try await driver.addMachine(owning: [bAddress]) { _ in EchoMachine(echoes: true) }.get()
+        let nowhere = try #require(TransportAddress("10.9.9.9:1234"))
+        try await driver.withMachine(a) { m, _ in
+            for i in 0..<10 {
+                m.outbox.append(Datagram(source: aAddress, destination: nowhere, payload: [UInt8(i)]))
+                m.outbox.append(Datagram(source: aAddress, destination: bAddress, payload: [UInt8(i), 1]))
+            }
+        }.get()
+        let echoed = await eventually { try await driver.withMachine(a) { m, _ in m.received.count }.get() == 10 }
+        #expect(echoed, "the datagrams to a reachable peer in the same batches all arrive")
+        let stats = try await driver.statistics().get()
+        #expect(stats.unroutable == 10)
+        #expect(stats.udpRebinds == 0)
+        #expect(try await driver.openSocketCount().get() == 2)
+        try await driver.shutdown().get()
+    }
+
     @Test("a namespace socket is reachable from inside the namespace and unreachable from the host")
     func isolation() async throws {
         let ns = try NetworkNamespace.create(name: "ringlet-iso-\(getpid())")
