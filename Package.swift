@@ -59,6 +59,8 @@ let package = Package(
         // Helpers for tests that drive real peers (ffmpeg, openssl, coturn, Chromium): loopback sockets, child
         // processes with bounded waits. Not a product: only test targets use it.
         .target(name: "RingletTestSupport", dependencies: ["RingletCore"], swiftSettings: strict),
+        // A `PeerConnection` driven as a `DatagramDriven` machine that records its events (engine test targets).
+        .target(name: "RingletEngineTestSupport", dependencies: ["RingletCore", "RingletEngine"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(
@@ -83,21 +85,23 @@ let package = Package(
         .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
         .testTarget(
             name: "RingletEngineTests",
-            dependencies: ["RingletEngine", "RingletSimulation", "RingletTURN"],
+            dependencies: ["RingletEngine", "RingletSimulation", "RingletTURN", "RingletEngineTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "RingletNIOTests", dependencies: ["RingletNIO"], swiftSettings: strict),
         // A real browser: headless Chromium in a private network namespace against the Swift engine.
         .testTarget(
             name: "ChromiumInteropTests",
-            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS"],
+            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS", "RingletEngineTestSupport"],
             resources: [.copy("Pages")],
             swiftSettings: strict
         ),
         // The engine behind real Linux NATs (nftables masquerade in network namespaces), with coturn.
         .testTarget(
             name: "RealNATTests",
-            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport"],
+            dependencies: [
+                "RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport", "RingletEngineTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),

@@ -39,7 +39,7 @@ func runEngineCall(offerer: Offerer, relay: Bool, timeout: Duration = .seconds(4
             query += "&ice=" + (try iceServersQuery(port: 3478, secret: secret, transport: "udp"))
         }
         let engine = try await EngineSide.start(h, clip: clip, turn: turn, relayOnly: relay)
-        let instantAtStart = DatagramDriver<RecordingPeer>.now()
+        let instantAtStart = DatagramDriver<EnginePeer>.now()
         let epochAtStart = Date().timeIntervalSince1970
         let wallStart = ContinuousClock.now
 

@@ -6,6 +6,7 @@ import RingletDTLS
 @testable import RingletICE
 import RingletRTP
 import RingletSDP
+import RingletEngineTestSupport
 @testable import RingletNIO
 
 /// One H.264 access unit of the clip.
@@ -14,120 +15,62 @@ struct AccessUnit: Sendable {
     let isKeyframe: Bool
 }
 
-/// The Swift peer as a `DatagramDriven` machine: a `PeerConnection` plus what an application does around it —
-/// drain its events after every input (stamping each with the driver's instant), keep the candidates to trickle,
-/// and play the H.264 clip (15 fps, looped) and audio (every 20 ms) from `readyToSend` on, jumping to the next
-/// IDR when the peer asks for a keyframe. Lives on the driver's loop; the test reads it through `snapshot()`.
-final class RecordingPeer: DatagramDriven {
-    let pc: PeerConnection
+/// The Swift peer as a `DatagramDriven` machine: a `RecordingPeer` (which drains the connection's events after
+/// every input, stamping each with the driver's instant, and keeps the candidates to trickle) plus what this
+/// application does around it: keep a state log and counters, and play the H.264 clip (15 fps, looped) and audio
+/// (every 20 ms) from `readyToSend` on, jumping to the next IDR when the peer asks for a keyframe. Lives on the
+/// driver's loop; the test reads it through `snapshot()`.
+final class EnginePeer: RecordingPeerOwner {
+    let recorder: RecordingPeer
+    var pc: PeerConnection { recorder.pc }
     let clip: [AccessUnit]
     let videoInterval: Duration = .nanoseconds(66_666_667)
     let audioInterval: Duration = .milliseconds(20)
 
-    private(set) var marks: [String: Instant] = [:]
     private(set) var stateLog: [String] = []
-    private(set) var pendingCandidates: [String] = []
-    private(set) var gatheringComplete = false
     private(set) var videoReceived = 0
     private(set) var firstVideoKeyframe: Bool?
     private(set) var videoKeyframesReceived = 0
     private(set) var audioReceived = 0
     private(set) var keyframeRequests = 0
-    private(set) var selectedPath: SelectedPath?
     private(set) var sendErrors: [String] = []
     private(set) var pairDump: [String] = []
     private var videoStart: Instant?
     private var videoSent = 0
     private var clipIndex = 0
     private var audioSent = 0
-    private var now: Instant = .zero
+    private var now: Instant { recorder.now }
 
     init(pc: PeerConnection, clip: [AccessUnit]) {
-        self.pc = pc
+        recorder = RecordingPeer(pc: pc, keepsLog: false)
         self.clip = clip
+        recorder.onEvent = { [unowned self] in observe($0) }
+        recorder.nextMediaTime = { [unowned self] in nextMediaTime() }
+        recorder.sendDueMedia = { [unowned self] in sendDueMedia() }
     }
 
-    func mark(_ name: String, _ at: Instant) {
-        if marks[name] == nil { marks[name] = at }
-    }
-
-    func handle(_ datagram: Datagram, now: Instant) {
-        self.now = now
-        pc.handle(datagram, now: now)
-        drainEvents()
-        sendDueMedia()
-    }
-
-    func pollTransmit() -> Datagram? {
-        drainEvents()
-        return pc.pollTransmit()
-    }
-
-    func nextDeadline() -> Instant? {
-        let a = pc.nextDeadline(), b = nextMediaTime()
-        switch (a, b) {
-        case let (x?, y?): return min(x, y)
-        case let (x, nil): return x
-        case let (nil, y): return y
-        }
-    }
-
-    func handleTimeout(now: Instant) {
-        self.now = now
-        if let d = pc.nextDeadline(), d <= now { pc.handleTimeout(now: now) }
-        drainEvents()
-        sendDueMedia()
-    }
-
-    /// Runs a signaling call on the loop and drains afterwards.
-    func signal<R>(_ now: Instant, _ body: (PeerConnection) throws -> R) rethrows -> R {
-        self.now = now
-        let r = try body(pc)
-        drainEvents()
-        return r
-    }
-
-    func takeCandidates() -> (lines: [String], complete: Bool) {
-        defer { pendingCandidates.removeAll() }
-        return (pendingCandidates, gatheringComplete)
-    }
-
-    private func drainEvents() {
-        while let e = pc.pollEvent() {
-            switch e {
-            case .localCandidate(let line):
-                pendingCandidates.append(line)
-            case .gatheringComplete:
-                gatheringComplete = true
-                mark("gatheringComplete", now)
-            case .connectionStateChanged(let s):
-                stateLog.append("\(now.milliseconds) pc \(s)")
-                mark("pc.\(s)", now)
-            case .iceConnectionStateChanged(let s):
-                stateLog.append("\(now.milliseconds) ice \(s)")
-                mark("ice.\(s)", now)
-                if s == .connected || s == .completed { mark("iceConnected", now) }
-            case .selectedPath(let p):
-                selectedPath = p
-                stateLog.append("\(now.milliseconds) path \(p.localType)/\(p.remoteType) relayed \(p.relayed)")
-            case .readyToSend:
-                mark("dtlsConnected", now)
-                pairDump = dumpPairs()
-                if videoStart == nil { videoStart = now }
-            case .videoFrame(let f):
-                if videoReceived == 0 { firstVideoKeyframe = f.isKeyframe }
-                videoReceived += 1
-                if f.isKeyframe { videoKeyframesReceived += 1 }
-                mark("firstVideoFrame", now)
-            case .audioFrame:
-                audioReceived += 1
-                mark("firstAudioFrame", now)
-            case .keyframeRequested:
-                keyframeRequests += 1
-                if videoSent > 0, let next = nextKeyframe(after: clipIndex) { clipIndex = next }
-            case .watermark, .framesDropped:
-                break
-            }
+    private func observe(_ e: PeerConnectionEvent) {
+        switch e {
+        case .connectionStateChanged(let s):
+            stateLog.append("\(now.milliseconds) pc \(s)")
+        case .iceConnectionStateChanged(let s):
+            stateLog.append("\(now.milliseconds) ice \(s)")
+        case .selectedPath(let p):
+            stateLog.append("\(now.milliseconds) path \(p.localType)/\(p.remoteType) relayed \(p.relayed)")
+        case .readyToSend:
+            pairDump = dumpPairs()
+            if videoStart == nil { videoStart = now }
+        case .videoFrame(let f):
+            if videoReceived == 0 { firstVideoKeyframe = f.isKeyframe }
+            videoReceived += 1
+            if f.isKeyframe { videoKeyframesReceived += 1 }
+        case .audioFrame:
+            audioReceived += 1
+        case .keyframeRequested:
+            keyframeRequests += 1
+            if videoSent > 0, let next = nextKeyframe(after: clipIndex) { clipIndex = next }
+        case .localCandidate, .gatheringComplete, .watermark, .framesDropped:
+            break
         }
     }
 
@@ -170,7 +113,7 @@ final class RecordingPeer: DatagramDriven {
                     do {
                         try pc.sendVideo(frame: unit.bytes, ptsMilliseconds: Int64(videoSent) * 1000 / 15,
                                          isKeyframe: unit.isKeyframe, now: now)
-                        mark("firstVideoSent", now)
+                        recorder.mark("firstVideoSent", now)
                     } catch {
                         if sendErrors.count < 20 { sendErrors.append("video: \(error)") }
                     }
@@ -182,7 +125,7 @@ final class RecordingPeer: DatagramDriven {
                     let frame = audio.codec == .opus ? opusSilence : pcmuTone(index: audioSent)
                     do {
                         try pc.sendAudio(frame: frame, ptsMilliseconds: Int64(audioSent) * 20, now: now)
-                        mark("firstAudioSent", now)
+                        recorder.mark("firstAudioSent", now)
                     } catch {
                         if sendErrors.count < 20 { sendErrors.append("audio: \(error)") }
                     }
@@ -190,15 +133,14 @@ final class RecordingPeer: DatagramDriven {
                 audioSent += 1
             }
         }
-        drainEvents()
     }
 
     func snapshot(now: Instant) -> EngineSnapshot {
         EngineSnapshot(
-            connectionState: pc.connectionState, marks: marks, stateLog: stateLog, videoReceived: videoReceived,
+            connectionState: pc.connectionState, marks: recorder.marks, stateLog: stateLog, videoReceived: videoReceived,
             firstVideoKeyframe: firstVideoKeyframe, videoKeyframesReceived: videoKeyframesReceived,
             audioReceived: audioReceived, keyframeRequests: keyframeRequests, videoSent: videoSent,
-            audioSent: audioSent, selectedPath: selectedPath, sendErrors: sendErrors, counters: pc.counters,
+            audioSent: audioSent, selectedPath: recorder.selectedPath, sendErrors: sendErrors, counters: pc.counters,
             pairDump: pairDump, negotiated: pc.negotiatedMedia.map { "\($0.kind) \($0.codec) pt \($0.payloadType)" },
             now: now)
     }
@@ -242,10 +184,10 @@ struct TURNAccess: Sendable {
     let password: String
 }
 
-/// The Swift peer: a `RecordingPeer` on a DatagramDriver whose loop lives in the harness namespace. Every engine
+/// The Swift peer: an `EnginePeer` on a DatagramDriver whose loop lives in the harness namespace. Every engine
 /// call of the Chromium tests goes through here.
 struct EngineSide {
-    let driver: DatagramDriver<RecordingPeer>
+    let driver: DatagramDriver<EnginePeer>
     let id: MachineID
     let local: TransportAddress
 
@@ -259,10 +201,10 @@ struct EngineSide {
     static func start(_ h: ChromiumHarness, clip: [AccessUnit], turn: TURNAccess? = nil,
                       relayOnly: Bool = false) async throws -> EngineSide {
         guard let certificate else { throw HarnessError(description: "could not make a DTLS certificate") }
-        let driver = DatagramDriver<RecordingPeer>(eventLoop: h.eventLoop)
+        let driver = DatagramDriver<EnginePeer>(eventLoop: h.eventLoop)
         let local = try await driver.bindUDP(TransportAddress(.loopbackV4, 0)).get()
         let ntp = Duration.seconds(Date().timeIntervalSince1970 + 2_208_988_800)
-            - .nanoseconds(DatagramDriver<RecordingPeer>.now().nanoseconds)
+            - .nanoseconds(DatagramDriver<EnginePeer>.now().nanoseconds)
         let id = try await driver.addMachine(owning: [local]) { _ in
             var c = PeerConnection.Configuration(certificate: certificate, hostAddresses: [local])
             if let turn {
@@ -273,47 +215,47 @@ struct EngineSide {
             c.video = .init(codecs: [.h264])
             c.ntpOffset = ntp
             var rng = SystemRandomNumberGenerator()
-            return RecordingPeer(pc: try PeerConnection(configuration: c, using: &rng), clip: clip)
+            return EnginePeer(pc: try PeerConnection(configuration: c, using: &rng), clip: clip)
         }.get()
         return EngineSide(driver: driver, id: id, local: local)
     }
 
     func createOffer() async throws -> String {
         try await driver.withMachine(id) { m, now in
-            m.mark("offer", now)
-            return try m.signal(now) { try $0.createOffer(now: now) }
+            m.recorder.mark("offer", now)
+            return try m.recorder.signal(now) { try $0.createOffer(now: now) }
         }.get()
     }
 
     func createAnswer() async throws -> String {
         try await driver.withMachine(id) { m, now in
-            let sdp = try m.signal(now) { try $0.createAnswer(now: now) }
-            m.mark("answer", now)
+            let sdp = try m.recorder.signal(now) { try $0.createAnswer(now: now) }
+            m.recorder.mark("answer", now)
             return sdp
         }.get()
     }
 
     func setRemoteDescription(_ sdp: String, isOffer: Bool) async throws {
         try await driver.withMachine(id) { m, now in
-            if isOffer { m.mark("offer", now) }
-            try m.signal(now) { try $0.setRemoteDescription(sdp, now: now) }
-            if !isOffer { m.mark("answer", now) }
+            if isOffer { m.recorder.mark("offer", now) }
+            try m.recorder.signal(now) { try $0.setRemoteDescription(sdp, now: now) }
+            if !isOffer { m.recorder.mark("answer", now) }
         }.get()
     }
 
     /// Adds a trickled candidate; returns whether ICE took it (TCP candidates are refused by design).
     func addRemoteCandidate(_ line: String) async throws -> Bool {
         try await driver.withMachine(id) { m, now in
-            (try? m.signal(now) { try $0.addRemoteCandidate(line, now: now) }) ?? false
+            (try? m.recorder.signal(now) { try $0.addRemoteCandidate(line, now: now) }) ?? false
         }.get()
     }
 
     func endOfRemoteCandidates() async throws {
-        try await driver.withMachine(id) { m, now in m.signal(now) { $0.endOfRemoteCandidates(now: now) } }.get()
+        try await driver.withMachine(id) { m, now in m.recorder.signal(now) { $0.endOfRemoteCandidates(now: now) } }.get()
     }
 
     func takeCandidates() async throws -> (lines: [String], complete: Bool) {
-        try await driver.withMachine(id) { m, _ in m.takeCandidates() }.get()
+        try await driver.withMachine(id) { m, _ in m.recorder.takeCandidates() }.get()
     }
 
     func snapshot() async throws -> EngineSnapshot {
@@ -321,7 +263,7 @@ struct EngineSide {
     }
 
     func close() async throws {
-        try await driver.withMachine(id) { m, now in m.signal(now) { $0.close(now: now) } }.get()
+        try await driver.withMachine(id) { m, now in m.recorder.signal(now) { $0.close(now: now) } }.get()
         try await driver.shutdown().get()
     }
 }

@@ -7,6 +7,7 @@ import RingletDTLS
 @testable import RingletICE
 import RingletNIO
 import RingletRTP
+import RingletEngineTestSupport
 
 /// One H.264 access unit of the synthetic clip.
 struct AccessUnit: Sendable {
@@ -37,101 +38,49 @@ func syntheticClip() -> [AccessUnit] {
 /// 20 ms of Opus silence: TOC 0xF8 (CELT fullband 20 ms, mono, one frame) and a 2-byte frame.
 let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
 
-/// The engine as a `DatagramDriven` machine (the minimum of the Chromium tests' `RecordingPeer`): drains events
-/// after every input, keeps candidates to trickle, plays the clip at 15 fps and Opus every 20 ms from
-/// `readyToSend`, and checks every received video frame against the clip byte for byte.
-final class NATPeer: DatagramDriven {
-    let pc: PeerConnection
+/// The engine as a `DatagramDriven` machine (the minimum of the Chromium tests' `EnginePeer`): a `RecordingPeer`
+/// (drains events after every input, keeps candidates to trickle) that plays the clip at 15 fps and Opus every
+/// 20 ms from `readyToSend`, and checks every received video frame against the clip byte for byte.
+final class NATPeer: RecordingPeerOwner {
+    let recorder: RecordingPeer
+    var pc: PeerConnection { recorder.pc }
     let clip: [AccessUnit]
     let clipSet: Set<[UInt8]>
     let videoInterval: Duration = .nanoseconds(66_666_667)
     let audioInterval: Duration = .milliseconds(20)
 
-    private(set) var marks: [String: Instant] = [:]
-    private(set) var pending: [String] = []
-    private(set) var gatheringComplete = false
     private(set) var videoWhole = 0
     private(set) var videoCorrupt = 0
     private(set) var audioReceived = 0
-    private(set) var selectedPath: SelectedPath?
     private(set) var sendErrors: [String] = []
     private var videoStart: Instant?
     private var videoSent = 0
     private var audioSent = 0
     private var clipIndex = 0
-    private var now: Instant = .zero
+    private var now: Instant { recorder.now }
 
     init(pc: PeerConnection, clip: [AccessUnit]) {
-        self.pc = pc
+        recorder = RecordingPeer(pc: pc, keepsLog: false)
         self.clip = clip
         clipSet = Set(clip.map(\.bytes))
+        recorder.onEvent = { [unowned self] in observe($0) }
+        recorder.nextMediaTime = { [unowned self] in nextMediaTime() }
+        recorder.sendDueMedia = { [unowned self] in sendDueMedia() }
     }
 
-    func mark(_ name: String, _ at: Instant) {
-        if marks[name] == nil { marks[name] = at }
-    }
-
-    func handle(_ datagram: Datagram, now: Instant) {
-        self.now = now
-        pc.handle(datagram, now: now)
-        drainEvents()
-        sendDueMedia()
-    }
-
-    func pollTransmit() -> Datagram? {
-        drainEvents()
-        return pc.pollTransmit()
-    }
-
-    func nextDeadline() -> Instant? {
-        switch (pc.nextDeadline(), nextMediaTime()) {
-        case let (x?, y?): return min(x, y)
-        case let (x, nil): return x
-        case let (nil, y): return y
-        }
-    }
-
-    func handleTimeout(now: Instant) {
-        self.now = now
-        if let d = pc.nextDeadline(), d <= now { pc.handleTimeout(now: now) }
-        drainEvents()
-        sendDueMedia()
-    }
-
-    func signal<R>(_ now: Instant, _ body: (PeerConnection) throws -> R) rethrows -> R {
-        self.now = now
-        let r = try body(pc)
-        drainEvents()
-        return r
-    }
-
-    func takeCandidates() -> (lines: [String], complete: Bool) {
-        defer { pending.removeAll() }
-        return (pending, gatheringComplete)
-    }
-
-    private func drainEvents() {
-        while let e = pc.pollEvent() {
-            switch e {
-            case .localCandidate(let line): pending.append(line)
-            case .gatheringComplete: gatheringComplete = true
-            case .connectionStateChanged(let s): mark("pc.\(s)", now)
-            case .iceConnectionStateChanged(let s): mark("ice.\(s)", now)
-            case .selectedPath(let p): selectedPath = p
-            case .readyToSend:
-                mark("dtlsConnected", now)
-                if videoStart == nil { videoStart = now }
-            case .videoFrame(let f):
-                if clipSet.contains(f.data) { videoWhole += 1 } else { videoCorrupt += 1 }
-                mark("firstVideoFrame", now)
-            case .audioFrame:
-                audioReceived += 1
-            case .keyframeRequested:
-                if videoSent > 0, let next = clip.indices.first(where: { clip[($0 + clipIndex) % clip.count].isKeyframe }) {
-                    clipIndex = (clipIndex + next) % clip.count
-                }
-            case .watermark, .framesDropped: break
+    private func observe(_ e: PeerConnectionEvent) {
+        switch e {
+        case .readyToSend:
+            if videoStart == nil { videoStart = now }
+        case .videoFrame(let f):
+            if clipSet.contains(f.data) { videoWhole += 1 } else { videoCorrupt += 1 }
+        case .audioFrame:
+            audioReceived += 1
+        case .keyframeRequested:
+            if videoSent > 0, let next = clip.indices.first(where: { clip[($0 + clipIndex) % clip.count].isKeyframe }) {
+                clipIndex = (clipIndex + next) % clip.count
             }
+        default: break
         }
     }
 
@@ -164,7 +113,6 @@ final class NATPeer: DatagramDriven {
                 audioSent += 1
             }
         }
-        drainEvents()
     }
 
     /// Pairs that succeeded (or are valid) without a relay on either end: local base is a socket of ours (no TURN
@@ -188,8 +136,8 @@ final class NATPeer: DatagramDriven {
     }
 
     func snapshot(now: Instant) -> Snapshot {
-        Snapshot(state: pc.connectionState, marks: marks, videoWhole: videoWhole, videoCorrupt: videoCorrupt,
-                 audioReceived: audioReceived, videoSent: videoSent, audioSent: audioSent, selectedPath: selectedPath,
+        Snapshot(state: pc.connectionState, marks: recorder.marks, videoWhole: videoWhole, videoCorrupt: videoCorrupt,
+                 audioReceived: audioReceived, videoSent: videoSent, audioSent: audioSent, selectedPath: recorder.selectedPath,
                  sendErrors: sendErrors, pairs: pairDump(), now: now)
     }
 
@@ -263,7 +211,7 @@ struct NATEngine {
 
     /// Closes the connection, the sockets and the loop (best effort: for `defer`-like cleanup).
     func stop() async {
-        _ = try? await on { m, now in m.signal(now) { $0.close(now: now) } }
+        _ = try? await on { m, now in m.recorder.signal(now) { $0.close(now: now) } }
         try? await driver.shutdown().get()
         try? await group.shutdownGracefully()
     }
@@ -274,22 +222,22 @@ struct NATEngine {
 func call(_ a: NATEngine, _ b: NATEngine, timeout: Duration,
           done: @escaping (NATPeer.Snapshot, NATPeer.Snapshot) -> Bool) async throws -> (offer: Instant, ok: Bool) {
     let (offerAt, offer) = try await a.on { m, now in
-        m.mark("offer", now)
-        return (now, try m.signal(now) { try $0.createOffer(now: now) })
+        m.recorder.mark("offer", now)
+        return (now, try m.recorder.signal(now) { try $0.createOffer(now: now) })
     }
-    try await b.on { m, now in try m.signal(now) { try $0.setRemoteDescription(offer, now: now) } }
-    let answer = try await b.on { m, now in try m.signal(now) { try $0.createAnswer(now: now) } }
-    try await a.on { m, now in try m.signal(now) { try $0.setRemoteDescription(answer, now: now) } }
+    try await b.on { m, now in try m.recorder.signal(now) { try $0.setRemoteDescription(offer, now: now) } }
+    let answer = try await b.on { m, now in try m.recorder.signal(now) { try $0.createAnswer(now: now) } }
+    try await a.on { m, now in try m.recorder.signal(now) { try $0.setRemoteDescription(answer, now: now) } }
     var ended = (a: false, b: false)
     let ok = await poll(timeout: timeout) {
         do {
             for (from, to, isA) in [(a, b, true), (b, a, false)] {
-                let (lines, complete) = try await from.on { m, _ in m.takeCandidates() }
+                let (lines, complete) = try await from.on { m, _ in m.recorder.takeCandidates() }
                 for line in lines {
-                    _ = try await to.on { m, now in (try? m.signal(now) { try $0.addRemoteCandidate(line, now: now) }) ?? false }
+                    _ = try await to.on { m, now in (try? m.recorder.signal(now) { try $0.addRemoteCandidate(line, now: now) }) ?? false }
                 }
                 if complete, !(isA ? ended.a : ended.b) {
-                    try await to.on { m, now in m.signal(now) { $0.endOfRemoteCandidates(now: now) } }
+                    try await to.on { m, now in m.recorder.signal(now) { $0.endOfRemoteCandidates(now: now) } }
                     if isA { ended.a = true } else { ended.b = true }
                 }
             }

@@ -1,18 +1,20 @@
 import RingletCore
 import RingletEngine
+import RingletEngineTestSupport
 import RingletRTP
 import RingletSimulation
 
-/// A simulation participant around a `PeerConnection`: it drains events after every input (recording them with
-/// their instant), trickles local candidates straight to its peer (zero-latency signaling), and plays a media
-/// script once the connection says `readyToSend`.
-final class EngineNode: DatagramDriven {
+/// A simulation participant around a `PeerConnection`: a `RecordingPeer` (drains events after every input,
+/// recording them with their instant) that trickles local candidates straight to its peer (zero-latency
+/// signaling), and plays a media script once the connection says `readyToSend`.
+final class EngineNode: RecordingPeerOwner {
     let name: String
-    let pc: PeerConnection
+    let recorder: RecordingPeer
+    var pc: PeerConnection { recorder.pc }
     weak var peer: EngineNode?
     var trickle = true
-    private(set) var now: Instant = .zero
-    private(set) var log: [(time: Instant, event: PeerConnectionEvent)] = []
+    var now: Instant { recorder.now }
+    var log: [(time: Instant, event: PeerConnectionEvent)] { recorder.log }
 
     var video: [SyntheticMedia.VideoFrame] = []
     var audio: [[UInt8]] = []
@@ -28,35 +30,10 @@ final class EngineNode: DatagramDriven {
 
     init(name: String, pc: PeerConnection) {
         self.name = name
-        self.pc = pc
-    }
-
-    func handle(_ datagram: Datagram, now: Instant) {
-        self.now = now
-        pc.handle(datagram, now: now)
-        drainEvents()
-        sendDueMedia()
-    }
-
-    func pollTransmit() -> Datagram? {
-        drainEvents()
-        return pc.pollTransmit()
-    }
-
-    func nextDeadline() -> Instant? {
-        let a = pc.nextDeadline(), b = nextMediaTime()
-        switch (a, b) {
-        case let (x?, y?): return min(x, y)
-        case let (x, nil): return x
-        case let (nil, y): return y
-        }
-    }
-
-    func handleTimeout(now: Instant) {
-        self.now = now
-        if let d = pc.nextDeadline(), d <= now { pc.handleTimeout(now: now) }
-        drainEvents()
-        sendDueMedia()
+        recorder = RecordingPeer(pc: pc)
+        recorder.onEvent = { [unowned self] in observe($0) }
+        recorder.nextMediaTime = { [unowned self] in nextMediaTime() }
+        recorder.sendDueMedia = { [unowned self] in sendDueMedia() }
     }
 
     /// Starts sending the media script now (when `autoStartMedia` is off).
@@ -66,18 +43,17 @@ final class EngineNode: DatagramDriven {
         audioSent = 0
     }
 
-    func drainEvents() {
-        while let e = pc.pollEvent() {
-            log.append((now, e))
-            switch e {
-            case .localCandidate(let text):
-                if trickle, let peer { _ = try? peer.pc.addRemoteCandidate(text, now: now) }
-            case .readyToSend:
-                if autoStartMedia { mediaStart = now }
-            case .videoFrame(let f): receivedVideo.append(f)
-            case .audioFrame(let f): receivedAudio.append(f)
-            default: break
-            }
+    func drainEvents() { recorder.drainEvents() }
+
+    private func observe(_ e: PeerConnectionEvent) {
+        switch e {
+        case .localCandidate(let text):
+            if trickle, let peer { _ = try? peer.pc.addRemoteCandidate(text, now: now) }
+        case .readyToSend:
+            if autoStartMedia { mediaStart = now }
+        case .videoFrame(let f): receivedVideo.append(f)
+        case .audioFrame(let f): receivedAudio.append(f)
+        default: break
         }
     }
 
@@ -112,18 +88,13 @@ final class EngineNode: DatagramDriven {
             }
             audioSent += 1
         }
-        drainEvents()
     }
 
     // MARK: Queries
 
-    func firstTime(where match: (PeerConnectionEvent) -> Bool) -> Instant? {
-        log.first(where: { match($0.event) })?.time
-    }
+    func firstTime(where match: (PeerConnectionEvent) -> Bool) -> Instant? { recorder.firstTime(where: match) }
 
     var state: PeerConnectionState { pc.connectionState }
 
-    func events(where match: (PeerConnectionEvent) -> Bool) -> [PeerConnectionEvent] {
-        log.map(\.event).filter(match)
-    }
+    func events(where match: (PeerConnectionEvent) -> Bool) -> [PeerConnectionEvent] { recorder.events(where: match) }
 }
