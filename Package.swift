@@ -60,7 +60,7 @@ let package = Package(
         // processes with bounded waits. Not a product: only test targets use it.
         .target(name: "RingletTestSupport", dependencies: ["RingletCore"], swiftSettings: strict),
         // A `PeerConnection` driven as a `DatagramDriven` machine that records its events (engine test targets).
-        .target(name: "RingletEngineTestSupport", dependencies: ["RingletCore", "RingletEngine"], swiftSettings: strict),
+        .target(name: "RingletEngineTestSupport", dependencies: ["RingletCore", "RingletEngine", "RingletDTLS"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(

@@ -3,6 +3,7 @@
 import Foundation
 import RingletCore
 import RingletEngine
+import RingletEngineTestSupport
 import RingletTURN
 import Testing
 @testable import RingletNIO

@@ -9,12 +9,6 @@ import RingletSDP
 import RingletEngineTestSupport
 @testable import RingletNIO
 
-/// One H.264 access unit of the clip.
-struct AccessUnit: Sendable {
-    let bytes: [UInt8]
-    let isKeyframe: Bool
-}
-
 /// The Swift peer as a `DatagramDriven` machine: a `RecordingPeer` (which drains the connection's events after
 /// every input, stamping each with the driver's instant, and keeps the candidates to trickle) plus what this
 /// application does around it: keep a state log and counters, and play the H.264 clip (15 fps, looped) and audio
@@ -177,13 +171,6 @@ struct EngineSnapshot: Sendable {
     let now: Instant
 }
 
-/// A TURN server for the Swift side.
-struct TURNAccess: Sendable {
-    let address: TransportAddress
-    let username: String
-    let password: String
-}
-
 /// The Swift peer: an `EnginePeer` on a DatagramDriver whose loop lives in the harness namespace. Every engine
 /// call of the Chromium tests goes through here.
 struct EngineSide {
@@ -192,10 +179,7 @@ struct EngineSide {
     let local: TransportAddress
 
     /// One certificate for the whole test run (as the SDK makes one per device).
-    nonisolated(unsafe) static let certificate: DTLSCertificate? = {
-        var rng = SystemRandomNumberGenerator()
-        return try? DTLSCertificate(unixTime: Int64(Date().timeIntervalSince1970), using: &rng)
-    }()
+    static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     /// Binds 127.0.0.1:0 in the namespace and creates the engine with that host address (and TURN, if given).
     static func start(_ h: ChromiumHarness, clip: [AccessUnit], turn: TURNAccess? = nil,

@@ -9,12 +9,6 @@ import RingletNIO
 import RingletRTP
 import RingletEngineTestSupport
 
-/// One H.264 access unit of the synthetic clip.
-struct AccessUnit: Sendable {
-    let bytes: [UInt8]
-    let isKeyframe: Bool
-}
-
 /// A synthetic H.264 clip in Annex B (4-byte start codes, as the receive side writes them): 30 access units,
 /// an IDR (with SPS and PPS) every 15, IDRs of 12 000 bytes and P slices of 1 500–4 000 (so most need FU-A).
 /// Payload bytes come from a seeded generator, never zero (no emulation-prevention sequences), and start with
@@ -157,13 +151,6 @@ final class NATPeer: RecordingPeerOwner {
     }
 }
 
-/// A TURN server and REST credentials for it.
-struct TURNAccess: Sendable {
-    let address: TransportAddress
-    let username: String
-    let password: String
-}
-
 /// One engine: its own event loop group whose thread lives in `namespace`, a driver, one UDP socket bound to
 /// `address` in that namespace, and a `NATPeer`.
 struct NATEngine {
@@ -172,10 +159,8 @@ struct NATEngine {
     let id: MachineID
     let local: TransportAddress
 
-    nonisolated(unsafe) static let certificate: DTLSCertificate? = {
-        var rng = SystemRandomNumberGenerator()
-        return try? DTLSCertificate(unixTime: Int64(Date().timeIntervalSince1970), using: &rng)
-    }()
+    /// One certificate for the whole test run (as the SDK makes one per device).
+    static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     static func start(in namespace: NetworkNamespace, address: IPAddress, clip: [AccessUnit],
                       turn: TURNAccess? = nil, relayOnly: Bool = false) async throws -> NATEngine {

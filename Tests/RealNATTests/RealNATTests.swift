@@ -1,6 +1,7 @@
 import Foundation
 import RingletCore
 @testable import RingletEngine
+import RingletEngineTestSupport
 import RingletNIO
 import RingletTURN
 import Testing
