@@ -23,7 +23,7 @@ total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | head
 failed=0
 if [ -z "$passed" ]; then
     passed=0
-    failed=$(grep -cE '^✘ Test .* failed after' "$log" || true)
+    failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -vc '^✘ Test run' || true)
     [ "$failed" -gt 0 ] || failed=${total:-1}
 fi
 echo "tests: ${passed} passed, ${failed} failed"
