@@ -20,10 +20,20 @@ let package = Package(
         .library(name: "RingletDTLS", targets: ["RingletDTLS"]),
         .library(name: "RingletEngine", targets: ["RingletEngine"]),
         .library(name: "RingletNIO", targets: ["RingletNIO"]),
+        .library(name: "RingletSignaling", targets: ["RingletSignaling"]),
+        .library(name: "RingletStore", targets: ["RingletStore"]),
+        .library(name: "RingletServer", targets: ["RingletServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -49,11 +59,35 @@ let package = Package(
         .target(
             name: "RingletNIO",
             dependencies: [
-                "RingletCore",
+                "RingletCore", "RingletTURN",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // Signaling messages (JSON over WebSocket), the call router state machine, device-key signatures.
+        .target(name: "RingletSignaling", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
+        .target(
+            name: "RingletStore",
+            dependencies: ["RingletCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The cloud service `ringlet serve`: HTTP API, WebSocket signaling, TURN, metrics, one service group.
+        .target(
+            name: "RingletServer",
+            dependencies: [
+                "RingletCore", "RingletSTUN", "RingletTURN", "RingletNIO", "RingletSignaling", "RingletStore", "COpenSSL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")],
             swiftSettings: strict
         ),
         // Helpers for tests that drive real peers (ffmpeg, openssl, coturn, Chromium): loopback sockets, child
@@ -67,8 +101,12 @@ let package = Package(
             name: "ringlet",
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
-                "RingletDTLS", "RingletEngine", "RingletNIO", "COpenSSL",
+                "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -102,6 +140,24 @@ let package = Package(
             dependencies: [
                 "RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport", "RingletEngineTestSupport",
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),
+        .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport"], swiftSettings: strict),
+        // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
+        .testTarget(
+            name: "RingletServerTests",
+            dependencies: [
+                "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: strict
+        ),
+        // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.
+        .testTarget(
+            name: "TURNInteropTests",
+            dependencies: ["RingletNIO", "RingletTURN", "RingletTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),

@@ -1,0 +1,1 @@
+// The signaling module: messages, call router, device keys.

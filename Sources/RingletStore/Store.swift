@@ -1,0 +1,93 @@
+/// What went wrong in a store call.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Open set of failure kinds.
+    public struct Code: RawRepresentable, Hashable, Sendable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// A record with this key exists already (duplicate app id, SN, openId, …).
+        public static let conflict = Code(rawValue: "conflict")
+        /// The record the call refers to does not exist.
+        public static let notFound = Code(rawValue: "notFound")
+        /// An SN ticket that is unknown, expired, already used, or for another SN (the seed's -10008).
+        public static let ticketInvalid = Code(rawValue: "ticketInvalid")
+        /// The database failed (I/O, corruption, a migration); the message says how.
+        public static let database = Code(rawValue: "database")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "store \(code.rawValue): \(message)" }
+}
+
+/// The cloud's persistent state. One protocol, several implementations (SQLite through GRDB by default).
+///
+/// Calls are synchronous and each one is a transaction: a call either happens whole or not at all, and what
+/// it wrote survives a crash once it returns. Implementations are safe to call from any thread.
+public protocol Store: Sendable {
+    // MARK: Apps
+    func insertApp(_ app: AppRecord) throws(StoreError)
+    func app(id: String) throws(StoreError) -> AppRecord?
+    func apps() throws(StoreError) -> [AppRecord]
+    /// Replaces the app's mutable fields (name, releaseApproved, callQuota); `notFound` if absent.
+    func updateApp(_ app: AppRecord) throws(StoreError)
+    /// Takes one call from the app's quota: true when the app is unlimited or had one left (then decremented).
+    func consumeCallQuota(appID: String) throws(StoreError) -> Bool
+
+    // MARK: Models
+    func insertModel(_ model: ModelRecord) throws(StoreError)
+    func model(id: String) throws(StoreError) -> ModelRecord?
+    func models(appID: String) throws(StoreError) -> [ModelRecord]
+
+    // MARK: Devices
+    func insertDevice(_ device: DeviceRecord) throws(StoreError)
+    func device(sn: String) throws(StoreError) -> DeviceRecord?
+    func devices(appID: String) throws(StoreError) -> [DeviceRecord]
+
+    // MARK: SN tickets
+    func insertTicket(_ ticket: TicketRecord) throws(StoreError)
+    func ticket(_ ticket: String) throws(StoreError) -> TicketRecord?
+    /// Registers a device with a ticket, atomically: the ticket must exist, be for `sn`, not be expired at
+    /// `now` and not be used; it is marked used and the device gets `publicKey`. Else `ticketInvalid`.
+    func registerDevice(ticket: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError) -> DeviceRecord
+
+    // MARK: Users and sessions
+    func insertUser(_ user: UserRecord) throws(StoreError)
+    func user(id: String) throws(StoreError) -> UserRecord?
+    func user(appID: String, openID: String) throws(StoreError) -> UserRecord?
+    func users(appID: String) throws(StoreError) -> [UserRecord]
+    func insertSession(_ session: SessionRecord) throws(StoreError)
+    func session(tokenHash: String) throws(StoreError) -> SessionRecord?
+    func deleteSession(tokenHash: String) throws(StoreError)
+
+    // MARK: Authorizations
+    /// Inserts or replaces the (user, SN) authorization.
+    func setAuthorization(_ authorization: AuthorizationRecord) throws(StoreError)
+    func authorization(userID: String, sn: String) throws(StoreError) -> AuthorizationRecord?
+    func authorizations(sn: String) throws(StoreError) -> [AuthorizationRecord]
+    func authorizations(userID: String) throws(StoreError) -> [AuthorizationRecord]
+
+    // MARK: Calls
+    func insertCall(_ call: CallRecord) throws(StoreError)
+    /// Replaces a call's outcome and times; `notFound` if absent.
+    func updateCall(_ call: CallRecord) throws(StoreError)
+    func call(id: String) throws(StoreError) -> CallRecord?
+    /// Newest first; every filter that is non-nil must match.
+    func calls(appID: String?, sn: String?, userID: String?, limit: Int) throws(StoreError) -> [CallRecord]
+
+    // MARK: Notices
+    func insertNotice(_ notice: NoticeRecord) throws(StoreError)
+    /// Newest first.
+    func notices(userID: String, unreadOnly: Bool, limit: Int) throws(StoreError) -> [NoticeRecord]
+    func markNoticeRead(id: String, userID: String, now: Int64) throws(StoreError)
+
+    // MARK: Settings
+    /// Server-wide values that must survive restarts (the admin token's hash, the TURN secret if generated).
+    func setting(_ key: String) throws(StoreError) -> String?
+    func setSetting(_ key: String, _ value: String) throws(StoreError)
+}
