@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// The `ringlet` command-line tool.
 @main
-struct Ringlet: ParsableCommand {
+struct Ringlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringlet",
         abstract: "Ringlet: one-to-one audio/video calls between IoT devices and people, on WebRTC.",
         version: "0.1.0",
-        subcommands: [Bench.self]
+        subcommands: [Serve.self, Admin.self, Bench.self]
     )
 }

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import RingletStore
+
+/// Who is calling, from the `Authorization` header (cloud brief, "HTTP auth").
+enum Caller: Sendable {
+    /// `Bearer rla_…`: the operator, who may do everything.
+    case `operator`
+    /// `Basic base64(appId:rls_…)`: an app backend.
+    case app(AppRecord)
+    /// `Bearer rlu_…`: a signed-in user, with the session used.
+    case user(UserRecord, SessionRecord)
+}
+
+extension APIRoutes {
+    /// The caller named by the request's credentials; 401 if none or unknown.
+    func caller(_ request: Request) throws(APIError) -> Caller {
+        guard let header = request.headers[.authorization], header.utf8.count <= 1024 else {
+            throw APIError.unauthenticated()
+        }
+        if header.hasPrefix("Bearer ") {
+            let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+            if token.hasPrefix("rla_") {
+                guard let stored = try storeCall({ () throws(StoreError) in try store.setting(Self.adminTokenHashSetting) }),
+                      Identifiers.constantTimeEqual(stored, Identifiers.hash(token))
+                else { throw APIError.unauthenticated() }
+                return .operator
+            }
+            if token.hasPrefix("rlu_") {
+                guard let session = try storeCall({ () throws(StoreError) in try store.session(tokenHash: Identifiers.hash(token)) }),
+                      session.expiresAt > now(),
+                      let user = try storeCall({ () throws(StoreError) in try store.user(id: session.userID) })
+                else { throw APIError.unauthenticated("unknown or expired session token") }
+                return .user(user, session)
+            }
+            throw APIError.unauthenticated()
+        }
+        if header.hasPrefix("Basic ") {
+            let encoded = String(header.dropFirst("Basic ".count)).trimmingCharacters(in: .whitespaces)
+            guard let data = Data(base64Encoded: encoded), let pair = String(data: data, encoding: .utf8),
+                  let colon = pair.firstIndex(of: ":")
+            else { throw APIError.unauthenticated() }
+            let appID = String(pair[..<colon]), secret = String(pair[pair.index(after: colon)...])
+            guard appID.utf8.count <= 64, let app = try storeCall({ () throws(StoreError) in try store.app(id: appID) }),
+                  Identifiers.constantTimeEqual(app.secretHash, Identifiers.hash(secret))
+            else { throw APIError.unauthenticated() }
+            return .app(app)
+        }
+        throw APIError.unauthenticated()
+    }
+
+    /// Requires the operator; 401 without credentials, 403 for others.
+    func requireOperator(_ request: Request) throws(APIError) {
+        guard case .operator = try caller(request) else { throw APIError.forbidden("only the operator may do this") }
+    }
+
+    /// Requires the operator or the backend of app `appID`; returns the app (404 if the operator names none).
+    func requireApp(_ request: Request, appID: String) throws(APIError) -> AppRecord {
+        switch try caller(request) {
+        case .operator:
+            guard let app = try storeCall({ () throws(StoreError) in try store.app(id: appID) }) else { throw APIError.notFound("no app \(appID)") }
+            return app
+        case .app(let app):
+            guard app.id == appID else { throw APIError.forbidden("an app may only use its own resources") }
+            return app
+        case .user:
+            throw APIError.forbidden("a user session may not do this")
+        }
+    }
+
+    /// Requires a signed-in user.
+    func requireUser(_ request: Request) throws(APIError) -> (UserRecord, SessionRecord) {
+        guard case .user(let user, let session) = try caller(request) else {
+            throw APIError.forbidden("this endpoint takes a user session token")
+        }
+        return (user, session)
+    }
+
+    /// Runs a store call, turning its error into an API error.
+    func storeCall<T>(_ body: () throws(StoreError) -> T) throws(APIError) -> T {
+        do {
+            return try body()
+        } catch {
+            if error.code == .database { logger.error("store failed", metadata: ["error": "\(error)"]) }
+            throw APIError(error)
+        }
+    }
+}

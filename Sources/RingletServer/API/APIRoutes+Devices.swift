@@ -1,0 +1,96 @@
+import COpenSSL
+import Hummingbird
+import RingletStore
+
+extension APIRoutes {
+    /// `POST /v1/apps/{appId}/devices` (operator or that app): `{sn, modelId, name}`.
+    func createDevice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let app = try requireApp(request, appID: parameter("appId", context))
+        let body = try await decode(CreateDeviceBody.self, from: request)
+        try SNRules.validate(body.sn)
+        let name = body.name ?? body.sn
+        try Self.validateName(name)
+        let model = try model(body.modelId, of: app)
+        let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: name, createdAt: now())
+        try storeCall { () throws(StoreError) in try store.insertDevice(device) }
+        return json(DeviceBody(device), status: .created)
+    }
+
+    /// `GET /v1/apps/{appId}/devices` (operator or that app).
+    func listDevices(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let app = try requireApp(request, appID: parameter("appId", context))
+        let devices = try storeCall { () throws(StoreError) in try store.devices(appID: app.id) }
+        return json(ListBody(items: devices.map(DeviceBody.init)))
+    }
+
+    /// `GET /v1/devices/{sn}` (operator or the device's app).
+    func getDevice(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let sn = try parameter("sn", context)
+        let caller = try caller(request)
+        try SNRules.validate(sn)
+        guard let device = try storeCall({ () throws(StoreError) in try store.device(sn: sn) }) else {
+            throw APIError.notFound("no device \(sn)")
+        }
+        switch caller {
+        case .operator: break
+        case .app(let app) where app.id == device.appID: break
+        default: throw APIError.forbidden("an app may only read its own devices")
+        }
+        return json(DeviceBody(device))
+    }
+
+    /// `POST /v1/apps/{appId}/tickets` (operator or that app): an SN ticket for `(sn, modelId)`, valid 5 minutes.
+    /// The device is created (named after its SN) if it does not exist yet.
+    func issueTicket(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let app = try requireApp(request, appID: parameter("appId", context))
+        let body = try await decode(IssueTicketBody.self, from: request)
+        try SNRules.validate(body.sn)
+        let model = try model(body.modelId, of: app)
+        let now = now()
+        if let device = try storeCall({ () throws(StoreError) in try store.device(sn: body.sn) }) {
+            guard device.appID == app.id else { throw APIError.conflict("the SN belongs to another app") }
+            guard device.modelID == model.id else {
+                throw APIError(.unprocessableContent, .modelMismatch, "the device is of another model", seedCode: -17)
+            }
+        } else {
+            let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: body.sn, createdAt: now)
+            try storeCall { () throws(StoreError) in try store.insertDevice(device) }
+        }
+        let ticket = TicketRecord(
+            ticket: identifiers.secret("rlt_"), sn: body.sn, modelID: model.id, appID: app.id,
+            expiresAt: now + configuration.ticketLifetimeMs, createdAt: now
+        )
+        try storeCall { () throws(StoreError) in try store.insertTicket(ticket) }
+        return json(
+            TicketBody(ticket: ticket.ticket, sn: ticket.sn, modelId: ticket.modelID, expiresAt: ticket.expiresAt),
+            status: .created
+        )
+    }
+
+    /// `POST /v1/devices/{sn}/register` (the ticket is the credential): stores the device's public key.
+    /// An unknown, expired, used or other-SN ticket gives -10008.
+    func registerDevice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let sn = try parameter("sn", context)
+        try SNRules.validate(sn)
+        let body = try await decode(RegisterDeviceBody.self, from: request)
+        guard let key = Identifiers.decodeBase64URL(body.publicKey), Self.isP256Point(key) else {
+            throw APIError.invalid("publicKey must be a P-256 SEC1 uncompressed point (65 bytes), base64url")
+        }
+        guard body.ticket.hasPrefix("rlt_"), body.ticket.utf8.count <= 128 else { throw APIError.ticketInvalid }
+        let now = now()
+        let device = try storeCall { () throws(StoreError) in
+            try store.registerDevice(ticket: body.ticket, sn: sn, publicKey: key, now: now)
+        }
+        return json(DeviceBody(device))
+    }
+
+    /// Whether `bytes` is an uncompressed SEC1 point (`04 ‖ X ‖ Y`, 65 bytes) on P-256.
+    static func isP256Point(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == 65, bytes.first == 0x04 else { return false }
+        guard let group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1) else { return false }
+        defer { EC_GROUP_free(group) }
+        guard let point = EC_POINT_new(group) else { return false }
+        defer { EC_POINT_free(point) }
+        return bytes.withUnsafeBufferPointer { EC_POINT_oct2point(group, point, $0.baseAddress, $0.count, nil) } == 1
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import RingletStore
+import ServiceLifecycle
+
+/// The per-server metrics: one Prometheus registry rendered at `/metrics`, and the factory that every
+/// component creates its counters and gauges with (the global `MetricsSystem` is never bootstrapped).
+public struct ServerMetrics: Sendable {
+    /// What `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    /// What components pass to `Counter(label:dimensions:factory:)` / `Gauge(…, factory:)`.
+    public let factory: PrometheusMetricsFactory
+
+    /// A fresh registry and its factory.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+    }
+}
+
+/// The composition of `ringlet serve` (docs/server.md, "Composition"): the store, the `/v1` API and `/metrics`
+/// on one HTTP router, a WebSocket router for signaling, and extra services (signaling hub, TURN), all run as
+/// one service group with graceful shutdown on SIGINT and SIGTERM.
+///
+/// The seams for the other parts: `services` (each a `Service` run in the same group and shut down with it),
+/// `registerWebSocketRoutes` (adds routes such as `GET /v1/signal/device` to the WebSocket router) and
+/// `onAuthorizationChange` (called by the API after a user authorizes or revokes a device).
+public struct RingletServerApp: Sendable {
+    /// The validated configuration.
+    public let configuration: ServerConfiguration
+    /// The store everything is kept in.
+    public let store: any Store
+    /// The server's metrics registry and factory.
+    public let metrics: ServerMetrics
+    let logger: Logger
+    let now: @Sendable () -> Int64
+    let identifiers: Identifiers
+    let services: [any Service]
+    let registerWebSocketRoutes: @Sendable (Router<BasicWebSocketRequestContext>) -> Void
+    let onAuthorizationChange: @Sendable (AuthorizationRecord) async -> Void
+
+    /// A server over `store`.
+    ///
+    /// - Parameters:
+    ///   - configuration: validated by the caller (``ServerConfiguration/resolve(flags:environment:)``).
+    ///   - store: the store (`SQLiteStore` at ``ServerConfiguration/databasePath`` in `ringlet serve`).
+    ///   - metrics: the registry `/metrics` renders; pass the one the extra services were built with.
+    ///   - logger: the server's logger.
+    ///   - now: the clock, Unix ms (default: the system's wall clock).
+    ///   - identifiers: ids and secrets (default: the system random source).
+    ///   - services: more services to run in the same group (signaling hub, TURN).
+    ///   - registerWebSocketRoutes: adds the signaling routes to the WebSocket router.
+    ///   - onAuthorizationChange: told of every authorization change made through the API.
+    public init(
+        configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
+        logger: Logger = Logger(label: "ringlet.server"),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        identifiers: Identifiers = .system, services: [any Service] = [],
+        registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
+        onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+        self.identifiers = identifiers
+        self.services = services
+        self.registerWebSocketRoutes = registerWebSocketRoutes
+        self.onAuthorizationChange = onAuthorizationChange
+    }
+
+    /// The HTTP router: the API's routes, `/metrics`; returns it with the routes registered (for the OpenAPI
+    /// check).
+    public func makeRouter() -> (Router<BasicRequestContext>, [APIRoutes.Route]) {
+        let router = Router()
+        let api = APIRoutes(
+            store: store, configuration: configuration.apiConfiguration, now: now, identifiers: identifiers,
+            logger: logger, onAuthorizationChange: onAuthorizationChange
+        )
+        var routes = api.register(on: router)
+        let registry = metrics.registry
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        routes.append(APIRoutes.Route(method: .get, path: "/metrics"))
+        return (router, routes)
+    }
+
+    /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, the extra services attached.
+    ///
+    /// - Parameter onServerRunning: called with the listening channel (its local address has the real port
+    ///   when ``ServerConfiguration/http`` asks for port 0).
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let (router, _) = makeRouter()
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        registerWebSocketRoutes(webSocketRouter)
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "ringlet"
+            ),
+            services: services,
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+
+    /// Runs the server and its services until SIGINT or SIGTERM, then shuts them all down gracefully.
+    public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        let application = makeApplication(onServerRunning: onServerRunning)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

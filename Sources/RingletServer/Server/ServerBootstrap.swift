@@ -1,0 +1,140 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import RingletStore
+
+/// What the server does with its data folder and store on start: the admin token, the TURN secret in dev mode,
+/// and the demo app in dev mode (docs/server.md, "Admin token" and "Development mode").
+public enum ServerBootstrap {
+    /// The settings key of the generated TURN secret (dev mode without `--turn-secret`).
+    public static let turnSecretSetting = "turnSecret"
+    /// The file in the data folder (mode 0600) that keeps the dev admin token and demo app secret, so that
+    /// `--dev` can print them at every start. Never written without `--dev`.
+    public static let devCredentialsFile = "dev-credentials.json"
+
+    /// What happened to the admin token.
+    public enum AdminToken: Sendable, Hashable {
+        /// A new token was made; print it once (it is not stored, only its hash).
+        case generated(String)
+        /// Dev mode: the token kept in the dev credentials file (print it).
+        case dev(String)
+        /// The configuration's token was installed.
+        case configured
+        /// A token exists from an earlier start; nothing to print.
+        case existing
+    }
+
+    /// The demo app of dev mode.
+    public struct DemoApp: Sendable, Hashable {
+        public var app: AppRecord
+        public var model: ModelRecord
+        /// Its secret (kept in the dev credentials file).
+        public var secret: String
+    }
+
+    /// What dev mode keeps in ``devCredentialsFile``.
+    struct DevCredentials: Codable {
+        var adminToken: String?
+        var demoAppID: String?
+        var demoAppSecret: String?
+    }
+
+    /// Makes sure the store holds an admin token hash, following the configuration.
+    ///
+    /// - With ``ServerConfiguration/adminToken``: its hash is stored (replacing any other).
+    /// - Else with none stored: a token is generated, its hash stored, and it is returned to be printed once.
+    /// - In dev mode the token is also kept in the dev credentials file; a later dev start returns it again.
+    public static func ensureAdminToken(
+        store: any Store, configuration: ServerConfiguration, identifiers: Identifiers
+    ) throws -> AdminToken {
+        let key = APIRoutes.adminTokenHashSetting
+        if let token = configuration.adminToken {
+            try store.setSetting(key, Identifiers.hash(token))
+            return .configured
+        }
+        let stored = try store.setting(key)
+        if configuration.dev {
+            var credentials = readDevCredentials(configuration)
+            if let token = credentials.adminToken, let stored, Identifiers.hash(token) == stored { return .dev(token) }
+            // No token yet, or the kept one is not the stored one any more: a new one, kept for later dev starts.
+            let token = identifiers.secret("rla_")
+            try store.setSetting(key, Identifiers.hash(token))
+            credentials.adminToken = token
+            try writeDevCredentials(credentials, configuration)
+            return .dev(token)
+        }
+        guard stored == nil else { return .existing }
+        let token = identifiers.secret("rla_")
+        try store.setSetting(key, Identifiers.hash(token))
+        return .generated(token)
+    }
+
+    /// The TURN secret: the configured one, else (dev mode) the one kept in the store, generated on first use.
+    public static func turnSecret(store: any Store, configuration: ServerConfiguration, identifiers: Identifiers) throws
+        -> String
+    {
+        if let secret = configuration.turnSecret { return secret }
+        if let secret = try store.setting(turnSecretSetting) { return secret }
+        let secret = Identifiers.base64URL(identifiers.randomBytes(24))
+        try store.setSetting(turnSecretSetting, secret)
+        return secret
+    }
+
+    /// Dev mode: the demo app ("Demo", release approved, unlimited quota, model `demo-model`), created if the
+    /// store has no app; nil when apps exist that are not the demo app recorded in the dev credentials file.
+    public static func ensureDemoApp(
+        store: any Store, configuration: ServerConfiguration, identifiers: Identifiers, now: Int64
+    ) throws -> DemoApp? {
+        var credentials = readDevCredentials(configuration)
+        if let id = credentials.demoAppID, let secret = credentials.demoAppSecret, let app = try store.app(id: id),
+           Identifiers.hash(secret) == app.secretHash
+        {
+            if let model = try store.models(appID: id).first { return DemoApp(app: app, model: model, secret: secret) }
+            let model = ModelRecord(id: "demo-model-\(id.suffix(6))", appID: id, name: "Demo model", createdAt: now)
+            try store.insertModel(model)
+            return DemoApp(app: app, model: model, secret: secret)
+        }
+        guard try store.apps().isEmpty else { return nil }
+        let secret = identifiers.secret("rls_")
+        let app = AppRecord(
+            id: identifiers.id("app_", hexDigits: 16), name: "Demo", secretHash: Identifiers.hash(secret),
+            releaseApproved: true, callQuota: nil, createdAt: now
+        )
+        try store.insertApp(app)
+        let model = ModelRecord(id: "demo-model", appID: app.id, name: "Demo model", createdAt: now)
+        if try store.model(id: model.id) == nil { try store.insertModel(model) }
+        credentials.demoAppID = app.id
+        credentials.demoAppSecret = secret
+        try writeDevCredentials(credentials, configuration)
+        return DemoApp(app: app, model: model, secret: secret)
+    }
+
+    /// Creates the data folder (mode 0700) if needed.
+    public static func prepareDataDirectory(_ configuration: ServerConfiguration) throws {
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+    }
+
+    static func devCredentialsPath(_ configuration: ServerConfiguration) -> String {
+        (configuration.dataDir as NSString).appendingPathComponent(devCredentialsFile)
+    }
+
+    static func readDevCredentials(_ configuration: ServerConfiguration) -> DevCredentials {
+        guard let data = FileManager.default.contents(atPath: devCredentialsPath(configuration)),
+              let credentials = try? JSONDecoder().decode(DevCredentials.self, from: data)
+        else { return DevCredentials() }
+        return credentials
+    }
+
+    /// Writes the dev credentials file atomically with mode 0600.
+    static func writeDevCredentials(_ credentials: DevCredentials, _ configuration: ServerConfiguration) throws {
+        let path = devCredentialsPath(configuration)
+        let temporary = path + ".tmp"
+        let data = try JSONEncoder().encode(credentials)
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw ServerConfigurationError("cannot write \(temporary)") }
+        guard rename(temporary, path) == 0 else { throw ServerConfigurationError("cannot rename \(temporary)") }
+    }
+}

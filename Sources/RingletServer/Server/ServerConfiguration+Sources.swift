@@ -1,0 +1,121 @@
+import Foundation
+
+extension ServerConfiguration {
+    /// Values from one source (flags, environment or file); nil means "not given here".
+    ///
+    /// The JSON file uses these field names: `{"dataDir": "…", "http": "127.0.0.1:8080", "turn": "…",
+    /// "turnSecret": "…", "allowLoopbackPeers": false, "dev": false, "ringTimeoutSeconds": 60,
+    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…"}`.
+    public struct Overrides: Codable, Sendable, Hashable {
+        public var dataDir: String?
+        public var http: String?
+        public var turn: String?
+        public var turnSecret: String?
+        public var allowLoopbackPeers: Bool?
+        public var dev: Bool?
+        public var ringTimeoutSeconds: Int?
+        public var publicBaseURL: String?
+        public var maxBodySize: Int?
+        public var adminToken: String?
+        /// The JSON file to read (flags and environment only).
+        public var configFile: String?
+
+        public init(
+            dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
+            allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
+            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil
+        ) {
+            self.dataDir = dataDir
+            self.http = http
+            self.turn = turn
+            self.turnSecret = turnSecret
+            self.allowLoopbackPeers = allowLoopbackPeers
+            self.dev = dev
+            self.ringTimeoutSeconds = ringTimeoutSeconds
+            self.publicBaseURL = publicBaseURL
+            self.maxBodySize = maxBodySize
+            self.adminToken = adminToken
+            self.configFile = configFile
+        }
+
+        /// The `RINGLET_*` variables: `RINGLET_DATA_DIR`, `RINGLET_HTTP`, `RINGLET_TURN`, `RINGLET_TURN_SECRET`,
+        /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
+        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`.
+        public init(environment: [String: String]) throws(ServerConfigurationError) {
+            func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
+                guard let text = environment[key] else { return nil }
+                switch text.lowercased() {
+                case "1", "true", "yes": return true
+                case "0", "false", "no", "": return false
+                default: throw ServerConfigurationError("\(key) must be true or false")
+                }
+            }
+            func int(_ key: String) throws(ServerConfigurationError) -> Int? {
+                guard let text = environment[key] else { return nil }
+                guard let value = Int(text) else { throw ServerConfigurationError("\(key) must be an integer") }
+                return value
+            }
+            self.init(
+                dataDir: environment["RINGLET_DATA_DIR"], http: environment["RINGLET_HTTP"],
+                turn: environment["RINGLET_TURN"], turnSecret: environment["RINGLET_TURN_SECRET"],
+                allowLoopbackPeers: try bool("RINGLET_ALLOW_LOOPBACK_PEERS"), dev: try bool("RINGLET_DEV"),
+                ringTimeoutSeconds: try int("RINGLET_RING_TIMEOUT"), publicBaseURL: environment["RINGLET_PUBLIC_BASE_URL"],
+                maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
+                configFile: environment["RINGLET_CONFIG"]
+            )
+        }
+
+        /// Reads a JSON configuration file.
+        public init(file path: String) throws(ServerConfigurationError) {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw ServerConfigurationError("cannot read \(path)")
+            }
+            do {
+                self = try JSONDecoder().decode(Overrides.self, from: data)
+            } catch {
+                throw ServerConfigurationError("\(path) is not a valid configuration file (JSON): \(error)")
+            }
+        }
+
+        /// These values over `base`: each one given here wins.
+        func applied(to base: ServerConfiguration) throws(ServerConfigurationError) -> ServerConfiguration {
+            var result = base
+            if let dataDir { result.dataDir = dataDir }
+            if let http { result.http = try HostPort(parsing: http) }
+            if let turn { result.turn = try HostPort(parsing: turn) }
+            if let turnSecret { result.turnSecret = turnSecret }
+            if let allowLoopbackPeers { result.allowLoopbackPeers = allowLoopbackPeers }
+            if let dev { result.dev = dev }
+            if let ringTimeoutSeconds { result.ringTimeoutSeconds = ringTimeoutSeconds }
+            if let publicBaseURL { result.publicBaseURL = publicBaseURL }
+            if let maxBodySize { result.maxBodySize = maxBodySize }
+            if let adminToken { result.adminToken = adminToken }
+            return result
+        }
+    }
+
+    /// The configuration from flags over environment over file over defaults, validated.
+    ///
+    /// The file is the flags' `configFile`, else the environment's `RINGLET_CONFIG`, else none.
+    public static func resolve(flags: Overrides, environment: [String: String]) throws(ServerConfigurationError)
+        -> ServerConfiguration
+    {
+        let env = try Overrides(environment: environment)
+        var configuration = ServerConfiguration()
+        if let path = flags.configFile ?? env.configFile {
+            configuration = try Overrides(file: path).applied(to: configuration)
+        }
+        configuration = try env.applied(to: configuration)
+        configuration = try flags.applied(to: configuration)
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The API's settings from this configuration.
+    public var apiConfiguration: APIRoutes.Configuration {
+        APIRoutes.Configuration(maxBodySize: maxBodySize, publicBaseURL: effectivePublicBaseURL)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Everything `ringlet serve` can be told, with documented defaults, validated once (docs/server.md).
+///
+/// Filled from, highest precedence first: command-line flags, environment variables (`RINGLET_*`), an optional
+/// JSON file (`--config FILE` or `RINGLET_CONFIG`), the defaults below. See ``resolve(flags:environment:)``.
+public struct ServerConfiguration: Sendable, Hashable {
+    /// A `HOST:PORT` pair (`[::1]:8080` for IPv6).
+    public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (host 127.0.0.1).
+        public init(parsing text: String) throws(ServerConfigurationError) {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                  (0...65_535).contains(port)
+            else { throw ServerConfigurationError("\"\(text)\" is not HOST:PORT") }
+            var host = String(text[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            self.host = host.isEmpty ? "127.0.0.1" : host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// The folder holding `ringlet.sqlite` (and, with ``dev``, `dev-credentials.json`). Default `./ringlet-data`.
+    public var dataDir: String = "./ringlet-data"
+    /// Where the HTTP API, `/metrics` and the WebSocket signaling listen. Default `127.0.0.1:8080`.
+    public var http = HostPort(host: "127.0.0.1", port: 8080)
+    /// Where STUN/TURN listens on UDP and TCP. Default `127.0.0.1:3478`.
+    public var turn = HostPort(host: "127.0.0.1", port: 3478)
+    /// The TURN REST shared secret. Required unless ``dev`` (then one is generated and kept in the store).
+    public var turnSecret: String?
+    /// Whether TURN may relay to loopback and private peers (tests on one machine). Default false.
+    public var allowLoopbackPeers = false
+    /// Development mode: a demo app, and the admin token printed at every start. Default false.
+    public var dev = false
+    /// How long a call rings before it times out, seconds (the seed's 60 s). Default 60, 1...3600.
+    public var ringTimeoutSeconds = 60
+    /// The address people reach the server at (sign-in links, the web app). Default `http://<http>`, with an
+    /// unspecified host (0.0.0.0, ::) shown as 127.0.0.1.
+    public var publicBaseURL: String?
+    /// The largest HTTP request body, bytes. Default 65536 (64 KiB), 1024...16 MiB.
+    public var maxBodySize = 64 * 1024
+    /// A fixed admin token (`rla_…`); when set its hash replaces the stored one at start. Default none: the
+    /// server generates one on first start (docs/server.md, "Admin token").
+    public var adminToken: String?
+
+    /// The defaults.
+    public init() {}
+
+    /// The SQLite file in ``dataDir``.
+    public var databasePath: String { (dataDir as NSString).appendingPathComponent("ringlet.sqlite") }
+
+    /// ``publicBaseURL`` or the default made from ``http``.
+    public var effectivePublicBaseURL: String {
+        if let publicBaseURL { return publicBaseURL }
+        let host = ["0.0.0.0", "::", ""].contains(http.host) ? "127.0.0.1" : http.host
+        return "http://\(HostPort(host: host, port: http.port))"
+    }
+
+    /// Checks every rule; the server calls it once before starting.
+    public func validate() throws(ServerConfigurationError) {
+        guard !dataDir.isEmpty else { throw ServerConfigurationError("dataDir is empty") }
+        guard (1...3600).contains(ringTimeoutSeconds) else {
+            throw ServerConfigurationError("ringTimeoutSeconds must be from 1 to 3600")
+        }
+        guard (1024...16 * 1024 * 1024).contains(maxBodySize) else {
+            throw ServerConfigurationError("maxBodySize must be from 1024 to 16777216")
+        }
+        if let turnSecret, turnSecret.isEmpty { throw ServerConfigurationError("turnSecret is empty") }
+        if turnSecret == nil, !dev { throw ServerConfigurationError("--turn-secret is required (or --dev)") }
+        if let adminToken, !adminToken.hasPrefix("rla_") || adminToken.utf8.count < 20 {
+            throw ServerConfigurationError("adminToken must start with rla_ and be at least 20 characters")
+        }
+        if let publicBaseURL, !(publicBaseURL.hasPrefix("http://") || publicBaseURL.hasPrefix("https://")) {
+            throw ServerConfigurationError("publicBaseURL must start with http:// or https://")
+        }
+    }
+}
+
+/// A configuration that cannot be used: what is wrong.
+public struct ServerConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "configuration: \(message)" }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import RingletStore
+
+/// A `Store` in memory for the API tests without SQLite (the restart tests use the real `SQLiteStore`).
+final class APITestStore: Store, @unchecked Sendable {
+    // @unchecked: every property is read and written only under `lock`.
+    private let lock = NSLock()
+    private var apps: [String: AppRecord] = [:]
+    private var models: [String: ModelRecord] = [:]
+    private var devices: [String: DeviceRecord] = [:]
+    private var tickets: [String: TicketRecord] = [:]
+    private var users: [String: UserRecord] = [:]
+    private var sessions: [String: SessionRecord] = [:]
+    private var authorizationsByKey: [String: AuthorizationRecord] = [:]
+    private var callsByID: [String: CallRecord] = [:]
+    private var noticesByID: [String: NoticeRecord] = [:]
+    private var settings: [String: String] = [:]
+
+    private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func insertApp(_ app: AppRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard apps[app.id] == nil else { throw StoreError(.conflict, "app \(app.id)") }
+            apps[app.id] = app
+        }
+    }
+    func app(id: String) throws(StoreError) -> AppRecord? { try locked { apps[id] } }
+    func apps() throws(StoreError) -> [AppRecord] { try locked { apps.values.sorted { $0.createdAt < $1.createdAt } } }
+    func updateApp(_ app: AppRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard apps[app.id] != nil else { throw StoreError(.notFound, "app \(app.id)") }
+            apps[app.id] = app
+        }
+    }
+    func consumeCallQuota(appID: String) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) in
+            guard var app = apps[appID] else { throw StoreError(.notFound, "app") }
+            guard let quota = app.callQuota else { return true }
+            guard quota > 0 else { return false }
+            app.callQuota = quota - 1
+            apps[appID] = app
+            return true
+        }
+    }
+
+    func insertModel(_ model: ModelRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard models[model.id] == nil else { throw StoreError(.conflict, "model \(model.id)") }
+            models[model.id] = model
+        }
+    }
+    func model(id: String) throws(StoreError) -> ModelRecord? { try locked { models[id] } }
+    func models(appID: String) throws(StoreError) -> [ModelRecord] {
+        try locked { models.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
+    }
+
+    func insertDevice(_ device: DeviceRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard devices[device.sn] == nil else { throw StoreError(.conflict, "device \(device.sn)") }
+            devices[device.sn] = device
+        }
+    }
+    func device(sn: String) throws(StoreError) -> DeviceRecord? { try locked { devices[sn] } }
+    func devices(appID: String) throws(StoreError) -> [DeviceRecord] {
+        try locked { devices.values.filter { $0.appID == appID }.sorted { $0.sn < $1.sn } }
+    }
+
+    func insertTicket(_ ticket: TicketRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard tickets[ticket.ticket] == nil else { throw StoreError(.conflict, "ticket") }
+            tickets[ticket.ticket] = ticket
+        }
+    }
+    func ticket(_ ticket: String) throws(StoreError) -> TicketRecord? { try locked { tickets[ticket] } }
+    func registerDevice(ticket: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError) -> DeviceRecord {
+        try locked { () throws(StoreError) in
+            guard var record = tickets[ticket], record.sn == sn, record.usedAt == nil, record.expiresAt > now else {
+                throw StoreError(.ticketInvalid, "ticket")
+            }
+            guard var device = devices[sn] else { throw StoreError(.notFound, "device \(sn)") }
+            record.usedAt = now
+            tickets[ticket] = record
+            device.publicKey = publicKey
+            device.registeredAt = now
+            devices[sn] = device
+            return device
+        }
+    }
+
+    func insertUser(_ user: UserRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard users[user.id] == nil else { throw StoreError(.conflict, "user") }
+            users[user.id] = user
+        }
+    }
+    func user(id: String) throws(StoreError) -> UserRecord? { try locked { users[id] } }
+    func user(appID: String, openID: String) throws(StoreError) -> UserRecord? {
+        try locked { users.values.first { $0.appID == appID && $0.openID == openID } }
+    }
+    func users(appID: String) throws(StoreError) -> [UserRecord] {
+        try locked { users.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
+    }
+    func insertSession(_ session: SessionRecord) throws(StoreError) { try locked { sessions[session.tokenHash] = session } }
+    func session(tokenHash: String) throws(StoreError) -> SessionRecord? { try locked { sessions[tokenHash] } }
+    func deleteSession(tokenHash: String) throws(StoreError) { try locked { sessions[tokenHash] = nil } }
+
+    func setAuthorization(_ authorization: AuthorizationRecord) throws(StoreError) {
+        try locked { authorizationsByKey[authorization.userID + "/" + authorization.sn] = authorization }
+    }
+    func authorization(userID: String, sn: String) throws(StoreError) -> AuthorizationRecord? {
+        try locked { authorizationsByKey[userID + "/" + sn] }
+    }
+    func authorizations(sn: String) throws(StoreError) -> [AuthorizationRecord] {
+        try locked { authorizationsByKey.values.filter { $0.sn == sn }.sorted { $0.userID < $1.userID } }
+    }
+    func authorizations(userID: String) throws(StoreError) -> [AuthorizationRecord] {
+        try locked { authorizationsByKey.values.filter { $0.userID == userID }.sorted { $0.sn < $1.sn } }
+    }
+
+    func insertCall(_ call: CallRecord) throws(StoreError) { try locked { callsByID[call.id] = call } }
+    func updateCall(_ call: CallRecord) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard callsByID[call.id] != nil else { throw StoreError(.notFound, "call") }
+            callsByID[call.id] = call
+        }
+    }
+    func call(id: String) throws(StoreError) -> CallRecord? { try locked { callsByID[id] } }
+    func calls(appID: String?, sn: String?, userID: String?, limit: Int) throws(StoreError) -> [CallRecord] {
+        try locked {
+            Array(callsByID.values.filter {
+                (appID == nil || $0.appID == appID) && (sn == nil || $0.sn == sn) && (userID == nil || $0.userID == userID)
+            }.sorted { $0.startedAt > $1.startedAt }.prefix(limit))
+        }
+    }
+
+    func insertNotice(_ notice: NoticeRecord) throws(StoreError) { try locked { noticesByID[notice.id] = notice } }
+    func notices(userID: String, unreadOnly: Bool, limit: Int) throws(StoreError) -> [NoticeRecord] {
+        try locked {
+            Array(noticesByID.values.filter { $0.userID == userID && (!unreadOnly || $0.readAt == nil) }
+                .sorted { $0.createdAt > $1.createdAt }.prefix(limit))
+        }
+    }
+    func markNoticeRead(id: String, userID: String, now: Int64) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            guard var notice = noticesByID[id], notice.userID == userID else { throw StoreError(.notFound, "notice") }
+            notice.readAt = notice.readAt ?? now
+            noticesByID[id] = notice
+        }
+    }
+
+    func setting(_ key: String) throws(StoreError) -> String? { try locked { settings[key] } }
+    func setSetting(_ key: String, _ value: String) throws(StoreError) { try locked { settings[key] = value } }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Glibc
+import RingletTestSupport
+import Testing
+
+/// The built `ringlet` executable, beside the test bundle (`.build*/debug/ringlet`; `swift build --build-tests`
+/// builds it).
+func ringletExecutable() throws -> String {
+    let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var candidates = [bundleFolder.appendingPathComponent("ringlet").path]
+    // xctest bundles on Linux run as `<folder>/<Package>PackageTests.xctest`; on other layouts look one level up.
+    candidates.append(bundleFolder.deletingLastPathComponent().appendingPathComponent("ringlet").path)
+    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw TestSupportError("no ringlet executable next to the tests (\(candidates)); run swift build --build-tests")
+    }
+    return path
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, closed).
+func freePort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw TestSupportError("bind failed") }
+    return UInt16(bigEndian: address.sin_port)
+}
+
+/// A running `ringlet serve --dev` child on a temporary data folder.
+final class ServeProcess {
+    let process: ChildProcess
+    let base: String
+    let adminToken: String
+    let dataDir: URL
+    let output: String
+
+    init(dataDir: URL? = nil) throws {
+        let folder = try dataDir ?? temporaryFolder(prefix: "ringlet-serve")
+        let port = try freePort(), turnPort = try freePort()
+        self.dataDir = folder
+        process = try ChildProcess(
+            try ringletExecutable(),
+            arguments: ["serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
+                        "--http", "127.0.0.1:\(port)", "--turn", "127.0.0.1:\(turnPort)"],
+            folder: folder, name: "serve-\(port)"
+        )
+        guard process.waitForLine(containing: "listening on", timeout: 60) != nil else {
+            throw TestSupportError("ringlet serve did not start: \(process.errorText)")
+        }
+        guard let line = process.waitForLine(containing: "admin token: ", timeout: 1),
+              let token = line.components(separatedBy: "admin token: ").last
+        else { throw TestSupportError("no admin token printed") }
+        base = "http://127.0.0.1:\(port)"
+        adminToken = token
+        output = process.outputText
+    }
+}
+
+/// Runs `ringlet admin …` as a child; returns (exit code, standard output, standard error).
+func runAdmin(_ arguments: [String], server: ServeProcess, token: String? = nil) throws -> (Int32, String, String) {
+    let folder = try temporaryFolder(prefix: "ringlet-admin")
+    let child = try ChildProcess(
+        try ringletExecutable(),
+        arguments: ["admin"] + arguments + ["--server", server.base],
+        folder: folder, name: "admin",
+        options: .init(environment: ["RINGLET_ADMIN_TOKEN": token ?? server.adminToken])
+    )
+    guard child.wait(timeout: 30) else { throw TestSupportError("ringlet admin \(arguments) did not finish") }
+    return (child.terminationStatus ?? -1, child.outputText, child.errorText)
+}
+
+/// The JSON object a command printed.
+func object(_ text: String) -> [String: Any] {
+    ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]) ?? [:]
+}
+
+@Suite("ringlet serve and ringlet admin, as processes", .serialized)
+struct ServerCommandTests {
+    @Test("ringlet admin drives a live ringlet serve --dev: app, model, device, ticket, user, sign-in link, calls")
+    func adminEndToEnd() throws {
+        let server = try ServeProcess()
+        #expect(server.output.contains("demo app: id=app_"))
+        #expect(server.output.contains("web app: \(server.base)/app/"))
+
+        let (appStatus, appText, appError) = try runAdmin(["app", "create", "--name", "Shop", "--release-approved"], server: server)
+        #expect(appStatus == 0, "\(appError)")
+        let app = object(appText)
+        let appID = try #require(app["id"] as? String)
+        #expect((app["secret"] as? String)?.hasPrefix("rls_") == true)
+        #expect(app["releaseApproved"] as? Bool == true)
+
+        let (modelStatus, modelText, _) = try runAdmin(["model", "create", "--app", appID, "--name", "Cam", "--id", "cam-1"], server: server)
+        #expect(modelStatus == 0)
+        #expect(object(modelText)["id"] as? String == "cam-1")
+        let (deviceStatus, deviceText, _) = try runAdmin(
+            ["device", "create", "--app", appID, "--sn", "cam_001", "--model", "cam-1", "--name", "Front"], server: server)
+        #expect(deviceStatus == 0)
+        #expect(object(deviceText)["name"] as? String == "Front")
+        let (ticketStatus, ticketText, _) = try runAdmin(["ticket", "issue", "--app", appID, "--sn", "cam_001", "--model", "cam-1"], server: server)
+        #expect(ticketStatus == 0)
+        #expect((object(ticketText)["ticket"] as? String)?.hasPrefix("rlt_") == true)
+        let (userStatus, userText, _) = try runAdmin(["user", "create", "--app", appID, "--name", "Eve"], server: server)
+        #expect(userStatus == 0)
+        let userID = try #require(object(userText)["id"] as? String)
+        let (linkStatus, linkText, _) = try runAdmin(["user", "sign-in-link", "--app", appID, "--user", userID], server: server)
+        #expect(linkStatus == 0)
+        #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#token=rlu_") == true)
+        let (callsStatus, callsText, _) = try runAdmin(["calls", "list", "--app", appID, "--limit", "10"], server: server)
+        #expect(callsStatus == 0)
+        #expect((object(callsText)["items"] as? [Any])?.isEmpty == true)
+
+        // Errors: a wrong token, a bad SN.
+        let (wrongStatus, _, wrongError) = try runAdmin(["calls", "list"], server: server, token: "rla_wrong-token-000000000000")
+        #expect(wrongStatus == 1)
+        #expect(wrongError.contains("unauthenticated"))
+        let (snStatus, _, snError) = try runAdmin(["ticket", "issue", "--app", appID, "--sn", "bad sn", "--model", "cam-1"], server: server)
+        #expect(snStatus == 1)
+        #expect(snError.contains("9800002"))
+    }
+
+    @Test("SIGTERM stops ringlet serve gracefully with exit code 0, and a dev restart prints the same admin token")
+    func gracefulShutdownAndDevRestart() throws {
+        let server = try ServeProcess()
+        server.process.send(SIGTERM)
+        #expect(server.process.wait(timeout: 15))
+        #expect(server.process.terminationStatus == 0, "\(server.process.errorText)")
+        #expect(server.process.outputText.contains("stopped"))
+        let again = try ServeProcess(dataDir: server.dataDir)
+        #expect(again.adminToken == server.adminToken)
+        let demo = server.output.split(separator: "\n").first { $0.hasPrefix("demo app:") }
+        #expect(demo != nil && again.output.contains(String(demo ?? "")))
+    }
+
+    @Test("schemathesis finds no server error in the OpenAPI document's operations (scripts/schemathesis.sh)",
+          .timeLimit(.minutes(4)))
+    func schemathesis() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let folder = try temporaryFolder(prefix: "ringlet-schemathesis")
+        let child = try ChildProcess(
+            "/bin/bash", arguments: [root.appendingPathComponent("scripts/schemathesis.sh").path, try ringletExecutable()],
+            folder: folder, name: "schemathesis", options: .init(currentDirectory: root)
+        )
+        #expect(child.wait(timeout: 200), "schemathesis.sh did not finish")
+        #expect(child.terminationStatus == 0, "\(child.outputText.suffix(4000))\n\(child.errorText)")
+    }
+}

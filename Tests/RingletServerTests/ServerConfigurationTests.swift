@@ -1,0 +1,149 @@
+import Foundation
+import RingletServer
+import RingletStore
+import RingletTestSupport
+import Testing
+
+@Suite("Server configuration: defaults, sources and precedence")
+struct ServerConfigurationTests {
+    /// A JSON configuration file in a fresh folder.
+    func file(_ json: String) throws -> String {
+        let folder = try temporaryFolder(prefix: "ringlet-config")
+        let url = folder.appendingPathComponent("ringlet.json")
+        try Data(json.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test("the defaults are documented values and need a TURN secret unless dev")
+    func defaults() throws {
+        let configuration = ServerConfiguration()
+        #expect(configuration.http.description == "127.0.0.1:8080")
+        #expect(configuration.turn.description == "127.0.0.1:3478")
+        #expect(configuration.ringTimeoutSeconds == 60)
+        #expect(configuration.maxBodySize == 65_536)
+        #expect(configuration.effectivePublicBaseURL == "http://127.0.0.1:8080")
+        #expect(throws: ServerConfigurationError.self) { try configuration.validate() }
+        var dev = configuration
+        dev.dev = true
+        try dev.validate()
+    }
+
+    @Test("flags beat the environment, which beats the file, which beats the defaults")
+    func precedence() throws {
+        let path = try file("""
+            {"dataDir": "/file", "http": "0.0.0.0:1000", "turn": "10.0.0.1:2000", "turnSecret": "file-secret",
+             "ringTimeoutSeconds": 30, "maxBodySize": 2048, "allowLoopbackPeers": true}
+            """)
+        let environment = ["RINGLET_HTTP": "127.0.0.2:1001", "RINGLET_TURN_SECRET": "env-secret", "RINGLET_RING_TIMEOUT": "40",
+                           "RINGLET_CONFIG": path, "RINGLET_DEV": "1"]
+        let flags = ServerConfiguration.Overrides(turnSecret: "flag-secret", ringTimeoutSeconds: 50)
+        let configuration = try ServerConfiguration.resolve(flags: flags, environment: environment)
+        #expect(configuration.dataDir == "/file")                    // file only
+        #expect(configuration.http.description == "127.0.0.2:1001")  // env over file
+        #expect(configuration.turn.description == "10.0.0.1:2000")   // file
+        #expect(configuration.turnSecret == "flag-secret")           // flag over env over file
+        #expect(configuration.ringTimeoutSeconds == 50)
+        #expect(configuration.maxBodySize == 2048)
+        #expect(configuration.allowLoopbackPeers)
+        #expect(configuration.dev)                                   // env
+        #expect(configuration.ringTimeoutSeconds == 50)
+    }
+
+    @Test("a flag's config file wins over RINGLET_CONFIG")
+    func configFileChoice() throws {
+        let envFile = try file(#"{"dataDir": "/env-file", "dev": true}"#)
+        let flagFile = try file(#"{"dataDir": "/flag-file", "dev": true}"#)
+        let configuration = try ServerConfiguration.resolve(
+            flags: .init(configFile: flagFile), environment: ["RINGLET_CONFIG": envFile]
+        )
+        #expect(configuration.dataDir == "/flag-file")
+    }
+
+    @Test("bad values are refused with a message", arguments: [
+        (["RINGLET_HTTP": "nonsense"], "HOST:PORT"), (["RINGLET_HTTP": "127.0.0.1:70000"], "HOST:PORT"),
+        (["RINGLET_RING_TIMEOUT": "0"], "ringTimeout"), (["RINGLET_RING_TIMEOUT": "x"], "integer"),
+        (["RINGLET_DEV": "perhaps"], "true or false"), (["RINGLET_MAX_BODY_SIZE": "10"], "maxBodySize"),
+        (["RINGLET_ADMIN_TOKEN": "short"], "adminToken"), (["RINGLET_CONFIG": "/no/such/file.json"], "cannot read"),
+        (["RINGLET_PUBLIC_BASE_URL": "ftp://x"], "publicBaseURL"),
+    ])
+    func badValues(environment: [String: String], message: String) {
+        var environment = environment
+        environment["RINGLET_DEV"] = environment["RINGLET_DEV"] ?? "true"
+        do {
+            _ = try ServerConfiguration.resolve(flags: .init(), environment: environment)
+            Issue.record("accepted \(environment)")
+        } catch {
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+
+    @Test("HOST:PORT parses IPv4, IPv6 in brackets and a bare port")
+    func hostPort() throws {
+        #expect(try ServerConfiguration.HostPort(parsing: "[::1]:3478") == .init(host: "::1", port: 3478))
+        #expect(try ServerConfiguration.HostPort(parsing: ":9") == .init(host: "127.0.0.1", port: 9))
+        #expect(try ServerConfiguration.HostPort(parsing: "0.0.0.0:0").port == 0)
+        var configuration = ServerConfiguration()
+        configuration.http = try .init(parsing: "0.0.0.0:8081")
+        #expect(configuration.effectivePublicBaseURL == "http://127.0.0.1:8081")
+    }
+}
+
+@Suite("Server bootstrap: admin token and dev mode")
+struct ServerBootstrapTests {
+    func configuration(dev: Bool) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.dataDir = try temporaryFolder(prefix: "ringlet-boot").path
+        configuration.dev = dev
+        configuration.turnSecret = "s"
+        return configuration
+    }
+
+    @Test("the first start generates an admin token and stores only its hash; later starts print nothing")
+    func firstStart() throws {
+        let store = APITestStore()
+        let configuration = try configuration(dev: false)
+        let first = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        guard case .generated(let token) = first else { Issue.record("no token: \(first)"); return }
+        #expect(token.hasPrefix("rla_"))
+        #expect(try store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash(token))
+        #expect(try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .existing)
+        let files = try FileManager.default.contentsOfDirectory(atPath: configuration.dataDir)
+        #expect(files.isEmpty, "no token file without --dev")
+    }
+
+    @Test("dev mode gives the same admin token at every start, kept in a 0600 file")
+    func devToken() throws {
+        let store = APITestStore()
+        let configuration = try configuration(dev: true)
+        let first = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        let second = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        guard case .dev(let token) = first else { Issue.record("not dev: \(first)"); return }
+        #expect(second == .dev(token))
+        let path = (configuration.dataDir as NSString).appendingPathComponent(ServerBootstrap.devCredentialsFile)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+
+    @Test("a configured admin token replaces the stored hash")
+    func configuredToken() throws {
+        let store = APITestStore()
+        var configuration = try configuration(dev: false)
+        configuration.adminToken = "rla_configured-token-123456"
+        #expect(try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .configured)
+        #expect(try store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash("rla_configured-token-123456"))
+    }
+
+    @Test("dev mode creates one demo app with a model and gives its secret again at the next start")
+    func demoApp() throws {
+        let store = APITestStore()
+        let configuration = try configuration(dev: true)
+        let first = try #require(try ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
+                                                                   identifiers: .system, now: 1))
+        #expect(first.app.releaseApproved)
+        #expect(Identifiers.hash(first.secret) == first.app.secretHash)
+        let second = try ServerBootstrap.ensureDemoApp(store: store, configuration: configuration, identifiers: .system, now: 2)
+        #expect(second == first)
+        #expect(try store.apps().count == 1)
+        #expect(try store.models(appID: first.app.id).count == 1)
+    }
+}
