@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init) ?? .info
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
             return handler
         }
         let logger = Logger(label: "ringlet.serve")
@@ -51,7 +51,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         try ServerBootstrap.prepareDataDirectory(configuration)
-        let store = try SQLiteStore(path: configuration.databasePath, logger: logger)
+        let store = try SQLiteStore(path: configuration.databasePath)
         let identifiers = Identifiers.system
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 
@@ -82,6 +82,5 @@ struct Serve: AsyncParsableCommand {
 
 /// Prints a line to standard output at once (tests and scripts read it while the server runs).
 func say(_ line: String) {
-    print(line)
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -5,12 +5,12 @@ import RingletStore
 final class APITestStore: Store, @unchecked Sendable {
     // @unchecked: every property is read and written only under `lock`.
     private let lock = NSLock()
-    private var apps: [String: AppRecord] = [:]
-    private var models: [String: ModelRecord] = [:]
-    private var devices: [String: DeviceRecord] = [:]
-    private var tickets: [String: TicketRecord] = [:]
-    private var users: [String: UserRecord] = [:]
-    private var sessions: [String: SessionRecord] = [:]
+    private var appsTable: [String: AppRecord] = [:]
+    private var modelsTable: [String: ModelRecord] = [:]
+    private var devicesTable: [String: DeviceRecord] = [:]
+    private var ticketsTable: [String: TicketRecord] = [:]
+    private var usersTable: [String: UserRecord] = [:]
+    private var sessionsTable: [String: SessionRecord] = [:]
     private var authorizationsByKey: [String: AuthorizationRecord] = [:]
     private var callsByID: [String: CallRecord] = [:]
     private var noticesByID: [String: NoticeRecord] = [:]
@@ -24,89 +24,89 @@ final class APITestStore: Store, @unchecked Sendable {
 
     func insertApp(_ app: AppRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard apps[app.id] == nil else { throw StoreError(.conflict, "app \(app.id)") }
-            apps[app.id] = app
+            guard appsTable[app.id] == nil else { throw StoreError(.conflict, "app \(app.id)") }
+            appsTable[app.id] = app
         }
     }
-    func app(id: String) throws(StoreError) -> AppRecord? { try locked { apps[id] } }
-    func apps() throws(StoreError) -> [AppRecord] { try locked { apps.values.sorted { $0.createdAt < $1.createdAt } } }
+    func app(id: String) throws(StoreError) -> AppRecord? { try locked { appsTable[id] } }
+    func apps() throws(StoreError) -> [AppRecord] { try locked { appsTable.values.sorted { $0.createdAt < $1.createdAt } } }
     func updateApp(_ app: AppRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard apps[app.id] != nil else { throw StoreError(.notFound, "app \(app.id)") }
-            apps[app.id] = app
+            guard appsTable[app.id] != nil else { throw StoreError(.notFound, "app \(app.id)") }
+            appsTable[app.id] = app
         }
     }
     func consumeCallQuota(appID: String) throws(StoreError) -> Bool {
         try locked { () throws(StoreError) in
-            guard var app = apps[appID] else { throw StoreError(.notFound, "app") }
+            guard var app = appsTable[appID] else { throw StoreError(.notFound, "app") }
             guard let quota = app.callQuota else { return true }
             guard quota > 0 else { return false }
             app.callQuota = quota - 1
-            apps[appID] = app
+            appsTable[appID] = app
             return true
         }
     }
 
     func insertModel(_ model: ModelRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard models[model.id] == nil else { throw StoreError(.conflict, "model \(model.id)") }
-            models[model.id] = model
+            guard modelsTable[model.id] == nil else { throw StoreError(.conflict, "model \(model.id)") }
+            modelsTable[model.id] = model
         }
     }
-    func model(id: String) throws(StoreError) -> ModelRecord? { try locked { models[id] } }
+    func model(id: String) throws(StoreError) -> ModelRecord? { try locked { modelsTable[id] } }
     func models(appID: String) throws(StoreError) -> [ModelRecord] {
-        try locked { models.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
+        try locked { modelsTable.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
     }
 
     func insertDevice(_ device: DeviceRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard devices[device.sn] == nil else { throw StoreError(.conflict, "device \(device.sn)") }
-            devices[device.sn] = device
+            guard devicesTable[device.sn] == nil else { throw StoreError(.conflict, "device \(device.sn)") }
+            devicesTable[device.sn] = device
         }
     }
-    func device(sn: String) throws(StoreError) -> DeviceRecord? { try locked { devices[sn] } }
+    func device(sn: String) throws(StoreError) -> DeviceRecord? { try locked { devicesTable[sn] } }
     func devices(appID: String) throws(StoreError) -> [DeviceRecord] {
-        try locked { devices.values.filter { $0.appID == appID }.sorted { $0.sn < $1.sn } }
+        try locked { devicesTable.values.filter { $0.appID == appID }.sorted { $0.sn < $1.sn } }
     }
 
     func insertTicket(_ ticket: TicketRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard tickets[ticket.ticket] == nil else { throw StoreError(.conflict, "ticket") }
-            tickets[ticket.ticket] = ticket
+            guard ticketsTable[ticket.ticket] == nil else { throw StoreError(.conflict, "ticket") }
+            ticketsTable[ticket.ticket] = ticket
         }
     }
-    func ticket(_ ticket: String) throws(StoreError) -> TicketRecord? { try locked { tickets[ticket] } }
+    func ticket(_ ticket: String) throws(StoreError) -> TicketRecord? { try locked { ticketsTable[ticket] } }
     func registerDevice(ticket: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError) -> DeviceRecord {
         try locked { () throws(StoreError) in
-            guard var record = tickets[ticket], record.sn == sn, record.usedAt == nil, record.expiresAt > now else {
+            guard var record = ticketsTable[ticket], record.sn == sn, record.usedAt == nil, record.expiresAt > now else {
                 throw StoreError(.ticketInvalid, "ticket")
             }
-            guard var device = devices[sn] else { throw StoreError(.notFound, "device \(sn)") }
+            guard var device = devicesTable[sn] else { throw StoreError(.notFound, "device \(sn)") }
             record.usedAt = now
-            tickets[ticket] = record
+            ticketsTable[ticket] = record
             device.publicKey = publicKey
             device.registeredAt = now
-            devices[sn] = device
+            devicesTable[sn] = device
             return device
         }
     }
 
     func insertUser(_ user: UserRecord) throws(StoreError) {
         try locked { () throws(StoreError) in
-            guard users[user.id] == nil else { throw StoreError(.conflict, "user") }
-            users[user.id] = user
+            guard usersTable[user.id] == nil else { throw StoreError(.conflict, "user") }
+            usersTable[user.id] = user
         }
     }
-    func user(id: String) throws(StoreError) -> UserRecord? { try locked { users[id] } }
+    func user(id: String) throws(StoreError) -> UserRecord? { try locked { usersTable[id] } }
     func user(appID: String, openID: String) throws(StoreError) -> UserRecord? {
-        try locked { users.values.first { $0.appID == appID && $0.openID == openID } }
+        try locked { usersTable.values.first { $0.appID == appID && $0.openID == openID } }
     }
     func users(appID: String) throws(StoreError) -> [UserRecord] {
-        try locked { users.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
+        try locked { usersTable.values.filter { $0.appID == appID }.sorted { $0.id < $1.id } }
     }
-    func insertSession(_ session: SessionRecord) throws(StoreError) { try locked { sessions[session.tokenHash] = session } }
-    func session(tokenHash: String) throws(StoreError) -> SessionRecord? { try locked { sessions[tokenHash] } }
-    func deleteSession(tokenHash: String) throws(StoreError) { try locked { sessions[tokenHash] = nil } }
+    func insertSession(_ session: SessionRecord) throws(StoreError) { try locked { sessionsTable[session.tokenHash] = session } }
+    func session(tokenHash: String) throws(StoreError) -> SessionRecord? { try locked { sessionsTable[tokenHash] } }
+    func deleteSession(tokenHash: String) throws(StoreError) { try locked { sessionsTable[tokenHash] = nil } }
 
     func setAuthorization(_ authorization: AuthorizationRecord) throws(StoreError) {
         try locked { authorizationsByKey[authorization.userID + "/" + authorization.sn] = authorization }

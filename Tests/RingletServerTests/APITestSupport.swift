@@ -127,7 +127,7 @@ extension TestClientProtocol {
         let created = try await call(.post, "/v1/apps", admin, json: ["name": name, "releaseApproved": true])
         #expect(created.status == .created)
         let fixture = Fixture(appID: created.string("id"), appSecret: created.string("secret"), modelID: "")
-        let model = try await call(.post, "/v1/apps/\(fixture.appID)/models", fixture.app, json: ["name": "Bell 1", "id": "bell-1"])
+        let model = try await call(.post, "/v1/apps/\(fixture.appID)/models", fixture.app, json: ["name": "Bell 1"])
         #expect(model.status == .created)
         return Fixture(appID: fixture.appID, appSecret: fixture.appSecret, modelID: model.string("id"))
     }
