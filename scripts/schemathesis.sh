@@ -9,7 +9,7 @@ set -euo pipefail
 
 ringlet="${1:-${RINGLET_BIN:-.build/debug/ringlet}}"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-8}"
-time_limit="${SCHEMATHESIS_TIME_LIMIT:-90}"
+time_limit="${SCHEMATHESIS_TIME_LIMIT:-60}"
 [ -x "$ringlet" ] || { echo "schemathesis.sh: no ringlet executable at $ringlet" >&2; exit 2; }
 
 if ! command -v schemathesis >/dev/null 2>&1 && ! python3 -c 'import schemathesis' >/dev/null 2>&1; then
