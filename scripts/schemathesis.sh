@@ -8,6 +8,7 @@
 set -euo pipefail
 
 ringlet="${1:-${RINGLET_BIN:-.build/debug/ringlet}}"
+ringlet="$(cd "$(dirname "$ringlet")" && pwd)/$(basename "$ringlet")"  # absolute: schemathesis runs in the temp folder
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-8}"
 time_limit="${SCHEMATHESIS_TIME_LIMIT:-60}"
 [ -x "$ringlet" ] || { echo "schemathesis.sh: no ringlet executable at $ringlet" >&2; exit 2; }
@@ -45,7 +46,7 @@ token="$(sed -n 's/^admin token: //p' "$work/serve.stdout" | head -n1)"
 
 base="http://127.0.0.1:$port"
 status=0
-timeout --kill-after=10 "$((time_limit + 30))" "${st[@]}" run "$base/v1/openapi.yaml" \
+(cd "$work" && timeout --kill-after=10 "$((time_limit + 30))" "${st[@]}" run "$base/v1/openapi.yaml" \
     --url "$base" \
     --checks not_a_server_error \
     --max-examples "$max_examples" \
@@ -54,7 +55,7 @@ timeout --kill-after=10 "$((time_limit + 30))" "${st[@]}" run "$base/v1/openapi.
     --generation-deterministic \
     --header "Authorization: Bearer $token" \
     --no-color \
-    >"$work/schemathesis.out" 2>&1 || status=$?
+    >"$work/schemathesis.out" 2>&1) || status=$?
 tail -n 40 "$work/schemathesis.out"
 if [ -s "$work/serve.stderr" ] && grep -q "request failed\|store failed" "$work/serve.stderr"; then
     echo "schemathesis.sh: the server logged failures:" >&2
