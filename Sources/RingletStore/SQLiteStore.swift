@@ -59,8 +59,21 @@ public final class SQLiteStore: Store {
         try migrate()
     }
 
-    /// Runs the migrations that have not run yet; running it again is a no-op.
+    /// Runs the migrations that have not run yet; running it again is a no-op. A database that a newer version
+    /// migrated further (a migration this version does not know) is refused: this version could misread it.
     func migrate() throws(StoreError) {
+        let newer: [String]
+        do {
+            newer = try pool.read { db in
+                try Self.migrator.appliedIdentifiers(db).filter { !Self.migrations.contains($0) }.sorted()
+            }
+        } catch {
+            throw Self.storeError(error, "reading the applied migrations")
+        }
+        guard newer.isEmpty else {
+            throw StoreError(.database, "the database was migrated by a newer version (\(newer.joined(separator: ", "))); "
+                + "this version knows \(Self.migrations.joined(separator: ", "))")
+        }
         do {
             try Self.migrator.migrate(pool)
         } catch {
