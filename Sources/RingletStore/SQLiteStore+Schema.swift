@@ -29,7 +29,7 @@ extension SQLiteStore {
                     created_at INTEGER NOT NULL,
                     UNIQUE (id, app_id)
                 ) STRICT;
-                CREATE INDEX models_by_app ON models (app_id);
+                CREATE INDEX models_by_app ON models (app_id, created_at);
 
                 CREATE TABLE devices (
                     sn TEXT NOT NULL PRIMARY KEY,
@@ -41,7 +41,7 @@ extension SQLiteStore {
                     created_at INTEGER NOT NULL,
                     FOREIGN KEY (model_id, app_id) REFERENCES models (id, app_id)
                 ) STRICT;
-                CREATE INDEX devices_by_app ON devices (app_id);
+                CREATE INDEX devices_by_app ON devices (app_id, created_at);
                 CREATE INDEX devices_by_model ON devices (model_id, app_id);
 
                 CREATE TABLE tickets (
@@ -66,6 +66,7 @@ extension SQLiteStore {
                     UNIQUE (app_id, open_id),
                     UNIQUE (id, app_id)
                 ) STRICT;
+                CREATE INDEX users_by_app ON users (app_id, created_at);
 
                 CREATE TABLE sessions (
                     token_hash TEXT NOT NULL PRIMARY KEY,
@@ -85,7 +86,8 @@ extension SQLiteStore {
                     updated_at INTEGER NOT NULL,
                     PRIMARY KEY (user_id, sn)
                 ) STRICT;
-                CREATE INDEX authorizations_by_sn ON authorizations (sn);
+                CREATE INDEX authorizations_by_sn ON authorizations (sn, updated_at);
+                CREATE INDEX authorizations_by_user ON authorizations (user_id, updated_at);
 
                 CREATE TABLE calls (
                     id TEXT NOT NULL PRIMARY KEY,

@@ -21,6 +21,8 @@ public final class SQLiteStore: Store {
     /// The migrations this version knows, in the order they run (`appliedMigrations()` lists the applied ones).
     public static let migrations: [String] = ["v1"]
 
+    /// The database file this store opened.
+    public let path: String
     let pool: DatabasePool
 
     /// Opens the SQLite database at `path` (creating the file if absent, not its folder) and migrates it.
@@ -29,6 +31,7 @@ public final class SQLiteStore: Store {
     /// - Throws: `StoreError.database` when the file cannot be opened, is not a SQLite database, or a migration
     ///   fails.
     public init(path: String) throws(StoreError) {
+        self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             // An empty file is a valid new database; create it owner-only before SQLite does with the umask.
             guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -42,18 +45,35 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(5)
         configuration.label = "RingletStore"
         configuration.prepareDatabase { db in
+            // Readers never commit; the writer gets FULL again below (see there).
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB's WAL set-up of the writer connection runs after `prepareDatabase` and sets NORMAL; the writer
+            // lives as long as the pool, so setting FULL on it once holds for every write.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw Self.storeError(error, "opening \(path)")
         }
         try migrate()
     }
 
-    /// Runs the migrations that have not run yet; running it again is a no-op.
+    /// Runs the migrations that have not run yet; running it again is a no-op. A database that a newer version
+    /// migrated further (a migration this version does not know) is refused: this version could misread it.
     func migrate() throws(StoreError) {
+        let newer: [String]
+        do {
+            newer = try pool.read { db in
+                try Self.migrator.appliedIdentifiers(db).filter { !Self.migrations.contains($0) }.sorted()
+            }
+        } catch {
+            throw Self.storeError(error, "reading the applied migrations")
+        }
+        guard newer.isEmpty else {
+            throw StoreError(.database, "the database was migrated by a newer version (\(newer.joined(separator: ", "))); "
+                + "this version knows \(Self.migrations.joined(separator: ", "))")
+        }
         do {
             try Self.migrator.migrate(pool)
         } catch {

@@ -35,7 +35,9 @@ struct ConcurrencyTests {
             for _ in 0..<8 {
                 group.addTask {
                     var granted = 0
-                    for _ in 0..<20 where try store.consumeCallQuota(appID: Sample.app().id) { granted += 1 }
+                    for _ in 0..<20 {
+                        if try store.consumeCallQuota(appID: Sample.app().id) { granted += 1 }
+                    }
                     return granted
                 }
             }

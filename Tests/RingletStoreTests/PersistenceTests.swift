@@ -122,12 +122,15 @@ struct PersistenceTests {
         #expect(readerSynchronous == 2)
     }
 
-    @Test("a new database file is readable by its owner only")
+    @Test("a new database file and its WAL files are readable by their owner only")
     func filePermissions() throws {
         let fixture = try Fixture()
-        let attributes = try FileManager.default.attributesOfItem(atPath: fixture.path)
-        let mode = try #require(attributes[.posixPermissions] as? Int)
-        #expect(mode & 0o077 == 0)
+        try fixture.store.setSetting("k", "v")
+        for path in [fixture.path, fixture.path + "-wal", fixture.path + "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = try #require(attributes[.posixPermissions] as? Int)
+            #expect(mode & 0o077 == 0, "\(path): \(String(mode, radix: 8))")
+        }
     }
 
     @Test("opening a file that is not a database is a database error, not a crash",

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+@testable import RingletStore
+import Testing
+
+@Suite("Schema, isolation and what errors say")
+struct SafetyTests {
+    @Test("a database migrated by a newer version is refused with a database error")
+    func newerDatabase() throws {
+        let fixture = try Fixture()
+        try fixture.store.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
+        }
+        try fixture.store.close()
+        do {
+            _ = try SQLiteStore(path: fixture.path)
+            Issue.record("a newer database opened")
+        } catch {
+            #expect(error.code == .database)
+            #expect(error.message.contains("v99"))
+        }
+    }
+
+    @Test("error messages never carry the ticket string or a secret hash")
+    func redaction() throws {
+        let fixture = try Fixture()
+        let secretHash = String(repeating: "5e", count: 32)
+        var app = Sample.app()
+        app.secretHash = secretHash
+        try fixture.store.insertApp(app)
+        try fixture.store.insertModel(Sample.model())
+        let ticket = "rlt_c2VjcmV0LXRpY2tldC12YWx1ZQ"
+        try fixture.store.insertTicket(Sample.ticket(ticket))
+        var messages: [String] = []
+        for body in [
+            { try fixture.store.insertApp(app) },
+            { try fixture.store.insertTicket(Sample.ticket(ticket)) },
+            { _ = try fixture.store.registerDevice(ticket: ticket, sn: "OTHER", publicKey: [4], now: Sample.now) },
+            { _ = try fixture.store.registerDevice(ticket: ticket + "x", sn: "BELL_0001", publicKey: [4], now: Sample.now) },
+            { try fixture.store.insertSession(SessionRecord(tokenHash: secretHash, userID: "usr_none", appID: app.id,
+                                                            channel: .release, expiresAt: 1, createdAt: 1)) },
+        ] as [() throws -> Void] {
+            do {
+                try body()
+                Issue.record("the call did not fail")
+            } catch let error as StoreError {
+                messages.append(error.description)
+            }
+        }
+        #expect(messages.count == 5)
+        for message in messages {
+            #expect(!message.contains(ticket))
+            #expect(!message.contains(secretHash))
+        }
+    }
+
+    @Test("a refused registration for a device of another model changes nothing")
+    func registrationRollsBack() throws {
+        let fixture = try Fixture()
+        try Sample.populate(fixture.store)
+        try fixture.store.insertModel(Sample.model("mdl_other"))
+        var ticket = Sample.ticket()
+        ticket.modelID = "mdl_other"
+        try fixture.store.insertTicket(ticket)
+        #expect(code {
+            _ = try fixture.store.registerDevice(ticket: ticket.ticket, sn: "BELL_0001", publicKey: [4], now: Sample.now)
+        } == .ticketInvalid)
+        #expect(try fixture.store.ticket(ticket.ticket)?.usedAt == nil)
+        #expect(try fixture.store.device(sn: "BELL_0001") == Sample.device())
+    }
+
+    @Test("two stores on one file (two processes' worth) write beside each other and lose nothing")
+    func twoStoresOneFile() async throws {
+        let fixture = try Fixture()
+        try Sample.populate(fixture.store)
+        let other = try SQLiteStore(path: fixture.path)
+        let stores = [fixture.store, other]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                let store = stores[task % 2]
+                group.addTask {
+                    for index in 0..<25 {
+                        try store.insertCall(Sample.call("call_\(task)_\(index)", startedAt: Int64(index)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try other.calls(appID: nil, sn: nil, userID: nil, limit: 500).count == 100)
+        #expect(try fixture.store.calls(appID: nil, sn: nil, userID: nil, limit: 500).count == 100)
+    }
+
+    /// The queries as SQLiteStore sends them (same filters and orders).
+    @Test("the protocol's lookups use an index and need no sort", arguments: [
+        ("SELECT * FROM models WHERE app_id = 'a' ORDER BY created_at, rowid", "models_by_app"),
+        ("SELECT * FROM devices WHERE app_id = 'a' ORDER BY created_at, rowid", "devices_by_app"),
+        ("SELECT * FROM users WHERE app_id = 'a' AND open_id = 'o'", "sqlite_autoindex_users"),
+        ("SELECT * FROM users WHERE app_id = 'a' ORDER BY created_at, rowid", "users_by_app"),
+        ("SELECT * FROM tickets WHERE ticket = 't'", "sqlite_autoindex_tickets"),
+        ("SELECT * FROM sessions WHERE token_hash = 't'", "sqlite_autoindex_sessions"),
+        ("SELECT * FROM authorizations WHERE sn = 's' ORDER BY updated_at DESC, rowid DESC", "authorizations_by_sn"),
+        ("SELECT * FROM authorizations WHERE user_id = 'u' ORDER BY updated_at DESC, rowid DESC",
+         "authorizations_by_user"),
+        ("SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 5", "calls_by_time"),
+        ("SELECT * FROM calls WHERE app_id = 'a' ORDER BY started_at DESC, rowid DESC LIMIT 5", "calls_by_app"),
+        ("SELECT * FROM calls WHERE sn = 's' ORDER BY started_at DESC, rowid DESC LIMIT 5", "calls_by_sn"),
+        ("SELECT * FROM calls WHERE user_id = 'u' ORDER BY started_at DESC, rowid DESC LIMIT 5", "calls_by_user"),
+        ("SELECT * FROM notices WHERE user_id = 'u' ORDER BY created_at DESC, rowid DESC LIMIT 5", "notices_by_user"),
+        ("SELECT * FROM notices WHERE user_id = 'u' AND read_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 5",
+         "notices_by_user"),
+    ])
+    func indexes(query: String, index: String) throws {
+        let fixture = try Fixture()
+        let plan = try fixture.store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query).map { row -> String in
+                let detail: String = row["detail"] ?? ""
+                return detail
+            }
+        }
+        #expect(plan.contains { $0.contains(index) }, "\(query): \(plan)")
+        // A bare "SCAN table" reads every row; "SCAN t USING INDEX" walks an index in order, which is fine.
+        #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("USING") }, "\(query): \(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(query): \(plan)")
+    }
+}
