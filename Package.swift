@@ -143,7 +143,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),
-        .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
         .testTarget(
             name: "RingletServerTests",
