@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HummingbirdWebSocket
 import HummingbirdWSClient
 import Logging
+import NIOWebSocket
 import Prometheus
 import RingletCore
 @testable import RingletServer
@@ -14,8 +15,7 @@ import Testing
 
 /// A real Application on 127.0.0.1 with the signaling hub, a registered device with a real key and a user with
 /// a session token, over a real SQLiteStore.
-final class SignalingLiveFixture: @unchecked Sendable {
-    // Written once in init, then only read.
+final class SignalingLiveFixture: Sendable {
     let folder: URL
     let store: SQLiteStore
     let deviceKey: DeviceKey
@@ -58,7 +58,7 @@ final class SignalingLiveFixture: @unchecked Sendable {
         hub.register(on: wsRouter)
         var app = Application(router: Router(),
                               server: .http1WebSocketUpgrade(webSocketRouter: wsRouter,
-                                                             configuration: SignalingHub.webSocketConfiguration),
+                                                             configuration: .init(ws: SignalingHub.webSocketConfiguration)),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               logger: Logger(label: "test.app"))
         app.addServices(hub)
@@ -103,7 +103,7 @@ struct SignalingLiveTests {
         try await f.withServer { port in
             try await withThrowingTaskGroup(of: [String].self) { group in
                 group.addTask {
-                    var log: [String] = []
+                    let log = LogBox()
                     _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/signal/device",
                                                           logger: Logger(label: "device")) { inbound, outbound, _ in
                         var reader = MessageReader(inbound)
@@ -112,46 +112,46 @@ struct SignalingLiveTests {
                         let signature = try key.signChallenge(nonce: nonce)
                         try await send(.authDevice(AuthDevice(sn: CallRouterFixture.sn, signature: Base64URL.encode(signature))), outbound)
                         guard case .welcome(let welcome) = try await reader.next() else { throw TestSupportError("no welcome") }
-                        log.append("welcome \(welcome.sn ?? "")")
+                        await log.append("welcome \(welcome.sn ?? "")")
                         for await _ in userReady { break }
                         try await send(.call(CallRequest(requestId: "c1", openId: CallRouterFixture.aliceOpenID, kind: .video,
                                                          channel: .release, callerCamera: true, calleeCamera: false)), outbound)
                         guard case .callResult(let result) = try await reader.next(), let callID = result.callId else {
                             throw TestSupportError("no call_result")
                         }
-                        log.append("call_result \(result.code.rawValue)")
+                        await log.append("call_result \(result.code.rawValue)")
                         guard case .callEvent(let event) = try await reader.next() else { throw TestSupportError("no answer") }
-                        log.append("event \(event.event.rawValue)")
+                        await log.append("event \(event.event.rawValue)")
                         try await send(.sdp(SessionDescription(callId: callID, sdpType: .offer, sdp: "v=0\r\ns=offer\r\n")), outbound)
                         guard case .sdp(let answer) = try await reader.next() else { throw TestSupportError("no sdp answer") }
-                        log.append("sdp \(answer.sdpType.rawValue) \(answer.sdp)")
+                        await log.append("sdp \(answer.sdpType.rawValue) \(answer.sdp)")
                         try await send(.hangUp(CallAction(callId: callID, requestId: "h1")), outbound)
                         guard case .ack = try await reader.next() else { throw TestSupportError("no ack") }
-                        log.append("ack")
+                        await log.append("ack")
                         try await outbound.close(.normalClosure, reason: nil)
                     }
-                    return log
+                    return await log.lines
                 }
                 group.addTask {
-                    var log: [String] = []
+                    let log = LogBox()
                     _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/signal/user",
                                                           logger: Logger(label: "user")) { inbound, outbound, _ in
                         var reader = MessageReader(inbound)
                         try await send(.authUser(AuthUser(token: SignalingLiveFixture.token)), outbound)
                         guard case .welcome(let welcome) = try await reader.next() else { throw TestSupportError("no welcome") }
-                        log.append("welcome \(welcome.openId ?? "")")
+                        await log.append("welcome \(welcome.openId ?? "")")
                         userReadyContinuation.yield()
                         guard case .ring(let ring) = try await reader.next() else { throw TestSupportError("no ring") }
-                        log.append("ring \(ring.deviceName)")
+                        await log.append("ring \(ring.deviceName)")
                         try await send(.answer(CallAction(callId: ring.callId)), outbound)
                         guard case .sdp(let offer) = try await reader.next() else { throw TestSupportError("no offer") }
-                        log.append("sdp \(offer.sdpType.rawValue) \(offer.sdp)")
+                        await log.append("sdp \(offer.sdpType.rawValue) \(offer.sdp)")
                         try await send(.sdp(SessionDescription(callId: ring.callId, sdpType: .answer, sdp: "v=0\r\ns=answer\r\n")), outbound)
                         guard case .callEvent(let event) = try await reader.next() else { throw TestSupportError("no hang-up") }
-                        log.append("event \(event.event.rawValue)")
+                        await log.append("event \(event.event.rawValue)")
                         try await outbound.close(.normalClosure, reason: nil)
                     }
-                    return log
+                    return await log.lines
                 }
                 var logs: [[String]] = []
                 for try await log in group { logs.append(log) }
@@ -184,6 +184,11 @@ struct SignalingLiveTests {
             await box.setClose(close?.closeCode)
         }
         return (await box.messages, await box.close)
+    }
+
+    actor LogBox {
+        var lines: [String] = []
+        func append(_ line: String) { lines.append(line) }
     }
 
     actor ResultBox {

@@ -20,7 +20,8 @@ struct DeviceKeyTests {
     @Test("a signed challenge verifies with the key's public key")
     func signVerify() throws {
         let key = try DeviceKey.generate()
-        let nonce = SeededRandom(seed: 1).bytes(32)
+        var rng = SeededRandom(seed: 1)
+        let nonce = rng.bytes(32)
         let signature = try key.signChallenge(nonce: nonce)
         #expect(DeviceKey.verifyChallenge(signature: signature, nonce: nonce, publicKey: key.publicKey))
     }

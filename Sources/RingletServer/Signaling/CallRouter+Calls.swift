@@ -19,10 +19,10 @@ extension CallRouter {
         guard let device = found, device.publicKey != nil else {
             return fail(&self, .notRegistered, "device \(sn) is not registered")
         }
-        guard let model = storeValue({ () throws(StoreError) in try store.model(id: device.modelID) }) else {
+        guard let foundModel = storeValue({ () throws(StoreError) in try store.model(id: device.modelID) }) else {
             return fail(&self, .failed, "store unavailable")
         }
-        guard let model, model.appID == device.appID else {
+        guard let model = foundModel, model.appID == device.appID else {
             return fail(&self, .modelMismatch, "the device's model is not under the device's app")
         }
         guard CallRouter.isWellFormedOpenID(request.openId) else {
@@ -171,7 +171,8 @@ extension CallRouter {
         call.ringing = []
         calls[action.callId] = call
         let record = call.record
-        _ = storeValue({ [store] () throws(StoreError) in try store.updateCall(record) })
+        let store = self.store
+        _ = storeValue({ () throws(StoreError) in try store.updateCall(record) })
         emit(.send(call.deviceSession, .callEvent(CallEventMessage(callId: action.callId, event: .answer))))
         for other in others.sorted(by: { $0.rawValue < $1.rawValue }) {
             emit(.send(other, .ringStop(RingStop(callId: action.callId, reason: .answer))))
@@ -240,7 +241,8 @@ extension CallRouter {
             call.record.answeredAt = now
             calls[request.callId] = call
             let record = call.record
-            _ = storeValue({ [store] () throws(StoreError) in try store.updateCall(record) })
+            let store = self.store
+        _ = storeValue({ () throws(StoreError) in try store.updateCall(record) })
             if let user = call.userSession {
                 emit(.send(user, .callEvent(CallEventMessage(callId: request.callId, event: .answer))))
             }
@@ -260,7 +262,8 @@ extension CallRouter {
         call.record.outcome = outcome
         call.record.endedAt = now
         let record = call.record
-        _ = storeValue({ [store] () throws(StoreError) in try store.updateCall(record) })
+        let store = self.store
+        _ = storeValue({ () throws(StoreError) in try store.updateCall(record) })
         if call.deviceSession != except {
             emit(.send(call.deviceSession, .callEvent(CallEventMessage(callId: callID, event: event))))
         }

@@ -42,12 +42,11 @@ extension SignalingHub {
                             return
                         }
                     case .close(let kind, let reason):
-                        let code: WebSocketErrorCode = switch kind {
-                        case .normal: .normalClosure
-                        case .policy: .policyViolation
-                        case .tooLarge: .messageTooLarge
+                        switch kind {
+                        case .normal: try? await outbound.close(.normalClosure, reason: reason)
+                        case .policy: try? await outbound.close(.policyViolation, reason: reason)
+                        case .tooLarge: try? await outbound.close(.messageTooLarge, reason: reason)
                         }
-                        try? await outbound.close(code, reason: reason)
                         return
                     }
                 }
