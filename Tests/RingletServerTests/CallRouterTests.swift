@@ -263,20 +263,6 @@ struct CallRouterRefusalTests {
         #expect(f.call(from: device, to: openID).result?.code == .openIdInvalid)
     }
 
-    @Test("model mismatch: -17 when the device's model is not under the device's app")
-    func modelMismatch() throws {
-        let f = try CallRouterFixture()
-        try f.store.insertModel(ModelRecord(id: "mdl_other", appID: CallRouterFixture.otherAppID, name: "x", createdAt: 1))
-        try f.store.insertDevice(DeviceRecord(sn: "SN_ODD", modelID: "mdl_other", appID: CallRouterFixture.appID,
-                                              name: "Odd", publicKey: [UInt8](repeating: 4, count: 65), registeredAt: 1,
-                                              createdAt: 1))
-        try f.store.setAuthorization(AuthorizationRecord(userID: CallRouterFixture.alice, sn: "SN_ODD", status: .authorized,
-                                                         updatedAt: 1))
-        let device = f.openDevice("SN_ODD")
-        _ = f.openUser()
-        #expect(f.call(from: device).result?.code == .modelMismatch)
-    }
-
     @Test("a user cannot place a device call: not_allowed")
     func userCannotCall() throws {
         let f = try CallRouterFixture()

@@ -39,7 +39,7 @@ struct MessageTests {
     func goldenCall() {
         let message = ClientMessage.call(CallRequest(requestId: "r1", openId: "oid_1", kind: .video, channel: .release,
                                                      callerCamera: true, calleeCamera: false))
-        #expect(message.text == #"{"callerCamera":true,"calleeCamera":false,"channel":"release","kind":"video","openId":"oid_1","requestId":"r1","type":"call","v":1}"#)
+        #expect(message.text == #"{"calleeCamera":false,"callerCamera":true,"channel":"release","kind":"video","openId":"oid_1","requestId":"r1","type":"call","v":1}"#)
     }
 
     @Test("a call_event message encodes to the documented golden JSON")

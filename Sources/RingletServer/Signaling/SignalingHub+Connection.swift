@@ -51,23 +51,27 @@ extension SignalingHub {
                     }
                 }
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: deadline)
-                } catch {
-                    return
+            // The reader and its deadline run in an inner group; cancelling it must not cancel the writer,
+            // which drains what is queued (an error, a close) after the reader ends.
+            await withTaskGroup(of: Void.self) { inner in
+                inner.addTask {
+                    do {
+                        try await Task.sleep(for: deadline)
+                    } catch {
+                        return
+                    }
+                    if await flag.claim() {
+                        continuation.yield(.message(.error(ErrorMessage(
+                            code: .authenticationTimeout, message: "no authentication within the deadline"))))
+                        continuation.yield(.close(.policy, "authentication timeout"))
+                        continuation.finish()
+                    }
                 }
-                if await flag.claim() {
-                    continuation.yield(.message(.error(ErrorMessage(
-                        code: .authenticationTimeout, message: "no authentication within the deadline"))))
-                    continuation.yield(.close(.policy, "authentication timeout"))
-                    continuation.finish()
-                }
+                await self.read(kind: kind, id: id, inbound: inbound, outgoing: continuation, flag: flag)
+                inner.cancelAll()
             }
-            await self.read(kind: kind, id: id, inbound: inbound, outgoing: continuation, flag: flag)
             await self.core.close(id, now: self.clock())
             continuation.finish()
-            group.cancelAll()
         }
         logger.debug("signaling session ended", metadata: ["session": "\(id)", "kind": "\(kind.rawValue)"])
     }
