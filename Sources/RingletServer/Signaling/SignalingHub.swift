@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Metrics
+import RingletSignaling
+import RingletStore
+import ServiceLifecycle
+
+/// The signaling service: WebSocket endpoints for devices and users in front of the call router
+/// (docs/protocol.md). A swift-service-lifecycle `Service`: `run()` drives the router's ring timer until
+/// graceful shutdown, then closes every session.
+///
+/// Each connection authenticates first (a device signs a challenge with its registered key; a user sends its
+/// session token), within `SignalingLimits.authenticationDeadlineSeconds`; messages above
+/// `SignalingLimits.maximumMessageSize`, malformed or unauthenticated ones get an `error` and a close. The
+/// router runs confined to one actor; each connection has its own writer task fed by an `AsyncStream`.
+///
+/// Metrics (through the injected factory): `ringlet_sessions` gauge (kind=device|user),
+/// `ringlet_calls_total` counter (outcome).
+public final class SignalingHub: Service, Sendable {
+    /// The WebSocket server settings the signaling endpoints expect: frames up to 1 MiB (so that a too-large
+    /// message gets an `error` before the close), a WebSocket ping every 30 s (a peer that misses a pong is
+    /// closed and its calls end with `peer_gone`).
+    public static var webSocketConfiguration: WebSocketServerConfiguration {
+        WebSocketServerConfiguration(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))
+    }
+
+    let core: SignalingCore
+    let store: any Store
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let authenticationDeadline: Duration
+    let tickInterval: Duration
+
+    /// Makes the hub.
+    /// - Parameters:
+    ///   - store: the cloud's store (devices' keys, sessions, calls).
+    ///   - configuration: the call router's settings (ring timeout, ICE servers, TURN secret).
+    ///   - metricsFactory: where `ringlet_sessions` and `ringlet_calls_total` are created.
+    ///   - logger: connection and call logs (tokens, keys and addresses are not logged).
+    ///   - authenticationDeadline: how long a new connection has to authenticate (default 10 s).
+    ///   - clock: Unix time in ms (the wall clock by default; tests may pass another).
+    public init(store: any Store, configuration: CallRouter.Configuration, metricsFactory: any MetricsFactory,
+                logger: Logger = Logger(label: "ringlet.signaling"),
+                authenticationDeadline: Duration = .seconds(SignalingLimits.authenticationDeadlineSeconds),
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        let router = CallRouter(configuration: configuration, store: store, random: SystemRandomNumberGenerator(),
+                                logger: logger)
+        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger)
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.authenticationDeadline = authenticationDeadline
+        self.tickInterval = .milliseconds(250)
+    }
+
+    /// Adds `GET /v1/signal/device` and `GET /v1/signal/user` (WebSocket upgrade) to `router`.
+    public func register(on router: Router<BasicWebSocketRequestContext>) {
+        router.ws("/v1/signal/device") { [self] inbound, outbound, _ in
+            await self.serve(kind: .device, inbound: inbound, outbound: outbound)
+        }
+        router.ws("/v1/signal/user") { [self] inbound, outbound, _ in
+            await self.serve(kind: .user, inbound: inbound, outbound: outbound)
+        }
+    }
+
+    /// Tells the device of `record` (if connected) that a user authorized or revoked it. The HTTP API calls
+    /// this after it changed the store.
+    public func authorizationChanged(_ record: AuthorizationRecord) async {
+        await core.authorizationChanged(record, now: clock())
+    }
+
+    /// Drives the ring timer until graceful shutdown (or cancellation), then closes every session.
+    public func run() async throws {
+        let interval = tickInterval
+        let core = self.core
+        let clock = self.clock
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    break
+                }
+                _ = await core.tick(now: clock())
+            }
+        }
+        await core.closeAll(now: clock())
+    }
+}

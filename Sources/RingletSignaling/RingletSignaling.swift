@@ -1,1 +1,0 @@
-// The signaling module: messages, call router, device keys.
