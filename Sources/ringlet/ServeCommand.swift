@@ -66,14 +66,20 @@ struct Serve: AsyncParsableCommand {
         {
             say("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
         }
-        _ = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
+        let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
-        let server = RingletServerApp(configuration: configuration, store: store, logger: logger)
+        let server: RingletCloud
+        do {
+            server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let dev = configuration.dev
         let base = configuration.effectivePublicBaseURL
         try await server.run { channel in
             let port = channel.localAddress?.port ?? configuration.http.port
             say("listening on http://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
+            say("STUN/TURN on udp and tcp \(server.turnAddress)")
             if dev { say("web app: \(base)/app/") }
         }
         say("stopped")

@@ -107,7 +107,9 @@ public struct RingletServerApp: Sendable {
         registerWebSocketRoutes(webSocketRouter)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter, configuration: .init(ws: SignalingHub.webSocketConfiguration)
+            ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "ringlet"
             ),
