@@ -114,7 +114,11 @@ struct RealNATTests {
                 throw error
             }
             let (sa, sb) = (try await a.snapshot(), try await b.snapshot())
+            let (statsA, statsB) = (try await a.driver.statistics().get(), try await b.driver.statistics().get())
             await a.stop(); await b.stop()
+            print("[RealNAT] driver A \(statsA)\n[RealNAT] driver B \(statsB)")
+            // Checks toward the peer's private candidates draw ICMP unreachables in `pub`: the sockets must survive.
+            #expect(statsA.udpRebinds == 0 && statsB.udpRebinds == 0, "a UDP socket was closed under the engine")
             let name = relayOnly ? "relay-only" : "relayed (policy all)"
             expectMedia(name, sa, sb, offer: result.offer, ok: result.ok, lab: lab)
             #expect(sa.selectedPath?.relayed == true)
