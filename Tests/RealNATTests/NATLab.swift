@@ -78,9 +78,16 @@ final class NATLab: @unchecked Sendable {
         try sh(["ip", "-n", pub.name, "route", "add", "10.0.0.0/8", "via", "192.0.2.2"])
     }
 
+    /// `RINGLET_NAT_TURN_LOG=PATH`: coturn runs with `--verbose` and its log is kept at PATH (appended).
+    static let keepTurnLog = ProcessInfo.processInfo.environment["RINGLET_NAT_TURN_LOG"]
+
     private func teardown() {
         turnserver?.terminate(graceMilliseconds: 1000)
         turnserver = nil
+        if let path = Self.keepTurnLog, let text = try? String(contentsOf: work.appendingPathComponent("turn.log"), encoding: .utf8) {
+            let old = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            try? (old + text).write(toFile: path, atomically: true, encoding: .utf8)
+        }
         for ns in namespaces.reversed() { ns.delete() }
         namespaces.removeAll()
         try? FileManager.default.removeItem(at: work)
@@ -157,7 +164,7 @@ final class NATLab: @unchecked Sendable {
             "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test",
             "--pidfile=\(work.appendingPathComponent("turn.pid").path)",
             "--cli-password=x", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
-        ])
+        ] + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
         let listening = await poll(timeout: .seconds(5)) {
