@@ -85,7 +85,9 @@ struct RealNATTests {
     }
 
     func relayedCall(relayOnly: Bool) async throws {
-        try await NATLab.withLab { lab in
+        // Policy all needs the bogon sink: coturn deletes an allocation whose relay send has no route
+        // (docs/real-nat.md). RINGLET_NAT_BOGON_SINK=0 reproduces that.
+        try await NATLab.withLab(bogonSink: !relayOnly) { lab in
             let siteA = try lab.addSite("a", index: 1, outside: "203.0.113", randomPorts: true)
             let siteB = try lab.addSite("b", index: 2, outside: "198.51.100", randomPorts: true)
             let secret = "ringlet-nat-secret"
