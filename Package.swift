@@ -95,6 +95,20 @@ let package = Package(
         .target(name: "RingletTestSupport", dependencies: ["RingletCore"], swiftSettings: strict),
         // A `PeerConnection` driven as a `DatagramDriven` machine that records its events (engine test targets).
         .target(name: "RingletEngineTestSupport", dependencies: ["RingletCore", "RingletEngine", "RingletDTLS"], swiftSettings: strict),
+        // Headless Chromium in a private network namespace against the Swift engine: the namespace, the signaling
+        // server, the page and the engine side. Not a product: ChromiumInteropTests and `ringlet bench setup` use it.
+        .target(
+            name: "RingletBrowserHarness",
+            dependencies: [
+                "RingletCore", "RingletEngine", "RingletNIO", "RingletDTLS", "RingletRTP", "RingletTURN",
+                "RingletEngineTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Pages")],
+            swiftSettings: strict
+        ),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         .executableTarget(
@@ -102,6 +116,7 @@ let package = Package(
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
+                "RingletBrowserHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -130,8 +145,7 @@ let package = Package(
         // A real browser: headless Chromium in a private network namespace against the Swift engine.
         .testTarget(
             name: "ChromiumInteropTests",
-            dependencies: ["RingletEngine", "RingletNIO", "RingletDTLS", "RingletEngineTestSupport"],
-            resources: [.copy("Pages")],
+            dependencies: ["RingletEngine", "RingletICE", "RingletNIO", "RingletBrowserHarness"],
             swiftSettings: strict
         ),
         // The engine behind real Linux NATs (nftables masquerade in network namespaces), with coturn.

@@ -1,6 +1,6 @@
 import Foundation
+import RingletBrowserHarness
 import Testing
-@testable import RingletNIO
 
 /// Proves the harness before the engine: namespace, Chromium launch, page serving and the report channel.
 @Suite("Chromium harness", .serialized, .timeLimit(.minutes(2)))

@@ -1,19 +1,6 @@
 import Foundation
-import RingletTURN
+import RingletBrowserHarness
 import Testing
-@testable import RingletNIO
-
-/// TURN REST credentials for coturn's `--use-auth-secret`, as an iceServers JSON array for the page's query.
-func iceServersQuery(port: Int, secret: String, transport: String) throws -> String {
-    let expiry = UInt64(Date().timeIntervalSince1970) + 3600
-    let credential = try TURNRESTCredential(id: "chromium", expiry: expiry, secret: Array(secret.utf8))
-    let servers: [[String: String]] = [[
-        "urls": "turn:127.0.0.1:\(port)?transport=\(transport)",
-        "username": credential.username, "credential": credential.password,
-    ]]
-    let json = String(decoding: try JSONSerialization.data(withJSONObject: servers), as: UTF8.self)
-    return json.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? json
-}
 
 /// The page's own loopback call forced through coturn (iceTransportPolicy "relay") in the namespace: proves
 /// turnserver, TURN REST credentials and relay-only Chromium before the Swift engine takes one side.

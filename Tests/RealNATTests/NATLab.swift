@@ -36,7 +36,9 @@ final class NATLab: @unchecked Sendable {
 
     /// Checks root and tools (a missing tool fails, it does not skip), builds `pub`, runs `body`, and always
     /// stops coturn and deletes every namespace.
-    static func withLab<R>(_ body: (NATLab) async throws -> R) async throws -> R {
+    /// `bogonSink`: route 10.0.0.0/8 in `pub` into a silent sink (see `addBogonSink`); `RINGLET_NAT_BOGON_SINK=0`
+    /// or `=1` overrides it for every test.
+    static func withLab<R>(bogonSink: Bool = false, _ body: (NATLab) async throws -> R) async throws -> R {
         guard geteuid() == 0 else { throw NATLabError(description: "the NAT tests need root (ip netns, nft)") }
         _ = try requireTool("ip", package: "iproute2")
         _ = try requireTool("nft", package: "nftables")
@@ -48,21 +50,10 @@ final class NATLab: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try lab.sh(pub.exec(["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
-            // Private destinations are silently dropped in "the internet" (as ISPs drop bogons): routed into a
-            // sink, so a check toward a peer's private host candidate draws no ICMP unreachable. Without it the
-            // relayed call with policy all does not connect yet (docs/real-nat.md, "partly open").
-            // (No dummy driver in this kernel: a veth into a namespace with nothing in it, and a permanent
-            // neighbour entry so no ARP failure turns into an ICMP host unreachable.)
-            let sink = try NetworkNamespace.create(name: "rn-sink-\(tag)")
-            lab.namespaces.append(sink)
-            try lab.sh(["ip", "link", "add", "bogons", "netns", pub.name, "type", "veth", "peer", "name", "sink",
-                        "netns", sink.name])
-            try lab.sh(["ip", "-n", sink.name, "link", "set", "sink", "up"])
-            try lab.sh(["ip", "-n", pub.name, "link", "set", "bogons", "up"])
-            try lab.sh(["ip", "-n", pub.name, "addr", "add", "192.0.2.1/30", "dev", "bogons"])
-            try lab.sh(["ip", "-n", pub.name, "neigh", "add", "192.0.2.2", "lladdr", "02:00:00:00:00:02", "dev",
-                        "bogons", "nud", "permanent"])
-            try lab.sh(["ip", "-n", pub.name, "route", "add", "10.0.0.0/8", "via", "192.0.2.2"])
+            let override = ProcessInfo.processInfo.environment["RINGLET_NAT_BOGON_SINK"]
+            if override.map({ $0 == "1" }) ?? bogonSink {
+                try lab.addBogonSink()
+            }
             let result = try await body(lab)
             lab.teardown()
             return result
@@ -72,9 +63,35 @@ final class NATLab: @unchecked Sendable {
         }
     }
 
+    /// Routes 10.0.0.0/8 in `pub` into a silent sink (as ISPs drop bogons), so a check toward a peer's private
+    /// host candidate draws no ICMP unreachable and coturn's relay `sendto` to it succeeds. Only the relayed
+    /// policy-all test uses it: without it coturn deletes the allocation when that send has no route
+    /// (docs/real-nat.md, "partly open"); the direct and relay-only tests run without it.
+    func addBogonSink() throws {
+        // (No dummy driver in this kernel: a veth into a namespace with nothing in it, and a permanent
+        // neighbour entry so no ARP failure turns into an ICMP host unreachable.)
+        let sink = try NetworkNamespace.create(name: "rn-sink-\(tag)")
+        namespaces.append(sink)
+        try sh(["ip", "link", "add", "bogons", "netns", pub.name, "type", "veth", "peer", "name", "sink",
+                "netns", sink.name])
+        try sh(["ip", "-n", sink.name, "link", "set", "sink", "up"])
+        try sh(["ip", "-n", pub.name, "link", "set", "bogons", "up"])
+        try sh(["ip", "-n", pub.name, "addr", "add", "192.0.2.1/30", "dev", "bogons"])
+        try sh(["ip", "-n", pub.name, "neigh", "add", "192.0.2.2", "lladdr", "02:00:00:00:00:02", "dev",
+                "bogons", "nud", "permanent"])
+        try sh(["ip", "-n", pub.name, "route", "add", "10.0.0.0/8", "via", "192.0.2.2"])
+    }
+
+    /// `RINGLET_NAT_TURN_LOG=PATH`: coturn runs with `--verbose` and its log is kept at PATH (appended).
+    static let keepTurnLog = ProcessInfo.processInfo.environment["RINGLET_NAT_TURN_LOG"]
+
     private func teardown() {
         turnserver?.terminate(graceMilliseconds: 1000)
         turnserver = nil
+        if let path = Self.keepTurnLog, let text = try? String(contentsOf: work.appendingPathComponent("turn.log"), encoding: .utf8) {
+            let old = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            try? (old + text).write(toFile: path, atomically: true, encoding: .utf8)
+        }
         for ns in namespaces.reversed() { ns.delete() }
         namespaces.removeAll()
         try? FileManager.default.removeItem(at: work)
@@ -151,7 +168,7 @@ final class NATLab: @unchecked Sendable {
             "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test",
             "--pidfile=\(work.appendingPathComponent("turn.pid").path)",
             "--cli-password=x", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
-        ])
+        ] + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
         let listening = await poll(timeout: .seconds(5)) {

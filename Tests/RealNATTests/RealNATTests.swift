@@ -85,7 +85,9 @@ struct RealNATTests {
     }
 
     func relayedCall(relayOnly: Bool) async throws {
-        try await NATLab.withLab { lab in
+        // Policy all needs the bogon sink: coturn deletes an allocation whose relay send has no route
+        // (docs/real-nat.md). RINGLET_NAT_BOGON_SINK=0 reproduces that.
+        try await NATLab.withLab(bogonSink: !relayOnly) { lab in
             let siteA = try lab.addSite("a", index: 1, outside: "203.0.113", randomPorts: true)
             let siteB = try lab.addSite("b", index: 2, outside: "198.51.100", randomPorts: true)
             let secret = "ringlet-nat-secret"
@@ -114,7 +116,11 @@ struct RealNATTests {
                 throw error
             }
             let (sa, sb) = (try await a.snapshot(), try await b.snapshot())
+            let (statsA, statsB) = (try await a.driver.statistics().get(), try await b.driver.statistics().get())
             await a.stop(); await b.stop()
+            print("[RealNAT] driver A \(statsA)\n[RealNAT] driver B \(statsB)")
+            // Checks toward the peer's private candidates draw ICMP unreachables in `pub`: the sockets must survive.
+            #expect(statsA.udpRebinds == 0 && statsB.udpRebinds == 0, "a UDP socket was closed under the engine")
             let name = relayOnly ? "relay-only" : "relayed (policy all)"
             expectMedia(name, sa, sb, offer: result.offer, ok: result.ok, lab: lab)
             #expect(sa.selectedPath?.relayed == true)

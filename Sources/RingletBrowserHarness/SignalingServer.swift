@@ -4,9 +4,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// Which side of the call a signaling message comes from or goes to.
-enum Side: String, Sendable {
+package enum Side: String, Sendable {
     case page, swift
-    var other: Side { self == .page ? .swift : .page }
+    package var other: Side { self == .page ? .swift : .page }
 }
 
 /// The harness's signaling and report channel: a tiny HTTP/1.1 server (NIOHTTP1) on the namespace's 127.0.0.1.
@@ -20,26 +20,26 @@ enum Side: String, Sendable {
 /// The Swift peer uses the same mailboxes directly through `post(_:from:_:)`, `take(_:for:)` and
 /// `takeCandidates(for:)`, without HTTP. State is guarded by a lock (the server runs on a NIO loop, the test in
 /// Swift concurrency).
-final class SignalingServer: @unchecked Sendable {
+package final class SignalingServer: @unchecked Sendable {
     // @unchecked Sendable: all mutable state is behind `lock`.
     private let lock = NSLock()
     private var descriptions: [String: Data] = [:]  // "offer:page" = offer posted by page
     private var candidates: [Side: [Data]] = [.page: [], .swift: []]  // queued FOR that side
     private var reports: [String: [String: Any]] = [:]
     private var reportCount = 0
-    private(set) var firstPageRequest: ContinuousClock.Instant?
+    package private(set) var firstPageRequest: ContinuousClock.Instant?
     private var channel: (any Channel)?
-    let pagesDirectory: URL
+    package let pagesDirectory: URL
 
     /// The port it listens on, after `start`.
-    private(set) var port = 0
+    package private(set) var port = 0
 
-    init(pagesDirectory: URL) {
+    package init(pagesDirectory: URL) {
         self.pagesDirectory = pagesDirectory
     }
 
     /// Binds 127.0.0.1:0 from inside `eventLoop` (so a namespace loop puts the socket in the namespace).
-    func start(on eventLoop: any EventLoop) async throws {
+    package func start(on eventLoop: any EventLoop) async throws {
         let channel = try await eventLoop.flatSubmit {
             ServerBootstrap(group: eventLoop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -54,13 +54,13 @@ final class SignalingServer: @unchecked Sendable {
         port = channel.localAddress?.port ?? 0
     }
 
-    func stop() async {
+    package func stop() async {
         try? await channel?.close()
     }
 
     // MARK: Mailboxes
 
-    func post(_ kind: String, from side: Side, _ body: Data) {
+    package func post(_ kind: String, from side: Side, _ body: Data) {
         lock.withLock {
             if kind == "candidate" {
                 candidates[side.other, default: []].append(body)
@@ -71,11 +71,11 @@ final class SignalingServer: @unchecked Sendable {
     }
 
     /// The description of `kind` posted by the other side, if any (not removed).
-    func take(_ kind: String, for side: Side) -> Data? {
+    package func take(_ kind: String, for side: Side) -> Data? {
         lock.withLock { descriptions["\(kind):\(side.other.rawValue)"] }
     }
 
-    func takeCandidates(for side: Side) -> [Data] {
+    package func takeCandidates(for side: Side) -> [Data] {
         lock.withLock {
             let list = candidates[side] ?? []
             candidates[side] = []
@@ -83,7 +83,7 @@ final class SignalingServer: @unchecked Sendable {
         }
     }
 
-    func storeReport(_ body: Data) {
+    package func storeReport(_ body: Data) {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else { return }
         let tag = object["tag"] as? String ?? "?"
         lock.withLock {
@@ -93,17 +93,17 @@ final class SignalingServer: @unchecked Sendable {
     }
 
     /// The latest report of `tag`, as JSON text (for diagnostics) and as a dictionary.
-    func report(_ tag: String) -> [String: Any]? {
+    package func report(_ tag: String) -> [String: Any]? {
         lock.withLock { reports[tag] }
     }
 
-    func pageRequested() {
+    package func pageRequested() {
         lock.withLock { if firstPageRequest == nil { firstPageRequest = .now } }
     }
 
     // MARK: HTTP
 
-    func respond(method: HTTPMethod, uri: String, body: Data) -> (HTTPResponseStatus, String, Data) {
+    package func respond(method: HTTPMethod, uri: String, body: Data) -> (HTTPResponseStatus, String, Data) {
         let parts = uri.split(separator: "?", maxSplits: 1)
         let path = String(parts.first ?? "")
         var query: [String: String] = [:]

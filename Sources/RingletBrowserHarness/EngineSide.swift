@@ -2,21 +2,21 @@ import Foundation
 import NIOCore
 import RingletCore
 import RingletDTLS
-@testable import RingletEngine
-@testable import RingletICE
+import RingletEngine
 import RingletRTP
-import RingletSDP
 import RingletEngineTestSupport
-@testable import RingletNIO
+import RingletNIO
 
 /// The Swift peer as a `DatagramDriven` machine: a `RecordingPeer` (which drains the connection's events after
 /// every input, stamping each with the driver's instant, and keeps the candidates to trickle) plus what this
 /// application does around it: keep a state log and counters, and play the H.264 clip (15 fps, looped) and audio
 /// (every 20 ms) from `readyToSend` on, jumping to the next IDR when the peer asks for a keyframe. Lives on the
 /// driver's loop; the test reads it through `snapshot()`.
-final class EnginePeer: RecordingPeerOwner {
-    let recorder: RecordingPeer
-    var pc: PeerConnection { recorder.pc }
+package final class EnginePeer: RecordingPeerOwner {
+    package let recorder: RecordingPeer
+    package var pc: PeerConnection { recorder.pc }
+    /// Describes the ICE checklist when DTLS connects (a debugging aid the tests plug in; it needs internals).
+    package var describePairs: (PeerConnection) -> [String] = { _ in [] }
     let clip: [AccessUnit]
     let videoInterval: Duration = .nanoseconds(66_666_667)
     let audioInterval: Duration = .milliseconds(20)
@@ -35,7 +35,7 @@ final class EnginePeer: RecordingPeerOwner {
     private var audioSent = 0
     private var now: Instant { recorder.now }
 
-    init(pc: PeerConnection, clip: [AccessUnit]) {
+    package init(pc: PeerConnection, clip: [AccessUnit]) {
         recorder = RecordingPeer(pc: pc, keepsLog: false)
         self.clip = clip
         recorder.onEvent = { [unowned self] in observe($0) }
@@ -52,7 +52,7 @@ final class EnginePeer: RecordingPeerOwner {
         case .selectedPath(let p):
             stateLog.append("\(now.milliseconds) path \(p.localType)/\(p.remoteType) relayed \(p.relayed)")
         case .readyToSend:
-            pairDump = dumpPairs()
+            pairDump = describePairs(pc)
             if videoStart == nil { videoStart = now }
         case .videoFrame(let f):
             if videoReceived == 0 { firstVideoKeyframe = f.isKeyframe }
@@ -66,14 +66,6 @@ final class EnginePeer: RecordingPeerOwner {
         case .localCandidate, .gatheringComplete, .watermark, .framesDropped:
             break
         }
-    }
-
-    /// The ICE checklist (debugging aid: why the controlling side nominates when it does).
-    func dumpPairs() -> [String] {
-        guard let ice = pc.ice else { return [] }
-        return ice.pairs.map { p in
-            "\(p.id) \(ice.locals[p.local].candidate.kind)->\(p.remote.kind) \(p.remote.address) \(p.remote.transport) prio \(p.priority) \(p.state) valid \(p.valid) nom \(p.nominated) inList \(p.inChecklist)"
-        } + ["remotes: " + ice.remotes.map { "\($0.kind) \($0.address) \($0.priority)" }.joined(separator: ", ")]
     }
 
     private func nextKeyframe(after index: Int) -> Int? {
@@ -129,7 +121,7 @@ final class EnginePeer: RecordingPeerOwner {
         }
     }
 
-    func snapshot(now: Instant) -> EngineSnapshot {
+    package func snapshot(now: Instant) -> EngineSnapshot {
         EngineSnapshot(
             connectionState: pc.connectionState, marks: recorder.marks, stateLog: stateLog, videoReceived: videoReceived,
             firstVideoKeyframe: firstVideoKeyframe, videoKeyframesReceived: videoKeyframesReceived,
@@ -141,10 +133,10 @@ final class EnginePeer: RecordingPeerOwner {
 }
 
 /// 20 ms of Opus silence: TOC 0xF8 (config 31, CELT fullband 20 ms, mono, one frame) and a 2-byte frame.
-let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
+package let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
 
 /// 20 ms of a 440 Hz tone in G.711 µ-law (PCMU, 8 kHz).
-func pcmuTone(index: Int) -> [UInt8] {
+package func pcmuTone(index: Int) -> [UInt8] {
     (0..<160).map { i in
         let t = Double(index * 160 + i) / 8000
         return G711.muLaw(encode: Int16(8000 * sin(2 * Double.pi * 440 * t)))
@@ -152,38 +144,39 @@ func pcmuTone(index: Int) -> [UInt8] {
 }
 
 /// What the Swift side saw, copied off the loop.
-struct EngineSnapshot: Sendable {
-    let connectionState: PeerConnectionState
-    let marks: [String: Instant]
-    let stateLog: [String]
-    let videoReceived: Int
-    let firstVideoKeyframe: Bool?
-    let videoKeyframesReceived: Int
-    let audioReceived: Int
-    let keyframeRequests: Int
-    let videoSent: Int
-    let audioSent: Int
-    let selectedPath: SelectedPath?
-    let sendErrors: [String]
-    let counters: PeerConnectionCounters
-    let pairDump: [String]
-    let negotiated: [String]
-    let now: Instant
+package struct EngineSnapshot: Sendable {
+    package let connectionState: PeerConnectionState
+    package let marks: [String: Instant]
+    package let stateLog: [String]
+    package let videoReceived: Int
+    package let firstVideoKeyframe: Bool?
+    package let videoKeyframesReceived: Int
+    package let audioReceived: Int
+    package let keyframeRequests: Int
+    package let videoSent: Int
+    package let audioSent: Int
+    package let selectedPath: SelectedPath?
+    package let sendErrors: [String]
+    package let counters: PeerConnectionCounters
+    package let pairDump: [String]
+    package let negotiated: [String]
+    package let now: Instant
 }
 
 /// The Swift peer: an `EnginePeer` on a DatagramDriver whose loop lives in the harness namespace. Every engine
 /// call of the Chromium tests goes through here.
-struct EngineSide {
-    let driver: DatagramDriver<EnginePeer>
-    let id: MachineID
-    let local: TransportAddress
+package struct EngineSide {
+    package let driver: DatagramDriver<EnginePeer>
+    package let id: MachineID
+    package let local: TransportAddress
 
     /// One certificate for the whole test run (as the SDK makes one per device).
-    static var certificate: DTLSCertificate? { TestCertificate.shared }
+    package static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     /// Binds 127.0.0.1:0 in the namespace and creates the engine with that host address (and TURN, if given).
-    static func start(_ h: ChromiumHarness, clip: [AccessUnit], turn: TURNAccess? = nil,
-                      relayOnly: Bool = false) async throws -> EngineSide {
+    package static func start(_ h: ChromiumHarness, clip: [AccessUnit], turn: TURNAccess? = nil,
+                              relayOnly: Bool = false,
+                              describePairs: (@Sendable (PeerConnection) -> [String])? = nil) async throws -> EngineSide {
         guard let certificate else { throw HarnessError(description: "could not make a DTLS certificate") }
         let driver = DatagramDriver<EnginePeer>(eventLoop: h.eventLoop)
         let local = try await driver.bindUDP(TransportAddress(.loopbackV4, 0)).get()
@@ -199,19 +192,21 @@ struct EngineSide {
             c.video = .init(codecs: [.h264])
             c.ntpOffset = ntp
             var rng = SystemRandomNumberGenerator()
-            return EnginePeer(pc: try PeerConnection(configuration: c, using: &rng), clip: clip)
+            let peer = EnginePeer(pc: try PeerConnection(configuration: c, using: &rng), clip: clip)
+            if let describePairs { peer.describePairs = describePairs }
+            return peer
         }.get()
         return EngineSide(driver: driver, id: id, local: local)
     }
 
-    func createOffer() async throws -> String {
+    package func createOffer() async throws -> String {
         try await driver.withMachine(id) { m, now in
             m.recorder.mark("offer", now)
             return try m.recorder.signal(now) { try $0.createOffer(now: now) }
         }.get()
     }
 
-    func createAnswer() async throws -> String {
+    package func createAnswer() async throws -> String {
         try await driver.withMachine(id) { m, now in
             let sdp = try m.recorder.signal(now) { try $0.createAnswer(now: now) }
             m.recorder.mark("answer", now)
@@ -219,7 +214,7 @@ struct EngineSide {
         }.get()
     }
 
-    func setRemoteDescription(_ sdp: String, isOffer: Bool) async throws {
+    package func setRemoteDescription(_ sdp: String, isOffer: Bool) async throws {
         try await driver.withMachine(id) { m, now in
             if isOffer { m.recorder.mark("offer", now) }
             try m.recorder.signal(now) { try $0.setRemoteDescription(sdp, now: now) }
@@ -228,25 +223,25 @@ struct EngineSide {
     }
 
     /// Adds a trickled candidate; returns whether ICE took it (TCP candidates are refused by design).
-    func addRemoteCandidate(_ line: String) async throws -> Bool {
+    package func addRemoteCandidate(_ line: String) async throws -> Bool {
         try await driver.withMachine(id) { m, now in
             (try? m.recorder.signal(now) { try $0.addRemoteCandidate(line, now: now) }) ?? false
         }.get()
     }
 
-    func endOfRemoteCandidates() async throws {
+    package func endOfRemoteCandidates() async throws {
         try await driver.withMachine(id) { m, now in m.recorder.signal(now) { $0.endOfRemoteCandidates(now: now) } }.get()
     }
 
-    func takeCandidates() async throws -> (lines: [String], complete: Bool) {
+    package func takeCandidates() async throws -> (lines: [String], complete: Bool) {
         try await driver.withMachine(id) { m, _ in m.recorder.takeCandidates() }.get()
     }
 
-    func snapshot() async throws -> EngineSnapshot {
+    package func snapshot() async throws -> EngineSnapshot {
         try await driver.withMachine(id) { m, now in m.snapshot(now: now) }.get()
     }
 
-    func close() async throws {
+    package func close() async throws {
         try await driver.withMachine(id) { m, now in m.recorder.signal(now) { $0.close(now: now) } }.get()
         try await driver.shutdown().get()
     }
@@ -254,9 +249,9 @@ struct EngineSide {
 
 /// The clip's access units: a new unit starts at a NAL (SPS, PPS, SEI, AUD or slice) once the current one holds a
 /// slice (the clip has one slice per picture).
-func clipAccessUnits() throws -> [AccessUnit] {
-    guard let pages = Bundle.module.url(forResource: "Pages", withExtension: nil) else {
-        throw HarnessError(description: "Pages resource missing from the test bundle")
+package func clipAccessUnits() throws -> [AccessUnit] {
+    guard let pages = ChromiumHarness.pagesDirectory else {
+        throw HarnessError(description: "Pages resource missing from the RingletBrowserHarness bundle")
     }
     let bytes = try [UInt8](Data(contentsOf: pages.appendingPathComponent("clip.h264")))
     let nals = try AnnexB.split(bytes[...])

@@ -5,29 +5,31 @@ import Foundation
 import NIOCore
 import NIOPosix
 import RingletCore
-@testable import RingletNIO
+import RingletNIO
 
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
+/// A harness failure: what was missing or did not happen, with the logs that explain it.
+package struct HarnessError: Error, CustomStringConvertible {
+    package let description: String
+    package init(description: String) { self.description = description }
 }
 
 /// Headless Debian Chromium in a private network namespace, a signaling/report HTTP server on that namespace's
 /// 127.0.0.1, and (optionally) coturn there too. Everything started here is stopped by `withHarness`.
-final class ChromiumHarness: @unchecked Sendable {
+package final class ChromiumHarness: @unchecked Sendable {
     // @unchecked Sendable: fields are set once during setup (before any concurrent use) or are themselves
     // thread-safe (SignalingServer); the chromium/turnserver handles are only touched by the owning test task.
-    let namespace: NetworkNamespace
-    let group: MultiThreadedEventLoopGroup
-    let server: SignalingServer
-    let workDirectory: URL
-    var chromium: ChildProcess?
-    var turnserver: ChildProcess?
-    var chromiumStarted: ContinuousClock.Instant?
+    package let namespace: NetworkNamespace
+    package let group: MultiThreadedEventLoopGroup
+    package let server: SignalingServer
+    package let workDirectory: URL
+    package var chromium: ChildProcess?
+    package var turnserver: ChildProcess?
+    package var chromiumStarted: ContinuousClock.Instant?
 
-    var eventLoop: any EventLoop { group.next() }
+    package var eventLoop: any EventLoop { group.next() }
 
     /// The chromium command line (after `ip netns exec NS`).
-    static func chromiumArguments(userDataDir: String, url: String) -> [String] {
+    package static func chromiumArguments(userDataDir: String, url: String) -> [String] {
         [
             "chromium", "--headless=new", "--no-sandbox", "--no-first-run", "--no-default-browser-check",
             "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -35,6 +37,9 @@ final class ChromiumHarness: @unchecked Sendable {
             "--disable-features=WebRtcHideLocalIpsWithMdns", "--user-data-dir=\(userDataDir)", url,
         ]
     }
+
+    /// The harness's resources (peer.html, clip.h264), from this target's bundle.
+    package static var pagesDirectory: URL? { Bundle.module.url(forResource: "Pages", withExtension: nil) }
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, server: SignalingServer,
                  workDirectory: URL) {
@@ -45,13 +50,13 @@ final class ChromiumHarness: @unchecked Sendable {
     }
 
     /// Sets everything up, runs `body`, and tears down whatever was started even when `body` throws.
-    static func withHarness<R>(_ body: (ChromiumHarness) async throws -> R) async throws -> R {
+    package static func withHarness<R>(_ body: (ChromiumHarness) async throws -> R) async throws -> R {
         guard geteuid() == 0 else { throw HarnessError(description: "the Chromium harness needs root (netns)") }
         guard access("/usr/bin/chromium", X_OK) == 0 else {
             throw HarnessError(description: "chromium is missing: run scripts/install-deps.sh (apt-get install chromium)")
         }
-        guard let pages = Bundle.module.url(forResource: "Pages", withExtension: nil) else {
-            throw HarnessError(description: "Pages resource missing from the test bundle")
+        guard let pages = ChromiumHarness.pagesDirectory else {
+            throw HarnessError(description: "Pages resource missing from the RingletBrowserHarness bundle")
         }
         let ns = try NetworkNamespace.create(name: "ringlet-cr-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("ringlet-chromium-\(UUID().uuidString)")
@@ -90,12 +95,12 @@ final class ChromiumHarness: @unchecked Sendable {
     }
 
     /// The page URL for a query string.
-    func pageURL(_ query: String) -> String {
+    package func pageURL(_ query: String) -> String {
         "http://127.0.0.1:\(server.port)/pages/peer.html?\(query)"
     }
 
     /// Starts chromium in the namespace on the page; its output goes to WORK/chromium.log.
-    func launchChromium(query: String) throws {
+    package func launchChromium(query: String) throws {
         let profile = workDirectory.appendingPathComponent("profile").path
         let argv = namespace.exec(Self.chromiumArguments(userDataDir: profile, url: pageURL(query)))
         chromiumStarted = .now
@@ -104,7 +109,7 @@ final class ChromiumHarness: @unchecked Sendable {
     }
 
     /// Starts coturn in the namespace with TURN REST (shared secret) auth; returns once it listens or fails.
-    func launchTurnserver(port: Int, secret: String) async throws {
+    package func launchTurnserver(port: Int, secret: String) async throws {
         let argv = namespace.exec([
             "turnserver", "-n", "--listening-port=\(port)", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
             "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test", "--allow-loopback-peers",
@@ -121,13 +126,13 @@ final class ChromiumHarness: @unchecked Sendable {
     }
 
     /// The tail of a log file in the work directory, for failure messages.
-    func log(_ name: String, lastBytes: Int = 4000) -> String {
+    package func log(_ name: String, lastBytes: Int = 4000) -> String {
         let text = (try? String(contentsOf: workDirectory.appendingPathComponent(name), encoding: .utf8)) ?? ""
         return String(text.suffix(lastBytes))
     }
 
     /// Waits (bounded) until the latest report of `tag` satisfies `condition`; returns it, or nil on timeout.
-    func waitForReport(_ tag: String, timeout: Duration, _ condition: ([String: Any]) -> Bool) async -> [String: Any]? {
+    package func waitForReport(_ tag: String, timeout: Duration, _ condition: ([String: Any]) -> Bool) async -> [String: Any]? {
         var found: [String: Any]?
         _ = await poll(timeout: timeout) {
             if let r = self.server.report(tag), condition(r) {
@@ -140,26 +145,27 @@ final class ChromiumHarness: @unchecked Sendable {
         return found
     }
 
-    /// Polls every 50 ms until `condition` or `timeout`.
-    func poll(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+    /// Polls every `interval` (50 ms unless told) until `condition` or `timeout`.
+    package func poll(timeout: Duration, interval: Duration = .milliseconds(50),
+                      _ condition: () async -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: interval)
         }
         return await condition()
     }
 }
 
 /// Reads nested numbers out of a report: `number(report, "inboundVideo", "framesDecoded")`.
-func number(_ report: [String: Any]?, _ path: String...) -> Double {
+package func number(_ report: [String: Any]?, _ path: String...) -> Double {
     var node: Any? = report
     for key in path { node = (node as? [String: Any])?[key] }
     return (node as? NSNumber)?.doubleValue ?? 0
 }
 
 /// Reads a nested string out of a report.
-func string(_ report: [String: Any]?, _ path: String...) -> String? {
+package func string(_ report: [String: Any]?, _ path: String...) -> String? {
     var node: Any? = report
     for key in path { node = (node as? [String: Any])?[key] }
     return node as? String
