@@ -95,7 +95,7 @@ struct TURNServerBenchCommand: ParsableCommand {
         }
         let server = try started.wait()
         print("listening udp=\(server.udpAddress) tcp=\(server.tcpAddress)")
-        fflush(stdout)
+        fflush(nil)
         while true { pause() }  // until a signal ends the process
     }
 }
@@ -260,7 +260,9 @@ enum TURNBench {
         let before = try cpuSeconds(of: serverPID)
         let start = ContinuousClock.now
         let client = try ChildProcess.spawn([
-            "turnutils_uclient", "-W", secret, "-e", "127.0.0.1", "-r", "\(peerPort)", "-c",
+            // -c: no RTCP (EVEN-PORT R=1 reservations get 508 from Ringlet); -s: Send/Data indications (uclient's
+            // channel numbers are RFC 5766's 0x4000–0x7FFF, Ringlet takes RFC 8656's 0x4000–0x4FFF only).
+            "turnutils_uclient", "-c", "-s", "-u", "bench", "-W", secret, "-e", "127.0.0.1", "-r", "\(peerPort)",
             "-m", "\(load.clients)", "-n", "\(load.messages)", "-l", "\(load.payload)", "-z", "\(load.interval)",
             "-p", "\(port)", "127.0.0.1",
         ], outputPath: output)
