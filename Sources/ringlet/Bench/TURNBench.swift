@@ -82,6 +82,8 @@ struct TURNServerBenchCommand: ParsableCommand {
         var configuration = TURNServer.Configuration(sharedSecret: Array(secret.utf8))
         configuration.realm = realm
         configuration.allowLoopbackPeers = allowLoopbackPeers
+        // Like coturn's defaults: no per-user quota (bench clients share one id and leave allocations behind).
+        configuration.maxAllocationsPerUser = configuration.maxAllocations
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let started = BlockingResult<TURNRelayServer>()
         Task {
