@@ -8,6 +8,7 @@ packages=(
     pkg-config      # finds OpenSSL for SwiftPM
     ffmpeg          # interop peer: RTP/SRTP H.264, Opus, G.711
     coturn          # interop peer: TURN server (turnserver) and its tools (turnutils_*)
+    stun-client     # interop peer: classic RFC 3489 STUN client (`stun`)
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)

@@ -1,0 +1,86 @@
+public import Logging
+public import Metrics
+public import NIOCore
+public import RingletCore
+public import RingletNIO
+public import RingletTURN
+public import ServiceLifecycle
+
+/// The STUN/TURN server of `ringlet serve` as a swift-service-lifecycle `Service`: it starts a
+/// ``TURNRelayServer`` in `run()`, reports its counters as metrics once a second, and on graceful shutdown (or
+/// cancellation) closes every socket and returns.
+///
+/// Metrics (created with the injected factory, never the global `MetricsSystem`):
+/// `ringlet_turn_allocations` (gauge), `ringlet_turn_relayed_packets_total` and
+/// `ringlet_turn_relayed_bytes_total` (counters, both directions).
+public struct TURNService: Service {
+    /// The core's configuration (shared secret, realm, quotas, peer policy).
+    public let configuration: TURNServer.Configuration
+    /// Where to listen on UDP and TCP (port 0: any free port).
+    public let listen: TransportAddress
+    /// The IP relay sockets bind to.
+    public let relayIP: IPAddress
+    let group: any EventLoopGroup
+    let logger: Logger
+    let metricsFactory: any MetricsFactory
+    let onStarted: (@Sendable (TURNRelayServer) -> Void)?
+
+    /// Makes the service; nothing is bound until `run()`.
+    /// - Parameters:
+    ///   - onStarted: called once the sockets are bound (e.g. to log or publish the chosen port).
+    public init(configuration: TURNServer.Configuration, listen: TransportAddress, relayIP: IPAddress,
+                group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory,
+                onStarted: (@Sendable (TURNRelayServer) -> Void)? = nil)
+    {
+        self.configuration = configuration
+        self.listen = listen
+        self.relayIP = relayIP
+        self.group = group
+        self.logger = logger
+        self.metricsFactory = metricsFactory
+        self.onStarted = onStarted
+    }
+
+    /// Serves until graceful shutdown or cancellation, then shuts the server down.
+    /// - Throws: the start errors of ``TURNRelayServer/start(configuration:listen:relayIP:group:logger:)``.
+    public func run() async throws {
+        let server = try await TURNRelayServer.start(configuration: configuration, listen: listen, relayIP: relayIP,
+                                                     group: group, logger: logger)
+        onStarted?(server)
+        let metrics = TURNMetrics(factory: metricsFactory)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                metrics.update(await server.counters())
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+        metrics.update(await server.counters())
+        await server.shutdown()
+    }
+}
+
+/// The TURN metrics, fed from successive ``TURNServer/Counters`` snapshots.
+final class TURNMetrics: @unchecked Sendable {
+    // @unchecked Sendable: `last` is touched only by the one task running `TURNService.run()`.
+    let allocations: Gauge
+    let packets: Counter
+    let bytes: Counter
+    var last = TURNServer.Counters()
+
+    init(factory: any MetricsFactory) {
+        allocations = Gauge(label: "ringlet_turn_allocations", factory: factory)
+        packets = Counter(label: "ringlet_turn_relayed_packets_total", factory: factory)
+        bytes = Counter(label: "ringlet_turn_relayed_bytes_total", factory: factory)
+    }
+
+    func update(_ now: TURNServer.Counters) {
+        allocations.record(now.allocations)
+        let packetsNow = now.clientToPeerPackets &+ now.peerToClientPackets
+        let packetsBefore = last.clientToPeerPackets &+ last.peerToClientPackets
+        let bytesNow = now.clientToPeerBytes &+ now.peerToClientBytes
+        let bytesBefore = last.clientToPeerBytes &+ last.peerToClientBytes
+        if packetsNow > packetsBefore { packets.increment(by: Int64(clamping: packetsNow - packetsBefore)) }
+        if bytesNow > bytesBefore { bytes.increment(by: Int64(clamping: bytesNow - bytesBefore)) }
+        last = now
+    }
+}
