@@ -28,6 +28,7 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzICECandidateText", module: "RingletICE", ready: true),
     .init(name: "FuzzDTLSServerHandshake", module: "RingletDTLS", ready: true),
     .init(name: "FuzzTURNServer", module: "RingletTURN", ready: true),
+    .init(name: "FuzzSignalingMessage", module: "RingletSignaling", ready: true),
 ]
 
 let package = Package(
