@@ -1,3 +1,4 @@
+import RingletCore
 import RingletSTUN
 
 /// Time-limited TURN credentials in the "TURN REST API" convention (draft-uberti-behave-turn-rest-00, as coturn
@@ -32,28 +33,5 @@ public struct TURNRESTCredential: Hashable, Sendable {
     public static func expiry(ofUsername username: String) -> UInt64? {
         guard let colon = username.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         return UInt64(Substring(username.utf8[..<colon]))
-    }
-}
-
-/// Base64 with padding (RFC 4648 §4).
-public enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Encodes `bytes` as base64 text with `=` padding.
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var it = bytes.makeIterator()
-        while let b0 = it.next() {
-            let b1 = it.next()
-            let b2 = it.next()
-            let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
-            // Each index is a 6-bit value, always within the 64-entry alphabet.
-            out.append(alphabet[Int(n >> 18 & 0x3F)])
-            out.append(alphabet[Int(n >> 12 & 0x3F)])
-            out.append(b1 == nil ? UInt8(ascii: "=") : alphabet[Int(n >> 6 & 0x3F)])
-            out.append(b2 == nil ? UInt8(ascii: "=") : alphabet[Int(n & 0x3F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger)
-        } catch let error as ServerConfigurationError {
+        } catch {
             throw ValidationError(error.description)
         }
         let dev = configuration.dev

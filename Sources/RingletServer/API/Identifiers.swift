@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import RingletCore
 
 /// Makes the cloud's ids and secrets (cloud brief, "Ids") from a random source, and hashes secrets for storage.
 ///
@@ -34,20 +35,15 @@ public struct Identifiers: Sendable {
 
     /// Base64url (RFC 4648 §5) without padding.
     public static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(bytes)
     }
 
     /// Decodes base64url (with or without padding; standard base64 is accepted too); nil if malformed.
     public static func decodeBase64URL(_ text: String) -> [UInt8]? {
         guard text.utf8.count <= 4096 else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = standard.utf8.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { standard += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: standard).map { [UInt8]($0) }
+        var url = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while url.hasSuffix("=") { url.removeLast() }
+        return Base64URL.decode(url)
     }
 
     /// SHA-256 of the UTF-8 bytes of `secret`, lowercase hex: what the store keeps instead of a secret.

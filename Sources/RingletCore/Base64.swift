@@ -1,9 +1,15 @@
-/// Base64url without padding (RFC 4648 §5), the encoding of nonces, signatures and keys in signaling JSON.
-public enum Base64URL {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+/// Base64 with padding (RFC 4648 §4): TURN REST passwords, HTTP Basic credentials.
+public enum Base64 {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    /// Encodes `bytes` as base64url text without `=` padding.
+    /// Encodes `bytes` as base64 text with `=` padding.
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        encode(bytes, alphabet: alphabet, pad: true)
+    }
+
+    /// The one encoder behind ``Base64`` and ``Base64URL``: 3 bytes → 4 characters of `alphabet`, the last group
+    /// padded with `=` when `pad`.
+    static func encode<C: Collection>(_ bytes: C, alphabet: [UInt8], pad: Bool) -> String where C.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var it = bytes.makeIterator()
@@ -14,10 +20,20 @@ public enum Base64URL {
             // Each index is a 6-bit value, always within the 64-entry alphabet.
             out.append(alphabet[Int(n >> 18 & 0x3F)])
             out.append(alphabet[Int(n >> 12 & 0x3F)])
-            if b1 != nil { out.append(alphabet[Int(n >> 6 & 0x3F)]) }
-            if b2 != nil { out.append(alphabet[Int(n & 0x3F)]) }
+            if b1 != nil { out.append(alphabet[Int(n >> 6 & 0x3F)]) } else if pad { out.append(UInt8(ascii: "=")) }
+            if b2 != nil { out.append(alphabet[Int(n & 0x3F)]) } else if pad { out.append(UInt8(ascii: "=")) }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5): nonces, signatures, keys and tokens in the cloud's JSON.
+public enum Base64URL {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Encodes `bytes` as base64url text without `=` padding.
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        Base64.encode(bytes, alphabet: alphabet, pad: false)
     }
 
     /// Decodes base64url text without padding; nil for any other character, for padding, for a length of
