@@ -208,6 +208,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The device SDK: its call machine, credentials file and parts; whole calls through a real `ringlet serve`
+        // in a network namespace against the headless phone (facade callbacks in order, network loss, bad input).
+        .testTarget(
+            name: "RingletDeviceTests",
+            dependencies: [
+                "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
+                "RingletSampleMedia", "RingletTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),
         .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
