@@ -31,4 +31,12 @@ public enum LocalInterfaces {
         if other.isEmpty { return loopback.isEmpty ? [.loopbackV4] : loopback.filter { $0.family == .v4 } }
         return includeLoopback ? other + loopback : other
     }
+
+    /// The host-candidate addresses for a client of the server at `serverHost`: loopback when the server is on
+    /// loopback (everything runs on this machine: the demo, a local server), else ``addresses(includeIPv6:includeLoopback:)``.
+    public static func addresses(forServer serverHost: String) -> [IPAddress] {
+        if let ip = IPAddress(serverHost), ip.isLoopback { return [ip.family == .v4 ? .loopbackV4 : .loopbackV6] }
+        if serverHost == "localhost" { return [.loopbackV4] }
+        return addresses()
+    }
 }

@@ -23,7 +23,8 @@ public struct DeviceConfiguration: Sendable {
     public var appId: String?
     /// The channel calls ring on (the seed's mini program type). Default release.
     public var channel: CallChannel = .release
-    /// The addresses to gather host candidates on; nil: every interface that is up (``LocalInterfaces``).
+    /// The addresses to gather host candidates on; nil: loopback when the server is on loopback, else every
+    /// interface that is up (``LocalInterfaces``).
     public var hostAddresses: [IPAddress]?
     /// Which ICE candidates calls may use. Default all (relay: only through TURN).
     public var iceTransportPolicy: PeerConnection.ICETransportPolicy = .all

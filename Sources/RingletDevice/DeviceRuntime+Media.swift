@@ -28,7 +28,8 @@ extension DeviceRuntime {
         resolvedICE = nil
         if !ice.skipped.isEmpty { logger.info("ICE servers left out", metadata: ["skipped": "\(ice.skipped)"]) }
         var settings = CallMediaSession.Settings(
-            certificate: certificate, hostAddresses: configuration.hostAddresses ?? LocalInterfaces.addresses())
+            certificate: certificate,
+            hostAddresses: configuration.hostAddresses ?? LocalInterfaces.addresses(forServer: serverHost))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs.compactMap(\.codec))
         settings.video = call.kind == .video ? .init(codecs: [.h264]) : nil

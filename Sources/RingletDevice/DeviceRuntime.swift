@@ -73,6 +73,9 @@ final class DeviceRuntime {
 
     var now: Instant { DatagramDriver<MediaPeer>.now() }
 
+    /// The server's host (decides loopback host candidates for a local server).
+    var serverHost: String { (try? HTTPJSONClient.BaseURL(parsing: configuration.server).host) ?? "" }
+
     func requestId() -> String {
         nextRequest += 1
         return "d\(nextRequest)"

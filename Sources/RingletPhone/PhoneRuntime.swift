@@ -224,7 +224,9 @@ final class PhoneRuntime {
             call.audio = Self.openRecording(folder, "\(callId).audio")
         }
         var settings = CallMediaSession.Settings(
-            certificate: certificate, hostAddresses: configuration.hostAddresses ?? LocalInterfaces.addresses())
+            certificate: certificate,
+            hostAddresses: configuration.hostAddresses
+                ?? LocalInterfaces.addresses(forServer: (try? HTTPJSONClient.BaseURL(parsing: configuration.server).host) ?? ""))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs)
         settings.video = kind == .video ? .init(codecs: [.h264]) : nil

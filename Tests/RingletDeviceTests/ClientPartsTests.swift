@@ -21,12 +21,12 @@ struct ClientPartsTests {
         #expect(url.transport == transport)
     }
 
-    @Test("bad ICE server URLs are refused with invalidURL", arguments: [
+    @Test("bad ICE server URLs are refused as malformed", arguments: [
         "", "http://x", "stun:", "turn:host:0", "turn:host:70000", "turn:host?transport=sctp", "stun:host?transport=tcp",
         "turn:[::1", "turn:user@host", "stun:host:port",
     ])
     func badURLs(text: String) {
-        #expect { _ = try ICEServerURL(parsing: text) } throws: { ($0 as? CallClientError)?.code == .invalidURL }
+        #expect { _ = try ICEServerURL(parsing: text) } throws: { ($0 as? SignalingError)?.code == .malformed }
     }
 
     @Test("an ICE server list becomes STUN and TURN entries; TLS and credential-less TURN are left out")

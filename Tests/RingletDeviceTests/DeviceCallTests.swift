@@ -145,6 +145,7 @@ struct DeviceCallTests {
             #expect(await device.waitForMedia(phones[0]))
             #expect(await device.hangUp() == 0)
             #expect(await poll(seconds: 5) { phones[0].callEvents.contains("hang_up") })
+            #expect(await poll(seconds: 5) { device.recorder.log.contains("onStopRealPlay") })
             #expect(normalized(device.recorder.callLog) == [
                 "onRecvCommand CALL_ANSWER", "onGetAvEncInfo", "onStartRealPlay", "onGetPeerOuterNet 127.0.0.1",
                 "onStartRecv(audio+video)", "onStopRecvStream", "onStopRealPlay",
@@ -207,7 +208,7 @@ struct DeviceCallTests {
             let took = start.duration(to: device.recorder.time(of: "onRecvCommand CALL_TIMEOUT") ?? .now)
             #expect(took >= .seconds(CallLab.ringTimeoutSeconds) - .milliseconds(200) && took < .seconds(CallLab.ringTimeoutSeconds + 3))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_TIMEOUT"])
-            #expect(phones[0].ringStops.contains("timeout"))
+            #expect(await poll(seconds: 3) { phones[0].ringStops.contains("timeout") })
         }
     }
 

@@ -67,7 +67,7 @@ struct DemoCall {
         }
         try await cloud.backend.authorize(token: token, sn: sn, ticket: ticket)
         report.line("device registered and authorized by Alice")
-        guard await waitFor(seconds: 15, { side.withLockedValue { $0.online } && phoneOnline.withLockedValue { $0 } }) else {
+        guard await pollUntil(seconds: 15, { side.withLockedValue { $0.online } && phoneOnline.withLockedValue { $0 } }) else {
             throw DemoError("the device or the phone did not come online")
         }
 
@@ -75,7 +75,7 @@ struct DemoCall {
         let callStart = ContinuousClock.now
         _ = try await device.call(openId: user.openId, kind: kind)
         report.line("ringing")
-        guard await waitFor(seconds: 20, { side.withLockedValue { $0.streamAt != nil || $0.ended != nil } }),
+        guard await pollUntil(seconds: 20, { side.withLockedValue { $0.streamAt != nil || $0.ended != nil } }),
               let answeredAt = side.withLockedValue({ $0.answeredAt }), side.withLockedValue({ $0.ended }) == nil else {
             throw DemoError("the call was not answered and connected (\(side.withLockedValue { $0.ended?.rawValue ?? "timeout" }))")
         }
@@ -100,7 +100,7 @@ struct DemoCall {
         let endedEarly = side.withLockedValue { $0.ended }
         if endedEarly == nil {
             try? await device.hangUp()
-            _ = await waitFor(seconds: 5, { side.withLockedValue { $0.ended != nil } })
+            _ = await pollUntil(seconds: 5, { side.withLockedValue { $0.ended != nil } })
         }
         report.line("hung up")
         try? await Task.sleep(for: .milliseconds(300))

@@ -67,7 +67,7 @@ struct DeviceCommand: AsyncParsableCommand {
             try check("registerAvtVoip", facade.registerAvtVoip(ticket))
         }
         defer { teardown(facade, output) }
-        guard await waitFor(seconds: 20, { device.snapshot.peerReady }) else {
+        guard await pollUntil(seconds: 20, { device.snapshot.peerReady }) else {
             output.event("error", ["message": "not online within 20 s"])
             throw ExitCode(1)
         }
@@ -163,7 +163,7 @@ struct DeviceCommand: AsyncParsableCommand {
 }
 
 /// Waits (polling, bounded) until `condition` holds.
-func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+func pollUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
     let end = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < end {
         if condition() { return true }
