@@ -208,6 +208,11 @@ final class PhoneRuntime {
         _ = send(.command(CustomCommand(callId: c.callId, name: "usr_data", data: text)))
     }
 
+    func requestKeyframe() {
+        guard let session = current?.slot.session else { return }
+        try? session.run { pc, now in pc.requestKeyframe(now: now) }
+    }
+
     func sendAVState(camera: Bool, microphone: Bool) {
         guard let c = current else { return }
         _ = send(.avState(AVState(callId: c.callId, camera: camera, microphone: microphone)))

@@ -247,6 +247,11 @@ public final class RingletPhone: Sendable {
         try? await loop.submit { [box] in box.runtime.sendAVState(camera: camera, microphone: microphone) }.get()
     }
 
+    /// Asks the device of the current call for a keyframe (a PLI; the device sees `REQ_IFRAME`).
+    public func requestKeyframe() async {
+        try? await loop.submit { [box] in box.runtime.requestKeyframe() }.get()
+    }
+
     /// The counters of the current or last call.
     public func statistics() async -> Statistics {
         (try? await loop.submit { [box] in box.runtime.stats }.get()) ?? Statistics()

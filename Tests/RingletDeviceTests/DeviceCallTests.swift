@@ -13,8 +13,8 @@ struct FacadeDevice {
     let recorder: CallbackRecorder
     let facade = VideoNativeInterface.getInstance()
 
-    static func start(_ lab: CallLab, sn: String, ticket: String, recorder: CallbackRecorder = CallbackRecorder())
-        async throws -> FacadeDevice
+    static func start(_ lab: CallLab, sn: String, ticket: String, recorder: CallbackRecorder = CallbackRecorder(),
+                      avt: AvtInitInfo = AvtInitInfo()) async throws -> FacadeDevice
     {
         let dataPath = lab.folder.appendingPathComponent("device-\(sn)").path
         var made = SysInitInfo(productId: "", deviceName: sn, server: lab.base)
@@ -23,7 +23,7 @@ struct FacadeDevice {
         let facade = VideoNativeInterface.getInstance()
         let model = lab.modelId, app = lab.appId
         let codes: [Int] = await offPool {
-            [facade.initIvSystem(info, recorder), facade.initIvDm(), facade.initIvAvt(AvtInitInfo(), recorder),
+            [facade.initIvSystem(info, recorder), facade.initIvDm(), facade.initIvAvt(avt, recorder),
              facade.initWxCloudVoipV2(dataPath, model, app, VOIP_WXA_TYPE_RELEASE, recorder),
              facade.isAvtVoipRegistered(), facade.registerAvtVoip(ticket), facade.isAvtVoipRegistered()]
         }
@@ -73,7 +73,8 @@ struct FacadeDevice {
 }
 
 /// Runs `body` with a lab, an online facade device `sn` authorized by `users`, and phones; resets the facade.
-func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPolicy,
+func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPolicy, avt: AvtInitInfo = AvtInitInfo(),
+              recorder: CallbackRecorder = CallbackRecorder(), phoneRelayOnly: Bool = false,
               _ body: (CallLab, FacadeDevice, [CallLab.User], [PhoneHandle]) async throws -> Void) async throws {
     try await CallLab.with { lab in
         var users: [CallLab.User] = []
@@ -81,8 +82,8 @@ func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPoli
         let sn = "DOOR_\(UInt32.random(in: 0...UInt32.max))"
         let ticket = try await lab.provision(sn: sn, authorizedBy: users)
         var phones: [PhoneHandle] = []
-        for u in users { phones.append(try await lab.phone(u, policy: policy)) }
-        let device = try await FacadeDevice.start(lab, sn: sn, ticket: ticket)
+        for u in users { phones.append(try await lab.phone(u, policy: policy, relayOnly: phoneRelayOnly)) }
+        let device = try await FacadeDevice.start(lab, sn: sn, ticket: ticket, recorder: recorder, avt: avt)
         do {
             try await body(lab, device, users, phones)
         } catch {
@@ -312,6 +313,107 @@ struct DeviceCallTests {
             }
             openIds = total.1
             #expect(total.0 == 0 && openIds.isEmpty)
+        }
+    }
+
+    @Test("the send rules during a call: -306, -304, -305, -308, then frames go, status and buffer, finish")
+    func sendRules() async throws {
+        let recorder = CallbackRecorder()
+        recorder.streams = false
+        recorder.encInfo = AvDataInfo(audioType: IV_CM_AENC_TYPE_G711A)  // the call negotiates µ-law
+        try await withCall(policy: .answer(after: .milliseconds(200)), recorder: recorder) { lab, device, users, phones in
+            #expect(await device.call(users[0]) == 0)
+            #expect(await poll(seconds: 10) { recorder.currentStream != nil })
+            let (visitor, res) = try #require(recorder.currentStream)
+            let clip = recorder.player.clip
+            let idr = try #require(clip.frames.first { $0.isKeyframe })
+            let p = try #require(clip.frames.first { !$0.isKeyframe })
+            let codes: [Int] = await offPool {
+                let f = VideoNativeInterface.getInstance()
+                var c: [Int] = []
+                c.append(f.sendVideoData(p.bytes, 0, 0, false, visitor, res))                        // -306
+                c.append(f.sendVideoData([0, 0, 0, 1, 0x65] + [UInt8](repeating: 7, count: 600_000), 0, 0, true, visitor, res)) // -304
+                c.append(f.sendVideoData(idr.bytes, 0, 0, true, visitor + 1, res))                // -305
+                c.append(f.sendVideoData(idr.bytes, 0, 0, true, visitor, res + 1))                // -305
+                c.append(f.sendAvtVideoData(idr.bytes, 0, 0, true, visitor, 1, res))               // -305
+                c.append(f.sendVideoData([0x47, 0x40, 0x11, 0x10], 0, 0, true, visitor, res))      // -308 (not Annex B)
+                c.append(f.sendAudioData([UInt8](repeating: 0xFF, count: 160), 0, 0, visitor, res)) // -308 (A-law declared)
+                c.append(f.sendVideoData(idr.bytes, 0, 0, true, visitor, res))                    // 0
+                c.append(f.sendVideoData(p.bytes, 66, 1, false, visitor, res))                    // 0
+                return c
+            }
+            #expect(codes == [-306, -304, -305, -305, -305, -308, -308, 0, 0])
+            #expect(await poll(seconds: 5) { await phones[0].phone.statistics().videoReceived >= 1 })
+            let (status, buffer, finish, after): (IvP2pSendInfo?, Int, Int, Int) = await offPool {
+                let f = VideoNativeInterface.getInstance()
+                return (f.getSendStreamStatus(visitor, 0, res), f.getSendStreamBuf(visitor, 0, res),
+                        f.sendFinishStream(visitor, 0, res), f.sendVideoData(p.bytes, 133, 2, false, visitor, res))
+            }
+            #expect(status?.linkMode == 1 && (status?.instNetRate ?? 0) > 0, "\(String(describing: status))")
+            #expect(buffer >= 0)
+            #expect(finish == 0 && after == -305)
+        }
+    }
+
+    @Test("through the relay: the stream status says relayed, acknowledged bytes grow, PTS only go forward")
+    func relayedStatus() async throws {
+        try await withCall(policy: .answer(after: .milliseconds(200)), phoneRelayOnly: true) { lab, device, users, phones in
+            #expect(await device.call(users[0]) == 0)
+            #expect(await device.waitForMedia(phones[0], frames: 20))
+            let (visitor, res) = try #require(device.recorder.currentStream)
+            let status: IvP2pSendInfo? = await offPool { VideoNativeInterface.getInstance().getSendStreamStatus(visitor, 0, res) }
+            #expect(status?.linkMode == 2, "\(String(describing: status))")
+            #expect((status?.sumSentAcked ?? 0) > 0 && (status?.aveSentRate ?? 0) > 0)
+            #expect(await phones[0].phone.statistics().relayed == true)
+            #expect(device.recorder.ptsWentBackwards == 0)
+        }
+    }
+
+    @Test("the user asks for a keyframe: onRecvCommand(REQ_IFRAME)")
+    func keyframeRequest() async throws {
+        try await withCall(policy: .answer(after: .milliseconds(200))) { lab, device, users, phones in
+            #expect(await device.call(users[0]) == 0)
+            #expect(await device.waitForMedia(phones[0]))
+            await phones[0].phone.requestKeyframe()
+            #expect(await poll(seconds: 5) { device.recorder.log.contains("onRecvCommand REQ_IFRAME") })
+        }
+    }
+
+    @Test("congestion marks: a keyframe over the high mark raises WARN and HIGH, sends are refused, then LOW")
+    func watermarks() async throws {
+        let marks = AvtInitInfo(congestion: CongestionCtrlInfo(lowMark: 1_000, warnMark: 3_000, highMark: 6_000))
+        try await withCall(policy: .answer(after: .milliseconds(200)), avt: marks) { lab, device, users, phones in
+            #expect(await device.call(users[0]) == 0)
+            #expect(await poll(seconds: 10) {
+                let log = device.recorder.log
+                return log.contains("onNotify P2P_WATERMARK_HIGH") && log.contains("onNotify P2P_WATERMARK_LOW")
+            }, "\(device.recorder.log)")
+            let log = device.recorder.log
+            let warn = try #require(log.firstIndex(of: "onNotify P2P_WATERMARK_WARN"))
+            let high = try #require(log.firstIndex(of: "onNotify P2P_WATERMARK_HIGH"))
+            let low = try #require(log.lastIndex(of: "onNotify P2P_WATERMARK_LOW"))
+            #expect(warn < high && high < low)
+            #expect(device.recorder.player.counters.refused > 0)
+            #expect(await phones[0].phone.statistics().videoReceived > 0)
+        }
+    }
+
+    @Test("the server restarts: onOffline(reconnecting), then onOnline and P2P_PEER_READY again; calls work again")
+    func reconnects() async throws {
+        try await withCall(policy: .answer(after: .milliseconds(200))) { lab, device, users, phones in
+            lab.stopServer()
+            #expect(await poll(seconds: 10) { device.recorder.log.contains("onOffline 0") }, "\(device.recorder.log)")
+            try lab.restartServer()
+            #expect(await poll(seconds: 40) {
+                device.recorder.log.filter { $0 == "onNotify P2P_PEER_READY" }.count >= 2
+            }, "\(device.recorder.log)")
+            let log = device.recorder.log
+            let offline = try #require(log.firstIndex(of: "onOffline 0"))
+            #expect(log[offline...].contains("onOnline"))
+            // The phone reconnects too; then a call goes through.
+            #expect(await poll(seconds: 40) { phones[0].events.filter { if case .online = $0 { true } else { false } }.count >= 2 })
+            #expect(await device.call(users[0]) == 0)
+            #expect(await device.waitForMedia(phones[0], frames: 5))
         }
     }
 

@@ -19,7 +19,7 @@ final class CallLab: @unchecked Sendable {
     let namespace: NetworkNamespace
     let group: MultiThreadedEventLoopGroup
     let folder: URL
-    let serve: RingletTestSupport.ChildProcess
+    private(set) var serve: RingletTestSupport.ChildProcess
     let base: String
     let modelId: String
     let backend: AppBackendClient
@@ -56,13 +56,7 @@ final class CallLab: @unchecked Sendable {
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
             let group = try ns.makeEventLoopGroup()
-            let serve = try RingletTestSupport.ChildProcess(
-                "ip", arguments: Array(ns.exec([
-                    try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("server").path,
-                    "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478", "--allow-loopback-peers",
-                    "--ring-timeout", String(ringTimeoutSeconds),
-                ]).dropFirst()),
-                folder: folder, name: "serve")
+            let serve = try launchServe(ns, folder, name: "serve")
             guard serve.waitForLine(containing: "listening on", timeout: 60) != nil,
                   let demo = serve.waitForLine(containing: "demo app:", timeout: 1) else {
                 serve.stop()
@@ -85,6 +79,30 @@ final class CallLab: @unchecked Sendable {
             ns.delete()
             try? FileManager.default.removeItem(at: folder)
             throw error
+        }
+    }
+
+    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String) throws -> RingletTestSupport.ChildProcess {
+        try RingletTestSupport.ChildProcess(
+            "ip", arguments: Array(ns.exec([
+                try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("server").path,
+                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478", "--allow-loopback-peers",
+                "--ring-timeout", String(ringTimeoutSeconds),
+            ]).dropFirst()),
+            folder: folder, name: name)
+    }
+
+    /// Stops the server (SIGTERM, graceful).
+    func stopServer() {
+        serve.stop()
+    }
+
+    /// Starts the server again on the same data folder and ports.
+    func restartServer() throws {
+        serve.stop()
+        serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))")
+        guard serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
+            throw TestSupportError("ringlet serve did not start again: \(serve.errorText)")
         }
     }
 
@@ -117,9 +135,10 @@ final class CallLab: @unchecked Sendable {
     }
 
     /// A headless phone for `user`, running until the returned handle stops it.
-    func phone(_ user: User, policy: RingletPhone.AnswerPolicy) async throws -> PhoneHandle {
+    func phone(_ user: User, policy: RingletPhone.AnswerPolicy, relayOnly: Bool = false) async throws -> PhoneHandle {
         var c = RingletPhone.Configuration(server: base, token: user.token)
         c.answerPolicy = policy
+        c.iceTransportPolicy = relayOnly ? .relay : .all
         c.eventLoopGroup = group
         let phone = try RingletPhone(configuration: c)
         let handle = PhoneHandle(phone: phone)

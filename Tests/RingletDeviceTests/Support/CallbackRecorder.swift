@@ -13,12 +13,22 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     private var firstVideoKeyframe: Bool?
     private var stream: (visitor: Int, res: Int)?
     private var rooms: [String] = []
+    private var lastPTS: [Int: Int64] = [:]
+    private var ptsBackwards = 0
     let player = SamplePlayer(clip: try! SampleClip.bundled())
     let facade = VideoNativeInterface.getInstance()
     /// What `onGetAvEncInfo` declares.
-    var encInfo = AvDataInfo()
+    var encInfo: AvDataInfo {
+        get { lock.withLock { declared } }
+        set { lock.withLock { declared = newValue } }
+    }
+    private var declared = AvDataInfo()
     /// Whether the player streams from `onStartRealPlay` on.
-    var streams = true
+    var streams: Bool {
+        get { lock.withLock { streaming } }
+        set { lock.withLock { streaming = newValue } }
+    }
+    private var streaming = true
 
     private func record(_ name: String) { lock.withLock { entries.append((.now, name)) } }
 
@@ -38,19 +48,21 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     var firstVideoWasKeyframe: Bool? { lock.withLock { firstVideoKeyframe } }
     var currentStream: (visitor: Int, res: Int)? { lock.withLock { stream } }
     var joinRooms: [String] { lock.withLock { rooms } }
+    /// Received frames whose PTS was lower than the previous one of their stream.
+    var ptsWentBackwards: Int { lock.withLock { ptsBackwards } }
 
     func onOnline(_ netDateTime: Int64) { record("onOnline") }
     func onOffline(_ status: Int) { record("onOffline \(status)") }
 
     func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
         record("onGetAvEncInfo")
-        return lock.withLock { encInfo }
+        return encInfo
     }
 
     func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
         record("onStartRealPlay")
         lock.withLock { stream = (visitor, videoResType) }
-        guard lock.withLock({ streams }) else { return }
+        guard streams else { return }
         let facade = self.facade
         player.start(
             sendVideo: { f, pts, key in facade.sendVideoData(f, pts, 0, key, visitor, videoResType) == 0 ? .sent : .refused },
@@ -89,6 +101,8 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
                 }
             }
             received[streamType, default: 0] += 1
+            if let last = lastPTS[streamType], pts < last { ptsBackwards += 1 }
+            lastPTS[streamType] = pts
         }
         return 0
     }
