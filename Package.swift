@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ringlet", targets: ["ringlet"]),
+        .executable(name: "ringlet-device", targets: ["ringlet-device"]),
         .library(name: "RingletCore", targets: ["RingletCore"]),
         .library(name: "RingletSTUN", targets: ["RingletSTUN"]),
         .library(name: "RingletTURN", targets: ["RingletTURN"]),
@@ -161,12 +162,24 @@ let package = Package(
         ),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
+        // `ringlet device`: a simulated device on the facade (also the lean `ringlet-device` program).
+        .target(
+            name: "RingletDeviceTool",
+            dependencies: [
+                "RingletDevice", "RingletSampleMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "ringlet-device", dependencies: ["RingletDeviceTool"], swiftSettings: strict),
         .executableTarget(
             name: "ringlet",
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
-                "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletPhone", "RingletSampleMedia",
+                "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
+                "RingletSampleMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -31,14 +31,14 @@ public final class RingletDevice: Sendable {
     let driver: DatagramDriver<MediaPeer>
     let logger: Logger
     private let ownedGroup: MultiThreadedEventLoopGroup?
-    private let eventLoopGroup: any EventLoopGroup
-    private let box: RuntimeBox
-    private let shared: NIOLockedValueBox<Shared>
+    let eventLoopGroup: any EventLoopGroup
+    let box: RuntimeBox
+    let shared: NIOLockedValueBox<Shared>
     private let continuation: AsyncStream<DeviceEvent>.Continuation
-    private let credentialsFile: CredentialsFile
-    private let base: HTTPJSONClient.BaseURL
+    let credentialsFile: CredentialsFile
+    let base: HTTPJSONClient.BaseURL
 
-    private struct Shared {
+    struct Shared {
         var credentials: DeviceCredentials?
         var signaling: SignalingClient?
         var registrationWaiters: [CheckedContinuation<Bool, Never>] = []
@@ -118,119 +118,6 @@ public final class RingletDevice: Sendable {
     /// Deletes the credentials file in `dataPath` (to re-bind a device to another SN, model or app).
     public static func resetCredentials(dataPath: String) {
         CredentialsFile(folder: dataPath).remove()
-    }
-
-    // MARK: Registration
-
-    /// Whether the device has credentials (registered with an SN ticket).
-    public var isRegistered: Bool { shared.withLockedValue { $0.credentials != nil } }
-
-    /// The credentials, once registered.
-    public var credentials: DeviceCredentials? { shared.withLockedValue { $0.credentials } }
-
-    /// Registers the device with an SN ticket (once; returns at once when already registered): makes the device
-    /// key and DTLS certificate, registers the public key with the server, writes the credentials file.
-    /// - Throws: `ticketInvalid` (-10008), `snTooLong`, `snCharacters`, `offline` (the server cannot be
-    ///   reached), `storageFailed`, `identityMismatch` (the server registered the device under another model or
-    ///   app than configured; the credentials are kept), `serverError`.
-    public func register(ticket: String) async throws(DeviceError) {
-        if isRegistered { return }
-        guard !ticket.isEmpty, ticket.utf8.count <= 128 else {
-            throw DeviceError(.ticketInvalid, "the SN ticket must be 1 to 128 bytes")
-        }
-        let key: DeviceKey
-        do {
-            key = try DeviceKey.generate()
-        } catch {
-            throw DeviceError(.storageFailed, "cannot make a device key: \(error.message)")
-        }
-        let certificate = try Self.makeCertificate()
-        let body = try Self.json(["ticket": ticket, "publicKey": Base64URL.encode(key.publicKey)])
-        let client = HTTPJSONClient(base: base, eventLoopGroup: eventLoopGroup,
-                                    tlsConfiguration: configuration.tlsConfiguration)
-        let response: HTTPJSONClient.Response
-        do {
-            response = try await client.request(.POST, "/v1/devices/\(configuration.sn)/register", json: body)
-        } catch {
-            throw DeviceError(.offline, "the server cannot be reached: \(error.message)")
-        }
-        guard response.status == 200 else { throw Self.registrationError(response) }
-        guard let device = try? JSONDecoder().decode(RegisteredDevice.self, from: Data(response.body)),
-              device.sn == configuration.sn else {
-            throw DeviceError(.serverError, "the server's registration answer does not parse")
-        }
-        let credentials = DeviceCredentials(
-            sn: device.sn, modelId: device.modelId, appId: device.appId, server: configuration.server, deviceKey: key,
-            dtlsCertificate: certificate, registeredAt: Int64(Date().timeIntervalSince1970 * 1000))
-        try credentialsFile.write(credentials)
-        try await onLoop { runtime throws(DeviceError) in
-            runtime.credentials = credentials
-            runtime.certificate = certificate
-        }
-        let waiters = shared.withLockedValue { s -> [CheckedContinuation<Bool, Never>] in
-            s.credentials = credentials
-            defer { s.registrationWaiters = [] }
-            return s.registrationWaiters
-        }
-        for w in waiters { w.resume(returning: true) }
-        try Self.checkIdentity(credentials, configuration)
-    }
-
-    private struct RegisteredDevice: Decodable {
-        let sn: String
-        let modelId: String
-        let appId: String
-    }
-
-    private struct APIErrorBody: Decodable {
-        struct Inner: Decodable {
-            let code: String
-            let message: String
-            let seedCode: Int32?
-        }
-        let error: Inner
-    }
-
-    private static func registrationError(_ response: HTTPJSONClient.Response) -> DeviceError {
-        guard let body = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body)) else {
-            return DeviceError(.serverError, "registration failed with HTTP \(response.status)")
-        }
-        let seed = body.error.seedCode.map(SeedCode.init(rawValue:))
-        switch seed {
-        case .ticketInvalid?: return DeviceError(.ticketInvalid, seedCode: seed, body.error.message)
-        case .snTooLong?: return DeviceError(.snTooLong, seedCode: seed, body.error.message)
-        case .snBadCharacters?: return DeviceError(.snCharacters, seedCode: seed, body.error.message)
-        case let s?: return DeviceError(.refused, seedCode: s, body.error.message)
-        case nil: return DeviceError(.serverError, "registration failed: \(body.error.code): \(body.error.message)")
-        }
-    }
-
-    private static func checkIdentity(_ c: DeviceCredentials, _ configuration: DeviceConfiguration) throws(DeviceError) {
-        guard c.sn == configuration.sn else {
-            throw DeviceError(.identityMismatch, "the credentials are for another SN")
-        }
-        if let model = configuration.modelId, model != c.modelId {
-            throw DeviceError(.identityMismatch, "the credentials are for model \(c.modelId), not \(model)")
-        }
-        if let app = configuration.appId, app != c.appId {
-            throw DeviceError(.identityMismatch, "the credentials are for another app")
-        }
-    }
-
-    private static func makeCertificate() throws(DeviceError) -> DTLSCertificate {
-        var rng = SystemRandomNumberGenerator()
-        do {
-            return try DTLSCertificate(unixTime: Int64(Date().timeIntervalSince1970), using: &rng)
-        } catch {
-            throw DeviceError(.storageFailed, "cannot make a DTLS certificate: \(error)")
-        }
-    }
-
-    private static func json(_ object: [String: String]) throws(DeviceError) -> [UInt8] {
-        guard let data = try? JSONEncoder().encode(object) else {
-            throw DeviceError(.invalidArgument, "the request does not encode")
-        }
-        return [UInt8](data)
     }
 
     // MARK: Running
@@ -488,7 +375,7 @@ public final class RingletDevice: Sendable {
         return try result.get()
     }
 
-    private func onLoop<R: Sendable>(_ body: @escaping @Sendable (DeviceRuntime) throws(DeviceError) -> R)
+    func onLoop<R: Sendable>(_ body: @escaping @Sendable (DeviceRuntime) throws(DeviceError) -> R)
         async throws(DeviceError) -> R
     {
         let result: Result<R, DeviceError> = await withCheckedContinuation { c in

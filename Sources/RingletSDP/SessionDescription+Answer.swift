@@ -5,8 +5,10 @@ extension SessionDescription {
     /// - Accepted when it is the first `audio` (or `video`) m-section, `local` has that kind, it is not
     ///   rejected in the offer (port 0 without `bundle-only`), its proto is RTP/SAVPF over DTLS, it is in the
     ///   offer's BUNDLE group (or is the first m-section when the offer has no group — Ringlet runs one
-    ///   transport), and one of its codecs is supported. The codec chosen is the first offered one that a
-    ///   local codec `matches` (see `RingletCodec.matches` for the H.264 rule); its payload type is kept.
+    ///   transport), and one of its codecs is supported. The codec chosen follows the answerer's preference
+    ///   (RFC 3264 §6.1 lets it choose): the first codec of `local`'s list that an offered one `matches` (see
+    ///   `RingletCodec.matches` for the H.264 rule), and of the offered ones it matches, the first in the m-line;
+    ///   its payload type is kept.
     ///   Feedback is the offered feedback Ringlet supports; header extensions are the offered ones whose URI
     ///   Ringlet supports, with the offered ids.
     /// - Otherwise rejected: port 0, the offered proto and formats, `c=IN IP4 0.0.0.0` and the `mid`.
@@ -98,10 +100,11 @@ extension SessionDescription {
         ["UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP", "TCP/DTLS/RTP/SAVPF", "TCP/DTLS/RTP/SAVP"].contains(proto)
     }
 
-    /// The first offered codec (in the m-line's order) that one of `local` matches.
+    /// The codec to answer with: for the first of `local` (in its order of preference) that matches an offered
+    /// codec, the first offered codec (in the m-line's order) it matches.
     static func firstSupported(_ offered: [RTPCodec], _ local: [RingletCodec]) -> (RTPCodec, RingletCodec)? {
-        for c in offered {
-            if let l = local.first(where: { $0.matches(c) }) { return (c, l) }
+        for l in local {
+            if let c = offered.first(where: { l.matches($0) }) { return (c, l) }
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RingletDeviceTool
 
 /// The `ringlet` command-line tool.
 @main

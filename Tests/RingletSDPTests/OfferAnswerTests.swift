@@ -86,6 +86,15 @@ struct OfferAnswerTests {
         #expect(view.media[1].headerExtensions.map(\.id) == [2, 3, 4])
     }
 
+    @Test("the answer follows the answerer's codec preference: G.711 first picks PCMU 0 from Chromium's Opus-first offer",
+          arguments: [([RingletCodec.pcmu, .pcma, .opus], 0), ([.pcma, .opus], 8), ([.opus, .pcmu], 111)])
+    func answererPreference(local: [RingletCodec], payloadType: Int) throws {
+        let answer = try SessionDescription.answer(to: try Fixtures.chromiumOffer(),
+                                                   local: try Fixtures.local(audio: SDPLocalMedia(codecs: local, ssrc: 1111)))
+        let view = try WebRTCSessionView(try SessionDescription(parsing: answer.bytes))
+        #expect(view.media[0].codecs.map { Int($0.payloadType) } == [payloadType])
+    }
+
     static let dataChannel = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sctp-port:5000\r\n"
 
     @Test("a data channel m-section is rejected with port 0 and left out of BUNDLE")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RingletDeviceTool
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -17,6 +18,9 @@ struct DeviceBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("call-seconds"), help: "Seconds of media per call.") var callSeconds: Double = 1
     @Option(name: .customLong("in-call-seconds"), help: "Seconds of the measured call (RSS sampled every 100 ms).")
     var inCallSeconds: Double = 5
+    @Option(name: .customLong("device-binary"),
+            help: "The device program to measure (default: ringlet-device beside this program, else `ringlet device`).")
+    var deviceBinary: String?
 
     func validate() throws {
         guard (1...10_000).contains(calls) else { throw ValidationError("--calls is 1…10000") }
@@ -56,8 +60,8 @@ struct DeviceBenchCommand: AsyncParsableCommand {
         let phoneTask = Task { await phone.run() }
         defer { phoneTask.cancel() }
 
-        let device = try DeviceProcess(arguments: [
-            "device", "--server", cloud.base, "--sn", sn, "--model", cloud.modelId, "--app", cloud.appId,
+        let device = try DeviceProcess(binary: deviceBinary, arguments: [
+            "--server", cloud.base, "--sn", sn, "--model", cloud.modelId, "--app", cloud.appId,
             "--data-dir", folder.appendingPathComponent("device").path, "--ticket", ticket, "--events-json",
         ])
         defer { device.stop() }
@@ -143,10 +147,22 @@ final class DeviceProcess: @unchecked Sendable {
     private var lines: [String] = []
     private var status: [String: Any] = [:]
 
-    init(arguments: [String]) throws {
-        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    /// Starts `binary` (a `ringlet-device` program), else `ringlet-device` beside this program, else this
+    /// program's `device` subcommand, with `arguments`.
+    init(binary: String?, arguments: [String]) throws {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let beside = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("ringlet-device").path
+        if let binary {
+            executable = binary
+            process.arguments = arguments
+        } else if FileManager.default.isExecutableFile(atPath: beside) {
+            executable = beside
+            process.arguments = arguments
+        } else {
+            executable = me
+            process.arguments = ["device"] + arguments
+        }
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

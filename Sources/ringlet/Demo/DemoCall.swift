@@ -1,4 +1,5 @@
 import Foundation
+import RingletDeviceTool
 import Logging
 import NIOConcurrencyHelpers
 import RingletDevice

@@ -9,7 +9,7 @@ import RingletSignaling
 
 /// `ringlet demo`: the whole system in one process with nothing to set up — the cloud service on a temporary
 /// data folder, a provisioned app, model, device and user; the device calls, the phone answers, media flows both
-/// ways, hang-up, a summary (docs/demo.md).
+/// ways, hang-up, a summary (docs/device-sdk.md).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",

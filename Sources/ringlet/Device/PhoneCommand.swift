@@ -1,4 +1,5 @@
 import ArgumentParser
+import RingletDeviceTool
 import Foundation
 import Logging
 import NIOConcurrencyHelpers

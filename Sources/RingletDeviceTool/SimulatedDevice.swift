@@ -231,38 +231,3 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         return FileHandle(forWritingAtPath: path)
     }
 }
-
-/// One JSON object per line on standard output (`--events-json`), else a readable line; standard error gets
-/// the status line.
-final class EventOutput: @unchecked Sendable {
-    // @unchecked Sendable: writes are serialized by `lock`.
-    let json: Bool
-    let start = ContinuousClock.now
-    let lock = NIOLock()
-
-    init(json: Bool) { self.json = json }
-
-    var elapsedMilliseconds: Int64 {
-        let d = start.duration(to: .now)
-        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
-
-    func event(_ name: String, _ fields: [String: Any] = [:]) {
-        var object = fields
-        object["t"] = elapsedMilliseconds
-        object["cb"] = name
-        let line: String
-        if json {
-            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-            line = String(decoding: data, as: UTF8.self)
-        } else {
-            let rest = fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: " ")
-            line = String(format: "%7.3f ", Double(elapsedMilliseconds) / 1000) + name + (rest.isEmpty ? "" : " " + rest)
-        }
-        lock.withLock { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-    }
-
-    func status(_ line: String) {
-        lock.withLock { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    }
-}

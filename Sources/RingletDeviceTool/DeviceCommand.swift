@@ -4,8 +4,10 @@ import RingletDevice
 import RingletSampleMedia
 
 /// `ringlet device`: a simulated device on the device SDK's seed-compatible facade (docs/device-sdk.md).
-struct DeviceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct DeviceCommand: AsyncParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "device",
         abstract: "A simulated device: registers, calls or answers, streams a clip and a tone, prints callbacks.",
         discussion: """
@@ -36,7 +38,7 @@ struct DeviceCommand: AsyncParsableCommand {
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
 
-    func validate() throws {
+    package func validate() throws {
         guard ["audio", "video"].contains(kind) else { throw ValidationError("--kind is audio or video") }
         guard ["release", "debug", "trial"].contains(channel) else { throw ValidationError("--channel is release, debug or trial") }
         guard SimulatedDevice.JoinPolicy(rawValue: onJoin) != nil else {
@@ -44,7 +46,7 @@ struct DeviceCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    package func run() async throws {
         let output = EventOutput(json: eventsJSON)
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
@@ -160,58 +162,4 @@ struct DeviceCommand: AsyncParsableCommand {
         output.event("exitIvDm", ["code": facade.exitIvDm()])
         output.event("exitIvSys", ["code": facade.exitIvSys()])
     }
-}
-
-/// Waits (polling, bounded) until `condition` holds.
-func pollUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}
-
-/// Lines from standard input, read on a thread of their own (nothing more once it ends).
-final class StdinCommands: @unchecked Sendable {
-    // @unchecked Sendable: `lines` is under `lock`.
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    init() {
-        Thread.detachNewThread { [self] in
-            while let line = readLine() {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if !trimmed.isEmpty { lock.withLock { lines.append(trimmed) } }
-            }
-        }
-    }
-
-    /// The next line, if one arrived.
-    func next() -> String? {
-        lock.withLock { lines.isEmpty ? nil : lines.removeFirst() }
-    }
-}
-
-func stdinCommands() -> StdinCommands { StdinCommands() }
-
-/// SIGINT and SIGTERM, caught so that a command can hang up and tear down before it exits.
-final class StopSignal: @unchecked Sendable {
-    // @unchecked Sendable: `flag` is under `lock`; the sources are only kept alive.
-    private let lock = NSLock()
-    private var flag = false
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.lock.withLock { self?.flag = true } }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// Whether a signal arrived.
-    var raised: Bool { lock.withLock { flag } }
 }
