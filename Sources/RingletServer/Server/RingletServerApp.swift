@@ -47,6 +47,8 @@ public struct RingletServerApp: Sendable {
     let onlineDevices: @Sendable ([String]) async -> Set<String>
     /// Development mode's demo app (the app `/v1/dev/sign-in` signs users into); nil without `--dev`.
     let devAppID: String?
+    /// The web app served at `/app/`.
+    let webApp: WebAppFiles
 
     /// A server over `store`.
     ///
@@ -63,6 +65,7 @@ public struct RingletServerApp: Sendable {
     ///   - onlineDevices: which of the given SNs have a device session open (the signaling hub's answer).
     ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
     ///     in; ignored unless ``ServerConfiguration/dev``.
+    ///   - webApp: the web app's files (default: the bundled ones).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
@@ -71,7 +74,7 @@ public struct RingletServerApp: Sendable {
         registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
-        devAppID: String? = nil
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled
     ) {
         self.configuration = configuration
         self.store = store
@@ -84,10 +87,11 @@ public struct RingletServerApp: Sendable {
         self.onAuthorizationChange = onAuthorizationChange
         self.onlineDevices = onlineDevices
         self.devAppID = configuration.dev ? devAppID : nil
+        self.webApp = webApp
     }
 
-    /// The HTTP router: the API's routes, `/metrics`; returns it with the routes registered (for the OpenAPI
-    /// check).
+    /// The HTTP router: the API's routes, `/metrics`, the web app's files; returns it with the routes registered
+    /// (for the OpenAPI check).
     public func makeRouter() -> (Router<BasicRequestContext>, [APIRoutes.Route]) {
         let router = Router()
         var apiConfiguration = configuration.apiConfiguration
@@ -97,6 +101,7 @@ public struct RingletServerApp: Sendable {
             logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices
         )
         var routes = api.register(on: router)
+        routes += webApp.register(on: router)
         let registry = metrics.registry
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()
