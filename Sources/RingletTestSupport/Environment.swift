@@ -39,3 +39,18 @@ public func monotonicNow() -> Instant {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Instant(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
 }
+
+/// The built `ringlet` executable, beside the test bundle (`.build*/debug/ringlet`; `swift build --build-tests`
+/// builds it).
+///
+/// - Throws: ``TestSupportError`` when it is not there.
+public func ringletExecutable() throws -> String {
+    let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var candidates = [bundleFolder.appendingPathComponent("ringlet").path]
+    // xctest bundles on Linux run as `<folder>/<Package>PackageTests.xctest`; on other layouts look one level up.
+    candidates.append(bundleFolder.deletingLastPathComponent().appendingPathComponent("ringlet").path)
+    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw TestSupportError("no ringlet executable next to the tests (\(candidates)); run swift build --build-tests")
+    }
+    return path
+}

@@ -3,19 +3,6 @@ import Glibc
 import RingletTestSupport
 import Testing
 
-/// The built `ringlet` executable, beside the test bundle (`.build*/debug/ringlet`; `swift build --build-tests`
-/// builds it).
-func ringletExecutable() throws -> String {
-    let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidates = [bundleFolder.appendingPathComponent("ringlet").path]
-    // xctest bundles on Linux run as `<folder>/<Package>PackageTests.xctest`; on other layouts look one level up.
-    candidates.append(bundleFolder.deletingLastPathComponent().appendingPathComponent("ringlet").path)
-    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        throw TestSupportError("no ringlet executable next to the tests (\(candidates)); run swift build --build-tests")
-    }
-    return path
-}
-
 /// A free TCP port on 127.0.0.1 (bound, read, closed).
 func freePort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
