@@ -182,6 +182,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The callee web app in headless Chromium against a real `ringlet serve --dev` (docs/webapp.md).
+        .testTarget(
+            name: "WebAppTests",
+            dependencies: ["RingletWebTestSupport", "RingletSignaling", "RingletTestSupport"],
+            swiftSettings: strict
+        ),
         // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.
         .testTarget(
             name: "TURNInteropTests",
