@@ -36,8 +36,7 @@ struct RingingTests {
             try await device.waitForEvent(.answer, callId: callID)
             try await first.waitForState("callState", "active")
             #expect(try await first.state("ringtone") == "off")
-            try await second.waitForState("callEnd", "answered_elsewhere")
-            try await second.waitForText("Answered on another device.")
+            try await waitForCallEnd(second, "answered_elsewhere", "Answered on another device.", callID: callID)
             try await second.waitForState("callState", "idle", timeout: .seconds(8))
             #expect(try await first.buttonNames() == ["Mute", "Camera", "Open door", "Hang up"])
 
@@ -56,8 +55,7 @@ struct RingingTests {
             }
 
             device.send(.hangUp(CallAction(callId: callID)))
-            try await first.waitForState("callEnd", "remote_hang_up")
-            try await first.waitForText("Front door hung up.")
+            try await waitForCallEnd(first, "remote_hang_up", "Front door hung up.", callID: callID)
             try await first.waitForState("callState", "idle", timeout: .seconds(8))
             try await first.click(tab: "History")
             try await first.waitUntil("document.querySelector('#call-list li')?.dataset.outcome === 'completed'")
@@ -74,16 +72,14 @@ struct RingingTests {
             let cancelled = try #require(try await device.call(openId: openId).callId)
             try await page.waitForState("callState", "ringing")
             device.send(.cancel(CallAction(callId: cancelled)))
-            try await page.waitForState("callEnd", "remote_cancelled")
-            try await page.waitForText("Front door cancelled the call.")
+            try await waitForCallEnd(page, "remote_cancelled", "Front door cancelled the call.", callID: cancelled)
             #expect(try await page.state("ringtone") == "off")
             try await page.waitForState("callState", "idle", timeout: .seconds(8))
 
             let unanswered = try #require(try await device.call(openId: openId).callId)
-            try await page.waitForState("callState", "ringing")
+            try await page.waitForState("lastRingId", unanswered)
             try await device.waitForEvent(.timeout, callId: unanswered, timeout: .seconds(10))
-            try await page.waitForState("callEnd", "missed")
-            try await page.waitForText("Missed call from Front door.")
+            try await waitForCallEnd(page, "missed", "Missed call from Front door.", callID: unanswered)
             try await page.waitForState("callState", "idle", timeout: .seconds(8))
         }
     }
@@ -127,8 +123,7 @@ struct RingingTests {
             try await page.waitForState("callState", "active")
 
             bench.server.stop()
-            try await page.waitForState("callEnd", "dropped")
-            try await page.waitForText("The connection to the server dropped, so the call ended.")
+            try await waitForCallEnd(page, "dropped", "The connection to the server dropped, so the call ended.", callID: callID)
             try await page.waitForState("signal", "offline")
             try await page.waitForText("Connection to the server lost.")
 

@@ -81,3 +81,13 @@ func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String, name: S
     try await page.waitUntil("document.querySelector('\(deviceRow(sn))')?.dataset.online === 'true'")
     return device
 }
+
+/// Waits until the page's last ended call ended for `reason` with `message` on screen (the page keeps both after
+/// the call view closes, so a slow poll cannot miss the few seconds it is shown).
+func waitForCallEnd(_ page: WebPage, _ reason: String, _ message: String, callID: String? = nil,
+                    timeout: Duration = .seconds(15)) async throws {
+    var condition = "document.body.dataset.lastCallEnd === \(jsString(reason))"
+        + " && document.body.dataset.lastCallMessage === \(jsString(message))"
+    if let callID { condition += " && document.body.dataset.lastCallId === \(jsString(callID))" }
+    try await page.waitUntil(condition, timeout: timeout)
+}

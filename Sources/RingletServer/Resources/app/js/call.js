@@ -38,12 +38,14 @@ export class CallController {
   /**
    * @param signaling the Signaling session
    * @param view a CallView
-   * @param options {commandLabel: the custom button's label, onEnded(call): told when a call ends}
+   * @param options {commandLabel: the custom button's label, onEnded(call): told when a call ends,
+   *   iceTransportPolicy: 'all' (default) or 'relay' (only TURN-relayed paths)}
    */
   constructor(signaling, view, options = {}) {
     this.signaling = signaling;
     this.view = view;
     this.commandLabel = options.commandLabel || 'Open door';
+    this.iceTransportPolicy = options.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     this.onEnded = options.onEnded || (() => {});
     this.ringtone = new Ringtone();
     this.call = null;
@@ -390,7 +392,7 @@ export class CallController {
   }
 
   makePeer(call) {
-    const pc = new RTCPeerConnection({ iceServers: call.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: call.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     call.pc = pc;
     call.remoteStream = new MediaStream();
     pc.ontrack = (event) => {

@@ -10,6 +10,9 @@
 //   data-frames-decoded, data-audio-packets  from getStats
 //   data-ringtone    on | off;  data-media-error  refused | missing | busy | insecure | failed (camera/mic)
 //   data-microphone, data-camera  on | off (what this page sends)
+//   data-last-call-id, data-last-call-end, data-last-call-message  the last call that ended: its id (if it got
+//                    one), why, and the message shown; kept after the view closes
+//   data-last-ring-id  the last call that rang here (kept too)
 
 import { byId, formatDuration } from './ui.js';
 
@@ -63,6 +66,12 @@ export class CallView {
     body.microphone = call.microphone ? 'on' : 'off';
     body.camera = call.camera ? 'on' : 'off';
     body.ringtone = call.ringing ? 'on' : 'off';
+    if (call.phase === 'ringing') body.lastRingId = call.id;
+    if (call.phase === 'ended') {
+      body.lastCallId = call.id || '';
+      body.lastCallEnd = call.endReason || '';
+      body.lastCallMessage = call.message || '';
+    }
 
     this.peer.textContent = call.name;
     this.kind.textContent = kindText(call);

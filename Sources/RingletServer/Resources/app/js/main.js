@@ -11,6 +11,8 @@ import { byId, el, setMessage, toast } from './ui.js';
 
 /** The custom command button's label; the device receives it as USR_DATA. */
 const COMMAND_LABEL = 'Open door';
+/** `/app/?ice=relay` makes calls use TURN-relayed paths only (a diagnostic, and the relayed call tests). */
+const ICE_TRANSPORT_POLICY = new URLSearchParams(location.search).get('ice') === 'relay' ? 'relay' : 'all';
 /** How often the device list (with online states) is refreshed while it is shown (ms). */
 const DEVICE_REFRESH_MS = 10000;
 
@@ -167,6 +169,7 @@ class App {
     this.signaling = signaling;
     this.calling = new CallController(signaling, this.callView, {
       commandLabel: COMMAND_LABEL,
+      iceTransportPolicy: ICE_TRANSPORT_POLICY,
       onEnded: () => setTimeout(() => this.refreshCalls(), 300),
     });
     signaling.addEventListener('state', (event) => this.signalState(event.detail));
