@@ -123,6 +123,17 @@ package final class DevServer {
         return Answer(status: status, body: Data(output[..<newline].utf8))
     }
 
+    /// Makes a user of the demo app named `name` and a sign-in link for it (as the app backend); returns the
+    /// link's URL (`<base>/app/#token=rlu_…`).
+    package func signInLink(name: String, ttlSeconds: Int? = nil) throws -> String {
+        let user = try request("POST", "/v1/apps/\(appID)/users", json: ["name": name])
+        guard user.status == 201 else { throw TestSupportError("user create: \(user.status) \(user.json)") }
+        let link = try request("POST", "/v1/apps/\(appID)/users/\(user.string("id"))/sign-in-links",
+                               json: ttlSeconds.map { ["ttlSeconds": $0] } ?? [:])
+        guard link.status == 201 else { throw TestSupportError("sign-in link: \(link.status) \(link.json)") }
+        return link.string("url")
+    }
+
     /// Issues an SN ticket as the app backend (`POST /v1/apps/{appId}/tickets`); creates the device, named
     /// `name`, first when a name is given.
     package func issueTicket(sn: String, deviceName: String? = nil) throws -> String {

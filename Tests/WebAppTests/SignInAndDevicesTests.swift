@@ -41,19 +41,28 @@ struct SignInAndDevicesTests {
     @Test("a sign-in link (#token=…) signs in and is removed from the address bar")
     func signInLink() async throws {
         try await WebAppBench.run { bench in
-            let server = bench.server
-            let user = try server.request("POST", "/v1/apps/\(server.appID)/users", json: ["name": "Grace"])
-            let link = try server.request("POST", "/v1/apps/\(server.appID)/users/\(user.string("id"))/sign-in-links",
-                                          json: [:])
-            #expect(link.status == 201)
-            let url = link.string("url")
-            #expect(url.hasPrefix("\(server.base)/app/#token=rlu_"))
+            let url = try bench.server.signInLink(name: "Grace")
+            #expect(url.hasPrefix("\(bench.server.base)/app/#token=rlu_"))
             let browser = try await bench.launchBrowser(url: url)
             let page = try await browser.firstPage()
             try await page.waitForState("view", "main")
             try await page.waitForState("signal", "online")
             #expect(try await page.string("document.getElementById('user-name').textContent") == "Grace")
             #expect(try await page.string("location.hash") == "")
+        }
+    }
+
+    @Test("an expired session returns to the sign-in view with a message and forgets the token")
+    func expiredSession() async throws {
+        try await WebAppBench.run { bench in
+            let browser = try await bench.launchBrowser(url: try bench.server.signInLink(name: "Grace", ttlSeconds: 3))
+            let page = try await browser.firstPage()
+            try await page.waitForState("view", "main")
+            try await Task.sleep(for: .seconds(4))
+            try await page.reload()
+            try await page.waitForState("view", "signin")
+            try await page.waitForText("Your session has ended. Sign in again.")
+            #expect(try await page.string("localStorage.getItem('ringlet.token') ?? sessionStorage.getItem('ringlet.token') ?? ''") == "")
         }
     }
 

@@ -428,10 +428,23 @@ export class CallController {
   becomeActive(call) {
     call.phase = 'active';
     call.answeredAt = Date.now();
+    this.keepScreenOn(call);
     call.status = call.mediaState === 'connected' ? '' : 'Connecting…';
     const tick = setInterval(() => this.refreshStats(call), 1000);
     call.timers.push(tick);
     this.render();
+  }
+
+  /** Asks the browser to keep the screen on during the call (phones dim and lock otherwise); best effort. */
+  async keepScreenOn(call) {
+    if (!navigator.wakeLock) return;
+    try {
+      const lock = await navigator.wakeLock.request('screen');
+      if (this.call === call && call.phase === 'active') call.wakeLock = lock;
+      else lock.release().catch(() => {});
+    } catch (error) {
+      // Refused (hidden page, battery saver): the call goes on without it.
+    }
   }
 
   async refreshStats(call) {
@@ -486,6 +499,7 @@ export class CallController {
     for (const timer of call.timers) clearInterval(timer);
     clearTimeout(call.dropTimer);
     if (call.pc) call.pc.close();
+    if (call.wakeLock) call.wakeLock.release().catch(() => {});
     stopStream(call.localStream);
     if (this.call === call) {
       this.render();
