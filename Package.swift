@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RingletSignaling", targets: ["RingletSignaling"]),
         .library(name: "RingletStore", targets: ["RingletStore"]),
         .library(name: "RingletServer", targets: ["RingletServer"]),
+        .library(name: "RingletDevice", targets: ["RingletDevice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -69,6 +71,54 @@ let package = Package(
         ),
         // Signaling messages (JSON over WebSocket), the call router state machine, device-key signatures.
         .target(name: "RingletSignaling", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        // The client side of a call, shared by the device SDK and `ringlet phone`: the signaling session over
+        // WebSocket (reconnection), the media session on NIO sockets, ICE servers, a small HTTP client.
+        .target(
+            name: "RingletCall",
+            dependencies: [
+                "RingletCore", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletDTLS",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // The device SDK: the native API (RingletDevice) and the seed-compatible facade (VideoNativeInterface).
+        .target(
+            name: "RingletDevice",
+            dependencies: [
+                "RingletCall", "RingletCore", "RingletDTLS", "RingletEngine", "RingletNIO", "RingletRTP", "RingletSDP",
+                "RingletSignaling",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // A headless callee on the engine, speaking the web app's signaling (`ringlet phone`, the device tests).
+        .target(
+            name: "RingletPhone",
+            dependencies: [
+                "RingletCall", "RingletCore", "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSampleMedia", "RingletSDP",
+                "RingletSignaling",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip and a
+        // G.711 tone, with their pacing.
+        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], resources: [.copy("Media")],
+                swiftSettings: strict),
         // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
         .target(
             name: "RingletStore",
@@ -101,7 +151,7 @@ let package = Package(
             name: "RingletBrowserHarness",
             dependencies: [
                 "RingletCore", "RingletEngine", "RingletNIO", "RingletDTLS", "RingletRTP", "RingletTURN",
-                "RingletEngineTestSupport",
+                "RingletEngineTestSupport", "RingletSampleMedia",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -130,8 +180,9 @@ let package = Package(
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
-                "RingletBrowserHarness",
+                "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletPhone", "RingletSampleMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -167,6 +218,19 @@ let package = Package(
             name: "RealNATTests",
             dependencies: [
                 "RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport", "RingletEngineTestSupport",
+                "RingletSampleMedia",
+            ],
+            swiftSettings: strict
+        ),
+        // The device SDK: its call machine, credentials file and parts; whole calls through a real `ringlet serve`
+        // in a network namespace against the headless phone (facade callbacks in order, network loss, bad input).
+        .testTarget(
+            name: "RingletDeviceTests",
+            dependencies: [
+                "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
+                "RingletSampleMedia", "RingletTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

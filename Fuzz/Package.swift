@@ -29,6 +29,7 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzDTLSServerHandshake", module: "RingletDTLS", ready: true),
     .init(name: "FuzzTURNServer", module: "RingletTURN", ready: true),
     .init(name: "FuzzSignalingMessage", module: "RingletSignaling", ready: true),
+    .init(name: "FuzzICEServerURL", module: "RingletSignaling", ready: true),
 ]
 
 let package = Package(

@@ -6,6 +6,7 @@ import RingletEngine
 import RingletRTP
 import RingletEngineTestSupport
 import RingletNIO
+import RingletSampleMedia
 
 /// The Swift peer as a `DatagramDriven` machine: a `RecordingPeer` (which drains the connection's events after
 /// every input, stamping each with the driver's instant, and keeps the candidates to trickle) plus what this
@@ -108,7 +109,7 @@ package final class EnginePeer: RecordingPeerOwner {
                 videoSent += 1
             } else {
                 if let audio {
-                    let frame = audio.codec == .opus ? opusSilence : pcmuTone(index: audioSent)
+                    let frame = audio.codec == .opus ? SampleTone.opusSilence : SampleTone.muLaw(frame: audioSent)
                     do {
                         try pc.sendAudio(frame: frame, ptsMilliseconds: Int64(audioSent) * 20, now: now)
                         recorder.mark("firstAudioSent", now)
@@ -129,17 +130,6 @@ package final class EnginePeer: RecordingPeerOwner {
             audioSent: audioSent, selectedPath: recorder.selectedPath, sendErrors: sendErrors, counters: pc.counters,
             pairDump: pairDump, negotiated: pc.negotiatedMedia.map { "\($0.kind) \($0.codec) pt \($0.payloadType)" },
             now: now)
-    }
-}
-
-/// 20 ms of Opus silence: TOC 0xF8 (config 31, CELT fullband 20 ms, mono, one frame) and a 2-byte frame.
-package let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
-
-/// 20 ms of a 440 Hz tone in G.711 µ-law (PCMU, 8 kHz).
-package func pcmuTone(index: Int) -> [UInt8] {
-    (0..<160).map { i in
-        let t = Double(index * 160 + i) / 8000
-        return G711.muLaw(encode: Int16(8000 * sin(2 * Double.pi * 440 * t)))
     }
 }
 
@@ -247,28 +237,11 @@ package struct EngineSide {
     }
 }
 
-/// The clip's access units: a new unit starts at a NAL (SPS, PPS, SEI, AUD or slice) once the current one holds a
-/// slice (the clip has one slice per picture).
+/// The clip's access units (`SampleClip.accessUnits`: one slice per picture).
 package func clipAccessUnits() throws -> [AccessUnit] {
     guard let pages = ChromiumHarness.pagesDirectory else {
         throw HarnessError(description: "Pages resource missing from the RingletBrowserHarness bundle")
     }
     let bytes = try [UInt8](Data(contentsOf: pages.appendingPathComponent("clip.h264")))
-    let nals = try AnnexB.split(bytes[...])
-    var units: [[ArraySlice<UInt8>]] = []
-    var current: [ArraySlice<UInt8>] = []
-    func isVCL(_ nal: ArraySlice<UInt8>) -> Bool { let t = (nal.first ?? 0) & 0x1F; return t >= 1 && t <= 5 }
-    for nal in nals {
-        if current.contains(where: isVCL) {
-            units.append(current)
-            current = []
-        }
-        current.append(nal)
-    }
-    if !current.isEmpty { units.append(current) }
-    return units.map { nalUnits in
-        var w = ByteWriter()
-        AnnexB.write(nalUnits, into: &w)
-        return AccessUnit(bytes: w.bytes, isKeyframe: nalUnits.contains { ($0.first ?? 0) & 0x1F == 5 })
-    }
+    return try SampleClip.accessUnits(annexB: bytes).map { AccessUnit(bytes: $0.bytes, isKeyframe: $0.isKeyframe) }
 }

@@ -41,6 +41,15 @@ extension PeerConnection {
         pump(now: now)
     }
 
+    /// Asks the peer for a keyframe (PLI, RFC 4585 §6.3.1) on every video stream it sends us — e.g. when the
+    /// application starts showing video that was already flowing. Throttled like the receive side's own requests.
+    public func requestKeyframe(now: Instant) {
+        for ssrc in receiverOrder where receivers[ssrc]?.kind == .video {
+            receivers[ssrc]?.stream.requestKeyframe(now: now)
+        }
+        pump(now: now)
+    }
+
     /// Sets up (once) the send session and (each negotiation) the receive demultiplexer from the result.
     func configureMedia(_ media: [NegotiatedMedia], now: Instant) {
         negotiatedMedia = media

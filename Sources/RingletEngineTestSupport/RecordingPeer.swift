@@ -16,10 +16,12 @@ import RingletEngine
 ///
 /// Hooks that capture their owner must capture it `unowned` or `weak` (the peer holds the hooks).
 public final class RecordingPeer: DatagramDriven {
+    /// The driven connection (events, media pacing); RecordingPeer adds the log and the bookkeeping.
+    public let peer: MediaPeer
     /// The connection under test.
-    public let pc: PeerConnection
+    public var pc: PeerConnection { peer.pc }
     /// The instant of the latest input (datagram, timeout or signaling call).
-    public private(set) var now: Instant = .zero
+    public var now: Instant { peer.now }
     /// Every drained event with the instant it was drained at (empty when `keepsLog` is off).
     public private(set) var log: [(time: Instant, event: PeerConnectionEvent)] = []
     /// Whether events are appended to `log` (off for long media runs that only need counters).
@@ -36,14 +38,21 @@ public final class RecordingPeer: DatagramDriven {
     /// Sees every drained event.
     public var onEvent: (PeerConnectionEvent) -> Void = { _ in }
     /// When media is next due, or nil for none.
-    public var nextMediaTime: () -> Instant? = { nil }
+    public var nextMediaTime: () -> Instant? {
+        get { peer.nextMediaTime }
+        set { peer.nextMediaTime = newValue }
+    }
     /// Sends the media due at `now`.
-    public var sendDueMedia: () -> Void = {}
+    public var sendDueMedia: () -> Void {
+        get { peer.sendDueMedia }
+        set { peer.sendDueMedia = newValue }
+    }
 
     /// Wraps `pc`; `keepsLog` decides whether events are kept in `log`.
     public init(pc: PeerConnection, keepsLog: Bool = true) {
-        self.pc = pc
+        self.peer = MediaPeer(pc: pc)
         self.keepsLog = keepsLog
+        peer.onEvent = { [unowned self] in record($0) }
     }
 
     /// Records `at` as the instant of `name` unless one is already recorded.
@@ -54,44 +63,22 @@ public final class RecordingPeer: DatagramDriven {
     // MARK: DatagramDriven
 
     /// Forwards the datagram, drains, and sends due media.
-    public func handle(_ datagram: Datagram, now: Instant) {
-        self.now = now
-        pc.handle(datagram, now: now)
-        drainEvents()
-        runMedia()
-    }
+    public func handle(_ datagram: Datagram, now: Instant) { peer.handle(datagram, now: now) }
 
     /// Drains events, then returns the connection's next datagram.
-    public func pollTransmit() -> Datagram? {
-        drainEvents()
-        return pc.pollTransmit()
-    }
+    public func pollTransmit() -> Datagram? { peer.pollTransmit() }
 
     /// The earlier of the connection's deadline and the next media time.
-    public func nextDeadline() -> Instant? {
-        switch (pc.nextDeadline(), nextMediaTime()) {
-        case let (x?, y?): return min(x, y)
-        case let (x, nil): return x
-        case let (nil, y): return y
-        }
-    }
+    public func nextDeadline() -> Instant? { peer.nextDeadline() }
 
     /// Fires the connection's timer if it is due, drains, and sends due media.
-    public func handleTimeout(now: Instant) {
-        self.now = now
-        if let d = pc.nextDeadline(), d <= now { pc.handleTimeout(now: now) }
-        drainEvents()
-        runMedia()
-    }
+    public func handleTimeout(now: Instant) { peer.handleTimeout(now: now) }
 
     // MARK: Signaling and queries
 
     /// Runs a signaling call at `now` and drains afterwards.
     public func signal<R>(_ now: Instant, _ body: (PeerConnection) throws -> R) rethrows -> R {
-        self.now = now
-        let r = try body(pc)
-        drainEvents()
-        return r
+        try peer.signal(now, body)
     }
 
     /// The local candidates gathered since the last call, and whether gathering is complete.
@@ -111,38 +98,33 @@ public final class RecordingPeer: DatagramDriven {
     }
 
     /// Drains the connection's events into the log, the bookkeeping and `onEvent`.
-    public func drainEvents() {
-        while let e = pc.pollEvent() {
-            if keepsLog { log.append((now, e)) }
-            switch e {
-            case .localCandidate(let line):
-                pendingCandidates.append(line)
-            case .gatheringComplete:
-                gatheringComplete = true
-                mark("gatheringComplete", now)
-            case .connectionStateChanged(let s):
-                mark("pc.\(s)", now)
-            case .iceConnectionStateChanged(let s):
-                mark("ice.\(s)", now)
-                if s == .connected || s == .completed { mark("iceConnected", now) }
-            case .selectedPath(let p):
-                selectedPath = p
-            case .readyToSend:
-                mark("dtlsConnected", now)
-            case .videoFrame:
-                mark("firstVideoFrame", now)
-            case .audioFrame:
-                mark("firstAudioFrame", now)
-            case .keyframeRequested, .watermark, .framesDropped:
-                break
-            }
-            onEvent(e)
-        }
-    }
+    public func drainEvents() { peer.drainEvents() }
 
-    private func runMedia() {
-        sendDueMedia()
-        drainEvents()
+    private func record(_ e: PeerConnectionEvent) {
+        if keepsLog { log.append((now, e)) }
+        switch e {
+        case .localCandidate(let line):
+            pendingCandidates.append(line)
+        case .gatheringComplete:
+            gatheringComplete = true
+            mark("gatheringComplete", now)
+        case .connectionStateChanged(let s):
+            mark("pc.\(s)", now)
+        case .iceConnectionStateChanged(let s):
+            mark("ice.\(s)", now)
+            if s == .connected || s == .completed { mark("iceConnected", now) }
+        case .selectedPath(let p):
+            selectedPath = p
+        case .readyToSend:
+            mark("dtlsConnected", now)
+        case .videoFrame:
+            mark("firstVideoFrame", now)
+        case .audioFrame:
+            mark("firstAudioFrame", now)
+        case .keyframeRequested, .watermark, .framesDropped:
+            break
+        }
+        onEvent(e)
     }
 }
 

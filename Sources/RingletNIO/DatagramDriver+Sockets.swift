@@ -48,6 +48,17 @@ extension DatagramDriver {
         }
     }
 
+    /// Closes the UDP socket bound to `address` (one a call used, once its machine is removed). Closing an
+    /// address with no socket succeeds; the address may be bound again afterwards.
+    public func closeUDP(_ address: TransportAddress) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            guard let channel = self.udpSockets.removeValue(forKey: address) else {
+                return self.eventLoop.makeSucceededVoidFuture()
+            }
+            return channel.close().recover { _ in }
+        }
+    }
+
     /// NIO closes a datagram channel on any read errno but ECONNREFUSED and ENOMEM — e.g. the ENETUNREACH that an
     /// ICMP "network unreachable" for one ICE check turns into. Losing the machine's only socket would end the
     /// call, so a socket closed while the driver runs is bound again at the same address (SO_REUSEADDR).

@@ -193,6 +193,18 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
         }
     }
 
+    /// `withMachine` for code already on the loop: runs `body` now, then drains the machine and re-arms its timer
+    /// before returning.
+    /// - Throws: `.unknownMachine`, or what `body` throws.
+    public func withMachineOnLoop<Result>(
+        _ id: MachineID, _ body: (inout Machine, Instant) throws -> Result
+    ) throws -> Result {
+        eventLoop.preconditionInEventLoop()
+        guard let slot = slots[id] else { throw NIOShellError(.unknownMachine, "\(id) is not registered") }
+        defer { service(id) }
+        return try body(&slot.machine, Self.now())
+    }
+
     /// Unregisters a machine: cancels its timer and closes its TCP flows (its UDP sockets stay bound).
     public func removeMachine(_ id: MachineID) -> EventLoopFuture<Void> {
         eventLoop.submit {

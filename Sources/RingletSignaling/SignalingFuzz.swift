@@ -15,4 +15,10 @@ public enum SignalingFuzz {
             }
         }
     }
+
+    /// Parses `data` (as UTF-8) as a STUN/TURN URL; a URL that parses must have a host and a port.
+    public static func iceServerURL(_ data: [UInt8]) {
+        guard let url = try? ICEServerURL(parsing: String(decoding: data, as: UTF8.self)) else { return }
+        guard !url.host.isEmpty, url.port > 0 else { fatalError("ICEServerURL accepted \(url)") }
+    }
 }

@@ -200,6 +200,20 @@ public final class ChildProcess {
         wait(timeout: 3)
     }
 
+    /// Writes `line` and a newline to the process's standard input (``Options/keepStandardInputOpen``).
+    /// - Throws: ``TestSupportError`` when standard input is not a pipe or the write fails.
+    public func writeLine(_ line: String) throws {
+        guard standardInput >= 0 else { throw TestSupportError("standard input is not kept open") }
+        let bytes = Array((line + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(standardInput, $0.baseAddress! + written, $0.count - written) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw TestSupportError("writing to standard input failed (errno \(errno))") }
+            written += n
+        }
+    }
+
     /// Sends `signal` to the process (or its group), unless it has been reaped: a reaped pid may belong to
     /// someone else.
     public func send(_ signal: Int32) {

@@ -42,7 +42,6 @@ public func monotonicNow() -> Instant {
 
 /// The built `ringlet` executable, beside the test bundle (`.build*/debug/ringlet`; `swift build --build-tests`
 /// builds it).
-///
 /// - Throws: ``TestSupportError`` when it is not there.
 public func ringletExecutable() throws -> String {
     let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -7,6 +7,7 @@ struct Ringlet: AsyncParsableCommand {
         commandName: "ringlet",
         abstract: "Ringlet: one-to-one audio/video calls between IoT devices and people, on WebRTC.",
         version: "0.1.0",
-        subcommands: [Serve.self, Admin.self, Bench.self]
+        subcommands: [DemoCommand.self, Serve.self, Admin.self, DeviceCommand.self, PhoneCommand.self, Bench.self,
+                      CredentialsStressCommand.self]
     )
 }

@@ -6,6 +6,7 @@ import RingletDTLS
 @testable import RingletEngine
 @testable import RingletICE
 import RingletNIO
+import RingletSampleMedia
 import RingletRTP
 import RingletEngineTestSupport
 
@@ -30,7 +31,6 @@ func syntheticClip() -> [AccessUnit] {
 }
 
 /// 20 ms of Opus silence: TOC 0xF8 (CELT fullband 20 ms, mono, one frame) and a 2-byte frame.
-let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
 
 /// The engine as a `DatagramDriven` machine (the minimum of the Chromium tests' `EnginePeer`): a `RecordingPeer`
 /// (drains events after every input, keeps candidates to trickle) that plays the clip at 15 fps and Opus every
@@ -100,7 +100,7 @@ final class NATPeer: RecordingPeerOwner {
                 videoSent += 1
             } else {
                 do {
-                    try pc.sendAudio(frame: opusSilence, ptsMilliseconds: Int64(audioSent) * 20, now: now)
+                    try pc.sendAudio(frame: SampleTone.opusSilence, ptsMilliseconds: Int64(audioSent) * 20, now: now)
                 } catch {
                     if sendErrors.count < 10 { sendErrors.append("audio: \(error)") }
                 }

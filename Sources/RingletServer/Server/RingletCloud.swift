@@ -76,6 +76,14 @@ public struct RingletCloud: Sendable {
         )
     }
 
+    /// The service group of ``run(onServerRunning:)``, for a caller that stops it with
+    /// `triggerGracefulShutdown()`.
+    public func makeServiceGroup(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        app.makeServiceGroup(onServerRunning: onServerRunning)
+    }
+
     /// Runs everything until SIGINT or SIGTERM, then shuts it all down gracefully.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         try await app.run(onServerRunning: onServerRunning)

@@ -138,14 +138,20 @@ public struct RingletServerApp: Sendable {
 
     /// Runs the server and its services until SIGINT or SIGTERM, then shuts them all down gracefully.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
-        let application = makeApplication(onServerRunning: onServerRunning)
-        let group = ServiceGroup(
+        try await makeServiceGroup(onServerRunning: onServerRunning).run()
+    }
+
+    /// The service group ``run(onServerRunning:)`` runs: for a caller that runs the server inside its own process
+    /// and stops it with `triggerGracefulShutdown()` (SIGINT and SIGTERM stop it too).
+    public func makeServiceGroup(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: application)],
+                services: [.init(service: makeApplication(onServerRunning: onServerRunning))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
-        try await group.run()
     }
 }

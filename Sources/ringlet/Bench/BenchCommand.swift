@@ -5,7 +5,8 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each prints one JSON object.",
-        subcommands: [CodecBenchCommand.self, SetupBenchCommand.self, TURNBenchCommand.self, TURNServerBenchCommand.self]
+        subcommands: [CodecBenchCommand.self, SetupBenchCommand.self, TURNBenchCommand.self, TURNServerBenchCommand.self,
+                      DeviceBenchCommand.self]
     )
 }
 

@@ -262,7 +262,9 @@ public struct RTPReceiveStream: Sendable {
                                                arrival: arrival)))
     }
 
-    private mutating func requestKeyframe(now: Instant) {
+    /// Asks the sender for a keyframe (a PLI, RFC 4585 §6.3.1, in the outputs), at most once per
+    /// `keyframeRequestInterval`; nothing for audio.
+    public mutating func requestKeyframe(now: Instant) {
         guard configuration.format.isVideo else { return }
         if let last = lastKeyframeRequest, now - last < configuration.keyframeRequestInterval { return }
         lastKeyframeRequest = now

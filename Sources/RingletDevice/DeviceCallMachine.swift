@@ -1,0 +1,394 @@
+import RingletCore
+import RingletSignaling
+
+/// The device's side of one call at a time, as a sans-IO machine (STYLE.md §3): it takes the application's
+/// requests, the server's messages and the media engine's milestones, and says what to send, what to do with
+/// media, and which events (the seed's callbacks) fire — in the seed's order (DESIGN.md "Calls",
+/// tencent-sdk-notes §4.4–4.5).
+///
+/// ```
+///            place ──▶ placing ──call_result 0──▶ ringing ──answer──▶ active ──hang-up / loss──▶ idle
+///   idle ──┤                 └──refused──▶ idle      └──reject/busy/timeout/cancel──▶ idle
+///            join_notify ──▶ incoming ──join accept──▶ active
+///                                   └──refuse/busy/cancel/timeout──▶ idle
+/// ```
+///
+/// Within `active`, the stream starts (``DeviceEvent/streamStarted(_:)``: `onGetAvEncInfo` → `onStartRealPlay`)
+/// once the call is answered *and* the media is connected; each received kind starts with
+/// ``DeviceEvent/receiveStarted(_:_:)`` on its first frame. How a call ends decides what fires:
+///
+/// | end | events |
+/// |---|---|
+/// | the peer hangs up | `CALL_HANG_UP` → receive stopped (if started) → stream stopped (if started) |
+/// | the device hangs up | receive stopped (if started) → stream stopped (if started) |
+/// | media lost, peer gone, signaling lost after the stream started | stream stopped only |
+/// | media lost or never connected before the stream started | `P2P_PEER_ERROR` notification |
+/// | reject / busy / timeout while ringing | `CALL_REJECT` / `CALL_BUSY` / `CALL_TIMEOUT` |
+/// | the peer's session vanishes while ringing out | `CALL_TIMEOUT` |
+/// | the caller cancels (or vanishes) before `join` | `onCancelNotify` → `CALL_CANCEL` |
+///
+/// Every call ends with ``DeviceEvent/callEnded(callId:reason:)`` (native API only). Frames received before
+/// the device answered are not delivered (and a keyframe is asked for when it answers).
+struct DeviceCallMachine {
+    enum Direction: Hashable { case outgoing, incoming }
+    enum Phase: Hashable { case placing, ringing, incoming, active }
+
+    struct Call {
+        var id: String?
+        let requestId: String?
+        let direction: Direction
+        let kind: CallKind
+        let peerOpenId: String
+        let visitor: UInt32
+        var phase: Phase
+        var iceServers: [ICEServer]
+        var cancelRequested = false
+        var answeredAt: Instant?
+        var mediaReady = false
+        var streaming = false
+        var streamFinished = false
+        var receiving: Set<StreamKind> = []
+        var receivedCount: [StreamKind: Int64] = [:]
+        var awaitingKeyframe = false
+        var peerAddress: String?
+
+        var context: StreamContext? {
+            guard let id else { return nil }
+            return StreamContext(callId: id, visitor: visitor, channel: 0,
+                                 resType: kind == .video ? .fluent : .audioOnly, kind: kind)
+        }
+    }
+
+    /// What the machine asks of its shell.
+    enum Output {
+        /// Send a signaling message.
+        case send(ClientMessage)
+        /// Make the call's peer connection; offer when `offer`.
+        case startMedia(callId: String, iceServers: [ICEServer], offer: Bool)
+        /// Close the call's peer connection.
+        case stopMedia(callId: String)
+        /// Ask the peer for a keyframe (frames before the answer were not shown).
+        case requestKeyframe(callId: String)
+        /// Report an event to the application.
+        case event(DeviceEvent)
+        /// The placed call's request is decided: the call id, or why not.
+        case placed(requestId: String, Result<String, DeviceError>)
+    }
+
+    let mediaConnectTimeout: Duration
+    private(set) var call: Call?
+    private var nextVisitor: UInt32 = 1
+    private var outputs: [Output] = []
+    private var outputHead = 0
+
+    init(mediaConnectTimeout: Duration) {
+        self.mediaConnectTimeout = mediaConnectTimeout
+    }
+
+    /// Whether a call is placing, ringing or in progress.
+    var isBusy: Bool { call != nil }
+
+    /// The current stream, once it started and until it stops.
+    var streamContext: StreamContext? {
+        guard let call, call.streaming, !call.streamFinished else { return nil }
+        return call.context
+    }
+
+    mutating func pollOutput() -> Output? {
+        guard outputHead < outputs.count else {
+            outputs.removeAll(keepingCapacity: true)
+            outputHead = 0
+            return nil
+        }
+        defer { outputHead += 1 }
+        return outputs[outputHead]
+    }
+
+    /// When the answered call gives up waiting for media.
+    func nextDeadline() -> Instant? {
+        guard let call, call.phase == .active, !call.streaming, let t = call.answeredAt else { return nil }
+        return t + mediaConnectTimeout
+    }
+
+    mutating func handleTimeout(now: Instant) {
+        guard let d = nextDeadline(), d <= now else { return }
+        mediaLost()
+    }
+
+    // MARK: The application
+
+    /// Places a call (the request is sent; ``Output/placed(requestId:_:)`` follows).
+    /// - Throws: `busy` when a call exists.
+    mutating func place(_ request: CallRequest) throws(DeviceError) {
+        guard call == nil else { throw DeviceError(.busy, "a call is already in progress") }
+        call = Call(id: nil, requestId: request.requestId, direction: .outgoing, kind: request.kind,
+                    peerOpenId: request.openId, visitor: takeVisitor(), phase: .placing, iceServers: [])
+        emit(.send(.call(request)))
+    }
+
+    /// The placed call's request failed before a `call_result` (timeout, offline, error message).
+    mutating func placeFailed(requestId: String, _ error: DeviceError) {
+        guard let c = call, c.phase == .placing, c.requestId == requestId else { return }
+        call = nil
+        emit(.placed(requestId: requestId, .failure(error)))
+    }
+
+    /// Ends the current call from this side: cancel while ringing, refuse while a user's call waits, hang up
+    /// when active.
+    /// - Throws: `noCall` when there is none.
+    mutating func hangUp() throws(DeviceError) {
+        guard var c = call else { throw DeviceError(.noCall, "there is no call to hang up") }
+        switch c.phase {
+        case .placing:
+            c.cancelRequested = true
+            call = c
+        case .ringing:
+            if let id = c.id { emit(.send(.cancel(CallAction(callId: id)))) }
+            end(c, .localHangUp, stopEvents: false)
+        case .incoming:
+            if let id = c.id { emit(.send(.join(JoinRequest(callId: id, answer: .refuse)))) }
+            end(c, .declined, stopEvents: false)
+        case .active:
+            if let id = c.id { emit(.send(.hangUp(CallAction(callId: id)))) }
+            end(c, .localHangUp, stopEvents: true)
+        }
+    }
+
+    /// Answers a user's call (the seed's `join`).
+    /// - Throws: `unknownCall` when `callId` is not the waiting call.
+    mutating func join(callId: String, answer: JoinAnswer, now: Instant) throws(DeviceError) {
+        guard var c = call, c.phase == .incoming, c.id == callId else {
+            throw DeviceError(.unknownCall, "no user call \(callId) is waiting for an answer")
+        }
+        emit(.send(.join(JoinRequest(callId: callId, answer: answer))))
+        guard answer == .accept else {
+            end(c, .declined, stopEvents: false)
+            return
+        }
+        c.phase = .active
+        c.answeredAt = now
+        call = c
+        if c.mediaReady { emit(.requestKeyframe(callId: callId)) }
+        startStreamIfReady()
+    }
+
+    /// The application ended its send stream (the seed's `sendFinishStream`); the call goes on.
+    mutating func finishStream() throws(DeviceError) {
+        guard var c = call, c.streaming, !c.streamFinished else { throw DeviceError(.noStream, "no stream is sending") }
+        c.streamFinished = true
+        call = c
+    }
+
+    // MARK: The server
+
+    mutating func callResult(_ r: CallResult) {
+        guard var c = call, c.phase == .placing, c.requestId == r.requestId else { return }
+        guard r.code == .ok, let id = r.callId else {
+            call = nil
+            let error = DeviceError(r.code == .busy ? .busy : .refused, seedCode: r.code,
+                                    r.message ?? "the server refused the call")
+            emit(.placed(requestId: r.requestId, .failure(error)))
+            return
+        }
+        c.id = id
+        c.iceServers = r.iceServers ?? []
+        emit(.placed(requestId: r.requestId, .success(id)))
+        if c.cancelRequested {
+            emit(.send(.cancel(CallAction(callId: id))))
+            end(c, .localHangUp, stopEvents: false)
+            return
+        }
+        c.phase = .ringing
+        call = c
+        emit(.startMedia(callId: id, iceServers: c.iceServers, offer: true))
+    }
+
+    /// A user is calling: a new call waits for ``join(callId:answer:now:)``; when busy the server is told at once.
+    mutating func joinNotify(_ j: JoinNotify) {
+        guard call == nil else {
+            emit(.send(.join(JoinRequest(callId: j.callId, answer: .busy))))
+            return
+        }
+        let c = Call(id: j.callId, requestId: nil, direction: .incoming, kind: j.kind, peerOpenId: j.openId,
+                     visitor: takeVisitor(), phase: .incoming, iceServers: j.iceServers)
+        call = c
+        emit(.event(.joinRequested(callId: j.callId, openId: j.openId, kind: j.kind)))
+        emit(.startMedia(callId: j.callId, iceServers: j.iceServers, offer: false))
+    }
+
+    mutating func callEvent(_ m: CallEventMessage, now: Instant) {
+        guard var c = call, c.id == m.callId else { return }
+        switch (c.phase, m.event) {
+        case (.ringing, .answer):
+            c.phase = .active
+            c.answeredAt = now
+            call = c
+            emit(.event(.command(.callAnswer, c.context, args: nil)))
+            startStreamIfReady()
+        case (.ringing, .reject), (.ringing, .busy), (.ringing, .timeout), (.ringing, .cancel):
+            if let command = AVTCommand(m.event) { emit(.event(.command(command, c.context, args: nil))) }
+            end(c, reason(m.event), stopEvents: false)
+        case (.ringing, .hangUp), (.ringing, .peerGone):
+            emit(.event(.command(.callTimeout, c.context, args: nil)))
+            end(c, m.event == .peerGone ? .peerGone : .rejected, stopEvents: false)
+        case (.incoming, .cancel), (.incoming, .timeout), (.incoming, .peerGone), (.incoming, .hangUp):
+            emit(.event(.callCancelled(callId: m.callId)))
+            emit(.event(.command(m.event == .timeout ? .callTimeout : .callCancel, c.context, args: nil)))
+            end(c, m.event == .timeout ? .timeout : .cancelled, stopEvents: false)
+        case (.active, .hangUp), (.active, .cancel):
+            emit(.event(.command(.callHangUp, c.context, args: nil)))
+            end(c, .remoteHangUp, stopEvents: true)
+        case (.active, .peerGone):
+            endByLoss(c, .peerGone)
+        default:
+            break  // e.g. a second answer: nothing changes
+        }
+    }
+
+    mutating func command(_ m: CustomCommand) {
+        guard let c = call, c.phase == .active, c.id == m.callId else { return }
+        emit(.event(.command(.userData, c.context, args: m.data)))
+    }
+
+    mutating func avState(_ m: AVState) {
+        guard let c = call, c.phase == .active, c.id == m.callId else { return }
+        emit(.event(.command(.avState(camera: m.camera, microphone: m.microphone), c.context, args: nil)))
+    }
+
+    /// The signaling connection was lost: the server ended the call with `peer_gone` on its side.
+    mutating func signalingLost() {
+        guard let c = call else { return }
+        switch c.phase {
+        case .placing:
+            call = nil
+            if let r = c.requestId {
+                emit(.placed(requestId: r, .failure(DeviceError(.offline, "the signaling connection was lost"))))
+            }
+        case .ringing:
+            emit(.event(.command(.callTimeout, c.context, args: nil)))
+            end(c, .signalingLost, stopEvents: false)
+        case .incoming:
+            if let id = c.id { emit(.event(.callCancelled(callId: id))) }
+            emit(.event(.command(.callCancel, c.context, args: nil)))
+            end(c, .signalingLost, stopEvents: false)
+        case .active:
+            endByLoss(c, .signalingLost)
+        }
+    }
+
+    // MARK: The media
+
+    /// DTLS is connected for `callId` (the engine's `readyToSend`).
+    mutating func mediaReady(callId: String) {
+        guard var c = call, c.id == callId, !c.mediaReady else { return }
+        c.mediaReady = true
+        call = c
+        startStreamIfReady()
+    }
+
+    /// ICE selected a path; `address` is the peer's public address.
+    mutating func pathSelected(callId: String, address: String) {
+        guard var c = call, c.id == callId, c.peerAddress != address else { return }
+        c.peerAddress = address
+        call = c
+        if c.streaming, let ctx = c.context { emit(.event(.peerAddress(ctx, address))) }
+    }
+
+    /// The media path of `callId` was lost (consent expired) or failed.
+    mutating func mediaLost(callId: String) {
+        guard let c = call, c.id == callId else { return }
+        if c.phase == .active { mediaLost() }
+    }
+
+    /// A whole frame arrived. Returns the event to deliver, or nil (before the answer, before a keyframe).
+    mutating func frameReceived(callId: String, kind: StreamKind, data: [UInt8], ptsMilliseconds: Int64,
+                                isKeyframe: Bool, info: ReceivedStreamInfo) {
+        guard var c = call, c.id == callId, c.phase == .active, let ctx = c.context else { return }
+        if kind == .video, c.awaitingKeyframe || !c.receiving.contains(.video) {
+            guard isKeyframe else {
+                if !c.awaitingKeyframe {
+                    c.awaitingKeyframe = true
+                    call = c
+                    emit(.requestKeyframe(callId: callId))
+                }
+                return
+            }
+            c.awaitingKeyframe = false
+        }
+        if !c.receiving.contains(kind) {
+            c.receiving.insert(kind)
+            emit(.event(.receiveStarted(ctx, info)))
+        }
+        let sequence = c.receivedCount[kind, default: 0]
+        c.receivedCount[kind] = sequence + 1
+        call = c
+        emit(.event(.frame(ctx, ReceivedFrame(kind: kind, data: data, ptsMilliseconds: ptsMilliseconds,
+                                              sequence: sequence, isKeyframe: isKeyframe))))
+    }
+
+    /// The peer asked for a keyframe.
+    mutating func keyframeRequested(callId: String) {
+        guard let c = call, c.id == callId, c.streaming, let ctx = c.context else { return }
+        emit(.event(.command(.requestIFrame, ctx, args: nil)))
+    }
+
+    // MARK: Internals
+
+    private mutating func takeVisitor() -> UInt32 {
+        defer { nextVisitor = nextVisitor == UInt32.max ? 1 : nextVisitor + 1 }
+        return nextVisitor
+    }
+
+    private mutating func startStreamIfReady() {
+        guard var c = call, c.phase == .active, c.mediaReady, !c.streaming, let ctx = c.context else { return }
+        c.streaming = true
+        call = c
+        emit(.event(.streamStarted(ctx)))
+        if let address = c.peerAddress { emit(.event(.peerAddress(ctx, address))) }
+    }
+
+    private mutating func mediaLost() {
+        guard let c = call, c.phase == .active else { return }
+        if let id = c.id { emit(.send(.hangUp(CallAction(callId: id)))) }
+        endByLoss(c, .mediaLost)
+    }
+
+    /// A network end: after the stream started only "stream stopped"; before it, a peer-error notification.
+    private mutating func endByLoss(_ c: Call, _ reason: CallEndReason) {
+        if c.streaming, let ctx = c.context {
+            emit(.event(.streamStopped(ctx)))
+        } else {
+            emit(.event(.notification(.peerError, c.context)))
+        }
+        finish(c, reason)
+    }
+
+    private mutating func end(_ c: Call, _ reason: CallEndReason, stopEvents: Bool) {
+        if stopEvents, let ctx = c.context {
+            if !c.receiving.isEmpty { emit(.event(.receiveStopped(ctx))) }
+            if c.streaming { emit(.event(.streamStopped(ctx))) }
+        }
+        finish(c, reason)
+    }
+
+    private mutating func finish(_ c: Call, _ reason: CallEndReason) {
+        call = nil
+        guard let id = c.id else { return }
+        emit(.stopMedia(callId: id))
+        emit(.event(.callEnded(callId: id, reason: reason)))
+    }
+
+    private func reason(_ e: CallEvent) -> CallEndReason {
+        switch e {
+        case .reject: .rejected
+        case .busy: .busy
+        case .timeout: .timeout
+        case .cancel: .cancelled
+        case .hangUp: .remoteHangUp
+        case .peerGone: .peerGone
+        case .answer: .remoteHangUp
+        }
+    }
+
+    private mutating func emit(_ o: Output) { outputs.append(o) }
+}

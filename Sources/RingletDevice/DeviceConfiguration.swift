@@ -1,0 +1,115 @@
+import NIOCore
+import NIOSSL
+import RingletCall
+import RingletCore
+import RingletEngine
+import RingletSDP
+import RingletSignaling
+
+/// Everything a ``RingletDevice`` needs; a plain struct with documented defaults, validated once by the
+/// device's initializer.
+public struct DeviceConfiguration: Sendable {
+    /// The cloud service (`ringlet serve`): `http://host:port` or `https://host:port` (signaling then uses
+    /// `ws://` / `wss://` on the same address).
+    public var server: String
+    /// The device's SN: at most 128 bytes of `[A-Za-z0-9_-]`.
+    public var sn: String
+    /// The folder of the credentials file (created when missing). It must survive power loss.
+    public var dataPath: String
+    /// The device's model; when set, the credentials must be for it (else `identityMismatch`).
+    public var modelId: String?
+    /// The app the device belongs to; when set, the credentials and the server must agree (else
+    /// `identityMismatch`).
+    public var appId: String?
+    /// The channel calls ring on (the seed's mini program type). Default release.
+    public var channel: CallChannel = .release
+    /// The addresses to gather host candidates on; nil: loopback when the server is on loopback, else every
+    /// interface that is up (``LocalInterfaces``).
+    public var hostAddresses: [IPAddress]?
+    /// Which ICE candidates calls may use. Default all (relay: only through TURN).
+    public var iceTransportPolicy: PeerConnection.ICETransportPolicy = .all
+    /// The send queue's watermarks in bytes (the seed's congestion marks): crossing them raises
+    /// `P2P_WATERMARK_*`; above `high` sends are refused (-303). Default 64 / 128 / 256 KiB.
+    public var watermarks: (low: Int, warn: Int, high: Int) = (64 << 10, 128 << 10, 256 << 10)
+    /// The largest frame accepted for sending (the seed's `max_frame_size`). Default 512 KiB.
+    public var maximumFrameSize = 512 << 10
+    /// Audio codecs offered, in order of preference. Default G.711 µ-law, A-law, Opus.
+    public var audioCodecs: [AudioEncoding] = [.g711u, .g711a, .opus]
+    /// What the device sends unless `onGetAvEncInfo` (or ``RingletDevice/setSendFormat(_:)``) says otherwise.
+    public var sendFormat = SendFormat()
+    /// How long after an answer the media may take to connect before the call is given up. Default 15 s.
+    public var mediaConnectTimeout: Duration = .seconds(15)
+    /// How long without ICE consent before the media path counts as lost (RFC 7675). Default 3 s, so that a
+    /// lost network shows as `onStopRealPlay` within 5 s.
+    public var consentLossTimeout: Duration = .seconds(3)
+    /// How long the server may take to answer a request (call, query). Default 10 s.
+    public var requestTimeout: Duration = .seconds(10)
+    /// Reconnection after a lost signaling connection.
+    public var backoff = ReconnectBackoff()
+    /// WebSocket ping interval (a dead server is noticed within two). Default 10 s.
+    public var pingInterval: Duration = .seconds(10)
+    /// TLS for `https://` servers (nil: the system's trust roots).
+    public var tlsConfiguration: TLSConfiguration?
+    /// The event loops to run on; nil: the device makes (and later shuts down) a group of one thread.
+    public var eventLoopGroup: (any EventLoopGroup)?
+
+    /// A configuration with the defaults above.
+    public init(server: String, sn: String, dataPath: String) {
+        self.server = server
+        self.sn = sn
+        self.dataPath = dataPath
+    }
+
+    /// Checks every field.
+    /// - Throws: `snTooLong`, `snCharacters`, `modelInvalid`, `invalidArgument`.
+    public func validate() throws(DeviceError) {
+        try DeviceIdentityRules.validateSN(sn)
+        if let modelId { try DeviceIdentityRules.validateModel(modelId) }
+        do {
+            _ = try HTTPJSONClient.BaseURL(parsing: server)
+        } catch {
+            throw DeviceError(.invalidArgument, "server: \(error.message)")
+        }
+        guard !dataPath.isEmpty, dataPath.utf8.count <= 4096 else {
+            throw DeviceError(.invalidArgument, "dataPath must be a folder path")
+        }
+        if let appId, appId.isEmpty || appId.utf8.count > 128 {
+            throw DeviceError(.invalidArgument, "appId must be 1 to 128 bytes")
+        }
+        guard watermarks.low >= 0, watermarks.low <= watermarks.warn, watermarks.warn <= watermarks.high,
+              watermarks.high > 0 else {
+            throw DeviceError(.invalidArgument, "watermarks must be 0 ≤ low ≤ warn ≤ high, high > 0")
+        }
+        guard maximumFrameSize >= 1024, maximumFrameSize <= 16 << 20 else {
+            throw DeviceError(.invalidArgument, "maximumFrameSize must be 1 KiB … 16 MiB")
+        }
+        guard !audioCodecs.isEmpty, audioCodecs.allSatisfy({ $0.codec != nil }) else {
+            throw DeviceError(.invalidArgument, "audioCodecs must be G711U, G711A or OPUS")
+        }
+        guard mediaConnectTimeout > .zero, consentLossTimeout >= .seconds(1), requestTimeout > .zero,
+              pingInterval >= .seconds(1) else {
+            throw DeviceError(.invalidArgument, "timeouts must be positive (consent and ping at least 1 s)")
+        }
+    }
+}
+
+extension AudioEncoding {
+    /// The engine codec that carries this encoding, if WebRTC peers speak it.
+    var codec: RingletCodec? {
+        switch self {
+        case .g711u: .pcmu
+        case .g711a: .pcma
+        case .opus: .opus
+        default: nil
+        }
+    }
+
+    init?(_ codec: RingletCodec) {
+        switch codec {
+        case .pcmu: self = .g711u
+        case .pcma: self = .g711a
+        case .opus: self = .opus
+        case .h264: return nil
+        }
+    }
+}

@@ -1,0 +1,332 @@
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+import RingletSignaling
+
+/// The seed-compatible facade (DESIGN.md "Device SDK"): the methods of the IoT video SDK's WeChat call module
+/// under their names, returning the seed's integer codes, with the seed's callback protocols — so device code
+/// written for the original SDK moves over. Built on ``RingletDevice``; docs/device-sdk.md has the method table,
+/// the callback order and every code.
+///
+/// The one singleton of the project. Thread-safe. Methods the seed documents as blocking block their caller
+/// (call them from your own threads, not from Swift concurrency's); callbacks come on one serial queue, in
+/// order, and may call back into the facade.
+public final class VideoNativeInterface: @unchecked Sendable {
+    // @unchecked Sendable: every stored `var` is read and written under `lock`; the callback objects are only
+    // called on `callbacks` (a serial queue).
+
+    private static let shared = VideoNativeInterface()
+
+    /// The facade.
+    public static func getInstance() -> VideoNativeInterface { shared }
+
+    struct VoipModule {
+        let version: Int
+        let dataPath: String
+        let modelId: String
+        let appId: String
+        let channel: CallChannel
+        let callback: (any IvVoipCallback)?
+        var family: SeedResultCodes.Family { version == 2 ? .voip2 : .voip1 }
+    }
+
+    let lock = NIOLock()
+    let callbacks = DispatchQueue(label: "ringlet.facade.callbacks")
+    var sysInfo: SysInitInfo?
+    var deviceCallback: (any IvDeviceCallback)?
+    var dataModel = false
+    var avtInfo: AvtInitInfo?
+    var avtCallback: (any IvAvtCallback)?
+    var voip: VoipModule?
+    var device: RingletDevice?
+    var runTask: Task<Void, Never>?
+    var stream: StreamContext?
+    var online = false
+    var generation = 0
+    var logLevel: Logger.Level = .info
+
+    private init() {}
+
+    func locked<R>(_ body: () throws -> R) rethrows -> R { try lock.withLock(body) }
+
+    // MARK: Log
+
+    /// Sets the SDK's log level: 0 disable, 1 error, 2 warn, 3 info, 4 debug. Returns 0, or -102 out of range.
+    public func initLog(_ level: Int) -> Int {
+        let map: [Logger.Level] = [.critical, .error, .warning, .info, .debug]
+        guard map.indices.contains(level) else { return -102 }
+        locked { logLevel = map[level] }
+        return IV_ERR_NONE
+    }
+
+    var logger: Logger {
+        var l = Logger(label: "ringlet.device")
+        l.logLevel = locked { logLevel }
+        return l
+    }
+
+    // MARK: System
+
+    /// Starts the system module. With `info.dataPath` a registered device goes online now (`onOnline`).
+    /// - Returns: 0; -101 without a callback; -102 for an SN or server that is not usable; -312 when already
+    ///   initialized.
+    public func initIvSystem(_ info: SysInitInfo, _ callback: (any IvDeviceCallback)?) -> Int {
+        guard let callback else { return -101 }
+        guard (try? DeviceIdentityRules.validateSN(info.sn)) != nil, !info.server.isEmpty else { return -102 }
+        var configuration = DeviceConfiguration(server: info.server, sn: info.sn, dataPath: info.dataPath ?? "/")
+        if let dataPath = info.dataPath { configuration.dataPath = dataPath }
+        guard (try? configuration.validate()) != nil else { return -102 }
+        let result: Int = locked {
+            guard sysInfo == nil else { return IV_ERR_AVT_STATE_ERROR }
+            sysInfo = info
+            deviceCallback = callback
+            generation += 1
+            return IV_ERR_NONE
+        }
+        guard result == IV_ERR_NONE else { return result }
+        if let dataPath = info.dataPath {
+            let code = startDevice(dataPath: dataPath, modelId: nil, appId: nil, family: .media)
+            if code != IV_ERR_NONE {
+                locked {
+                    sysInfo = nil
+                    deviceCallback = nil
+                }
+                return code == IV_ERR_AVT_FAILED ? -102 : code
+            }
+        }
+        return IV_ERR_NONE
+    }
+
+    /// Starts the data model module (after `initIvSystem`). Returns 0, -310 out of order, -312 twice.
+    public func initIvDm() -> Int {
+        locked {
+            guard sysInfo != nil else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
+            guard !dataModel else { return IV_ERR_AVT_STATE_ERROR }
+            dataModel = true
+            return IV_ERR_NONE
+        }
+    }
+
+    /// Starts the AV module (after `initIvDm`). `P2P_PEER_READY` follows once the device is online.
+    /// - Returns: 0; -301 without a callback; -302 for marks that are negative or not low ≤ warn ≤ high; -310
+    ///   out of order; -312 twice.
+    public func initIvAvt(_ info: AvtInitInfo, _ callback: (any IvAvtCallback)?) -> Int {
+        guard let callback else { return -301 }
+        let c = info.congestion
+        let marksGiven = c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0
+        guard c.lowMark >= 0, c.warnMark >= 0, c.highMark >= 0, info.maxFrameSizeKB >= 0, info.maxFrameSizeKB <= 16384,
+              !marksGiven || (c.lowMark <= c.warnMark && c.warnMark <= c.highMark && c.highMark > 0) else { return -302 }
+        let (result, device, isOnline): (Int, RingletDevice?, Bool) = locked {
+            guard sysInfo != nil, dataModel else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil, false) }
+            guard avtInfo == nil else { return (IV_ERR_AVT_STATE_ERROR, nil, false) }
+            avtInfo = info
+            avtCallback = callback
+            return (IV_ERR_NONE, self.device, online)
+        }
+        guard result == IV_ERR_NONE else { return result }
+        if let device { applyLimits(info, to: device) }
+        if isOnline {
+            let g = locked { generation }
+            callbacks.async { [self] in notify(.peerReady, nil, generation: g) }
+        }
+        return IV_ERR_NONE
+    }
+
+    /// Stops the AV module. Returns 0, -310 when it is not initialized, -312 while VoIP is still initialized.
+    public func exitIvAvt() -> Int {
+        locked {
+            guard avtInfo != nil else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
+            guard voip == nil else { return IV_ERR_AVT_STATE_ERROR }
+            avtInfo = nil
+            avtCallback = nil
+            stream = nil
+            return IV_ERR_NONE
+        }
+    }
+
+    /// Stops the data model module. Returns 0, -310 when it is not initialized, -312 while AV is initialized.
+    public func exitIvDm() -> Int {
+        locked {
+            guard dataModel else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
+            guard avtInfo == nil else { return IV_ERR_AVT_STATE_ERROR }
+            dataModel = false
+            return IV_ERR_NONE
+        }
+    }
+
+    /// Stops the system module: the device goes offline and its sockets close (blocks until they are).
+    /// Returns 0, -310 when it is not initialized, -312 while the data model is initialized.
+    public func exitIvSys() -> Int {
+        let (result, device, task): (Int, RingletDevice?, Task<Void, Never>?) = locked {
+            guard sysInfo != nil else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil, nil) }
+            guard !dataModel else { return (IV_ERR_AVT_STATE_ERROR, nil, nil) }
+            defer {
+                sysInfo = nil
+                deviceCallback = nil
+                self.device = nil
+                runTask = nil
+                online = false
+                stream = nil
+                generation += 1
+            }
+            return (IV_ERR_NONE, self.device, runTask)
+        }
+        guard result == IV_ERR_NONE else { return result }
+        if let device {
+            blocking {
+                await device.stop()
+                await task?.value
+            }
+        }
+        return IV_ERR_NONE
+    }
+
+    // MARK: Device and events
+
+    /// Makes and starts the device for `dataPath` (once). Returns 0 or the family's code.
+    func startDevice(dataPath: String, modelId: String?, appId: String?, family: SeedResultCodes.Family) -> Int {
+        let (info, avt, existing, g): (SysInitInfo?, AvtInitInfo?, RingletDevice?, Int) = locked {
+            (sysInfo, avtInfo, device, generation)
+        }
+        guard let info else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
+        if let existing {
+            guard existing.configuration.dataPath == dataPath else {
+                return SeedResultCodes.code(for: DeviceError(.invalidArgument, "another data path"), in: family)
+            }
+            return IV_ERR_NONE
+        }
+        var configuration = DeviceConfiguration(server: info.server, sn: info.sn, dataPath: dataPath)
+        configuration.eventLoopGroup = info.eventLoopGroup
+        configuration.modelId = modelId
+        configuration.appId = appId
+        let made: RingletDevice
+        do {
+            made = try RingletDevice(configuration: configuration, logger: logger) { [weak self] event in
+                self?.deliver(event, generation: g)
+            }
+        } catch {
+            return SeedResultCodes.code(for: error, in: family)
+        }
+        if let avt { applyLimits(avt, to: made) }
+        let task = Task.detached { await made.run() }
+        locked {
+            device = made
+            runTask = task
+        }
+        return IV_ERR_NONE
+    }
+
+    func applyLimits(_ info: AvtInitInfo, to device: RingletDevice) {
+        let c = info.congestion
+        let marks = (c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0) ? (c.lowMark, c.warnMark, c.highMark) : nil
+        device.setMediaLimits(watermarks: marks,
+                              maximumFrameSize: info.maxFrameSizeKB > 0 ? info.maxFrameSizeKB * 1024 : nil)
+    }
+
+    /// Runs on the device's event queue: hands the event to the callback queue (where facade-made events go too).
+    private func deliver(_ event: DeviceEvent, generation g: Int) {
+        callbacks.async { [self] in dispatch(event, generation: g) }
+    }
+
+    /// Turns one event into the seed's callbacks. On `callbacks`.
+    private func dispatch(_ event: DeviceEvent, generation g: Int) {
+        let (sys, avt, voipCallback, current) = locked {
+            (deviceCallback, avtCallback, voip?.callback, generation)
+        }
+        guard g == current else { return }
+        switch event {
+        case .online(let time):
+            locked { online = true }
+            sys?.onOnline(time)
+        case .offline(let status):
+            locked {
+                online = false
+                stream = nil
+            }
+            sys?.onOffline(status.rawValue)
+        case .notification(let n, let ctx):
+            notify(n, ctx, generation: g)
+        case .command(let command, let ctx, let args):
+            _ = avt?.onRecvCommand(command.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0),
+                                   ctx?.resType.rawValue ?? 0, args)
+        case .streamStarted(let ctx):
+            let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue) ?? AvDataInfo()
+            let format = info.sendFormat ?? SendFormat(audio: .pcm, video: .mjpeg)
+            let device = locked {
+                stream = ctx
+                return self.device
+            }
+            device?.setSendFormat(format)
+            avt?.onStartRealPlay(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue)
+        case .streamStopped(let ctx):
+            locked { stream = nil }
+            avt?.onStopRealPlay(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue)
+        case .receiveStarted(let ctx, let info):
+            if info.kind == .audio {
+                _ = avt?.onStartRecvAudioStream(Int(ctx.visitor), Int(ctx.channel), info.audio?.rawValue ?? 0, 0, 0, 1,
+                                                info.sampleRate, info.samplesPerFrame)
+            } else {
+                _ = avt?.onStartRecvVideoStream(Int(ctx.visitor), Int(ctx.channel), info.video?.rawValue ?? 0, 0, 0, 0)
+            }
+        case .receiveStopped(let ctx):
+            let type = ctx.kind == .video ? IV_AVT_STREAM_TYPE_AV : IV_AVT_STREAM_TYPE_AUDIO
+            _ = avt?.onStopRecvStream(Int(ctx.visitor), Int(ctx.channel), type)
+        case .frame(let ctx, let f):
+            _ = avt?.onRecvStream(Int(ctx.visitor), f.kind.rawValue, f.data, f.data.count, f.ptsMilliseconds, f.sequence)
+        case .peerAddress(let ctx, let address):
+            avt?.onGetPeerOuterNet(Int(ctx.visitor), Int(ctx.channel), address)
+        case .joinRequested(let callId, _, _):
+            if let voipCallback {
+                _ = voipCallback.onJoinNotify(callId)
+            } else if let device = locked({ self.device }) {
+                // VoIP v1 has no way to answer a user's call: refuse it.
+                Task.detached { try? await device.join(callId: callId, answer: .refuse) }
+            }
+        case .callCancelled(let callId):
+            _ = voipCallback?.onCancelNotify(callId)
+        case .authorizationChanged(let openId, let authorized):
+            _ = voipCallback?.onUpdateAuthorizeStatus(openId, authorized ? 1 : 0)
+        case .callEnded:
+            locked { stream = nil }
+        }
+    }
+
+    /// `onNotify` for `n` when the AV module is initialized. On `callbacks`.
+    private func notify(_ n: AVTNotification, _ ctx: StreamContext?, generation g: Int) {
+        let (avt, current) = locked { (avtCallback, generation) }
+        guard g == current else { return }
+        avt?.onNotify(n.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0), ctx?.resType.rawValue ?? 0)
+    }
+
+    // MARK: Blocking
+
+    /// Runs `work` to completion, blocking the calling thread; returns its error, nil on success.
+    func attempt(_ work: @escaping @Sendable () async throws(DeviceError) -> Void) -> DeviceError? {
+        blocking { () async -> DeviceError? in
+            do throws(DeviceError) {
+                try await work()
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
+    /// Runs `work` to completion, blocking the calling thread.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+        let slot = BlockingSlot<T>()
+        Task.detached {
+            slot.value = await work()
+            slot.semaphore.signal()
+        }
+        slot.semaphore.wait()
+        return slot.value!
+    }
+}
+
+/// A value handed from a task to a blocked thread.
+final class BlockingSlot<T>: @unchecked Sendable {
+    // @unchecked Sendable: `value` is written before `semaphore.signal()` and read after `semaphore.wait()`.
+    var value: T?
+    let semaphore = DispatchSemaphore(value: 0)
+}

@@ -1,0 +1,544 @@
+import Dispatch
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RingletCall
+import RingletCore
+import RingletDTLS
+import RingletEngine
+import RingletNIO
+import RingletSignaling
+
+/// A Ringlet device: its identity and credentials, its signaling session to `ringlet serve`, and one call at a
+/// time over WebRTC (DESIGN.md "Device SDK", docs/device-sdk.md). The native API: async/await, typed errors,
+/// events as an `AsyncSequence`. The seed-compatible facade (`VideoNativeInterface`) is built on it.
+///
+/// Lifecycle: make it, ``register(ticket:)`` once (the credentials file then holds the device key and DTLS
+/// certificate), ``run()`` it (it connects, reconnects with backoff, and returns after ``stop()`` or when its
+/// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:)`` arrives.
+///
+/// Thread-safe. Events are delivered in order, off the media loop: to ``events``, or to the handler given at
+/// creation (called on one serial queue). Frame sends block their caller only for a hop to the media loop.
+public final class RingletDevice: Sendable {
+    /// The validated configuration.
+    public let configuration: DeviceConfiguration
+    /// The events, when no handler was given at creation (one consumer).
+    public let events: AsyncStream<DeviceEvent>
+
+    let loop: any EventLoop
+    let driver: DatagramDriver<MediaPeer>
+    let logger: Logger
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let eventLoopGroup: any EventLoopGroup
+    private let box: RuntimeBox
+    private let shared: NIOLockedValueBox<Shared>
+    private let continuation: AsyncStream<DeviceEvent>.Continuation
+    private let credentialsFile: CredentialsFile
+    private let base: HTTPJSONClient.BaseURL
+
+    private struct Shared {
+        var credentials: DeviceCredentials?
+        var signaling: SignalingClient?
+        var registrationWaiters: [CheckedContinuation<Bool, Never>] = []
+        var stopped = false
+        var running = false
+        var runEnded: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Makes a device from `configuration`, loading its credentials file when there is one.
+    /// - Parameters:
+    ///   - logger: the SDK's logger (it logs at info and below; secrets and peer addresses are not logged).
+    ///   - eventHandler: when given, every event goes to it (on one serial queue) instead of ``events``.
+    /// - Throws: what ``DeviceConfiguration/validate()`` throws; `identityMismatch` when the credentials file is
+    ///   for another SN, model or app; `credentialsCorrupt` when it does not parse; `storageFailed`.
+    public init(configuration: DeviceConfiguration, logger: Logger = Logger(label: "ringlet.device"),
+                eventHandler: (@Sendable (DeviceEvent) -> Void)? = nil) throws(DeviceError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        do {
+            base = try HTTPJSONClient.BaseURL(parsing: configuration.server)
+        } catch {
+            throw DeviceError(.invalidArgument, error.message)
+        }
+        credentialsFile = CredentialsFile(folder: configuration.dataPath)
+        var credentials = try credentialsFile.read()
+        var certificate: DTLSCertificate?
+        if var c = credentials {
+            try Self.checkIdentity(c, configuration)
+            var cert = try c.certificate()
+            _ = try c.key()
+            let now = Int64(Date().timeIntervalSince1970)
+            if let notAfter = cert.notAfter, notAfter < now + 7 * 86_400 {
+                cert = try Self.makeCertificate()
+                c.dtlsCertificate = cert.pem.value
+                c.generation += 1
+                try credentialsFile.write(c)
+                credentials = c
+            }
+            certificate = cert
+        }
+        let (stream, continuation) = AsyncStream<DeviceEvent>.makeStream()
+        self.continuation = continuation
+        if eventHandler != nil {
+            continuation.finish()
+            events = AsyncStream { $0.finish() }
+        } else {
+            events = stream
+        }
+        if let group = configuration.eventLoopGroup {
+            eventLoopGroup = group
+            ownedGroup = nil
+        } else {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            eventLoopGroup = group
+            ownedGroup = group
+        }
+        loop = eventLoopGroup.next()
+        driver = DatagramDriver<MediaPeer>(eventLoop: loop)
+        shared = NIOLockedValueBox(Shared(credentials: credentials))
+        let emit: @Sendable (DeviceEvent) -> Void
+        if let eventHandler {
+            let queue = DispatchQueue(label: "ringlet.device.events")
+            emit = { event in queue.async { eventHandler(event) } }
+        } else {
+            emit = { [continuation] in continuation.yield($0) }
+        }
+        let shared = self.shared
+        let ntp = Duration.seconds(Date().timeIntervalSince1970 + 2_208_988_800)
+            - .nanoseconds(DatagramDriver<MediaPeer>.now().nanoseconds)
+        box = RuntimeBox(DeviceRuntime(
+            loop: loop, configuration: configuration, driver: driver, logger: logger, credentials: credentials,
+            certificate: certificate, ntpOffset: ntp, emitEvent: emit,
+            sendSignal: { message in shared.withLockedValue { $0.signaling }?.send(message) ?? false }))
+    }
+
+    /// Deletes the credentials file in `dataPath` (to re-bind a device to another SN, model or app).
+    public static func resetCredentials(dataPath: String) {
+        CredentialsFile(folder: dataPath).remove()
+    }
+
+    // MARK: Registration
+
+    /// Whether the device has credentials (registered with an SN ticket).
+    public var isRegistered: Bool { shared.withLockedValue { $0.credentials != nil } }
+
+    /// The credentials, once registered.
+    public var credentials: DeviceCredentials? { shared.withLockedValue { $0.credentials } }
+
+    /// Registers the device with an SN ticket (once; returns at once when already registered): makes the device
+    /// key and DTLS certificate, registers the public key with the server, writes the credentials file.
+    /// - Throws: `ticketInvalid` (-10008), `snTooLong`, `snCharacters`, `offline` (the server cannot be
+    ///   reached), `storageFailed`, `identityMismatch` (the server registered the device under another model or
+    ///   app than configured; the credentials are kept), `serverError`.
+    public func register(ticket: String) async throws(DeviceError) {
+        if isRegistered { return }
+        guard !ticket.isEmpty, ticket.utf8.count <= 128 else {
+            throw DeviceError(.ticketInvalid, "the SN ticket must be 1 to 128 bytes")
+        }
+        let key: DeviceKey
+        do {
+            key = try DeviceKey.generate()
+        } catch {
+            throw DeviceError(.storageFailed, "cannot make a device key: \(error.message)")
+        }
+        let certificate = try Self.makeCertificate()
+        let body = try Self.json(["ticket": ticket, "publicKey": Base64URL.encode(key.publicKey)])
+        let client = HTTPJSONClient(base: base, eventLoopGroup: eventLoopGroup,
+                                    tlsConfiguration: configuration.tlsConfiguration)
+        let response: HTTPJSONClient.Response
+        do {
+            response = try await client.request(.POST, "/v1/devices/\(configuration.sn)/register", json: body)
+        } catch {
+            throw DeviceError(.offline, "the server cannot be reached: \(error.message)")
+        }
+        guard response.status == 200 else { throw Self.registrationError(response) }
+        guard let device = try? JSONDecoder().decode(RegisteredDevice.self, from: Data(response.body)),
+              device.sn == configuration.sn else {
+            throw DeviceError(.serverError, "the server's registration answer does not parse")
+        }
+        let credentials = DeviceCredentials(
+            sn: device.sn, modelId: device.modelId, appId: device.appId, server: configuration.server, deviceKey: key,
+            dtlsCertificate: certificate, registeredAt: Int64(Date().timeIntervalSince1970 * 1000))
+        try credentialsFile.write(credentials)
+        try await onLoop { runtime throws(DeviceError) in
+            runtime.credentials = credentials
+            runtime.certificate = certificate
+        }
+        let waiters = shared.withLockedValue { s -> [CheckedContinuation<Bool, Never>] in
+            s.credentials = credentials
+            defer { s.registrationWaiters = [] }
+            return s.registrationWaiters
+        }
+        for w in waiters { w.resume(returning: true) }
+        try Self.checkIdentity(credentials, configuration)
+    }
+
+    private struct RegisteredDevice: Decodable {
+        let sn: String
+        let modelId: String
+        let appId: String
+    }
+
+    private struct APIErrorBody: Decodable {
+        struct Inner: Decodable {
+            let code: String
+            let message: String
+            let seedCode: Int32?
+        }
+        let error: Inner
+    }
+
+    private static func registrationError(_ response: HTTPJSONClient.Response) -> DeviceError {
+        guard let body = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body)) else {
+            return DeviceError(.serverError, "registration failed with HTTP \(response.status)")
+        }
+        let seed = body.error.seedCode.map(SeedCode.init(rawValue:))
+        switch seed {
+        case .ticketInvalid?: return DeviceError(.ticketInvalid, seedCode: seed, body.error.message)
+        case .snTooLong?: return DeviceError(.snTooLong, seedCode: seed, body.error.message)
+        case .snBadCharacters?: return DeviceError(.snCharacters, seedCode: seed, body.error.message)
+        case let s?: return DeviceError(.refused, seedCode: s, body.error.message)
+        case nil: return DeviceError(.serverError, "registration failed: \(body.error.code): \(body.error.message)")
+        }
+    }
+
+    private static func checkIdentity(_ c: DeviceCredentials, _ configuration: DeviceConfiguration) throws(DeviceError) {
+        guard c.sn == configuration.sn else {
+            throw DeviceError(.identityMismatch, "the credentials are for another SN")
+        }
+        if let model = configuration.modelId, model != c.modelId {
+            throw DeviceError(.identityMismatch, "the credentials are for model \(c.modelId), not \(model)")
+        }
+        if let app = configuration.appId, app != c.appId {
+            throw DeviceError(.identityMismatch, "the credentials are for another app")
+        }
+    }
+
+    private static func makeCertificate() throws(DeviceError) -> DTLSCertificate {
+        var rng = SystemRandomNumberGenerator()
+        do {
+            return try DTLSCertificate(unixTime: Int64(Date().timeIntervalSince1970), using: &rng)
+        } catch {
+            throw DeviceError(.storageFailed, "cannot make a DTLS certificate: \(error)")
+        }
+    }
+
+    private static func json(_ object: [String: String]) throws(DeviceError) -> [UInt8] {
+        guard let data = try? JSONEncoder().encode(object) else {
+            throw DeviceError(.invalidArgument, "the request does not encode")
+        }
+        return [UInt8](data)
+    }
+
+    // MARK: Running
+
+    /// Keeps the signaling session up — connects (after registration, if the device is not registered yet),
+    /// reconnects with backoff — until ``stop()`` or cancellation.
+    public func run() async {
+        let proceed = shared.withLockedValue { s -> Bool in
+            guard !s.running, !s.stopped else { return false }
+            s.running = true
+            return true
+        }
+        guard proceed else { return }
+        defer {
+            let waiters = shared.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
+                s.running = false
+                defer { s.runEnded = [] }
+                return s.runEnded
+            }
+            for w in waiters { w.resume() }
+        }
+        guard await waitForCredentials(), let credentials = self.credentials else { return }
+        let key: DeviceKey
+        do {
+            key = try credentials.key()
+        } catch {
+            logger.error("the device key does not load", metadata: ["error": "\(error)"])
+            return
+        }
+        var c = SignalingClient.Configuration(url: base.webSocketURL("/v1/signal/device"), eventLoopGroup: eventLoopGroup)
+        c.tlsConfiguration = configuration.tlsConfiguration
+        c.backoff = configuration.backoff
+        c.pingInterval = configuration.pingInterval
+        let sn = configuration.sn
+        let expectedApp = configuration.appId
+        let box = self.box
+        let loop = self.loop
+        let client = SignalingClient(
+            configuration: c, logger: logger,
+            authenticate: { auth in
+                guard case .challenge(let challenge) = try await auth.next(),
+                      let nonce = Base64URL.decode(challenge.nonce) else {
+                    throw CallClientError(.badResponse, "no challenge from the server")
+                }
+                let signature = try key.signChallenge(nonce: nonce)
+                try await auth.send(.authDevice(AuthDevice(sn: sn, signature: Base64URL.encode(signature))))
+                let welcome = try await auth.expectWelcome()
+                if let expectedApp, welcome.appId != expectedApp {
+                    throw CallClientError(.authenticationFailed, "the server puts the device in another app")
+                }
+                return welcome
+            },
+            onState: { state in
+                switch state {
+                case .online(let welcome):
+                    let ice = ICEServerSet(welcome.iceServers)
+                    loop.execute { box.runtime.signalingOnline(welcome, iceServers: ice) }
+                case .offline(_, let retryIn):
+                    loop.execute { box.runtime.signalingOffline(retrying: retryIn != nil) }
+                case .connecting:
+                    break
+                }
+            },
+            onMessage: { message in
+                let ice: ICEServerSet? = switch message {
+                case .callResult(let r): r.iceServers.map { ICEServerSet($0) }
+                case .joinNotify(let j): ICEServerSet(j.iceServers)
+                default: nil
+                }
+                loop.execute { box.runtime.handle(message, iceServers: ice) }
+            })
+        let stoppedMeanwhile = shared.withLockedValue { s -> Bool in
+            s.signaling = client
+            return s.stopped
+        }
+        guard !stoppedMeanwhile else { return }
+        await withTaskCancellationHandler {
+            await client.run()
+        } onCancel: {
+            Task { await client.stop() }
+        }
+    }
+
+    private func waitForCredentials() async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let ready = shared.withLockedValue { s -> Bool? in
+                if s.stopped { return false }
+                if s.credentials != nil { return true }
+                s.registrationWaiters.append(c)
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    /// Whether the signaling session is authenticated.
+    public var isOnline: Bool { shared.withLockedValue { $0.signaling }?.isOnline ?? false }
+
+    /// Ends any call (hang-up), closes the signaling session and the media sockets; ``run()`` returns. Events
+    /// end. Idempotent.
+    public func stop() async {
+        let (waiters, signaling, first) = shared.withLockedValue { s in
+            defer {
+                s.stopped = true
+                s.registrationWaiters = []
+            }
+            return (s.registrationWaiters, s.signaling, !s.stopped)
+        }
+        for w in waiters { w.resume(returning: false) }
+        guard first else { return }
+        try? await onLoop { runtime throws(DeviceError) in runtime.stop() }
+        try? await Task.sleep(for: .milliseconds(100))  // the hang-up and the media close leave first
+        await signaling?.stop()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let running = shared.withLockedValue { s -> Bool in
+                if s.running { s.runEnded.append(c) }
+                return s.running
+            }
+            if !running { c.resume() }
+        }
+        try? await driver.shutdown().get()
+        if let ownedGroup { try? await ownedGroup.shutdownGracefully() }
+        continuation.finish()
+    }
+
+    // MARK: Calls
+
+    /// Calls a user (the seed's `doWxCloudVoipCall`): returns the call id once the server rang the user's open
+    /// sessions — not when they answer (``DeviceEvent/command(_:_:args:)`` `CALL_ANSWER` then).
+    /// - Throws: `offline`, `busy`, `refused` with the server's seed code (-7, -9, -12, -15, -17, -19, -20,
+    ///   -303, -308, -1001), `timeout`, `invalidArgument` (empty or over-long openId).
+    /// - Parameter channel: the channel to ring on; nil: the configuration's.
+    public func call(openId: String, kind: CallKind = .video, callerCamera: Bool = true,
+                     calleeCamera: Bool = true, channel: CallChannel? = nil) async throws(DeviceError) -> String {
+        guard !openId.isEmpty, openId.utf8.count <= 80 else {
+            throw DeviceError(.invalidArgument, "the openId must be 1 to 80 bytes")
+        }
+        let result: Result<String, DeviceError> = await withCheckedContinuation { c in
+            loop.execute { [box] in
+                box.runtime.placeCall(openId: openId, kind: kind, callerCamera: callerCamera,
+                                      calleeCamera: calleeCamera, channel: channel) { c.resume(returning: $0) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Ends the current call: cancels it while it rings, refuses a user's call that waits, hangs up otherwise.
+    /// - Throws: `noCall`.
+    public func hangUp() async throws(DeviceError) {
+        try await onLoop { runtime throws(DeviceError) in try runtime.hangUp() }
+    }
+
+    /// Answers a user's call (``DeviceEvent/joinRequested(callId:openId:kind:)``): accept, busy or refuse.
+    /// - Throws: `unknownCall` (not the waiting call), `offline`.
+    public func join(callId: String, answer: JoinAnswer) async throws(DeviceError) {
+        try await onLoop { runtime throws(DeviceError) in try runtime.join(callId: callId, answer: answer) }
+    }
+
+    /// Whether a call is placing, ringing or in progress (the seed's `isWxCloudVoipBusy`).
+    public var isBusy: Bool { (try? onLoopSync { $0.machine.isBusy }) ?? false }
+
+    /// The current stream, from ``DeviceEvent/streamStarted(_:)`` until it stops.
+    public var currentStream: StreamContext? { (try? onLoopSync { $0.machine.streamContext }) ?? nil }
+
+    // MARK: Media
+
+    /// Changes the send queue's watermarks and the largest frame accepted (nil keeps the current value); the
+    /// marks apply from the next call.
+    public func setMediaLimits(watermarks: (low: Int, warn: Int, high: Int)?, maximumFrameSize: Int?) {
+        let marks = watermarks.map { [$0.low, $0.warn, $0.high] }
+        try? onLoopSync { runtime in
+            if let m = marks { runtime.watermarks = (m[0], m[1], m[2]) }
+            if let maximumFrameSize { runtime.maximumFrameSize = maximumFrameSize }
+        }
+    }
+
+    /// Declares what the device sends from now on (the seed's `onGetAvEncInfo` answer).
+    public func setSendFormat(_ format: SendFormat) {
+        try? onLoopSync { $0.sendFormat = format }
+    }
+
+    /// Sends one video frame (an H.264 access unit in Annex B, PTS in milliseconds) of the current stream.
+    /// - Throws: `noStream` (-305), `frameTooLarge` (-304), `needKeyframe` (-306, the first frame must be an
+    ///   IDR), `formatMismatch` (-308), `sendBufferFull` (-303), `invalidFrame`.
+    public func sendVideo(_ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
+        try onLoopSync { runtime throws(DeviceError) in
+            try runtime.send(.video, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe)
+        }
+    }
+
+    /// Sends one audio frame (G.711 samples or an Opus packet, as declared) of the current stream.
+    /// - Throws: as ``sendVideo(_:ptsMilliseconds:isKeyframe:)``.
+    public func sendAudio(_ frame: [UInt8], ptsMilliseconds: Int64) throws(DeviceError) {
+        try onLoopSync { runtime throws(DeviceError) in
+            try runtime.send(.audio, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: false)
+        }
+    }
+
+    /// Ends the device's send stream (the seed's `sendFinishStream`); the call goes on.
+    /// - Throws: `noStream`.
+    public func finishStream() throws(DeviceError) {
+        try onLoopSync { runtime throws(DeviceError) in try runtime.machine.finishStream() }
+    }
+
+    /// The send side of the current stream, nil without one (the seed's `getSendStreamStatus`).
+    public func sendStatus() -> SendStatus? {
+        (try? onLoopSync { $0.sendStatus() }) ?? nil
+    }
+
+    /// Sends custom data to the peer of the current call (it arrives as a `command`).
+    /// - Throws: `noCall` when no call is answered; `offline`.
+    public func sendUserData(_ text: String, name: String = "usr_data") throws(DeviceError) {
+        try onLoopSync { runtime throws(DeviceError) in
+            guard let call = runtime.machine.call, call.phase == .active, let id = call.id else {
+                throw DeviceError(.noCall, "no call is answered")
+            }
+            guard runtime.sendSignal(.command(CustomCommand(callId: id, name: name, data: text))) else {
+                throw DeviceError(.offline, "not connected to the server")
+            }
+        }
+    }
+
+    // MARK: Notices and users
+
+    /// Sends a notice to every user who authorized the device (the seed's `sendMsgNotice`); returns once the
+    /// server stored it.
+    /// - Throws: `offline`, `timeout`, `invalidArgument` (text over 1 KiB).
+    public func sendNotice(kind: Int, text: String) async throws(DeviceError) {
+        guard text.utf8.count <= 1024 else { throw DeviceError(.invalidArgument, "the notice text is over 1 KiB") }
+        _ = try await requestOnLoop { id in .notice(NoticeRequest(requestId: id, kind: kind, text: text)) }
+    }
+
+    /// The users who authorized the device (the seed's `getVoipUserListV2`).
+    /// - Throws: `offline`, `timeout`.
+    public func authorizedUsers() async throws(DeviceError) -> [AuthorizedUser] {
+        let answer = try await requestOnLoop { id in .authorizedUsers(RequestReference(requestId: id)) }
+        guard case .authorizedUsers(let list) = answer else {
+            throw DeviceError(.serverError, "unexpected answer \(answer.type)")
+        }
+        return list.users
+    }
+
+    // MARK: Loop hops
+
+    private func requestOnLoop(_ make: @escaping @Sendable (String) -> ClientMessage) async throws(DeviceError)
+        -> ServerMessage
+    {
+        let result: Result<ServerMessage, DeviceError> = await withCheckedContinuation { c in
+            loop.execute { [box] in
+                let runtime = box.runtime
+                let id = runtime.requestId()
+                runtime.request(make(id), id: id) { c.resume(returning: $0) }
+            }
+        }
+        return try result.get()
+    }
+
+    private func onLoop<R: Sendable>(_ body: @escaping @Sendable (DeviceRuntime) throws(DeviceError) -> R)
+        async throws(DeviceError) -> R
+    {
+        let result: Result<R, DeviceError> = await withCheckedContinuation { c in
+            loop.execute { [box] in
+                do throws(DeviceError) {
+                    c.resume(returning: .success(try body(box.runtime)))
+                } catch {
+                    c.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` on the loop and waits for it (a short hop); runs it at once when already on the loop.
+    func onLoopSync<R>(_ body: @escaping (DeviceRuntime) throws(DeviceError) -> R) throws(DeviceError) -> R {
+        if loop.inEventLoop { return try body(box.runtime) }
+        let slot = ResultSlot<R>()
+        let transfer = UnsafeBody(body)
+        loop.execute { [box] in
+            do throws(DeviceError) {
+                slot.result = .success(try transfer.body(box.runtime))
+            } catch {
+                slot.result = .failure(error)
+            }
+            slot.semaphore.signal()
+        }
+        slot.semaphore.wait()
+        return try slot.result!.get()
+    }
+}
+
+/// The runtime, handed between threads but only touched on its loop.
+final class RuntimeBox: @unchecked Sendable {
+    // @unchecked Sendable: `runtime` is read on any thread (a `let`) but used only inside tasks on its loop.
+    let runtime: DeviceRuntime
+    init(_ runtime: DeviceRuntime) { self.runtime = runtime }
+}
+
+/// A result handed from the loop to a waiting thread.
+private final class ResultSlot<R>: @unchecked Sendable {
+    // @unchecked Sendable: `result` is written on the loop before `semaphore.signal()` and read by the waiter
+    // after `semaphore.wait()` (the semaphore orders the two).
+    var result: Result<R, DeviceError>?
+    let semaphore = DispatchSemaphore(value: 0)
+}
+
+/// A closure handed to the loop by a thread that waits for it to finish.
+private struct UnsafeBody<R>: @unchecked Sendable {
+    // @unchecked Sendable: the caller blocks until the loop ran the closure, so it is never used concurrently.
+    let body: (DeviceRuntime) throws(DeviceError) -> R
+    init(_ body: @escaping (DeviceRuntime) throws(DeviceError) -> R) { self.body = body }
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import RingletPhone
+
+/// `ringlet bench device`: the memory of a device process (a `ringlet device` child on the SDK's facade) — idle
+/// and registered, during a call sending 640×480 H.264 at 15 fps plus G.711, and after many consecutive calls.
+/// The cloud service and the phone that answers run in this process.
+struct DeviceBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device",
+        abstract: "RSS of a device process: idle, in a call, and growth over consecutive calls (JSON)."
+    )
+
+    @Option(help: "Consecutive calls for the growth figure.") var calls = 200
+    @Option(name: .customLong("call-seconds"), help: "Seconds of media per call.") var callSeconds: Double = 1
+    @Option(name: .customLong("in-call-seconds"), help: "Seconds of the measured call (RSS sampled every 100 ms).")
+    var inCallSeconds: Double = 5
+
+    func validate() throws {
+        guard (1...10_000).contains(calls) else { throw ValidationError("--calls is 1…10000") }
+        guard callSeconds >= 0.2, callSeconds <= 60, inCallSeconds >= 1, inCallSeconds <= 600 else {
+            throw ValidationError("--call-seconds 0.2…60, --in-call-seconds 1…600")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "ringlet.bench")
+        logger.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ringlet-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cloud = try await LocalCloud.start(dataDir: folder.appendingPathComponent("server").path, logger: logger)
+        let result: [String: Any]
+        do {
+            result = try await measure(cloud: cloud, folder: folder, logger: logger)
+        } catch {
+            await cloud.stop()
+            throw error
+        }
+        await cloud.stop()
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func measure(cloud: LocalCloud, folder: URL, logger: Logger) async throws -> [String: Any] {
+        let sn = "BENCH_DEVICE-1"
+        let user = try await cloud.backend.createUser(name: "Bench")
+        let token = try await cloud.backend.sessionToken(userId: user.id)
+        let ticket = try await cloud.backend.ticket(sn: sn, modelId: cloud.modelId)
+        try await cloud.backend.authorize(token: token, sn: sn, ticket: ticket)
+        var c = RingletPhone.Configuration(server: cloud.base, token: token)
+        c.answerPolicy = .answer(after: .milliseconds(50))
+        let phone = try RingletPhone(configuration: c, logger: logger)
+        let phoneTask = Task { await phone.run() }
+        defer { phoneTask.cancel() }
+
+        let device = try DeviceProcess(arguments: [
+            "device", "--server", cloud.base, "--sn", sn, "--model", cloud.modelId, "--app", cloud.appId,
+            "--data-dir", folder.appendingPathComponent("device").path, "--ticket", ticket, "--events-json",
+        ])
+        defer { device.stop() }
+        guard await device.waitFor("P2P_PEER_READY", seconds: 20) else { throw DemoError("the device did not come online") }
+        try await Task.sleep(for: .seconds(2))
+        let idle = device.rssKB()
+
+        // One measured call.
+        var sampler = RSSSampler()
+        try device.send("call \(user.openId) video")
+        guard await device.waitFor("onStartRealPlay", after: 0, seconds: 20) else { throw DemoError("the call did not start") }
+        let callStart = ContinuousClock.now
+        while callStart.duration(to: .now) < .milliseconds(Int64(inCallSeconds * 1000)) {
+            sampler.add(device.rssKB())
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let inCallStatus = device.lastStatus
+        let phoneStats = await phone.statistics()
+        try device.send("hangup")
+        guard await device.waitFor("onStopRealPlay", after: 0, seconds: 10) else { throw DemoError("the call did not stop") }
+
+        // Consecutive calls.
+        var after: [[String: Int]] = []
+        var firstAfter = 0
+        var lastAfter = 0
+        let marks = Set([1, 10, 50, 100, 150, calls])
+        for n in 1...calls {
+            let starts = device.count("onStartRealPlay")
+            let stops = device.count("onStopRealPlay")
+            try device.send("call \(user.openId) video")
+            guard await device.waitForCount("onStartRealPlay", starts + 1, seconds: 20) else {
+                throw DemoError("call \(n) did not start")
+            }
+            try await Task.sleep(for: .milliseconds(Int64(callSeconds * 1000)))
+            try device.send("hangup")
+            guard await device.waitForCount("onStopRealPlay", stops + 1, seconds: 10) else {
+                throw DemoError("call \(n) did not stop")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let rss = device.rssKB()
+            if n == 1 { firstAfter = rss }
+            lastAfter = rss
+            if marks.contains(n) { after.append(["calls": n, "rss_kb": rss]) }
+        }
+        await phone.stop()
+        let callDelta = sampler.max - idle
+        let growth = lastAfter - firstAfter
+        return [
+            "device_binary": device.executable,
+            "idle_rss_kb": idle,
+            "in_call": [
+                "rss_kb_max": sampler.max, "rss_kb_median": sampler.median, "delta_over_idle_kb": callDelta,
+                "seconds": inCallSeconds, "video": "640x480 H.264 15 fps (bundled clip)", "audio": "G.711 µ-law 8 kHz",
+                "device_status": inCallStatus, "phone_received_video_frames": phoneStats.videoReceived,
+                "phone_received_audio_frames": phoneStats.audioReceived,
+            ] as [String: Any],
+            "consecutive_calls": [
+                "calls": calls, "seconds_per_call": callSeconds, "rss_after": after,
+                "growth_kb": growth, "growth_measured_from": "after call 1 to after call \(calls)",
+            ] as [String: Any],
+            "goals": ["idle_rss_kb_max": 15 * 1024, "in_call_delta_kb_max": 5 * 1024, "growth_kb_max": 1024],
+            "met": ["idle": idle <= 15 * 1024, "in_call": callDelta <= 5 * 1024, "growth": growth <= 1024],
+        ]
+    }
+}
+
+/// RSS samples (KiB).
+struct RSSSampler {
+    private(set) var samples: [Int] = []
+    mutating func add(_ kb: Int) { if kb > 0 { samples.append(kb) } }
+    var max: Int { samples.max() ?? 0 }
+    var median: Int { samples.isEmpty ? 0 : samples.sorted()[samples.count / 2] }
+}
+
+/// A `ringlet device` child with its standard input and its JSON events.
+final class DeviceProcess: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is under `lock`; the process and pipes are used by one task.
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    let executable: String
+    private let lock = NIOLock()
+    private var lines: [String] = []
+    private var status: [String: Any] = [:]
+
+    init(arguments: [String]) throws {
+        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            let text = String(decoding: data, as: UTF8.self)
+            self.lock.withLock {
+                self.pending += text
+                while let nl = self.pending.firstIndex(of: "\n") {
+                    let line = String(self.pending[..<nl])
+                    self.pending = String(self.pending[self.pending.index(after: nl)...])
+                    self.lines.append(line)
+                    if line.contains("\"cb\":\"status\""),
+                       let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                        self.status = o
+                    }
+                }
+            }
+        }
+        try process.run()
+    }
+
+    private var pending = ""
+
+    var lastStatus: [String: Any] { lock.withLock { status } }
+
+    func send(_ line: String) throws {
+        try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    func count(_ marker: String) -> Int { lock.withLock { lines.filter { $0.contains(marker) }.count } }
+
+    func waitFor(_ marker: String, after: Int = 0, seconds: Double) async -> Bool {
+        await waitForCount(marker, after + 1, seconds: seconds)
+    }
+
+    func waitForCount(_ marker: String, _ n: Int, seconds: Double) async -> Bool {
+        await pollUntil(seconds: seconds) { self.count(marker) >= n }
+    }
+
+    /// VmRSS of the process from /proc, in KiB (0 when it is gone).
+    func rssKB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        try? send("quit")
+        let end = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < end { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        output.fileHandleForReading.readabilityHandler = nil
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import RingletDevice
+import RingletSampleMedia
+
+/// `ringlet device`: a simulated device on the device SDK's seed-compatible facade (docs/device-sdk.md).
+struct DeviceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device",
+        abstract: "A simulated device: registers, calls or answers, streams a clip and a tone, prints callbacks.",
+        discussion: """
+            Every seed callback is printed as it fires (one JSON object per line with --events-json), and a status \
+            line goes to standard error every second. Commands on standard input, one per line: \
+            call OPENID [audio|video] · hangup · accept · busy · refuse · notice TEXT · status · quit.
+            """
+    )
+
+    @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
+    @Option(help: "The device SN.") var sn: String
+    @Option(help: "The device's model id.") var model: String
+    @Option(help: "The device's app id.") var app: String
+    @Option(name: .customLong("data-dir"), help: "Where the credentials file lives.") var dataDir: String
+    @Option(help: "An SN ticket, to register a device that is not registered yet.") var ticket: String?
+    @Option(help: "Call this openId once online.") var call: String?
+    @Option(help: "audio or video.") var kind = "video"
+    @Option(help: "The channel calls ring on: release, debug or trial.") var channel = "release"
+    @Option(name: .customLong("on-join"), help: "When a user calls: accept, busy, refuse or ignore.") var onJoin = "accept"
+    @Option(name: .customLong("hang-up-after"), help: "Hang up this many seconds after the stream starts.")
+    var hangUpAfter: Double?
+    @Option(name: .customLong("cancel-after"), help: "Cancel a call that is not answered after this many seconds.")
+    var cancelAfter: Double?
+    @Option(help: "Exit after this many seconds.") var duration: Double?
+    @Option(help: "Exit after this many calls ended.") var calls: Int?
+    @Option(help: "Write received video and audio to this folder.") var record: String?
+    @Option(help: "Send this notice once online.") var notice: String?
+    @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
+    var eventsJSON = false
+
+    func validate() throws {
+        guard ["audio", "video"].contains(kind) else { throw ValidationError("--kind is audio or video") }
+        guard ["release", "debug", "trial"].contains(channel) else { throw ValidationError("--channel is release, debug or trial") }
+        guard SimulatedDevice.JoinPolicy(rawValue: onJoin) != nil else {
+            throw ValidationError("--on-join is accept, busy, refuse or ignore")
+        }
+    }
+
+    func run() async throws {
+        let output = EventOutput(json: eventsJSON)
+        let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
+                                     joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
+                                     hangUpAfter: hangUpAfter, recordFolder: record)
+        let facade = VideoNativeInterface.getInstance()
+        func check(_ step: String, _ code: Int) throws {
+            output.event(step, ["code": code])
+            guard code == IV_ERR_NONE else { throw ExitCode(1) }
+        }
+        try check("initIvSystem", facade.initIvSystem(SysInitInfo(productId: "", deviceName: sn, server: server), device))
+        try check("initIvDm", facade.initIvDm())
+        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))
+        let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
+        try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
+        if facade.isAvtVoipRegistered() != 1 {
+            guard let ticket else {
+                output.event("registerAvtVoip", ["error": "not registered and no --ticket"])
+                throw ExitCode(1)
+            }
+            try check("registerAvtVoip", facade.registerAvtVoip(ticket))
+        }
+        defer { teardown(facade, output) }
+        guard await pollUntil(seconds: 20, { device.snapshot.peerReady }) else {
+            output.event("error", ["message": "not online within 20 s"])
+            throw ExitCode(1)
+        }
+        if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
+        if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
+
+        let commands = stdinCommands()
+        let stop = StopSignal()
+        let start = ContinuousClock.now
+        var nextStatus = start + .seconds(1)
+        while !stop.raised {
+            if let duration, start.duration(to: .now) >= .seconds(duration) { break }
+            if let calls, device.snapshot.callsEnded >= calls { break }
+            if let line = commands.next() {
+                if line == "quit" { break }
+                handle(line, device: device, facade: facade, output: output)
+            }
+            if ContinuousClock.now >= nextStatus {
+                nextStatus = nextStatus + .seconds(1)
+                status(device, facade, output)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        status(device, facade, output)
+    }
+
+    private func place(_ openId: String, kind: String, device: SimulatedDevice, facade: VideoNativeInterface,
+                       output: EventOutput) {
+        let callType = kind == "audio" ? IV_CM_STREAM_TYPE_AUDIO : IV_CM_STREAM_TYPE_VIDEO
+        let cancelAfter = self.cancelAfter
+        device.actions.async {
+            let code = facade.doWxCloudVoipCallV2(openId, "", callType, VoipVideoInfo(), true, true)
+            output.event("doWxCloudVoipCallV2", ["code": code, "openId": openId])
+            guard code == IV_ERR_NONE, let cancelAfter else { return }
+            device.actions.asyncAfter(deadline: .now() + cancelAfter) {
+                guard !device.snapshot.streaming, !device.snapshot.inCall, facade.isWxCloudVoipBusyV2() == 1 else { return }
+                output.event("cancel", ["code": facade.doWxCloudVoipHangUpV2()])
+            }
+        }
+    }
+
+    private func handle(_ line: String, device: SimulatedDevice, facade: VideoNativeInterface, output: EventOutput) {
+        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+        switch words.first {
+        case "call"?:
+            guard words.count >= 2 else { return output.event("error", ["message": "call OPENID [audio|video]"]) }
+            place(words[1], kind: words.count > 2 ? words[2] : kind, device: device, facade: facade, output: output)
+        case "hangup"?, "cancel"?:
+            device.actions.async { output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()]) }
+        case "accept"?: device.join(IV_VOIP_CALLED_STATUS_ACCEPT)
+        case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
+        case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)
+        case "notice"?:
+            let text = line.dropFirst("notice".count).trimmingCharacters(in: .whitespaces)
+            output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text)])
+        case "status"?:
+            status(device, facade, output)
+        default:
+            output.event("error", ["message": "unknown command: \(line)"])
+        }
+    }
+
+    private func status(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) {
+        let s = device.snapshot
+        let counters = device.player.counters
+        var fields: [String: Any] = [
+            "online": s.online, "busy": facade.isWxCloudVoipBusyV2() == 1, "streaming": s.streaming,
+            "videoSent": counters.videoSent, "audioSent": counters.audioSent, "refused": counters.refused,
+            "videoReceived": s.videoReceived, "audioReceived": s.audioReceived, "callsEnded": s.callsEnded,
+        ]
+        var line = String(format: "[%6.1fs] %@", Double(output.elapsedMilliseconds) / 1000, s.online ? "online" : "offline")
+        if s.streaming, let info = facade.getSendStreamStatus(s.visitor, 0, s.resType) {
+            let link = info.linkMode == 2 ? "relayed" : (info.linkMode == 1 ? "direct" : "none")
+            let queue = facade.getSendStreamBuf(s.visitor, 0, s.resType)
+            fields["link"] = link
+            fields["rate"] = info.aveSentRate
+            fields["queue"] = queue
+            line += " | call \(s.visitor) \(link) | sent v \(counters.videoSent) a \(counters.audioSent)"
+                + " | recv v \(s.videoReceived) a \(s.audioReceived) | \(info.aveSentRate / 1000) kB/s | queue \(queue) B"
+        } else {
+            line += s.inCall ? " | call connecting" : (facade.isWxCloudVoipBusyV2() == 1 ? " | ringing" : " | idle")
+        }
+        output.status(line)
+        if eventsJSON { output.event("status", fields) }
+    }
+
+    private func teardown(_ facade: VideoNativeInterface, _ output: EventOutput) {
+        output.event("exitWxCloudVoipV2", ["code": facade.exitWxCloudVoipV2()])
+        output.event("exitIvAvt", ["code": facade.exitIvAvt()])
+        output.event("exitIvDm", ["code": facade.exitIvDm()])
+        output.event("exitIvSys", ["code": facade.exitIvSys()])
+    }
+}
+
+/// Waits (polling, bounded) until `condition` holds.
+func pollUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// Lines from standard input, read on a thread of their own (nothing more once it ends).
+final class StdinCommands: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is under `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    init() {
+        Thread.detachNewThread { [self] in
+            while let line = readLine() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if !trimmed.isEmpty { lock.withLock { lines.append(trimmed) } }
+            }
+        }
+    }
+
+    /// The next line, if one arrived.
+    func next() -> String? {
+        lock.withLock { lines.isEmpty ? nil : lines.removeFirst() }
+    }
+}
+
+func stdinCommands() -> StdinCommands { StdinCommands() }
+
+/// SIGINT and SIGTERM, caught so that a command can hang up and tear down before it exits.
+final class StopSignal: @unchecked Sendable {
+    // @unchecked Sendable: `flag` is under `lock`; the sources are only kept alive.
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.lock.withLock { self?.flag = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Whether a signal arrived.
+    var raised: Bool { lock.withLock { flag } }
+}

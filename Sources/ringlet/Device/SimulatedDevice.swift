@@ -1,0 +1,268 @@
+import Foundation
+import NIOConcurrencyHelpers
+import RingletDevice
+import RingletSampleMedia
+
+/// The device behind `ringlet device`: the seed's three callback protocols, written as device code for the
+/// original SDK would be, on the seed-compatible facade. It streams the sample clip and tone from
+/// `onStartRealPlay` to `onStopRealPlay`, writes what it receives to files, and reports every callback.
+final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @unchecked Sendable {
+    // @unchecked Sendable: the callbacks run on the SDK's one callback queue; the fields they share with the
+    // command's task are under `lock`.
+
+    /// What to do when a user calls.
+    enum JoinPolicy: String {
+        case accept, busy, refuse, ignore
+    }
+
+    struct Stats {
+        var online = false
+        var peerReady = false
+        var inCall = false
+        var streaming = false
+        var visitor = 0
+        var resType = 0
+        var videoReceived = 0
+        var audioReceived = 0
+        var callsEnded = 0
+        var pendingJoin: String?
+        var lastCommand: String?
+    }
+
+    let facade = VideoNativeInterface.getInstance()
+    let output: EventOutput
+    let player: SamplePlayer
+    let joinPolicy: JoinPolicy
+    let hangUpAfter: Double?
+    let recordFolder: String?
+    let actions = DispatchQueue(label: "ringlet.device.actions")
+    let lock = NIOLock()
+    private var stats = Stats()
+    private var videoFile: FileHandle?
+    private var audioFile: FileHandle?
+
+    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?) {
+        self.output = output
+        self.player = SamplePlayer(clip: clip)
+        self.joinPolicy = joinPolicy
+        self.hangUpAfter = hangUpAfter
+        self.recordFolder = recordFolder
+    }
+
+    var snapshot: Stats { lock.withLock { stats } }
+
+    // MARK: IvDeviceCallback
+
+    func onOnline(_ netDateTime: Int64) {
+        lock.withLock { stats.online = true }
+        output.event("onOnline", ["time": netDateTime])
+    }
+
+    func onOffline(_ status: Int) {
+        lock.withLock {
+            stats.online = false
+            stats.peerReady = false
+        }
+        output.event("onOffline", ["status": status])
+    }
+
+    func onModuleStatus(_ moduleStatus: Int) {
+        output.event("onModuleStatus", ["status": moduleStatus])
+    }
+
+    // MARK: IvAvtCallback
+
+    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
+        output.event("onGetAvEncInfo", ["visitor": visitor, "channel": channel, "res": videoResType])
+        return AvDataInfo.createDefaultAvDataInfo(videoResType)
+    }
+
+    func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
+        lock.withLock {
+            stats.streaming = true
+            stats.visitor = visitor
+            stats.resType = videoResType
+        }
+        output.event("onStartRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
+        let facade = self.facade
+        player.start(
+            sendVideo: { frame, pts, key in
+                facade.sendVideoData(frame, pts, 0, key, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
+            },
+            sendAudio: { frame, pts in
+                facade.sendAudioData(frame, pts, 0, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
+            })
+        if let hangUpAfter {
+            actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
+                let code = facade.doWxCloudVoipHangUpV2()
+                output.event("hangUp", ["code": code])
+            }
+        }
+    }
+
+    func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
+        player.stop()
+        endCall()
+        output.event("onStopRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
+    }
+
+    func onStartRecvAudioStream(_ visitor: Int, _ channel: Int, _ type: Int, _ option: Int, _ mode: Int, _ width: Int,
+                                _ sampleRate: Int, _ sampleNum: Int) -> Int {
+        output.event("onStartRecvAudioStream", ["visitor": visitor, "type": type, "sampleRate": sampleRate,
+                                                "sampleNum": sampleNum])
+        if let recordFolder { audioFile = Self.open(recordFolder, "received-\(visitor).audio") }
+        return IV_ERR_NONE
+    }
+
+    func onStartRecvVideoStream(_ visitor: Int, _ channel: Int, _ type: Int, _ height: Int, _ width: Int,
+                                _ frameRate: Int) -> Int {
+        output.event("onStartRecvVideoStream", ["visitor": visitor, "type": type])
+        if let recordFolder { videoFile = Self.open(recordFolder, "received-\(visitor).h264") }
+        return IV_ERR_NONE
+    }
+
+    func onStopRecvStream(_ visitor: Int, _ channel: Int, _ streamType: Int) -> Int {
+        output.event("onStopRecvStream", ["visitor": visitor, "streamType": streamType])
+        try? videoFile?.close()
+        try? audioFile?.close()
+        videoFile = nil
+        audioFile = nil
+        return IV_ERR_NONE
+    }
+
+    func onRecvStream(_ visitor: Int, _ streamType: Int, _ data: [UInt8], _ len: Int, _ pts: Int64, _ seq: Int64) -> Int {
+        lock.withLock {
+            if streamType == IV_AVT_STREAM_TYPE_VIDEO { stats.videoReceived += 1 } else { stats.audioReceived += 1 }
+        }
+        (streamType == IV_AVT_STREAM_TYPE_VIDEO ? videoFile : audioFile)?.write(Data(data))
+        return IV_ERR_NONE
+    }
+
+    func onNotify(_ event: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int) {
+        if event == IV_AVT_EVENT_P2P_PEER_READY { lock.withLock { stats.peerReady = true } }
+        if event == IV_AVT_EVENT_P2P_PEER_ERROR {
+            player.stop()
+            endCall()
+        }
+        output.event("onNotify", ["event": event, "name": AVTNotification(rawValue: event).description,
+                                  "visitor": visitor])
+    }
+
+    func onRecvCommand(_ command: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int, _ args: String?) -> String {
+        let name = AVTCommand(rawValue: command).description
+        lock.withLock { stats.lastCommand = name }
+        var fields: [String: Any] = ["command": name, "code": command, "visitor": visitor]
+        if let args { fields["args"] = args }
+        output.event("onRecvCommand", fields)
+        switch command {
+        case IV_AVT_COMMAND_REQ_IFRAME:
+            player.requestKeyframe()
+        case IV_AVT_COMMAND_CALL_ANSWER:
+            lock.withLock { stats.inCall = true }
+        case IV_AVT_COMMAND_CALL_REJECT, IV_AVT_COMMAND_CALL_BUSY, IV_AVT_COMMAND_CALL_TIMEOUT, IV_AVT_COMMAND_CALL_CANCEL:
+            endCall()
+        default:
+            break
+        }
+        return #"{"code":0,"msg":"success"}"#
+    }
+
+    func onGetPeerOuterNet(_ visitor: Int, _ channel: Int, _ netInfo: String?) {
+        output.event("onGetPeerOuterNet", ["visitor": visitor, "netInfo": netInfo ?? ""])
+    }
+
+    // MARK: IvVoipCallback
+
+    func onUpdateAuthorizeStatus(_ openId: String, _ status: Int) -> Int {
+        output.event("onUpdateAuthorizeStatus", ["openId": openId, "status": status])
+        return IV_ERR_NONE
+    }
+
+    func onJoinNotify(_ roomId: String) -> Int {
+        output.event("onJoinNotify", ["roomId": roomId])
+        lock.withLock { stats.pendingJoin = roomId }
+        switch joinPolicy {
+        case .accept: join(IV_VOIP_CALLED_STATUS_ACCEPT)
+        case .busy: join(IV_VOIP_CALLED_STATUS_BUSY)
+        case .refuse: join(IV_VOIP_CALLED_STATUS_REFUSE)
+        case .ignore: break
+        }
+        return IV_ERR_NONE
+    }
+
+    func onCancelNotify(_ roomId: String) -> Int {
+        lock.withLock { stats.pendingJoin = nil }
+        output.event("onCancelNotify", ["roomId": roomId])
+        return IV_ERR_NONE
+    }
+
+    // MARK: Actions (off the callback queue: the facade blocks)
+
+    /// Answers the waiting user's call.
+    func join(_ status: Int) {
+        actions.async { [self] in
+            guard let room = lock.withLock({ () -> String? in
+                defer { stats.pendingJoin = nil }
+                return stats.pendingJoin
+            }) else {
+                output.event("join", ["code": VOIP_ERR_ROOM_ID, "error": "no call is waiting"])
+                return
+            }
+            let code = facade.doWxCloudVoipJoinV2(room, VoipVideoInfo(), status)
+            if code == IV_ERR_NONE, status == IV_VOIP_CALLED_STATUS_ACCEPT { lock.withLock { stats.inCall = true } }
+            if status != IV_VOIP_CALLED_STATUS_ACCEPT { endCall() }
+            output.event("join", ["roomId": room, "reply": status, "code": code])
+        }
+    }
+
+    private func endCall() {
+        lock.withLock {
+            if stats.inCall || stats.streaming || stats.lastCommand != nil { stats.callsEnded += 1 }
+            stats.inCall = false
+            stats.streaming = false
+            stats.lastCommand = nil
+        }
+    }
+
+    private static func open(_ folder: String, _ name: String) -> FileHandle? {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + name
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { return nil }
+        return FileHandle(forWritingAtPath: path)
+    }
+}
+
+/// One JSON object per line on standard output (`--events-json`), else a readable line; standard error gets
+/// the status line.
+final class EventOutput: @unchecked Sendable {
+    // @unchecked Sendable: writes are serialized by `lock`.
+    let json: Bool
+    let start = ContinuousClock.now
+    let lock = NIOLock()
+
+    init(json: Bool) { self.json = json }
+
+    var elapsedMilliseconds: Int64 {
+        let d = start.duration(to: .now)
+        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    func event(_ name: String, _ fields: [String: Any] = [:]) {
+        var object = fields
+        object["t"] = elapsedMilliseconds
+        object["cb"] = name
+        let line: String
+        if json {
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+            line = String(decoding: data, as: UTF8.self)
+        } else {
+            let rest = fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: " ")
+            line = String(format: "%7.3f ", Double(elapsedMilliseconds) / 1000) + name + (rest.isEmpty ? "" : " " + rest)
+        }
+        lock.withLock { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    }
+
+    func status(_ line: String) {
+        lock.withLock { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+}

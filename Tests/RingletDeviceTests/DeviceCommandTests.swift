@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+import RingletTestSupport
+import Testing
+
+/// The JSON objects a command printed, one per line.
+func jsonLines(_ text: String) -> [[String: Any]] {
+    text.split(separator: "\n").compactMap {
+        (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+    }
+}
+
+@Suite("ringlet demo, ringlet device and ringlet phone as processes", .serialized, .timeLimit(.minutes(5)))
+struct DeviceCommandTests {
+    @Test("ringlet demo --json: a whole call with media both ways, and exit code 0")
+    func demo() throws {
+        let folder = try temporaryFolder(prefix: "ringlet-demo-test")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demo = try ChildProcess(try ringletExecutable(), arguments: ["demo", "--json", "--seconds", "2"],
+                                    folder: folder, name: "demo")
+        #expect(demo.wait(timeout: 90), "the demo did not finish: \(demo.errorText)")
+        #expect(demo.terminationStatus == 0, "\(demo.errorText)")
+        let summary = try #require(jsonLines(demo.outputText).last)
+        #expect(summary["ok"] as? Bool == true)
+        #expect(summary["link"] as? String == "direct")
+        #expect((summary["ring_ms"] as? Int ?? 0) > 0)
+        for direction in ["device_to_phone", "phone_to_device"] {
+            let d = try #require(summary[direction] as? [String: Any], "\(direction)")
+            #expect((d["video_frames"] as? Int ?? 0) >= 15, "\(direction): \(d)")
+            #expect((d["audio_frames"] as? Int ?? 0) >= 50, "\(direction): \(d)")
+            #expect((d["first_frame_ms"] as? Int).map { $0 >= 0 && $0 < 2000 } == true, "\(direction): \(d)")
+        }
+    }
+
+    @Test("ringlet device calls, ringlet phone answers; the device prints the seed's callbacks in order")
+    func deviceAndPhoneProcesses() async throws {
+        try await CallLab.with { lab in
+            let user = try await lab.user("bob")
+            let sn = "CLI_DOOR-1"
+            let ticket = try await lab.provision(sn: sn, authorizedBy: [user])
+            let exe = try ringletExecutable()
+            let phone = try ChildProcess(
+                "ip", arguments: Array(lab.namespace.exec([
+                    exe, "phone", "--server", lab.base, "--token", user.token, "--answer", "answer",
+                    "--answer-after", "0.3", "--hang-up-after", "2", "--events-json", "--duration", "30",
+                ]).dropFirst()), folder: lab.folder, name: "phone")
+            defer { phone.stop() }
+            #expect(phone.waitForLine(containing: "\"cb\":\"online\"", timeout: 15) != nil, "\(phone.errorText)")
+            let received = lab.folder.appendingPathComponent("received")
+            let device = try ChildProcess(
+                "ip", arguments: Array(lab.namespace.exec([
+                    exe, "device", "--server", lab.base, "--sn", sn, "--model", lab.modelId, "--app", lab.appId,
+                    "--data-dir", lab.folder.appendingPathComponent("cli-device").path, "--ticket", ticket,
+                    "--call", user.openId, "--calls", "1", "--duration", "40", "--record", received.path, "--events-json",
+                ]).dropFirst()), folder: lab.folder, name: "device")
+            defer { device.stop() }
+            #expect(device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
+            #expect(device.terminationStatus == 0)
+            let events = jsonLines(device.outputText)
+            let callbacks = events.compactMap { $0["cb"] as? String }
+            let order = callbacks.filter {
+                ["onRecvCommand", "onGetAvEncInfo", "onStartRealPlay", "onStopRecvStream", "onStopRealPlay"].contains($0)
+            }
+            let commands = events.filter { $0["cb"] as? String == "onRecvCommand" }.compactMap { $0["command"] as? String }
+                .filter { $0 != "REQ_IFRAME" }
+            #expect(Array(order.filter { $0 != "onRecvCommand" }) == ["onGetAvEncInfo", "onStartRealPlay", "onStopRecvStream", "onStopRealPlay"])
+            #expect(commands == ["CALL_ANSWER", "CALL_HANG_UP"], "\(callbacks)")
+            #expect(callbacks.contains("onStartRecvVideoStream") && callbacks.contains("onStartRecvAudioStream"))
+            #expect(events.contains { $0["cb"] as? String == "doWxCloudVoipCallV2" && $0["code"] as? Int == 0 })
+            let statuses = events.filter { $0["cb"] as? String == "status" }
+            #expect(statuses.contains { ($0["videoReceived"] as? Int ?? 0) > 10 && ($0["videoSent"] as? Int ?? 0) > 10 })
+            #expect(callbacks.suffix(4) == ["exitWxCloudVoipV2", "exitIvAvt", "exitIvDm", "exitIvSys"])
+            // What it received is on disk: an H.264 stream starting with a start code, and G.711 audio.
+            let files = try FileManager.default.contentsOfDirectory(atPath: received.path)
+            let video = try #require(files.first { $0.hasSuffix(".h264") })
+            let bytes = try [UInt8](Data(contentsOf: received.appendingPathComponent(video)))
+            #expect(bytes.count > 10_000 && Array(bytes.prefix(4)) == [0, 0, 0, 1])
+            #expect(files.contains { $0.hasSuffix(".audio") })
+            // The phone saw the ring, the media and its own hang-up.
+            let phoneEvents = jsonLines(phone.outputText).compactMap { $0["cb"] as? String }
+            #expect(phoneEvents.contains("ring") && phoneEvents.contains("mediaConnected") && phoneEvents.contains("hangUp"))
+        }
+    }
+}
