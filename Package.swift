@@ -160,6 +160,20 @@ let package = Package(
             resources: [.copy("Pages")],
             swiftSettings: strict
         ),
+        // The web app's browser tests: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
+        // headless Chromium and `ringlet serve --dev` in a private network namespace, a signaling-only stand-in
+        // device. Not a product: WebAppTests uses it.
+        .target(
+            name: "RingletWebTestSupport",
+            dependencies: [
+                "RingletCore", "RingletNIO", "RingletSignaling", "RingletTestSupport", "RingletBrowserHarness",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         // `ringlet device`: a simulated device on the facade (also the lean `ringlet-device` program).
@@ -243,6 +257,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
+            swiftSettings: strict
+        ),
+        // The callee web app in headless Chromium against a real `ringlet serve --dev` (docs/webapp.md).
+        .testTarget(
+            name: "WebAppTests",
+            dependencies: ["RingletWebTestSupport", "RingletSignaling", "RingletTestSupport"],
             swiftSettings: strict
         ),
         // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.

@@ -28,14 +28,26 @@ package final class ChromiumHarness: @unchecked Sendable {
 
     package var eventLoop: any EventLoop { group.next() }
 
-    /// The chromium command line (after `ip netns exec NS`).
-    package static func chromiumArguments(userDataDir: String, url: String) -> [String] {
+    /// The chromium command line (after `ip netns exec NS`): headless, fake camera and microphone, loopback ICE.
+    ///
+    /// - Parameters:
+    ///   - userDataDir: the profile folder.
+    ///   - url: the page to open.
+    ///   - grantMedia: whether camera and microphone requests are granted without asking
+    ///     (`--use-fake-ui-for-media-stream`); default true.
+    ///   - extra: more flags, before the URL (e.g. `--remote-debugging-port=0`).
+    package static func chromiumArguments(userDataDir: String, url: String, grantMedia: Bool = true,
+                                          extra: [String] = []) -> [String] {
         [
             "chromium", "--headless=new", "--no-sandbox", "--no-first-run", "--no-default-browser-check",
-            "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-            "--disable-features=WebRtcHideLocalIpsWithMdns", "--user-data-dir=\(userDataDir)", url,
+            "--disable-gpu", "--use-fake-device-for-media-stream",
         ]
+            + (grantMedia ? ["--use-fake-ui-for-media-stream"] : [])
+            + [
+                "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+                "--disable-features=WebRtcHideLocalIpsWithMdns", "--user-data-dir=\(userDataDir)",
+            ]
+            + extra + [url]
     }
 
     /// The harness's resources (peer.html, clip.h264), from this target's bundle.

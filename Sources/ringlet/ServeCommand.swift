@@ -60,17 +60,20 @@ struct Serve: AsyncParsableCommand {
         case .dev(let token): say("admin token: \(token)")
         case .configured, .existing: break
         }
+        var demoAppID: String?
         if configuration.dev,
            let demo = try ServerBootstrap.ensureDemoApp(
                store: store, configuration: configuration, identifiers: identifiers, now: now)
         {
             say("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
+            demoAppID = demo.app.id
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
         let server: RingletCloud
         do {
-            server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger)
+            server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,
+                                      devAppID: demoAppID)
         } catch {
             throw ValidationError(error.description)
         }

@@ -34,12 +34,19 @@ struct OpenAPIRouteTests {
         return routes
     }
 
-    @Test("every route the server registers is in the document, and every documented operation is a route")
+    /// Routes the server registers that are deliberately not in the document: the web app's static files
+    /// (docs/webapp.md). They are HTML, CSS and JavaScript for a browser, not part of the JSON API, and have their
+    /// own tests (WebAppServingTests).
+    static let undocumented: Set<String> = ["GET /app", "GET /app/{path}"]
+
+    @Test("every route the server registers is in the document (but the web app's files), and every documented operation is a route")
     func routesMatch() throws {
         let server = RingletServerApp(configuration: ServerConfiguration(), store: APITestStore())
         let (_, routes) = server.makeRouter()
-        let registered = Set(routes.map(\.description))
-        #expect(registered.count == routes.count, "a route is registered twice")
+        let all = Set(routes.map(\.description))
+        #expect(Self.undocumented.isSubset(of: all), "the exclusions name routes that no longer exist")
+        let registered = all.subtracting(Self.undocumented)
+        #expect(all.count == routes.count, "a route is registered twice")
         let documented = Self.documentedRoutes(try Self.documentText())
         #expect(documented.count >= 20)
         #expect(registered.subtracting(documented).isEmpty, "not documented: \(registered.subtracting(documented).sorted())")

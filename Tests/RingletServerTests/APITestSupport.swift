@@ -89,7 +89,9 @@ struct APIHarness {
     let recorder = AuthorizationRecorder()
     let server: RingletServerApp
 
-    init(store: any Store = APITestStore(), configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    init(store: any Store = APITestStore(), devAppID: String? = nil,
+         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         self.store = store
         var configuration = ServerConfiguration()
         configuration.http = .init(host: "127.0.0.1", port: 0)
@@ -101,7 +103,7 @@ struct APIHarness {
         let clock = clock, recorder = recorder
         server = RingletServerApp(
             configuration: configuration, store: store, now: { clock.now },
-            onAuthorizationChange: { await recorder.record($0) }
+            onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices, devAppID: devAppID
         )
     }
 

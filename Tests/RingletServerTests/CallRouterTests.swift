@@ -477,4 +477,16 @@ struct CallRouterRelayTests {
         let alice = f.openUser()
         #expect(f.handle(alice, .ping(RequestReference(requestId: "p"))) == [.send(alice, .pong(RequestReference(requestId: "p")))])
     }
+
+    @Test("a device is online while its session is open, and only then")
+    func onlineDevices() throws {
+        let f = try CallRouterFixture()
+        let both = [CallRouterFixture.sn, CallRouterFixture.sn2, "SN_GHOST"]
+        #expect(f.router.onlineDevices(among: both).isEmpty)
+        let door = f.openDevice()
+        f.openUser()
+        #expect(f.router.onlineDevices(among: both) == [CallRouterFixture.sn])
+        f.router.sessionClosed(door, now: f.now)
+        #expect(f.router.onlineDevices(among: both).isEmpty)
+    }
 }

@@ -93,6 +93,17 @@ func send(_ message: ClientMessage, _ outbound: WebSocketOutboundWriter) async t
     try await outbound.writeTextMessage(message.text)
 }
 
+/// Answers the server's challenge as the fixture's device (`sn`, signed with `key`); returns the welcome.
+func authenticateDevice(_ reader: inout MessageReader, _ outbound: WebSocketOutboundWriter, key: DeviceKey,
+                        sn: String = CallRouterFixture.sn) async throws -> Welcome {
+    guard case .challenge(let challenge) = try await reader.next(),
+          let nonce = Base64URL.decode(challenge.nonce) else { throw TestSupportError("no challenge") }
+    let signature = try key.signChallenge(nonce: nonce)
+    try await send(.authDevice(AuthDevice(sn: sn, signature: Base64URL.encode(signature))), outbound)
+    guard case .welcome(let welcome) = try await reader.next() else { throw TestSupportError("no welcome") }
+    return welcome
+}
+
 @Suite("Signaling live over loopback", .serialized)
 struct SignalingLiveTests {
     @Test("a device calls a user, the user answers, SDP is relayed, the device hangs up")
@@ -107,11 +118,7 @@ struct SignalingLiveTests {
                     _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/signal/device",
                                                           logger: Logger(label: "device")) { inbound, outbound, _ in
                         var reader = MessageReader(inbound)
-                        guard case .challenge(let challenge) = try await reader.next(),
-                              let nonce = Base64URL.decode(challenge.nonce) else { throw TestSupportError("no challenge") }
-                        let signature = try key.signChallenge(nonce: nonce)
-                        try await send(.authDevice(AuthDevice(sn: CallRouterFixture.sn, signature: Base64URL.encode(signature))), outbound)
-                        guard case .welcome(let welcome) = try await reader.next() else { throw TestSupportError("no welcome") }
+                        let welcome = try await authenticateDevice(&reader, outbound, key: key)
                         await log.append("welcome \(welcome.sn ?? "")")
                         for await _ in userReady { break }
                         try await send(.call(CallRequest(requestId: "c1", openId: CallRouterFixture.aliceOpenID, kind: .video,
@@ -167,6 +174,30 @@ struct SignalingLiveTests {
         #expect(calls.map(\.outcome) == [.completed])
         #expect(calls.first?.answeredAt != nil)
         #expect(f.metricsText.contains(#"ringlet_calls_total{outcome="completed"} 1"#))
+    }
+
+    @Test("the hub reports a device online while its authenticated session is open, offline after it closes")
+    func deviceOnline() async throws {
+        let f = try SignalingLiveFixture()
+        let key = f.deviceKey
+        let hub = f.hub
+        let sns = [CallRouterFixture.sn, "SN_OTHER"]
+        try await f.withServer { port in
+            #expect(await hub.onlineDevices(among: sns).isEmpty)
+            _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/signal/device",
+                                                  logger: Logger(label: "device")) { inbound, outbound, _ in
+                var reader = MessageReader(inbound)
+                _ = try await authenticateDevice(&reader, outbound, key: key)
+                #expect(await hub.onlineDevices(among: sns) == [CallRouterFixture.sn])
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            var offline = false
+            for _ in 0..<200 where !offline {
+                offline = await hub.onlineDevices(among: sns).isEmpty
+                if !offline { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(offline, "still online 2 s after the close")
+        }
     }
 
     /// Connects, sends `messages` raw, and returns what the server sent back and the close code.

@@ -177,6 +177,10 @@ struct AuthorizationBody: Codable, Sendable {
     var sn: String
     var status: AuthorizationRecord.Status
     var updatedAt: Int64
+    /// The device's name (`GET /v1/me/authorizations` only; omitted elsewhere).
+    var deviceName: String?
+    /// Whether the device has a signaling session open now (`GET /v1/me/authorizations` only).
+    var online: Bool?
 
     init(_ record: AuthorizationRecord) {
         userId = record.userID
@@ -239,6 +243,20 @@ struct NoticeBody: Codable, Sendable {
 /// A list answer: `{"items": [...]}` (an object, so fields can be added later).
 struct ListBody<Item: Codable & Sendable>: Codable, Sendable {
     var items: [Item]
+}
+
+/// `POST /v1/dev/sign-in`.
+struct DevSignInBody: Decodable, Sendable {
+    var name: String
+}
+
+/// The answer to `POST /v1/dev/sign-in`: the user (created or found by name) and a fresh session token.
+struct DevSessionBody: Codable, Sendable {
+    var token: String
+    var user: UserBody
+    var channel: AppChannel
+    var expiresAt: Int64
+    var created: Bool
 }
 
 /// `GET /healthz`.

@@ -28,11 +28,20 @@ extension APIRoutes {
         return json(AuthorizationBody(record))
     }
 
-    /// `GET /v1/me/authorizations` (user): the devices this user authorized (revoked ones too, with their status).
-    func myAuthorizations(_ request: Request) throws -> Response {
+    /// `GET /v1/me/authorizations` (user): the devices this user authorized (revoked ones too, with their status),
+    /// each with the device's name and whether it is online (has a signaling session open) now.
+    func myAuthorizations(_ request: Request) async throws -> Response {
         let (user, _) = try requireUser(request)
         let records = try storeCall { () throws(StoreError) in try store.authorizations(userID: user.id) }
-        return json(ListBody(items: records.map(AuthorizationBody.init)))
+        let online = await onlineDevices(records.map(\.sn))
+        var items: [AuthorizationBody] = []
+        for record in records {
+            var item = AuthorizationBody(record)
+            item.deviceName = try storeCall { () throws(StoreError) in try store.device(sn: record.sn) }?.name ?? record.sn
+            item.online = online.contains(record.sn)
+            items.append(item)
+        }
+        return json(ListBody(items: items))
     }
 
     /// `DELETE /v1/me/authorizations/{sn}` (user): the device may no longer call this user.

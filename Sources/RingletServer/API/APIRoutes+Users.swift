@@ -54,14 +54,22 @@ extension APIRoutes {
         guard userID.utf8.count <= 64,
               let user = try storeCall({ () throws(StoreError) in try store.user(id: userID) }), user.appID == app.id
         else { throw APIError.notFound("no user \(userID) in this app") }
-        let ttl = body.ttlSeconds ?? configuration.defaultSessionTTLSeconds
+        return try makeSession(for: user, channel: body.channel ?? .release,
+                               ttlSeconds: body.ttlSeconds ?? configuration.defaultSessionTTLSeconds)
+    }
+
+    /// Stores a fresh session of `user` (ttl checked against ``Configuration/maxSessionTTLSeconds``); returns it
+    /// with its token (only the token's hash is stored).
+    func makeSession(for user: UserRecord, channel: AppChannel, ttlSeconds ttl: Int) throws(APIError)
+        -> (SessionRecord, String)
+    {
         guard ttl >= 1, ttl <= configuration.maxSessionTTLSeconds else {
             throw APIError.invalid("ttlSeconds must be from 1 to \(configuration.maxSessionTTLSeconds)")
         }
         let token = identifiers.secret("rlu_")
         let now = now()
         let session = SessionRecord(
-            tokenHash: Identifiers.hash(token), userID: user.id, appID: app.id, channel: body.channel ?? .release,
+            tokenHash: Identifiers.hash(token), userID: user.id, appID: user.appID, channel: channel,
             expiresAt: now + Int64(ttl) * 1000, createdAt: now
         )
         try storeCall { () throws(StoreError) in try store.insertSession(session) }

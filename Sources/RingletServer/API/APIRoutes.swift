@@ -22,17 +22,22 @@ public struct APIRoutes: Sendable {
         public var maxSessionTTLSeconds: Int
         /// The address people reach the server at, e.g. `http://127.0.0.1:8080` (sign-in links).
         public var publicBaseURL: String
+        /// Development mode's demo app: the app whose users `/v1/dev/…` signs in. nil (the default, and always
+        /// without `--dev`): those endpoints answer 404.
+        public var devAppID: String?
 
         /// The documented defaults, with the public address given.
         public init(
             maxBodySize: Int = 64 * 1024, ticketLifetimeMs: Int64 = 5 * 60 * 1000, defaultSessionTTLSeconds: Int = 86_400,
-            maxSessionTTLSeconds: Int = 30 * 86_400, publicBaseURL: String = "http://127.0.0.1:8080"
+            maxSessionTTLSeconds: Int = 30 * 86_400, publicBaseURL: String = "http://127.0.0.1:8080",
+            devAppID: String? = nil
         ) {
             self.maxBodySize = maxBodySize
             self.ticketLifetimeMs = ticketLifetimeMs
             self.defaultSessionTTLSeconds = defaultSessionTTLSeconds
             self.maxSessionTTLSeconds = maxSessionTTLSeconds
             self.publicBaseURL = publicBaseURL
+            self.devAppID = devAppID
         }
     }
 
@@ -54,6 +59,8 @@ public struct APIRoutes: Sendable {
     let logger: Logger
     /// Called after a user authorizes or revokes a device (the signaling router pushes it to the device).
     let onAuthorizationChange: @Sendable (AuthorizationRecord) async -> Void
+    /// Which of the given SNs have a device session open (the signaling hub knows; none without one).
+    let onlineDevices: @Sendable ([String]) async -> Set<String>
     /// The OpenAPI document served at `GET /v1/openapi.yaml`.
     let openAPIDocument: String
 
@@ -66,10 +73,12 @@ public struct APIRoutes: Sendable {
     ///   - identifiers: the random source for ids, secrets and tokens (default: the system's).
     ///   - logger: for failures (secrets are never logged).
     ///   - onAuthorizationChange: called after each authorization change.
+    ///   - onlineDevices: which of the given SNs are online now (`GET /v1/me/authorizations`); default none.
     public init(
         store: any Store, configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Int64,
         identifiers: Identifiers = .system, logger: Logger = Logger(label: "ringlet.api"),
-        onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in }
+        onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
+        onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] }
     ) {
         self.store = store
         self.configuration = configuration
@@ -77,6 +86,7 @@ public struct APIRoutes: Sendable {
         self.identifiers = identifiers
         self.logger = logger
         self.onAuthorizationChange = onAuthorizationChange
+        self.onlineDevices = onlineDevices
         self.openAPIDocument = OpenAPIDocument.text
     }
 
@@ -129,11 +139,14 @@ public struct APIRoutes: Sendable {
         // The signed-in user.
         on(.get, "/v1/me") { api, request, _ in try api.me(request) }
         on(.post, "/v1/me/authorizations") { api, request, _ in try await api.authorize(request) }
-        on(.get, "/v1/me/authorizations") { api, request, _ in try api.myAuthorizations(request) }
+        on(.get, "/v1/me/authorizations") { api, request, _ in try await api.myAuthorizations(request) }
         on(.delete, "/v1/me/authorizations/{sn}") { api, request, context in try await api.revoke(request, context) }
         on(.get, "/v1/me/calls") { api, request, _ in try api.myCalls(request) }
         on(.get, "/v1/me/notices") { api, request, _ in try api.myNotices(request) }
         on(.post, "/v1/me/notices/{noticeId}/read") { api, request, context in try api.markNoticeRead(request, context) }
+        // Development mode's sign-in for the web app (404 unless `--dev`).
+        on(.get, "/v1/dev/users") { api, _, _ in try api.devUsers() }
+        on(.post, "/v1/dev/sign-in") { api, request, _ in try await api.devSignIn(request) }
         return routes
     }
 

@@ -32,11 +32,13 @@ public struct RingletCloud: Sendable {
     ///   - eventLoopGroup: where the TURN sockets run (one loop of it).
     ///   - logger: the server's logger.
     ///   - now: the clock, Unix ms.
+    ///   - devAppID: the demo app of `--dev` (the web app's development sign-in); ignored without `--dev`.
     /// - Throws: `ServerConfigurationError` when the TURN address is not an IP literal or is unspecified.
     public init(configuration: ServerConfiguration, store: any Store, turnSecret: String,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "ringlet.server"),
-                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) })
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                devAppID: String? = nil)
         throws(ServerConfigurationError)
     {
         guard let ip = IPAddress(configuration.turn.host), !ip.isUnspecified,
@@ -68,7 +70,9 @@ public struct RingletCloud: Sendable {
             configuration: configuration, store: store, metrics: metrics, logger: logger, now: now,
             services: [hub, turn],
             registerWebSocketRoutes: { hub.register(on: $0) },
-            onAuthorizationChange: { await hub.authorizationChanged($0) }
+            onAuthorizationChange: { await hub.authorizationChanged($0) },
+            onlineDevices: { await hub.onlineDevices(among: $0) },
+            devAppID: devAppID
         )
     }
 

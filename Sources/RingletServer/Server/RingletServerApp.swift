@@ -44,6 +44,11 @@ public struct RingletServerApp: Sendable {
     let services: [any Service]
     let registerWebSocketRoutes: @Sendable (Router<BasicWebSocketRequestContext>) -> Void
     let onAuthorizationChange: @Sendable (AuthorizationRecord) async -> Void
+    let onlineDevices: @Sendable ([String]) async -> Set<String>
+    /// Development mode's demo app (the app `/v1/dev/sign-in` signs users into); nil without `--dev`.
+    let devAppID: String?
+    /// The web app served at `/app/`.
+    let webApp: WebAppFiles
 
     /// A server over `store`.
     ///
@@ -57,13 +62,19 @@ public struct RingletServerApp: Sendable {
     ///   - services: more services to run in the same group (signaling hub, TURN).
     ///   - registerWebSocketRoutes: adds the signaling routes to the WebSocket router.
     ///   - onAuthorizationChange: told of every authorization change made through the API.
+    ///   - onlineDevices: which of the given SNs have a device session open (the signaling hub's answer).
+    ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
+    ///     in; ignored unless ``ServerConfiguration/dev``.
+    ///   - webApp: the web app's files (default: the bundled ones).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         identifiers: Identifiers = .system, services: [any Service] = [],
         registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
-        onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in }
+        onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
+        onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled
     ) {
         self.configuration = configuration
         self.store = store
@@ -74,17 +85,23 @@ public struct RingletServerApp: Sendable {
         self.services = services
         self.registerWebSocketRoutes = registerWebSocketRoutes
         self.onAuthorizationChange = onAuthorizationChange
+        self.onlineDevices = onlineDevices
+        self.devAppID = configuration.dev ? devAppID : nil
+        self.webApp = webApp
     }
 
-    /// The HTTP router: the API's routes, `/metrics`; returns it with the routes registered (for the OpenAPI
-    /// check).
+    /// The HTTP router: the API's routes, `/metrics`, the web app's files; returns it with the routes registered
+    /// (for the OpenAPI check).
     public func makeRouter() -> (Router<BasicRequestContext>, [APIRoutes.Route]) {
         let router = Router()
+        var apiConfiguration = configuration.apiConfiguration
+        apiConfiguration.devAppID = devAppID
         let api = APIRoutes(
-            store: store, configuration: configuration.apiConfiguration, now: now, identifiers: identifiers,
-            logger: logger, onAuthorizationChange: onAuthorizationChange
+            store: store, configuration: apiConfiguration, now: now, identifiers: identifiers,
+            logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices
         )
         var routes = api.register(on: router)
+        routes += webApp.register(on: router)
         let registry = metrics.registry
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()

@@ -300,6 +300,11 @@ public struct CallRouter {
     /// The number of calls ringing or active.
     public var callsInProgress: Int { calls.count }
 
+    /// Which of `sns` have an open (authenticated) device session now: the web app's online state.
+    public func onlineDevices(among sns: some Sequence<String>) -> Set<String> {
+        Set(sns.filter { deviceSessions[$0] != nil })
+    }
+
     // MARK: Helpers
 
     mutating func emit(_ output: Output) {

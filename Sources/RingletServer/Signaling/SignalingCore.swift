@@ -68,6 +68,11 @@ actor SignalingCore {
         drain()
     }
 
+    /// Which of `sns` have an open device session.
+    func onlineDevices(among sns: [String]) -> Set<String> {
+        router.onlineDevices(among: sns)
+    }
+
     /// Runs the router's timer if its deadline has come; returns the next deadline.
     func tick(now: Int64) -> Int64? {
         if let deadline = router.pollTimeout(), deadline <= now {

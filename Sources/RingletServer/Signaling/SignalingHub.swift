@@ -71,6 +71,12 @@ public final class SignalingHub: Service, Sendable {
         await core.authorizationChanged(record, now: clock())
     }
 
+    /// Which of `sns` are online (have an authenticated device session open now). The HTTP API asks this for
+    /// `GET /v1/me/authorizations`.
+    public func onlineDevices(among sns: [String]) async -> Set<String> {
+        await core.onlineDevices(among: sns)
+    }
+
     /// Drives the ring timer until graceful shutdown (or cancellation), then closes every session.
     public func run() async throws {
         let interval = tickInterval

@@ -1,0 +1,372 @@
+// The Ringlet web app (docs/webapp.md): sign-in, devices, notices, call history, and calls.
+// <body data-view> is loading | signin | main; the call view's state is on <body> too (see callview.js).
+
+import { Api, ApiError } from './api.js';
+import { CallController } from './call.js';
+import { CallView } from './callview.js';
+import { renderCalls, renderDevices, renderNotices } from './lists.js';
+import { clearToken, keepForThisPage, loadToken, saveToken, takeTokenFromLocation } from './session.js';
+import { Signaling } from './signaling.js';
+import { byId, el, setMessage, toast } from './ui.js';
+
+/** The custom command button's label; the device receives it as USR_DATA. */
+const COMMAND_LABEL = 'Open door';
+/** `/app/?ice=relay` makes calls use TURN-relayed paths only (a diagnostic, and the relayed call tests). */
+const ICE_TRANSPORT_POLICY = new URLSearchParams(location.search).get('ice') === 'relay' ? 'relay' : 'all';
+/** How often the device list (with online states) is refreshed while it is shown (ms). */
+const DEVICE_REFRESH_MS = 10000;
+
+class App {
+  constructor() {
+    this.token = null;
+    this.api = null;
+    this.me = null;
+    this.signaling = null;
+    this.devices = [];
+    this.notices = [];
+    this.calls = [];
+    this.deviceTimer = null;
+    this.callView = new CallView();
+    this.calling = null;
+    byId('custom-label').textContent = COMMAND_LABEL;
+    this.wire();
+  }
+
+  wire() {
+    byId('dev-signin').addEventListener('submit', (event) => { event.preventDefault(); this.devSignIn(); });
+    byId('sign-out').addEventListener('click', () => this.signOut(''));
+    byId('authorize-form').addEventListener('submit', (event) => { event.preventDefault(); this.authorize(); });
+    byId('mark-all-read').addEventListener('click', () => this.markAllRead());
+    for (const name of ['devices', 'notices', 'history']) {
+      byId(`tab-${name}`).addEventListener('click', () => this.showTab(name));
+    }
+    byId('tab-devices').parentElement.addEventListener('keydown', (event) => this.tabKeys(event));
+    byId('answer').addEventListener('click', () => this.calling && this.calling.answer());
+    byId('reject').addEventListener('click', () => this.calling && this.calling.reject());
+    byId('hang-up').addEventListener('click', () => this.calling && this.calling.hangUp());
+    byId('mute').addEventListener('click', () => this.calling && this.calling.toggleMute());
+    byId('camera').addEventListener('click', () => this.calling && this.calling.toggleCamera());
+    byId('custom-command').addEventListener('click', () => this.calling && this.calling.sendCommand());
+    byId('close-call').addEventListener('click', () => this.calling && this.calling.dismiss());
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.me) this.refreshDevices();
+    });
+  }
+
+  // MARK: Sign-in
+
+  async start() {
+    const linked = takeTokenFromLocation();
+    if (linked) saveToken(linked);
+    const token = linked || loadToken();
+    // This tab keeps the identity it starts with, even if another tab signs in as someone else later.
+    if (token) keepForThisPage(token);
+    if (!token) {
+      this.showSignIn('');
+      return;
+    }
+    await this.signInWith(token);
+  }
+
+  async signInWith(token) {
+    this.token = token;
+    this.api = new Api(token);
+    try {
+      this.me = await this.api.me();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        clearToken(token);
+        this.showSignIn('Your session has ended. Sign in again.');
+      } else {
+        this.showSignIn(`Signing in failed: ${error.message}`);
+      }
+      return;
+    }
+    this.showMain();
+  }
+
+  async showSignIn(message) {
+    this.setView('signin');
+    setMessage(byId('signin-message'), message);
+    const form = byId('dev-signin');
+    const link = byId('link-signin');
+    try {
+      const users = await new Api(null).devUsers();
+      const names = [...new Set(users.items.map((user) => user.name).filter(Boolean))].sort();
+      byId('dev-names').replaceChildren(...names.map((name) => el('option', { value: name })));
+      form.hidden = false;
+      link.hidden = true;
+      byId('dev-name').focus();
+    } catch (error) {
+      form.hidden = true;
+      link.hidden = false;
+      if (!(error instanceof ApiError && error.status === 404)) {
+        setMessage(byId('signin-message'), message || error.message);
+      }
+    }
+  }
+
+  async devSignIn() {
+    const input = byId('dev-name');
+    const name = input.value.trim();
+    if (!name) {
+      setMessage(byId('signin-message'), 'Enter a name.');
+      return;
+    }
+    const button = byId('dev-signin').querySelector('button');
+    button.disabled = true;
+    try {
+      const session = await new Api(null).devSignIn(name);
+      saveToken(session.token);
+      await this.signInWith(session.token);
+    } catch (error) {
+      setMessage(byId('signin-message'), `Signing in failed: ${error.message}`);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  signOut(message) {
+    if (this.signaling) this.signaling.stop();
+    this.signaling = null;
+    if (this.calling) {
+      this.calling.signalingLost();
+      this.calling.dismiss();
+    }
+    this.calling = null;
+    clearInterval(this.deviceTimer);
+    clearToken(this.token);
+    this.token = null;
+    this.api = null;
+    this.me = null;
+    this.showSignIn(message);
+  }
+
+  setView(view) {
+    document.body.dataset.view = view;
+    byId('view-signin').hidden = view !== 'signin';
+    byId('view-main').hidden = view !== 'main';
+  }
+
+  // MARK: Signed in
+
+  showMain() {
+    this.setView('main');
+    byId('user-name').textContent = this.me.user.name || this.me.user.openId;
+    this.showTab('devices');
+    this.connect();
+    this.refreshDevices();
+    this.refreshNotices();
+    this.refreshCalls();
+    clearInterval(this.deviceTimer);
+    this.deviceTimer = setInterval(() => {
+      if (!document.hidden && byId('panel-devices').hidden === false) this.refreshDevices();
+    }, DEVICE_REFRESH_MS);
+  }
+
+  connect() {
+    const signaling = new Signaling(this.token);
+    this.signaling = signaling;
+    this.calling = new CallController(signaling, this.callView, {
+      commandLabel: COMMAND_LABEL,
+      iceTransportPolicy: ICE_TRANSPORT_POLICY,
+      onEnded: () => setTimeout(() => this.refreshCalls(), 300),
+    });
+    signaling.addEventListener('state', (event) => this.signalState(event.detail));
+    signaling.addEventListener('welcome', () => this.refreshDevices());
+    signaling.addEventListener('message', (event) => this.onMessage(event.detail));
+    signaling.addEventListener('closed', () => this.calling && this.calling.signalingLost());
+    signaling.addEventListener('unauthorized', () => this.signOut('Your session has ended. Sign in again.'));
+    signaling.start();
+  }
+
+  signalState(state) {
+    document.body.dataset.signal = state;
+    byId('signal-state').textContent = { online: 'Online', connecting: 'Connecting…', offline: 'Offline' }[state];
+    const banner = byId('banner');
+    clearInterval(this.bannerTimer);
+    if (state === 'online') {
+      banner.hidden = true;
+      return;
+    }
+    if (state === 'offline' && this.signaling) {
+      const update = () => {
+        const seconds = Math.max(0, Math.ceil((this.signaling.retryAt - Date.now()) / 1000));
+        banner.textContent = `Connection to the server lost. Calls cannot reach you. Reconnecting in ${seconds} s…`;
+      };
+      update();
+      this.bannerTimer = setInterval(update, 1000);
+      banner.hidden = false;
+    }
+  }
+
+  onMessage(message) {
+    if (this.calling && this.calling.handle(message)) return;
+    if (message.type === 'notice') this.onNotice(message);
+  }
+
+  showTab(name) {
+    for (const tab of ['devices', 'notices', 'history']) {
+      const selected = tab === name;
+      const button = byId(`tab-${tab}`);
+      button.setAttribute('aria-selected', String(selected));
+      button.tabIndex = selected ? 0 : -1;
+      byId(`panel-${tab}`).hidden = !selected;
+    }
+    document.body.dataset.tab = name;
+    if (name === 'devices') this.refreshDevices();
+    if (name === 'history') this.refreshCalls();
+    if (name === 'notices') this.refreshNotices();
+  }
+
+  tabKeys(event) {
+    const order = ['devices', 'notices', 'history'];
+    const current = order.indexOf(document.body.dataset.tab);
+    let next = null;
+    if (event.key === 'ArrowRight') next = (current + 1) % order.length;
+    if (event.key === 'ArrowLeft') next = (current + order.length - 1) % order.length;
+    if (next === null) return;
+    event.preventDefault();
+    this.showTab(order[next]);
+    byId(`tab-${order[next]}`).focus();
+  }
+
+  /** sn → device name, from the authorizations. */
+  get names() {
+    return new Map(this.devices.map((device) => [device.sn, device.deviceName || device.sn]));
+  }
+
+  // MARK: Devices
+
+  /** The items of a list the API answers (`{items}`), or null when it failed (an expired session signs out). */
+  async fetchItems(request) {
+    if (!this.api) return null;
+    try {
+      return (await request(this.api)).items;
+    } catch (error) {
+      this.apiFailed(error);
+      return null;
+    }
+  }
+
+  async refreshDevices() {
+    const devices = await this.fetchItems((api) => api.authorizations());
+    if (!devices) return;
+    this.devices = devices;
+    renderDevices(byId('device-list'), byId('devices-empty'), this.devices, {
+      call: (device) => this.callDevice(device),
+      revoke: (device) => this.revoke(device),
+    });
+    document.body.dataset.devicesLoaded = String(Date.now());
+  }
+
+  async authorize() {
+    const sn = byId('auth-sn').value.trim();
+    const ticket = byId('auth-ticket').value.trim();
+    const message = byId('authorize-message');
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(sn)) {
+      setMessage(message, 'The SN is 1 to 128 letters, digits, _ or -.');
+      return;
+    }
+    setMessage(message, 'Authorizing…', 'ok');
+    try {
+      await this.api.authorize(sn, ticket);
+    } catch (error) {
+      if (this.apiFailed(error)) return;
+      const texts = {
+        ticketInvalid: 'The ticket is not valid for this SN, or it has expired (tickets last 5 minutes). Ask for a new one.',
+        notFound: `There is no device ${sn}.`,
+        snBadCharacters: 'The SN may only contain letters, digits, _ and -.',
+        snTooLong: 'The SN is longer than 128 characters.',
+      };
+      setMessage(message, texts[error.code] || `Authorizing failed: ${error.message}`);
+      return;
+    }
+    byId('auth-sn').value = '';
+    byId('auth-ticket').value = '';
+    await this.refreshDevices();
+    setMessage(message, `${this.names.get(sn) || sn} may now call you.`, 'ok');
+  }
+
+  async revoke(device) {
+    try {
+      await this.api.revoke(device.sn);
+    } catch (error) {
+      if (!this.apiFailed(error)) toast(`Revoking failed: ${error.message}`);
+    }
+    await this.refreshDevices();
+    toast(`${device.deviceName || device.sn} can no longer call you.`);
+  }
+
+  callDevice(device) {
+    if (!this.calling) return;
+    if (!this.signaling.online) {
+      toast('Not connected to the server; try again in a moment.');
+      return;
+    }
+    this.calling.callDevice({ sn: device.sn, name: device.deviceName || device.sn }, 'video');
+  }
+
+  // MARK: Notices and history
+
+  async refreshNotices() {
+    const notices = await this.fetchItems((api) => api.notices());
+    if (!notices) return;
+    this.notices = notices;
+    this.renderNotices();
+  }
+
+  renderNotices() {
+    renderNotices(byId('notice-list'), byId('notices-empty'), this.notices, this.names, {
+      read: (notice) => this.markRead(notice),
+    });
+    const unread = this.notices.filter((notice) => !notice.readAt).length;
+    const badge = byId('unread-count');
+    badge.textContent = String(unread);
+    badge.hidden = unread === 0;
+    byId('unread-label').textContent = unread === 1 ? '1 unread notice' : `${unread} unread notices`;
+    document.body.dataset.unread = String(unread);
+  }
+
+  onNotice(message) {
+    if (!this.notices.some((notice) => notice.id === message.id)) {
+      this.notices.unshift({ id: message.id, sn: message.sn, kind: message.kind, text: message.text,
+        createdAt: message.createdAt, readAt: null });
+    }
+    this.renderNotices();
+    toast(`${this.names.get(message.sn) || message.sn}: ${message.text}`);
+  }
+
+  async markRead(notice) {
+    try {
+      await this.api.markNoticeRead(notice.id);
+      notice.readAt = Date.now();
+    } catch (error) {
+      if (!this.apiFailed(error)) toast(`Could not mark it read: ${error.message}`);
+    }
+    this.renderNotices();
+  }
+
+  async markAllRead() {
+    for (const notice of this.notices.filter((item) => !item.readAt)) await this.markRead(notice);
+  }
+
+  async refreshCalls() {
+    const calls = await this.fetchItems((api) => api.calls());
+    if (!calls) return;
+    this.calls = calls;
+    renderCalls(byId('call-list'), byId('calls-empty'), this.calls, this.names);
+  }
+
+  /** An expired session signs out (true); other errors are the caller's to show (false). */
+  apiFailed(error) {
+    if (error instanceof ApiError && error.status === 401) {
+      this.signOut('Your session has ended. Sign in again.');
+      return true;
+    }
+    return false;
+  }
+}
+
+const app = new App();
+app.start();

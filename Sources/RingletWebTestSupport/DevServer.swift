@@ -1,0 +1,148 @@
+import Foundation
+import RingletNIO
+import RingletTestSupport
+
+/// A real `ringlet serve --dev` process inside a network namespace, with what it prints at start (admin token,
+/// demo app id, secret and model, the HTTP port), and an HTTP client for its API (curl in the same namespace).
+package final class DevServer {
+    private var process: RingletTestSupport.ChildProcess
+    let namespace: NetworkNamespace
+    let folder: URL
+    let arguments: [String]
+    /// `http://127.0.0.1:PORT` inside the namespace.
+    package let base: String
+    /// The operator's token (`rla_…`).
+    package private(set) var adminToken: String
+    /// The demo app's id, secret and model.
+    package private(set) var appID: String
+    package private(set) var appSecret: String
+    package private(set) var modelID: String
+
+    /// Starts `ringlet serve --dev --data-dir FOLDER/data --http 127.0.0.1:HTTP --turn 127.0.0.1:TURN
+    /// --allow-loopback-peers [extra…]` in `namespace` and waits (30 s) until it listens. The namespace is the
+    /// test's own, so fixed ports are free, and a restart comes back at the same address.
+    package init(namespace: NetworkNamespace, folder: URL, httpPort: Int = 8080, turnPort: Int = 3478,
+                 extra: [String] = []) throws {
+        self.namespace = namespace
+        self.folder = folder
+        arguments = namespace.exec([
+            try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
+            "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)", "--allow-loopback-peers",
+        ] + extra)
+        base = "http://127.0.0.1:\(httpPort)"
+        (process, adminToken, appID, appSecret, modelID) = try Self.start(arguments, folder: folder, run: 0)
+    }
+
+    private static func start(_ command: [String], folder: URL, run: Int) throws
+        -> (RingletTestSupport.ChildProcess, String, String, String, String)
+    {
+        let process = try RingletTestSupport.ChildProcess(
+            command[0], arguments: Array(command.dropFirst()), folder: folder, name: "serve-\(run)",
+            options: .init(environment: ["LOG_LEVEL": "info"], grace: 5))
+        guard process.waitForLine(containing: "listening on http://", timeout: 30) != nil else {
+            process.stop()
+            throw TestSupportError("ringlet serve did not start:\n\(process.outputText)\n\(process.errorText)")
+        }
+        let output = process.outputText
+        func value(after marker: String, in line: String?) -> String? {
+            guard let line, let range = line.range(of: marker) else { return nil }
+            return line[range.upperBound...].split(separator: " ").first.map(String.init)
+        }
+        let tokenLine = output.split(separator: "\n").first { $0.hasPrefix("admin token: ") }.map(String.init)
+        let demoLine = output.split(separator: "\n").first { $0.hasPrefix("demo app: ") }.map(String.init)
+        guard let token = value(after: "admin token: ", in: tokenLine), let id = value(after: "id=", in: demoLine),
+              let secret = value(after: "secret=", in: demoLine), let model = value(after: "model=", in: demoLine)
+        else {
+            process.stop()
+            throw TestSupportError("ringlet serve --dev did not print its credentials:\n\(output)")
+        }
+        return (process, token, id, secret, model)
+    }
+
+    /// Starts the server again after ``stop()``, on the same data folder and ports (a page sees the connection
+    /// drop and come back).
+    package func startAgain() throws {
+        process.stop()
+        restarts += 1
+        (process, adminToken, appID, appSecret, modelID) = try Self.start(arguments, folder: folder, run: restarts)
+    }
+
+    private var restarts = 0
+
+    /// The web app's address.
+    package var appURL: String { "\(base)/app/" }
+
+    /// Stops the server (SIGTERM, bounded).
+    package func stop() { process.stop() }
+
+    /// The server's standard error (its log), for failure messages.
+    package var log: String { process.errorText }
+
+    // MARK: HTTP
+
+    /// An answer of the API: status and JSON body.
+    package struct Answer {
+        package let status: Int
+        package let body: Data
+        package var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        package func string(_ key: String) -> String { json[key] as? String ?? "" }
+    }
+
+    /// Who calls the API.
+    package enum Credentials {
+        case none, admin, app, user(String)
+    }
+
+    /// Calls the API with curl inside the namespace (bounded: 20 s).
+    package func request(_ method: String, _ path: String, _ credentials: Credentials = .app,
+                         json: [String: Any]? = nil) throws -> Answer {
+        var arguments = ["curl", "-sS", "-m", "15", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+        switch credentials {
+        case .none: break
+        case .admin: arguments += ["-H", "Authorization: Bearer \(adminToken)"]
+        case .app: arguments += ["-u", "\(appID):\(appSecret)"]
+        case .user(let token): arguments += ["-H", "Authorization: Bearer \(token)"]
+        }
+        if let json {
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
+            arguments += ["-H", "Content-Type: application/json", "--data-binary", body]
+        }
+        arguments.append(base + path)
+        _ = try requireTool("curl", package: "curl")
+        let command = namespace.exec(arguments)
+        let child = try RingletTestSupport.ChildProcess(command[0], arguments: Array(command.dropFirst()), folder: folder,
+                                                        name: "curl")
+        guard child.wait(timeout: 20), child.terminationStatus == 0 else {
+            child.stop()
+            throw TestSupportError("curl \(method) \(path) failed: \(child.errorText)")
+        }
+        let output = child.outputText
+        guard let newline = output.lastIndex(of: "\n"), let status = Int(output[output.index(after: newline)...]) else {
+            throw TestSupportError("curl \(method) \(path): no status in \(output)")
+        }
+        return Answer(status: status, body: Data(output[..<newline].utf8))
+    }
+
+    /// Makes a user of the demo app named `name` and a sign-in link for it (as the app backend); returns the
+    /// link's URL (`<base>/app/#token=rlu_…`).
+    package func signInLink(name: String, ttlSeconds: Int? = nil) throws -> String {
+        let user = try request("POST", "/v1/apps/\(appID)/users", json: ["name": name])
+        guard user.status == 201 else { throw TestSupportError("user create: \(user.status) \(user.json)") }
+        let link = try request("POST", "/v1/apps/\(appID)/users/\(user.string("id"))/sign-in-links",
+                               json: ttlSeconds.map { ["ttlSeconds": $0] } ?? [:])
+        guard link.status == 201 else { throw TestSupportError("sign-in link: \(link.status) \(link.json)") }
+        return link.string("url")
+    }
+
+    /// Issues an SN ticket as the app backend (`POST /v1/apps/{appId}/tickets`); creates the device, named
+    /// `name`, first when a name is given.
+    package func issueTicket(sn: String, deviceName: String? = nil) throws -> String {
+        if let deviceName {
+            let created = try request("POST", "/v1/apps/\(appID)/devices", json: ["sn": sn, "modelId": modelID, "name": deviceName])
+            guard created.status == 201 else { throw TestSupportError("device create: \(created.status) \(created.json)") }
+        }
+        let answer = try request("POST", "/v1/apps/\(appID)/tickets", json: ["sn": sn, "modelId": modelID])
+        guard answer.status == 201 else { throw TestSupportError("ticket issue: \(answer.status) \(answer.json)") }
+        return answer.string("ticket")
+    }
+}

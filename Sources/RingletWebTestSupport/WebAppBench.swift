@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOPosix
+import RingletNIO
+import RingletTestSupport
+
+/// Everything one web app test runs in: a private network namespace with only `lo` up, an event loop group
+/// whose threads live in it (for DevTools and the stand-in device's WebSockets), a real `ringlet serve --dev`
+/// inside, headless Chromium browsers inside, and a temporary folder for their profiles and logs.
+/// `WebAppBench.run` tears all of it down, whatever happens, bounded.
+package final class WebAppBench {
+    package let namespace: NetworkNamespace
+    package let group: MultiThreadedEventLoopGroup
+    package let folder: URL
+    package let server: DevServer
+    private var browsers: [HeadlessBrowser] = []
+    private var devices: [SignalingDevice] = []
+
+    private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, server: DevServer) {
+        self.namespace = namespace
+        self.group = group
+        self.folder = folder
+        self.server = server
+    }
+
+    /// Sets up the namespace, group and server (with `serverFlags` added to `ringlet serve`), runs `body`, and
+    /// tears everything down. On failure the server's and browsers' logs are added to the error.
+    package static func run<R>(serverFlags: [String] = [], _ body: (WebAppBench) async throws -> R) async throws -> R {
+        guard geteuid() == 0 else { throw TestSupportError("the web app tests need root (ip netns)") }
+        _ = try requireTool("chromium", package: "chromium")
+        let namespace = try NetworkNamespace.create(name: "ringlet-web-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
+        var group: MultiThreadedEventLoopGroup?
+        var server: DevServer?
+        var folder: URL?
+        var bench: WebAppBench?
+        do {
+            let made = try temporaryFolder(prefix: "ringlet-webapp")
+            folder = made
+            let loops = try namespace.makeEventLoopGroup(numberOfThreads: 1)
+            group = loops
+            let dev = try DevServer(namespace: namespace, folder: made, extra: serverFlags)
+            server = dev
+            let b = WebAppBench(namespace: namespace, group: loops, folder: made, server: dev)
+            bench = b
+            let result = try await body(b)
+            await b.teardown()
+            return result
+        } catch {
+            let logs = bench.map { $0.logs() } ?? server.map { "server log:\n\($0.log.suffix(3000))" } ?? ""
+            if let bench {
+                await bench.teardown()
+            } else {
+                server?.stop()
+                try? await group?.shutdownGracefully()
+                namespace.delete()
+                if let folder { try? FileManager.default.removeItem(at: folder) }
+            }
+            throw TestSupportError("\(error)\n\(logs)")
+        }
+    }
+
+    private func teardown() async {
+        for device in devices { device.close() }
+        for browser in browsers { browser.stop() }
+        server.stop()
+        try? await group.shutdownGracefully()
+        namespace.delete()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The tails of the server's and browsers' logs.
+    func logs() -> String {
+        var text = "server log:\n\(server.log.suffix(3000))"
+        for (index, browser) in browsers.enumerated() { text += "\nchromium \(index) log:\n\(browser.log.suffix(1500))" }
+        return text
+    }
+
+    /// Starts a browser on the web app (or `url`); `grantMedia: false` leaves camera and microphone requests to
+    /// the permission settings (see `HeadlessBrowser.setMediaPermission`).
+    package func launchBrowser(url: String? = nil, grantMedia: Bool = true) async throws -> HeadlessBrowser {
+        let browser = try await HeadlessBrowser.launch(
+            url: url ?? server.appURL, in: namespace, group: group, folder: folder, name: "chromium-\(browsers.count)",
+            grantMedia: grantMedia)
+        browsers.append(browser)
+        return browser
+    }
+
+    /// A stand-in device (signaling only) registered with `ticket` and connected.
+    package func connectDevice(sn: String, ticket: String) async throws -> SignalingDevice {
+        let device = try await SignalingDevice.connect(server: server, sn: sn, ticket: ticket, group: group)
+        devices.append(device)
+        return device
+    }
+}

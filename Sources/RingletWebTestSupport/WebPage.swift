@@ -1,0 +1,244 @@
+import Foundation
+
+/// One browser tab driven over its own DevTools connection: evaluate JavaScript, find and click buttons by
+/// their accessible name (from Chromium's accessibility tree, as a screen reader sees them), type into fields,
+/// emulate a phone screen, take screenshots. Every wait is bounded.
+package final class WebPage: Sendable {
+    /// The DevTools target id of the tab.
+    package let targetID: String
+    /// The tab's DevTools connection.
+    package let connection: DevToolsConnection
+
+    init(targetID: String, connection: DevToolsConnection) {
+        self.targetID = targetID
+        self.connection = connection
+    }
+
+    /// Enables the domains the helpers use.
+    func prepare() async throws {
+        for domain in ["Page", "Runtime", "DOM", "Accessibility"] { try await connection.send("\(domain).enable") }
+    }
+
+    // MARK: JavaScript
+
+    /// Evaluates `expression` in the page (promises awaited) and returns its value (JSON-like: String, NSNumber,
+    /// Bool, arrays, dictionaries, nil).
+    ///
+    /// - Throws: `DevToolsError` with the exception's text when it throws.
+    @discardableResult
+    package func evaluate(_ expression: String, timeout: Duration = .seconds(30)) async throws -> Any? {
+        let result = try await connection.send("Runtime.evaluate", [
+            "expression": expression, "returnByValue": true, "awaitPromise": true, "userGesture": true,
+        ], timeout: timeout)
+        if let exception = result["exceptionDetails"] as? [String: Any] {
+            let detail = (exception["exception"] as? [String: Any])?["description"] ?? exception["text"] ?? "exception"
+            throw DevToolsError("JavaScript failed: \(detail)\n  in: \(expression.prefix(300))")
+        }
+        return (result["result"] as? [String: Any])?["value"]
+    }
+
+    /// Evaluates `expression` as a string ("" for null/undefined).
+    package func string(_ expression: String) async throws -> String {
+        let value = try await evaluate(expression)
+        return value.map { "\($0)" } ?? ""
+    }
+
+    /// A `data-*` attribute of `<body>` (the app mirrors its state there), or "" when absent.
+    package func state(_ key: String) async throws -> String {
+        try await string("document.body.dataset[\(jsString(key))] ?? ''")
+    }
+
+    /// Polls (every 100 ms, up to `timeout`) until `expression` is truthy.
+    ///
+    /// - Throws: `DevToolsError` naming the condition and describing the page when it does not come true.
+    package func waitUntil(_ expression: String, timeout: Duration = .seconds(15)) async throws {
+        let end = ContinuousClock.now + timeout
+        while true {
+            if (try? await evaluate("Boolean(\(expression))", timeout: .seconds(5))) as? Bool == true { return }
+            guard ContinuousClock.now < end else {
+                throw DevToolsError("not true within \(timeout): \(expression)\n\(await describe())")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Waits until `<body data-KEY>` is `value`.
+    package func waitForState(_ key: String, _ value: String, timeout: Duration = .seconds(15)) async throws {
+        try await waitUntil("document.body.dataset[\(jsString(key))] === \(jsString(value))", timeout: timeout)
+    }
+
+    /// Waits until the page's visible text contains `text`.
+    package func waitForText(_ text: String, timeout: Duration = .seconds(15)) async throws {
+        try await waitUntil("document.body.innerText.includes(\(jsString(text)))", timeout: timeout)
+    }
+
+    /// The body's data attributes and visible text, for failure messages.
+    package func describe() async -> String {
+        let text = (try? await string(
+            "JSON.stringify(document.body.dataset) + '\\n' + document.body.innerText.slice(0, 1500)")) ?? "(page unreadable)"
+        return "page state: \(text)"
+    }
+
+    // MARK: Accessibility
+
+    /// One node of the accessibility tree that a screen reader would announce.
+    package struct AccessibleNode: Sendable {
+        package let role: String
+        package let name: String
+        package let backendNodeID: Int
+        package let disabled: Bool
+    }
+
+    /// The visible (not ignored) nodes with this role (and this exact accessible name, if given).
+    package func accessibleNodes(role: String, name: String? = nil) async throws -> [AccessibleNode] {
+        // A background tab does not update its layout, and the accessibility tree waits for one.
+        try await bringToFront()
+        let document = try await connection.send("DOM.getDocument", ["depth": 0])
+        guard let root = (document["root"] as? [String: Any])?["nodeId"] as? Int else {
+            throw DevToolsError("DOM.getDocument gave no root")
+        }
+        var query: [String: Any] = ["nodeId": root, "role": role]
+        if let name { query["accessibleName"] = name }
+        let result = try await connection.send("Accessibility.queryAXTree", query)
+        let nodes = result["nodes"] as? [[String: Any]] ?? []
+        return nodes.compactMap { node in
+            guard node["ignored"] as? Bool != true, let backend = node["backendDOMNodeId"] as? Int else { return nil }
+            let name = ((node["name"] as? [String: Any])?["value"] as? String) ?? ""
+            let properties = node["properties"] as? [[String: Any]] ?? []
+            let disabled = properties.contains {
+                $0["name"] as? String == "disabled" && ($0["value"] as? [String: Any])?["value"] as? Bool == true
+            }
+            let role = ((node["role"] as? [String: Any])?["value"] as? String) ?? ""
+            return AccessibleNode(role: role, name: name, backendNodeID: backend, disabled: disabled)
+        }
+    }
+
+    /// The accessible names of the buttons a screen reader would find now.
+    package func buttonNames() async throws -> [String] {
+        try await accessibleNodes(role: "button").map(\.name)
+    }
+
+    /// Clicks the `index`-th enabled button named exactly `name` with a real mouse press at its centre (so it
+    /// must be on screen and not covered), waiting up to `timeout` for it to appear.
+    package func click(button name: String, index: Int = 0, timeout: Duration = .seconds(10)) async throws {
+        try await click(name, role: "button", index: index, timeout: timeout)
+    }
+
+    /// Clicks the tab named exactly `name`.
+    package func click(tab name: String) async throws {
+        try await click(name, role: "tab", index: 0, timeout: .seconds(10))
+    }
+
+    /// Clicks the `index`-th enabled node of `role` named exactly `name` (see ``click(button:index:timeout:)``).
+    package func click(_ name: String, role: String, index: Int, timeout: Duration) async throws {
+        let end = ContinuousClock.now + timeout
+        var node: AccessibleNode?
+        while node == nil {
+            let found = try await accessibleNodes(role: role, name: name).filter { !$0.disabled }
+            if found.count > index { node = found[index] }
+            if node == nil {
+                guard ContinuousClock.now < end else {
+                    let names = (try? await accessibleNodes(role: role).map(\.name)) ?? []
+                    throw DevToolsError("no enabled \(role) named \"\(name)\" (#\(index)); \(role)s: \(names)\n\(await describe())")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        guard let node else { return }
+        try await clickNode(node.backendNodeID)
+    }
+
+    /// A mouse click at the centre of a DOM node, scrolled to the middle of the viewport first. Fails when
+    /// something else (an overlay) is on top of that point.
+    func clickNode(_ backendNodeID: Int) async throws {
+        let resolved = try await connection.send("DOM.resolveNode", ["backendNodeId": backendNodeID])
+        guard let objectID = (resolved["object"] as? [String: Any])?["objectId"] as? String else {
+            throw DevToolsError("the button is gone from the page")
+        }
+        let placed = try await connection.send("Runtime.callFunctionOn", [
+            "objectId": objectID, "returnByValue": true,
+            "functionDeclaration": """
+                function() {
+                  this.scrollIntoView({block: 'center', inline: 'center'});
+                  const r = this.getBoundingClientRect();
+                  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                  const top = document.elementFromPoint(x, y);
+                  return {x, y, width: r.width, height: r.height, onTop: Boolean(top && (top === this || this.contains(top))),
+                          top: top ? top.outerHTML.slice(0, 120) : 'nothing', me: this.outerHTML.slice(0, 120),
+                          viewport: `${innerWidth}x${innerHeight} scrolled ${scrollX},${scrollY}`};
+                }
+                """,
+        ])
+        guard let box = (placed["result"] as? [String: Any])?["value"] as? [String: Any],
+              let x = box["x"] as? Double, let y = box["y"] as? Double, (box["width"] as? Double ?? 0) > 0
+        else { throw DevToolsError("the button has no box (not rendered)") }
+        guard box["onTop"] as? Bool == true else {
+            throw DevToolsError("at (\(x), \(y)) in \(box["viewport"] ?? "?"), \(box["top"] ?? "?") covers \(box["me"] ?? "?")")
+        }
+        for type in ["mouseMoved", "mousePressed", "mouseReleased"] {
+            try await connection.send("Input.dispatchMouseEvent", [
+                "type": type, "x": x, "y": y, "button": type == "mouseMoved" ? "none" : "left", "clickCount": 1,
+            ])
+        }
+    }
+
+    /// Focuses the field labelled `label` (its accessible name), clears it and types `text` as key presses.
+    package func type(_ text: String, into label: String) async throws {
+        let fields = try await accessibleNodes(role: "textbox", name: label)
+            + accessibleNodes(role: "combobox", name: label)
+        guard let field = fields.first else {
+            throw DevToolsError("no text field labelled \"\(label)\"\n\(await describe())")
+        }
+        try await connection.send("DOM.focus", ["backendNodeId": field.backendNodeID])
+        try await evaluate("document.activeElement.select && document.activeElement.select()")
+        try await connection.send("Input.insertText", ["text": text])
+    }
+
+    // MARK: Screen
+
+    /// Emulates a phone in portrait: 390×844 CSS pixels, device scale factor 2, touch, mobile.
+    package func emulatePhone(width: Int = 390, height: Int = 844) async throws {
+        try await connection.send("Emulation.setDeviceMetricsOverride", [
+            "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true,
+        ])
+        try await connection.send("Emulation.setTouchEmulationEnabled", ["enabled": true, "maxTouchPoints": 5])
+    }
+
+    /// Emulates a desktop window.
+    package func emulateDesktop(width: Int = 1280, height: Int = 800) async throws {
+        try await connection.send("Emulation.setDeviceMetricsOverride", [
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false,
+        ])
+    }
+
+    /// Makes this the visible tab (a hidden tab neither lays out nor paints).
+    package func bringToFront() async throws {
+        try await connection.send("Page.bringToFront")
+    }
+
+    /// A PNG of the viewport.
+    package func screenshot() async throws -> Data {
+        try await bringToFront()
+        let result = try await connection.send("Page.captureScreenshot", ["format": "png"])
+        guard let base64 = result["data"] as? String, let data = Data(base64Encoded: base64) else {
+            throw DevToolsError("Page.captureScreenshot returned no image")
+        }
+        return data
+    }
+
+    /// Loads `url` in the tab.
+    package func navigate(_ url: String) async throws {
+        try await connection.send("Page.navigate", ["url": url])
+    }
+
+    /// Reloads the tab.
+    package func reload() async throws {
+        try await connection.send("Page.reload", ["ignoreCache": true])
+    }
+}
+
+/// `text` as a JavaScript string literal.
+package func jsString(_ text: String) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+    return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+}
