@@ -118,8 +118,11 @@ let package = Package(
         ),
         // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip and a
         // G.711 tone, with their pacing.
-        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], resources: [.copy("Media")],
+        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "CRingletSampleClip",
+                                                          .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 swiftSettings: strict),
+        // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
+        .target(name: "CRingletSampleClip", exclude: ["PROVENANCE.md"]),
         // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
         .target(
             name: "RingletStore",

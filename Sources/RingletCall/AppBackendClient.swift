@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 import NIOHTTP1
 import RingletCore
@@ -21,51 +25,55 @@ public struct AppBackendClient: Sendable {
 
     private var basic: (String, String) { ("Authorization", "Basic " + Base64.encode(Array("\(appId):\(secret)".utf8))) }
 
-    /// Sends a JSON request; returns the answer's object (empty for 204).
-    /// - Throws: `badResponse` for a status outside 2xx (with the body), the client's errors.
-    public func send(_ method: HTTPMethod, _ path: String, _ body: [String: Any]?, auth: (String, String)) async throws
-        -> [String: Any]
-    {
-        let bytes = try body.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
+    /// Sends a request with a JSON object of strings (or no body) and decodes the answer as `Answer`.
+    /// - Throws: `badResponse` for a status outside 2xx (with the body) or an answer that does not decode.
+    public func send<Answer: Decodable>(_ method: HTTPMethod, _ path: String, _ body: [String: String]?,
+                                        auth: (String, String), as: Answer.Type) async throws -> Answer {
+        let bytes = try body.map { [UInt8](try JSONEncoder().encode($0)) }
         let response = try await client.request(method, path, json: bytes, headers: [auth])
         guard (200..<300).contains(response.status) else {
             throw CallClientError(.badResponse, "\(method) \(path): HTTP \(response.status) "
                                   + String(decoding: response.body, as: UTF8.self))
         }
-        return (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        do {
+            return try JSONDecoder().decode(Answer.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
+        } catch {
+            throw CallClientError(.badResponse, "\(method) \(path): the answer does not decode")
+        }
     }
+
+    private struct User: Decodable { let id: String; let openId: String }
+    private struct Token: Decodable { let token: String }
+    private struct Ticket: Decodable { let ticket: String }
+    private struct Nothing: Decodable {}
 
     /// Creates a user of the app; returns its id and openId.
     public func createUser(name: String) async throws -> (id: String, openId: String) {
-        let o = try await send(.POST, "/v1/apps/\(appId)/users", ["name": name], auth: basic)
-        guard let id = o["id"] as? String, let openId = o["openId"] as? String else {
-            throw CallClientError(.badResponse, "no user in the answer")
-        }
-        return (id, openId)
+        let u = try await send(.POST, "/v1/apps/\(appId)/users", ["name": name], auth: basic, as: User.self)
+        return (u.id, u.openId)
     }
 
     /// A session token for a user, on `channel` (release, debug, trial).
     public func sessionToken(userId: String, channel: String = "release") async throws -> String {
-        let o = try await send(.POST, "/v1/apps/\(appId)/users/\(userId)/sessions", ["channel": channel], auth: basic)
-        guard let token = o["token"] as? String else { throw CallClientError(.badResponse, "no token in the answer") }
-        return token
+        try await send(.POST, "/v1/apps/\(appId)/users/\(userId)/sessions", ["channel": channel], auth: basic,
+                       as: Token.self).token
     }
 
     /// An SN ticket for a device of `modelId` (the device is created when new).
     public func ticket(sn: String, modelId: String) async throws -> String {
-        let o = try await send(.POST, "/v1/apps/\(appId)/tickets", ["sn": sn, "modelId": modelId], auth: basic)
-        guard let ticket = o["ticket"] as? String else { throw CallClientError(.badResponse, "no ticket in the answer") }
-        return ticket
+        try await send(.POST, "/v1/apps/\(appId)/tickets", ["sn": sn, "modelId": modelId], auth: basic,
+                       as: Ticket.self).ticket
     }
 
     /// The user (by session token) authorizes the device with an SN ticket.
     public func authorize(token: String, sn: String, ticket: String) async throws {
-        _ = try await send(.POST, "/v1/me/authorizations", ["sn": sn, "ticket": ticket], auth: Self.bearer(token))
+        _ = try await send(.POST, "/v1/me/authorizations", ["sn": sn, "ticket": ticket], auth: Self.bearer(token),
+                           as: Nothing.self)
     }
 
     /// The user (by session token) revokes the device.
     public func revoke(token: String, sn: String) async throws {
-        _ = try await send(.DELETE, "/v1/me/authorizations/\(sn)", nil, auth: Self.bearer(token))
+        _ = try await send(.DELETE, "/v1/me/authorizations/\(sn)", nil, auth: Self.bearer(token), as: Nothing.self)
     }
 
     static func bearer(_ token: String) -> (String, String) { ("Authorization", "Bearer \(token)") }

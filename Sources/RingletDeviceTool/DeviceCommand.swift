@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Dispatch
 import RingletDevice
 import RingletSampleMedia
 
@@ -123,7 +123,7 @@ package struct DeviceCommand: AsyncParsableCommand {
         case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
         case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)
         case "notice"?:
-            let text = line.dropFirst("notice".count).trimmingCharacters(in: .whitespaces)
+            let text = String(line.dropFirst("notice".count).drop { $0 == " " })
             output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text)])
         case "status"?:
             status(device, facade, output)
@@ -140,7 +140,7 @@ package struct DeviceCommand: AsyncParsableCommand {
             "videoSent": counters.videoSent, "audioSent": counters.audioSent, "refused": counters.refused,
             "videoReceived": s.videoReceived, "audioReceived": s.audioReceived, "callsEnded": s.callsEnded,
         ]
-        var line = String(format: "[%6.1fs] %@", Double(output.elapsedMilliseconds) / 1000, s.online ? "online" : "offline")
+        var line = "[" + EventOutput.seconds(output.elapsedMilliseconds) + "s] " + (s.online ? "online" : "offline")
         if s.streaming, let info = facade.getSendStreamStatus(s.visitor, 0, s.resType) {
             let link = info.linkMode == 2 ? "relayed" : (info.linkMode == 1 ? "direct" : "none")
             let queue = facade.getSendStreamBuf(s.visitor, 0, s.resType)

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import NIOConcurrencyHelpers
 import RingletDevice
 import RingletSampleMedia
@@ -38,8 +38,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
-    private var videoFile: FileHandle?
-    private var audioFile: FileHandle?
+    private var videoFile: RecordingFile?
+    private var audioFile: RecordingFile?
 
     init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?) {
         self.output = output
@@ -123,8 +123,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     func onStopRecvStream(_ visitor: Int, _ channel: Int, _ streamType: Int) -> Int {
         output.event("onStopRecvStream", ["visitor": visitor, "streamType": streamType])
-        try? videoFile?.close()
-        try? audioFile?.close()
+        videoFile?.close()
+        audioFile?.close()
         videoFile = nil
         audioFile = nil
         return IV_ERR_NONE
@@ -134,7 +134,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         lock.withLock {
             if streamType == IV_AVT_STREAM_TYPE_VIDEO { stats.videoReceived += 1 } else { stats.audioReceived += 1 }
         }
-        (streamType == IV_AVT_STREAM_TYPE_VIDEO ? videoFile : audioFile)?.write(Data(data))
+        (streamType == IV_AVT_STREAM_TYPE_VIDEO ? videoFile : audioFile)?.write(data)
         return IV_ERR_NONE
     }
 
@@ -224,10 +224,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         }
     }
 
-    private static func open(_ folder: String, _ name: String) -> FileHandle? {
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/" + name
-        guard FileManager.default.createFile(atPath: path, contents: nil) else { return nil }
-        return FileHandle(forWritingAtPath: path)
+    private static func open(_ folder: String, _ name: String) -> RecordingFile? {
+        RecordingFile(folder: folder, name: name)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import CRingletSampleClip
 import RingletCore
 import RingletRTP
 
@@ -20,12 +20,11 @@ public struct SampleClip: Sendable {
     /// Width × height in pixels.
     public let width: Int, height: Int
 
-    /// The bundled clip: 4 s of ffmpeg's test pattern, 640×480 at 15 fps (Media/PROVENANCE.md).
+    /// The bundled clip: 4 s of ffmpeg's test pattern, 640×480 at 15 fps (CRingletSampleClip/PROVENANCE.md), built
+    /// into the program.
     public static func bundled() throws -> SampleClip {
-        guard let url = Bundle.module.url(forResource: "clip-640x480", withExtension: "h264", subdirectory: "Media") else {
-            throw SampleMediaError("the bundled clip is missing from the RingletSampleMedia resources")
-        }
-        return try SampleClip(annexB: [UInt8](Data(contentsOf: url)), framesPerSecond: 15, width: 640, height: 480)
+        let bytes = [UInt8](UnsafeBufferPointer(start: ringlet_sample_clip_bytes(), count: Int(ringlet_sample_clip_size())))
+        return try SampleClip(annexB: bytes, framesPerSecond: 15, width: 640, height: 480)
     }
 
     /// A clip from an Annex B byte stream (one slice per picture).

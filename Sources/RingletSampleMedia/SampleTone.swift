@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import RingletRTP
 
 /// A 440 Hz tone as 20 ms G.711 frames (8 kHz, 160 samples each): what the simulated device and phone send as

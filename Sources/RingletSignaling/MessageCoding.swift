@@ -1,6 +1,10 @@
 // JSON framing shared by ClientMessage and ServerMessage: the `v` / `type` envelope around a payload object.
-// Foundation is used here for JSONEncoder/JSONDecoder only.
+// FoundationEssentials is used here for JSONEncoder/JSONDecoder only (the device SDK links no full Foundation).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 enum MessageCoding {
     private enum EnvelopeKey: String, CodingKey { case v, type }

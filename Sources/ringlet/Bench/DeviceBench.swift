@@ -68,14 +68,17 @@ struct DeviceBenchCommand: AsyncParsableCommand {
         guard await device.waitFor("P2P_PEER_READY", seconds: 20) else { throw DemoError("the device did not come online") }
         try await Task.sleep(for: .seconds(2))
         let idle = device.rssKB()
+        let idleAnon = device.rssKB(field: "RssAnon:")
 
         // One measured call.
         var sampler = RSSSampler()
         try device.send("call \(user.openId) video")
         guard await device.waitFor("onStartRealPlay", after: 0, seconds: 20) else { throw DemoError("the call did not start") }
         let callStart = ContinuousClock.now
+        var anonSampler = RSSSampler()
         while callStart.duration(to: .now) < .milliseconds(Int64(inCallSeconds * 1000)) {
             sampler.add(device.rssKB())
+            anonSampler.add(device.rssKB(field: "RssAnon:"))
             try await Task.sleep(for: .milliseconds(100))
         }
         let inCallStatus = device.lastStatus
@@ -112,8 +115,10 @@ struct DeviceBenchCommand: AsyncParsableCommand {
         return [
             "device_binary": device.executable,
             "idle_rss_kb": idle,
+            "idle_anon_kb": idleAnon,
             "in_call": [
                 "rss_kb_max": sampler.max, "rss_kb_median": sampler.median, "delta_over_idle_kb": callDelta,
+                "anon_kb_max": anonSampler.max,
                 "seconds": inCallSeconds, "video": "640x480 H.264 15 fps (bundled clip)", "audio": "G.711 µ-law 8 kHz",
                 "device_status": inCallStatus, "phone_received_video_frames": phoneStats.videoReceived,
                 "phone_received_audio_frames": phoneStats.audioReceived,
@@ -204,10 +209,10 @@ final class DeviceProcess: @unchecked Sendable {
         await pollUntil(seconds: seconds) { self.count(marker) >= n }
     }
 
-    /// VmRSS of the process from /proc, in KiB (0 when it is gone).
-    func rssKB() -> Int {
+    /// A field of /proc/<pid>/status in KiB (VmRSS by default; RssAnon is its anonymous part), 0 when gone.
+    func rssKB(field: String = "VmRSS:") -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 

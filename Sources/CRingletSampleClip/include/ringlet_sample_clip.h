@@ -1,0 +1,11 @@
+#ifndef RINGLET_SAMPLE_CLIP_H
+#define RINGLET_SAMPLE_CLIP_H
+
+/// The first byte of the bundled sample clip (clip-640x480.h264 beside this header, see ../PROVENANCE.md),
+/// built into the program.
+const unsigned char *ringlet_sample_clip_bytes(void);
+
+/// The clip's size in bytes.
+unsigned long ringlet_sample_clip_size(void);
+
+#endif
