@@ -55,10 +55,14 @@ struct SignInAndDevicesTests {
     @Test("an expired session returns to the sign-in view with a message and forgets the token")
     func expiredSession() async throws {
         try await WebAppBench.run { bench in
-            let browser = try await bench.launchBrowser(url: try bench.server.signInLink(name: "Grace", ttlSeconds: 3))
+            // Long enough for a loaded machine to start the browser and sign in before it ends; the wait below
+            // lasts only until it has ended.
+            let ttl = 8
+            let issued = ContinuousClock.now
+            let browser = try await bench.launchBrowser(url: try bench.server.signInLink(name: "Grace", ttlSeconds: ttl))
             let page = try await browser.firstPage()
             try await page.waitForState("view", "main")
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(until: issued + .seconds(ttl + 1))
             try await page.reload()
             try await page.waitForState("view", "signin")
             try await page.waitForText("Your session has ended. Sign in again.")
