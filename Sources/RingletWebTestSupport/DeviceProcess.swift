@@ -147,6 +147,13 @@ package final class DeviceProcess {
         process.stop()
     }
 
+    /// Kills it at once (SIGKILL): no hang-up, no teardown — its signaling connection just drops, as when a
+    /// device loses power.
+    package func kill() {
+        process.send(SIGKILL)
+        _ = process.wait(timeout: 5)
+    }
+
     /// Whether it is still running.
     package var isRunning: Bool { process.isRunning }
 

@@ -33,7 +33,7 @@ struct TroubleAndLayoutTests {
         }
     }
 
-    @Test("a dropped server connection is shown, ends the call in progress, and the page reconnects by itself")
+    @Test("a dropped server connection is shown, ends the call in progress, and the page reconnects by itself; a device that dies mid-call ends the call as lost")
     func connectionDrops() async throws {
         try await WebAppBench.run { bench in
             let (_, page) = try await signedInPage(bench)
@@ -56,6 +56,13 @@ struct TroubleAndLayoutTests {
             try await device.waitFor("P2P_PEER_READY again", after: drop, timeout: .seconds(30)) {
                 $0["cb"] as? String == "onNotify" && $0["name"] as? String == "P2P_PEER_READY"
             }
+
+            // The device's process dies during the next call (its signaling connection drops without a hang-up).
+            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            let again = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
+            try await answerWithMedia(page, device, after: again.mark)
+            device.kill()
+            try await waitForCallEnd(page, "peer_gone", "The call dropped: Front door lost its connection.", callID: again.callID)
         }
     }
 
