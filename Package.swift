@@ -164,12 +164,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // The web app's browser tests: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
-        // headless Chromium and `ringlet serve --dev` in a private network namespace, a signaling-only stand-in
-        // device. Not a product: WebAppTests uses it.
+        // headless Chromium, `ringlet serve --dev` and `ringlet device` processes in a private network namespace.
+        // Not a product: WebAppTests uses it.
         .target(
             name: "RingletWebTestSupport",
             dependencies: [
-                "RingletCore", "RingletNIO", "RingletSignaling", "RingletTestSupport", "RingletBrowserHarness",
+                "RingletNIO", "RingletTestSupport", "RingletBrowserHarness",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -265,7 +265,7 @@ let package = Package(
         // The callee web app in headless Chromium against a real `ringlet serve --dev` (docs/webapp.md).
         .testTarget(
             name: "WebAppTests",
-            dependencies: ["RingletWebTestSupport", "RingletSignaling", "RingletTestSupport"],
+            dependencies: ["RingletWebTestSupport", "RingletTestSupport"],
             swiftSettings: strict
         ),
         // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.

@@ -123,6 +123,29 @@ package final class DevServer {
         return Answer(status: status, body: Data(output[..<newline].utf8))
     }
 
+    /// The value of a Prometheus metric at `/metrics` (the sum over its label sets; 0 when it is not there yet).
+    package func metric(_ name: String) throws -> Double {
+        let answer = try request("GET", "/metrics", .none)
+        guard answer.status == 200 else { throw TestSupportError("GET /metrics: \(answer.status)") }
+        return String(decoding: answer.body, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, parts[0] == name || parts[0].hasPrefix("\(name){") else { return sum }
+            return sum + (Double(parts[1]) ?? 0)
+        }
+    }
+
+    /// Polls a metric (it may be reported once a second) until it is above `threshold` or `timeout` passes;
+    /// returns the last value read.
+    package func metric(_ name: String, above threshold: Double, timeout: Duration = .seconds(10)) async throws -> Double {
+        let end = ContinuousClock.now + timeout
+        var value = try metric(name)
+        while value <= threshold, ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(250))
+            value = try metric(name)
+        }
+        return value
+    }
+
     /// Makes a user of the demo app named `name` and a sign-in link for it (as the app backend); returns the
     /// link's URL (`<base>/app/#token=rlu_…`).
     package func signInLink(name: String, ttlSeconds: Int? = nil) throws -> String {

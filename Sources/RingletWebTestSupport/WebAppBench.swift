@@ -7,16 +7,16 @@ import RingletNIO
 import RingletTestSupport
 
 /// Everything one web app test runs in: a private network namespace with only `lo` up, an event loop group
-/// whose threads live in it (for DevTools and the stand-in device's WebSockets), a real `ringlet serve --dev`
-/// inside, headless Chromium browsers inside, and a temporary folder for their profiles and logs.
-/// `WebAppBench.run` tears all of it down, whatever happens, bounded.
+/// whose threads live in it (for the DevTools WebSockets), a real `ringlet serve --dev` inside, headless
+/// Chromium browsers and real `ringlet device` processes inside, and a temporary folder for their profiles,
+/// data and logs. `WebAppBench.run` tears all of it down, whatever happens, bounded.
 package final class WebAppBench {
     package let namespace: NetworkNamespace
     package let group: MultiThreadedEventLoopGroup
     package let folder: URL
     package let server: DevServer
     private var browsers: [HeadlessBrowser] = []
-    private var devices: [SignalingDevice] = []
+    private var devices: [DeviceProcess] = []
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, server: DevServer) {
         self.namespace = namespace
@@ -62,7 +62,7 @@ package final class WebAppBench {
     }
 
     private func teardown() async {
-        for device in devices { device.close() }
+        for device in devices { device.stop() }
         for browser in browsers { browser.stop() }
         server.stop()
         try? await group.shutdownGracefully()
@@ -74,6 +74,7 @@ package final class WebAppBench {
     func logs() -> String {
         var text = "server log:\n\(server.log.suffix(3000))"
         for (index, browser) in browsers.enumerated() { text += "\nchromium \(index) log:\n\(browser.log.suffix(1500))" }
+        for device in devices { text += "\n\(device.describe())" }
         return text
     }
 
@@ -87,9 +88,12 @@ package final class WebAppBench {
         return browser
     }
 
-    /// A stand-in device (signaling only) registered with `ticket` and connected.
-    package func connectDevice(sn: String, ticket: String) async throws -> SignalingDevice {
-        let device = try await SignalingDevice.connect(server: server, sn: sn, ticket: ticket, group: group)
+    /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):
+    /// registered with `ticket`, or with the credentials an earlier process of the same SN left in the bench's
+    /// folder when `ticket` is nil; `arguments` are more flags. Stopped at teardown.
+    package func startDevice(sn: String, ticket: String?, arguments: [String] = []) throws -> DeviceProcess {
+        let device = try DeviceProcess(server: server, namespace: namespace, folder: folder, sn: sn, ticket: ticket,
+                                       arguments: arguments, name: "device-\(devices.count)")
         devices.append(device)
         return device
     }

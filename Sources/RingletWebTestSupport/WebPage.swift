@@ -132,33 +132,30 @@ package final class WebPage: Sendable {
     /// Clicks the `index`-th enabled node of `role` named exactly `name` (see ``click(button:index:timeout:)``).
     package func click(_ name: String, role: String, index: Int, timeout: Duration) async throws {
         let end = ContinuousClock.now + timeout
-        var node: AccessibleNode?
-        while node == nil {
+        while true {
             let found = try await accessibleNodes(role: role, name: name).filter { !$0.disabled }
-            if found.count > index { node = found[index] }
-            if node == nil {
-                guard ContinuousClock.now < end else {
-                    let names = (try? await accessibleNodes(role: role).map(\.name)) ?? []
-                    throw DevToolsError("no enabled \(role) named \"\(name)\" (#\(index)); \(role)s: \(names)\n\(await describe())")
-                }
-                try await Task.sleep(for: .milliseconds(100))
+            // A node the page replaced between the lookup and the click (a list re-rendered) is looked up again.
+            if found.count > index, try await clickNode(found[index].backendNodeID) { return }
+            guard ContinuousClock.now < end else {
+                let names = (try? await accessibleNodes(role: role).map(\.name)) ?? []
+                throw DevToolsError("no enabled \(role) named \"\(name)\" (#\(index)); \(role)s: \(names)\n\(await describe())")
             }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        guard let node else { return }
-        try await clickNode(node.backendNodeID)
     }
 
-    /// A mouse click at the centre of a DOM node, scrolled to the middle of the viewport first. Fails when
-    /// something else (an overlay) is on top of that point.
-    func clickNode(_ backendNodeID: Int) async throws {
-        let resolved = try await connection.send("DOM.resolveNode", ["backendNodeId": backendNodeID])
-        guard let objectID = (resolved["object"] as? [String: Any])?["objectId"] as? String else {
-            throw DevToolsError("the button is gone from the page")
-        }
+    /// A mouse click at the centre of a DOM node, scrolled to the middle of the viewport first; false (nothing
+    /// clicked) when the node is no longer in the document. Fails when something else (an overlay) is on top of
+    /// that point, or the node has no box.
+    func clickNode(_ backendNodeID: Int) async throws -> Bool {
+        guard let resolved = try? await connection.send("DOM.resolveNode", ["backendNodeId": backendNodeID]),
+              let objectID = (resolved["object"] as? [String: Any])?["objectId"] as? String
+        else { return false }
         let placed = try await connection.send("Runtime.callFunctionOn", [
             "objectId": objectID, "returnByValue": true,
             "functionDeclaration": """
                 function() {
+                  if (!this.isConnected) return {detached: true};
                   this.scrollIntoView({block: 'center', inline: 'center'});
                   const r = this.getBoundingClientRect();
                   const x = r.left + r.width / 2, y = r.top + r.height / 2;
@@ -169,6 +166,7 @@ package final class WebPage: Sendable {
                 }
                 """,
         ])
+        if ((placed["result"] as? [String: Any])?["value"] as? [String: Any])?["detached"] as? Bool == true { return false }
         guard let box = (placed["result"] as? [String: Any])?["value"] as? [String: Any],
               let x = box["x"] as? Double, let y = box["y"] as? Double, (box["width"] as? Double ?? 0) > 0
         else { throw DevToolsError("the button has no box (not rendered)") }
@@ -180,6 +178,7 @@ package final class WebPage: Sendable {
                 "type": type, "x": x, "y": y, "button": type == "mouseMoved" ? "none" : "left", "clickCount": 1,
             ])
         }
+        return true
     }
 
     /// Focuses the field labelled `label` (its accessible name), clears it and types `text` as key presses.
@@ -208,6 +207,14 @@ package final class WebPage: Sendable {
     package func emulateDesktop(width: Int = 1280, height: Int = 800) async throws {
         try await connection.send("Emulation.setDeviceMetricsOverride", [
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false,
+        ])
+    }
+
+    /// Emulates `prefers-reduced-motion: reduce` (the app then stops its animations, such as the ringing
+    /// pulse), so that a screenshot shows the resting picture.
+    package func emulateReducedMotion() async throws {
+        try await connection.send("Emulation.setEmulatedMedia", [
+            "features": [["name": "prefers-reduced-motion", "value": "reduce"]],
         ])
     }
 

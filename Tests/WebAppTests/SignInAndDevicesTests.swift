@@ -1,5 +1,4 @@
 import Foundation
-import RingletSignaling
 import RingletTestSupport
 import RingletWebTestSupport
 import Testing
@@ -55,10 +54,14 @@ struct SignInAndDevicesTests {
     @Test("an expired session returns to the sign-in view with a message and forgets the token")
     func expiredSession() async throws {
         try await WebAppBench.run { bench in
-            let browser = try await bench.launchBrowser(url: try bench.server.signInLink(name: "Grace", ttlSeconds: 3))
+            // Long enough for a loaded machine to start the browser and sign in before it ends; the wait below
+            // lasts only until it has ended.
+            let ttl = 8
+            let issued = ContinuousClock.now
+            let browser = try await bench.launchBrowser(url: try bench.server.signInLink(name: "Grace", ttlSeconds: ttl))
             let page = try await browser.firstPage()
             try await page.waitForState("view", "main")
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(until: issued + .seconds(ttl + 1))
             try await page.reload()
             try await page.waitForState("view", "signin")
             try await page.waitForText("Your session has ended. Sign in again.")
@@ -82,7 +85,8 @@ struct SignInAndDevicesTests {
             #expect(try await page.string("document.querySelector('\(row) .state').textContent") == "Offline")
 
             // The device registers with the same ticket and connects: shown online (the list refreshes itself).
-            let device = try await bench.connectDevice(sn: "DOOR-1", ticket: ticket)
+            let device = try bench.startDevice(sn: "DOOR-1", ticket: ticket)
+            try await device.waitUntilReady()
             try await page.waitUntil("document.querySelector('\(row)')?.dataset.online === 'true'", timeout: .seconds(15))
             #expect(try await page.string("document.querySelector('\(row) .state').textContent") == "Online")
             #expect(try await page.buttonNames().contains("Call"))
@@ -98,8 +102,8 @@ struct SignInAndDevicesTests {
             try await page.click(button: "Yes, revoke")
             try await page.waitUntil("!document.querySelector('\(row)')")
             try await page.waitUntil("!document.getElementById('devices-empty').hidden")
-            try await device.waitFor("authorization revoked") {
-                if case .authorization(let update) = $0 { update.status == .revoked } else { false }
+            try await device.waitFor("onUpdateAuthorizeStatus 0") {
+                $0["cb"] as? String == "onUpdateAuthorizeStatus" && $0["status"] as? Int == 0
             }
         }
     }
@@ -108,13 +112,13 @@ struct SignInAndDevicesTests {
     func noticesAndHistory() async throws {
         try await WebAppBench.run { bench in
             let (_, page) = try await signedInPage(bench)
-            let device = try await authorizedDevice(bench, page, sn: "DOOR-1", name: "Front door")
+            let device = try await authorizedDevice(bench, page)
 
-            try await device.notice("Someone is at the door")
+            try device.send("notice Someone is at the door")
             try await page.waitForState("unread", "1")
             try await page.waitUntil("document.getElementById('toast').textContent === 'Front door: Someone is at the door'")
             #expect(try await page.string("document.getElementById('unread-count').textContent") == "1")
-            try await device.notice("Parcel delivered", kind: 2)
+            try device.send("notice Parcel delivered")
             try await page.waitForState("unread", "2")
 
             try await page.reload()
@@ -133,12 +137,9 @@ struct SignInAndDevicesTests {
             try await page.waitForState("unread", "0")
 
             // A call the person rejects shows up in the history.
-            let result = try await device.call(openId: try await openID(of: page, server: bench.server))
-            #expect(result.code == .ok)
-            let callID = try #require(result.callId)
-            try await page.waitForState("callState", "ringing")
+            let call = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
             try await page.click(button: "Reject")
-            try await device.waitForEvent(.reject, callId: callID)
+            try await device.waitFor(command: "CALL_REJECT", after: call.mark)
             try await page.waitForState("callState", "idle")
             try await page.click(tab: "History")
             try await page.waitUntil("document.querySelector('#call-list li')?.dataset.outcome === 'rejected'")

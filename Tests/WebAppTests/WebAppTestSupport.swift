@@ -10,7 +10,9 @@ let screenshotsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 /// Takes a screenshot of `page` and checks it is a PNG of the phone's size (390×844 at scale 2). With
 /// `RINGLET_UPDATE_SCREENSHOTS=1` it replaces docs/screenshots/NAME.png (docs/screenshots/README.md).
 func screenshot(_ page: WebPage, _ name: String) async throws {
-    // Let transitions and fonts settle so that the picture is what a person sees.
+    // No animation mid-way (the ringing pulse); let transitions and fonts settle so that the picture is what a
+    // person sees.
+    try await page.emulateReducedMotion()
     try await Task.sleep(for: .milliseconds(300))
     let png = try await page.screenshot()
     let size = pngSize(png)
@@ -70,16 +72,92 @@ func authorize(_ page: WebPage, sn: String, ticket: String) async throws {
 /// A CSS selector for the device row of `sn`.
 func deviceRow(_ sn: String) -> String { "#device-list li[data-sn=\"\(sn)\"]" }
 
-/// A stand-in device `sn` named `name`, authorized by the page's user (through the page's form), connected,
-/// and shown online (the Devices tab reloads the list at once rather than at the next refresh).
-func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String, name: String) async throws -> SignalingDevice {
+/// The page's user authorizes `sn` (named `name` by the app backend) with an SN ticket typed into the form, and
+/// a real `ringlet device` registers with the same ticket (`arguments` are more flags for it) and comes online;
+/// returns once the page lists it online.
+func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String = "DOOR-1", name: String = "Front door",
+                      arguments: [String] = []) async throws -> DeviceProcess {
     let ticket = try bench.server.issueTicket(sn: sn, deviceName: name)
     try await authorize(page, sn: sn, ticket: ticket)
     try await page.waitUntil("document.querySelector('\(deviceRow(sn))')")
-    let device = try await bench.connectDevice(sn: sn, ticket: ticket)
-    try await page.click(tab: "Devices")
-    try await page.waitUntil("document.querySelector('\(deviceRow(sn))')?.dataset.online === 'true'")
+    let device = try bench.startDevice(sn: sn, ticket: ticket, arguments: arguments)
+    try await device.waitFor("registerAvtVoip 0") { $0["cb"] as? String == "registerAvtVoip" && $0["code"] as? Int == 0 }
+    try await device.waitUntilReady()
+    try await waitUntilListedOnline(page, sn: sn)
     return device
+}
+
+/// Waits until the Devices tab shows `sn` online in a list loaded after now (choosing the tab reloads the list
+/// at once rather than at the next 10 s refresh; a list loaded before may still show an earlier state).
+func waitUntilListedOnline(_ page: WebPage, sn: String) async throws {
+    let loaded = try await page.state("devicesLoaded")
+    try await page.click(tab: "Devices")
+    try await page.waitUntil("""
+        document.body.dataset.devicesLoaded !== \(jsString(loaded))
+          && document.querySelector('\(deviceRow(sn))')?.dataset.online === 'true'
+        """)
+}
+
+/// The device calls the page's user (`call OPENID` on its standard input) and the page rings; returns the
+/// device's event mark from just before the call and the call's id as the page shows it.
+func deviceCalls(_ device: DeviceProcess, _ page: WebPage, openId: String) async throws -> (mark: Int, callID: String) {
+    let mark = device.mark
+    try device.send("call \(openId)")
+    try await page.waitForState("callState", "ringing")
+    return (mark, try await page.state("callId"))
+}
+
+/// Answers the ringing page and waits for media both ways (``waitForPageMedia``, ``waitForDeviceMedia`` after
+/// the device's event `after`); returns the device's status line.
+@discardableResult
+func answerWithMedia(_ page: WebPage, _ device: DeviceProcess, after: Int, link: String = "direct") async throws
+    -> [String: Any]
+{
+    try await page.click(button: "Answer")
+    try await device.waitFor(command: "CALL_ANSWER", after: after)
+    try await waitForPageMedia(page, link: link)
+    return try await waitForDeviceMedia(device, after: after)
+}
+
+/// An integer field of a device event (0 when absent).
+func int(_ event: [String: Any], _ key: String) -> Int { event[key] as? Int ?? 0 }
+
+/// Waits until the page, in a call, decodes the device's video and receives its audio over a connected link of
+/// type `link` (`data-frames-decoded`, `data-audio-packets`, `data-call-link` from getStats every second).
+func waitForPageMedia(_ page: WebPage, link: String = "direct", timeout: Duration = .seconds(20)) async throws {
+    try await page.waitUntil("""
+        document.body.dataset.callState === 'active' && document.body.dataset.callMedia === 'connected'
+          && Number(document.body.dataset.framesDecoded) > 0 && Number(document.body.dataset.audioPackets) > 0
+          && document.body.dataset.callLink === \(jsString(link))
+        """, timeout: timeout)
+}
+
+/// Waits until the device, after event number `after`, started receiving the page's video and audio
+/// (`onStartRecvVideoStream`, `onStartRecvAudioStream`) and its status line counts frames received and sent
+/// both ways; returns that status line.
+@discardableResult
+func waitForDeviceMedia(_ device: DeviceProcess, after: Int, timeout: Duration = .seconds(20)) async throws
+    -> [String: Any]
+{
+    try await device.waitFor(callback: "onStartRecvVideoStream", after: after, timeout: timeout)
+    try await device.waitFor(callback: "onStartRecvAudioStream", after: after, timeout: timeout)
+    return try await device.waitForStatus("video and audio received and sent", after: after, timeout: timeout) {
+        int($0, "videoReceived") > 0 && int($0, "audioReceived") > 0 && int($0, "videoSent") > 0
+            && int($0, "audioSent") > 0
+    }
+}
+
+/// The seed callbacks of a call's start and end, in the order the device printed them after event `after`
+/// (`onRecvCommand` written with its command).
+func callFlow(_ device: DeviceProcess, after: Int) -> [String] {
+    let shown: Set = ["onRecvCommand", "onJoinNotify", "onGetAvEncInfo", "onStartRealPlay", "onStopRecvStream",
+                      "onStopRealPlay", "onCancelNotify"]
+    return device.events.dropFirst(after).compactMap { event -> String? in
+        guard let cb = event["cb"] as? String, shown.contains(cb) else { return nil }
+        guard cb == "onRecvCommand" else { return cb }
+        let command = event["command"] as? String ?? "?"
+        return command == "REQ_IFRAME" ? nil : command
+    }
 }
 
 /// Waits until the page's last ended call ended for `reason` with `message` on screen (the page keeps both after
