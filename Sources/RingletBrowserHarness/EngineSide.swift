@@ -170,8 +170,7 @@ package struct EngineSide {
         guard let certificate else { throw HarnessError(description: "could not make a DTLS certificate") }
         let driver = DatagramDriver<EnginePeer>(eventLoop: h.eventLoop)
         let local = try await driver.bindUDP(TransportAddress(.loopbackV4, 0)).get()
-        let ntp = Duration.seconds(Date().timeIntervalSince1970 + 2_208_988_800)
-            - .nanoseconds(DatagramDriver<EnginePeer>.now().nanoseconds)
+        let ntp = DatagramDriver<EnginePeer>.ntpOffset()
         let id = try await driver.addMachine(owning: [local]) { _ in
             var c = PeerConnection.Configuration(certificate: certificate, hostAddresses: [local])
             if let turn {

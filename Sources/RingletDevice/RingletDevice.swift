@@ -34,7 +34,7 @@ public final class RingletDevice: Sendable {
     let loop: any EventLoop
     let driver: DatagramDriver<MediaPeer>
     let logger: Logger
-    private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let loops: ClientEventLoops
     let eventLoopGroup: any EventLoopGroup
     let box: RuntimeBox
     let shared: NIOLockedValueBox<Shared>
@@ -92,14 +92,8 @@ public final class RingletDevice: Sendable {
         } else {
             events = stream
         }
-        if let group = configuration.eventLoopGroup {
-            eventLoopGroup = group
-            ownedGroup = nil
-        } else {
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            eventLoopGroup = group
-            ownedGroup = group
-        }
+        loops = ClientEventLoops(configuration.eventLoopGroup)
+        eventLoopGroup = loops.group
         loop = eventLoopGroup.next()
         driver = DatagramDriver<MediaPeer>(eventLoop: loop)
         shared = NIOLockedValueBox(Shared(credentials: credentials))
@@ -111,8 +105,7 @@ public final class RingletDevice: Sendable {
             emit = { [continuation] in continuation.yield($0) }
         }
         let shared = self.shared
-        let ntp = Duration.seconds(Date().timeIntervalSince1970 + 2_208_988_800)
-            - .nanoseconds(DatagramDriver<MediaPeer>.now().nanoseconds)
+        let ntp = DatagramDriver<MediaPeer>.ntpOffset()
         box = RuntimeBox(DeviceRuntime(
             loop: loop, configuration: configuration, driver: driver, logger: logger, credentials: credentials,
             certificate: certificate, ntpOffset: ntp, emitEvent: emit,
@@ -243,7 +236,7 @@ public final class RingletDevice: Sendable {
             if !running { c.resume() }
         }
         try? await driver.shutdown().get()
-        if let ownedGroup { try? await ownedGroup.shutdownGracefully() }
+        await loops.shutdown()
         continuation.finish()
     }
 

@@ -1,5 +1,8 @@
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 import RingletCore
 
 /// Identifies a machine registered with a `DatagramDriver`.
@@ -140,6 +143,15 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
     /// The current instant of the driver's clock: monotonic nanoseconds, the same clock as `NIODeadline`.
     public static func now() -> Instant {
         Instant(nanoseconds: Int64(clamping: NIODeadline.now().uptimeNanoseconds))
+    }
+
+    /// NTP time (RFC 5905: seconds since 1900) at this clock's `Instant.zero`, from the wall clock read now: the
+    /// `ntpOffset` a `PeerConnection` puts in its sender reports.
+    public static func ntpOffset() -> Duration {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let wall = Duration.seconds(Int64(ts.tv_sec) + 2_208_988_800) + .nanoseconds(Int64(ts.tv_nsec))
+        return wall - .nanoseconds(now().nanoseconds)
     }
 
     static func deadline(_ instant: Instant) -> NIODeadline {

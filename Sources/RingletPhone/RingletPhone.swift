@@ -109,8 +109,8 @@ public final class RingletPhone: Sendable {
     public let events: AsyncStream<Event>
     let loop: any EventLoop
     let driver: DatagramDriver<MediaPeer>
-    private let group: any EventLoopGroup
-    private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let loops: ClientEventLoops
+    private var group: any EventLoopGroup { loops.group }
     private let box: PhoneBox
     private let signaling: NIOLockedValueBox<SignalingClient?>
     private let runState = NIOLockedValueBox<(running: Bool, ended: [CheckedContinuation<Void, Never>])>((false, []))
@@ -127,22 +127,14 @@ public final class RingletPhone: Sendable {
         var rng = SystemRandomNumberGenerator()
         let certificate = try DTLSCertificate(unixTime: Int64(Date().timeIntervalSince1970), using: &rng)
         let clip = configuration.sendsMedia ? try SampleClip.bundled() : nil
-        if let g = configuration.eventLoopGroup {
-            group = g
-            ownedGroup = nil
-        } else {
-            let g = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            group = g
-            ownedGroup = g
-        }
-        loop = group.next()
+        loops = ClientEventLoops(configuration.eventLoopGroup)
+        loop = loops.group.next()
         driver = DatagramDriver<MediaPeer>(eventLoop: loop)
         (events, continuation) = AsyncStream<Event>.makeStream()
         let signaling = NIOLockedValueBox<SignalingClient?>(nil)
         self.signaling = signaling
         let continuation = self.continuation
-        let ntp = Duration.seconds(Date().timeIntervalSince1970 + 2_208_988_800)
-            - .nanoseconds(DatagramDriver<MediaPeer>.now().nanoseconds)
+        let ntp = DatagramDriver<MediaPeer>.ntpOffset()
         box = PhoneBox(PhoneRuntime(
             configuration: configuration, driver: driver, certificate: certificate, clip: clip, ntpOffset: ntp,
             logger: logger, emit: { continuation.yield($0) },
@@ -211,7 +203,7 @@ public final class RingletPhone: Sendable {
             if !running { c.resume() }
         }
         try? await driver.shutdown().get()
-        if let ownedGroup { try? await ownedGroup.shutdownGracefully() }
+        await loops.shutdown()
         continuation.finish()
     }
 
