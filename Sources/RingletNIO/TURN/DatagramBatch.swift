@@ -193,8 +193,9 @@ final class DatagramSendBatch {
     /// Bytes held before a flush is due.
     let arenaLimit: Int
     /// The bytes of the queued datagrams, back to back (the TURN core writes relayed messages straight here).
-    var arena: ByteWriter
-    private var entries: [Entry] = []
+    /// Used on one thread and never reentered, so exclusivity is not checked at run time.
+    @exclusivity(unchecked) var arena: ByteWriter
+    @exclusivity(unchecked) private var entries: [Entry] = []
     private let vector: MessageVector
 
     init(capacity: Int, arenaLimit: Int) {

@@ -64,7 +64,9 @@ public final class TURNRelayServer: @unchecked Sendable {
     /// The core's counters when the thread ended (``counters()`` after shutdown).
     let finalCounters = NIOLockedValueBox(TURNServer.Counters())
 
-    var core: TURNServer
+    // Exclusivity is not checked at run time on the hot properties: they are touched only on the epoll thread,
+    // and no access to one overlaps another access to the same property (no reentrancy into the core).
+    @exclusivity(unchecked) var core: TURNServer
     let udpFD: Int32
     var relayFDs: [TransportAddress: Int32] = [:]
     /// Relay addresses by descriptor (index = fd).
