@@ -45,6 +45,8 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // epoll, eventfd and recvmmsg/sendmmsg for RingletNIO's TURN data path (Glibc's module hides them).
+        .target(name: "CRingletSockets"),
         .target(name: "RingletCore", swiftSettings: strict),
         .target(name: "RingletSTUN", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletTURN", dependencies: ["RingletCore", "RingletSTUN"], swiftSettings: strict),
@@ -62,11 +64,12 @@ let package = Package(
         .target(
             name: "RingletNIO",
             dependencies: [
-                "RingletCore", "RingletTURN",
+                "RingletCore", "RingletTURN", "CRingletSockets",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -222,7 +225,11 @@ let package = Package(
             dependencies: ["RingletEngine", "RingletSimulation", "RingletTURN", "RingletEngineTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "RingletNIOTests", dependencies: ["RingletNIO"], swiftSettings: strict),
+        .testTarget(
+            name: "RingletNIOTests",
+            dependencies: ["RingletNIO", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         // A real browser: headless Chromium in a private network namespace against the Swift engine.
         .testTarget(
             name: "ChromiumInteropTests",

@@ -37,6 +37,13 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         low = UInt64(value)
     }
 
+    /// An IPv6 address from its two 64-bit halves (bytes 0–7 and 8–15, big-endian), without touching bytes.
+    public init(v6High high: UInt64, low: UInt64) {
+        family = .v6
+        self.high = high
+        self.low = low
+    }
+
     /// An address from 4 (IPv4) or 16 (IPv6) bytes in network order; nil for any other count.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         switch bytes.count {
@@ -56,6 +63,10 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
             return nil
         }
     }
+
+    /// The address as two 64-bit big-endian halves: bytes 0–7 and 8–15 of an IPv6 address; for IPv4, 0 and the
+    /// address in the low 32 bits. Allocates nothing (unlike ``bytes``).
+    public var halves: (high: UInt64, low: UInt64) { (high, low) }
 
     /// The IPv4 value (big-endian number), or nil for IPv6.
     public var v4Value: UInt32? { family == .v4 ? UInt32(truncatingIfNeeded: low) : nil }

@@ -25,6 +25,8 @@ public struct NIOShellError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let setnsFailed = Code(rawValue: "setnsFailed")
         /// A namespace name is not a safe file name.
         public static let invalidName = Code(rawValue: "invalidName")
+        /// A socket, epoll or thread call failed (the message names it and carries errno).
+        public static let socketFailed = Code(rawValue: "socketFailed")
     }
 
     /// What failed.

@@ -7,16 +7,18 @@ extension STUNAddress {
         case .v4:
             self.init(ipv4: address.ip.v4Value ?? 0, port: address.port)
         case .v6:
-            let b = address.ip.bytes
-            let high = b[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let low = b[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let (high, low) = address.ip.halves
             self.init(ipv6High: high, low: low, port: address.port)
         }
     }
 
     /// The transport address this STUN address names; nil for an unknown family.
+    /// Allocates nothing (it is on the relay path: every Send indication carries one).
     public var transportAddress: TransportAddress? {
-        guard let ip = IPAddress(bytes: addressBytes) else { return nil }
-        return TransportAddress(ip, port)
+        switch family {
+        case .ipv4: return TransportAddress(IPAddress(v4: UInt32(truncatingIfNeeded: low)), port)
+        case .ipv6: return TransportAddress(IPAddress(v6High: high, low: low), port)
+        default: return nil
+        }
     }
 }

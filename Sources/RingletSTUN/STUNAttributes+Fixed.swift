@@ -93,6 +93,10 @@ public struct STUNChannelNumber: STUNAttributeValue, Hashable {
     public static let attributeType = STUNAttributeType.channelNumber
     /// Valid channel numbers (RFC 8656 §12).
     public static let validRange: ClosedRange<UInt16> = 0x4000...0x4FFF
+    /// The channel numbers of RFC 5766 §11 (0x4000–0x7FFF), which RFC 8656 narrowed to ``validRange``; older
+    /// clients (e.g. coturn's `turnutils_uclient`) still pick numbers above 0x4FFF, and servers such as coturn
+    /// accept them.
+    public static let rfc5766Range: ClosedRange<UInt16> = 0x4000...0x7FFF
     /// The channel number.
     public let number: UInt16
     /// Makes the attribute; throws `invalidArgument` outside 0x4000–0x4FFF.
@@ -104,10 +108,16 @@ public struct STUNChannelNumber: STUNAttributeValue, Hashable {
     }
     /// Decodes; throws `invalidAttribute` unless 4 bytes with a number in 0x4000–0x4FFF.
     public init(attributeValue value: ArraySlice<UInt8>, transactionID: STUNTransactionID) throws(STUNError) {
+        try self.init(attributeValue: value, accepting: Self.validRange)
+    }
+    /// Decodes a number from `range` (``validRange``, or ``rfc5766Range`` for a server that takes RFC 5766
+    /// clients); throws `invalidAttribute` unless 4 bytes with a number in `range`.
+    public init(attributeValue value: ArraySlice<UInt8>, accepting range: ClosedRange<UInt16>) throws(STUNError) {
         try expectSize(value, 4, Self.attributeType)
         let n = UInt16(truncatingIfNeeded: bigEndian(value, count: 2))
-        guard Self.validRange.contains(n) else {
-            throw STUNError(.invalidAttribute, field: "CHANNEL-NUMBER", "0x\(String(n, radix: 16)) outside 0x4000–0x4FFF")
+        guard range.contains(n) else {
+            throw STUNError(.invalidAttribute, field: "CHANNEL-NUMBER",
+                            "0x\(String(n, radix: 16)) outside 0x\(String(range.lowerBound, radix: 16))–0x\(String(range.upperBound, radix: 16))")
         }
         number = n
     }

@@ -18,6 +18,9 @@ import RingletCore
 public struct ChannelData: Sendable, Equatable {
     /// Valid channel numbers (RFC 8656 §12).
     public static let channelNumberRange: ClosedRange<UInt16> = 0x4000...0x4FFF
+    /// The channel numbers of RFC 5766 §11, 0x4000–0x7FFF (every number whose first two bits are `01`), which
+    /// a server may accept from older clients (see `TURNServer.Configuration.acceptsRFC5766ChannelNumbers`).
+    public static let rfc5766ChannelNumberRange: ClosedRange<UInt16> = 0x4000...0x7FFF
     /// Size of the header.
     public static let headerSize = 4
 
@@ -49,15 +52,22 @@ public struct ChannelData: Sendable, Equatable {
     /// `Length` bytes of data; bytes after that (padding) are ignored.
     /// - Throws: `truncated` if shorter; `invalidChannelNumber` if the number is outside 0x4000–0x4FFF.
     public init(parsing datagram: ArraySlice<UInt8>) throws(TURNError) {
+        try self.init(parsing: datagram, accepting: ChannelData.channelNumberRange)
+    }
+
+    /// Parses a ChannelData message whose channel number is in `numbers` (``channelNumberRange``, or
+    /// ``rfc5766ChannelNumberRange`` for a server that takes RFC 5766 clients); see ``init(parsing:)-(ArraySlice<UInt8>)``.
+    /// - Throws: `truncated` if shorter; `invalidChannelNumber` if the number is outside `numbers`.
+    public init(parsing datagram: ArraySlice<UInt8>, accepting numbers: ClosedRange<UInt16>) throws(TURNError) {
         let s = datagram.startIndex
         guard datagram.count >= 4 else {
             throw TURNError(.truncated, field: "header", "\(datagram.count) bytes, header needs 4")
         }
         let number = UInt16(datagram[s]) << 8 | UInt16(datagram[s + 1])
         let length = Int(datagram[s + 2]) << 8 | Int(datagram[s + 3])
-        guard ChannelData.channelNumberRange.contains(number) else {
+        guard numbers.contains(number) else {
             throw TURNError(.invalidChannelNumber, field: "channelNumber", offset: 0,
-                            "0x\(String(number, radix: 16)) outside 0x4000–0x4FFF")
+                            ChannelData.outside(number, numbers))
         }
         guard datagram.count - 4 >= length else {
             throw TURNError(.truncated, field: "data", offset: 4,
@@ -84,6 +94,11 @@ public struct ChannelData: Sendable, Equatable {
         guard buffer.count >= framed else { return nil }
         let message = try ChannelData(parsing: buffer[s..<(s + 4 + length)])
         return (message, framed)
+    }
+
+    /// "0x5000 outside 0x4000–0x4fff", for errors.
+    static func outside(_ number: UInt16, _ range: ClosedRange<UInt16>) -> String {
+        "0x\(String(number, radix: 16)) outside 0x\(String(range.lowerBound, radix: 16))–0x\(String(range.upperBound, radix: 16))"
     }
 
     /// A cheap test for demultiplexing: at least 4 bytes, first byte 0x40–0x4F (RFC 7983), and the declared

@@ -14,9 +14,14 @@ public enum TURNStreamFraming {
 
     /// The kind of message at the front of `buffer` and the total bytes it occupies in the stream (header,
     /// body, and for ChannelData the padding), or nil if fewer than 4 bytes are there yet.
+    /// - Parameter numbers: the channel numbers taken as ChannelData (RFC 8656's 0x4000–0x4FFF by default; a
+    ///   server that takes RFC 5766 clients passes `ChannelData.rfc5766ChannelNumberRange`).
     /// - Throws: `unknownFraming` if the first two bits are `10` or `11`, or a ChannelData number is outside
-    ///   0x4000–0x4FFF (the stream cannot be resynchronised and should be closed).
-    public static func frameLength(_ buffer: ArraySlice<UInt8>) throws(TURNError) -> (kind: Kind, length: Int)? {
+    ///   `numbers` (the stream cannot be resynchronised and should be closed).
+    public static func frameLength(_ buffer: ArraySlice<UInt8>,
+                                   accepting numbers: ClosedRange<UInt16> = ChannelData.channelNumberRange)
+        throws(TURNError) -> (kind: Kind, length: Int)?
+    {
         guard buffer.count >= 4 else { return nil }
         let s = buffer.startIndex
         let length = Int(buffer[s + 2]) << 8 | Int(buffer[s + 3])
@@ -24,9 +29,9 @@ public enum TURNStreamFraming {
         case 0b00:
             return (.stun, 20 + length)
         case 0b01:
-            guard buffer[s] & 0xF0 == 0x40 else {
-                throw TURNError(.unknownFraming, field: "channelNumber", offset: 0,
-                                "0x\(String(buffer[s], radix: 16)).. outside 0x4000–0x4FFF")
+            let number = UInt16(buffer[s]) << 8 | UInt16(buffer[s + 1])
+            guard numbers.contains(number) else {
+                throw TURNError(.unknownFraming, field: "channelNumber", offset: 0, ChannelData.outside(number, numbers))
             }
             return (.channelData, 4 + ((length + 3) & ~3))
         default:

@@ -15,6 +15,18 @@ struct IPAddressTests {
         #expect(IPAddress(bytes: ip.bytes) == ip)
     }
 
+    @Test("The two 64-bit halves rebuild the address without bytes", arguments: [
+        "127.0.0.1", "::1", "2001:db8::abcd:1", "::ffff:192.0.2.1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    ])
+    func halves(text: String) throws {
+        let ip = try #require(IPAddress(text))
+        let (high, low) = ip.halves
+        let rebuilt = ip.family == .v4 ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : IPAddress(v6High: high, low: low)
+        #expect(rebuilt == ip)
+        let bytes = ip.bytes
+        #expect(ip.family == .v4 ? high == 0 : high == bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
     @Test("Malformed text is refused", arguments: [
         "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.1.1.1", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", ":::",
         "g::1", "1.2.3.a", "::1.2.3",

@@ -144,6 +144,17 @@ struct AttributeTests {
         }
     }
 
+    @Test("CHANNEL-NUMBER decodes RFC 5766's 0x4000–0x7FFF only when asked to", arguments: [UInt16(0x5000), 0x7FFF])
+    func channelNumberRFC5766(number: UInt16) throws {
+        let value: [UInt8] = [UInt8(number >> 8), UInt8(number & 0xFF), 0, 0]
+        #expect(try STUNChannelNumber(attributeValue: value[...], accepting: STUNChannelNumber.rfc5766Range).number
+            == number)
+        #expect(throws: STUNError.self) { try STUNChannelNumber(attributeValue: value[...], transactionID: Self.tid) }
+        #expect(throws: STUNError.self) {
+            try STUNChannelNumber(attributeValue: [0x80, 0, 0, 0][...], accepting: STUNChannelNumber.rfc5766Range)
+        }
+    }
+
     @Test("Decoding an attribute as the wrong type is refused")
     func wrongType() throws {
         let attribute = STUNAttribute(STUNLifetime(seconds: 1), transactionID: Self.tid)

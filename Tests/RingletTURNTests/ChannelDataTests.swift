@@ -93,6 +93,19 @@ struct ChannelDataTests {
         #expect(throws: TURNError.self) { try TURNStreamFraming.frameLength([0x50, 0x00, 0x00, 0x00]) }
     }
 
+    @Test("RFC 5766's channel numbers 0x4000–0x7FFF parse and frame when asked for")
+    func rfc5766Numbers() throws {
+        let range = ChannelData.rfc5766ChannelNumberRange
+        let parsed = try ChannelData(parsing: [0x7F, 0xFF, 0x00, 0x01, 9][...], accepting: range)
+        #expect(parsed.channelNumber == 0x7FFF && parsed.data.elementsEqual([9]))
+        #expect(throws: TURNError.self) { try ChannelData(parsing: [0x7F, 0xFF, 0x00, 0x01, 9]) }
+        let frame = try #require(try TURNStreamFraming.frameLength([0x50, 0x00, 0x00, 0x05][...], accepting: range))
+        #expect(frame.kind == .channelData && frame.length == 12)
+        #expect(throws: TURNError.self) {
+            try TURNStreamFraming.frameLength([0x50, 0x00, 0x00, 0x00][...], accepting: ChannelData.channelNumberRange)
+        }
+    }
+
     @Test("Twenty thousand seeded random datagrams and mutations never trap")
     func garbage() throws {
         var rng = SeededRandom(seed: 0x4000)

@@ -127,7 +127,7 @@ struct TURNServerRelayTests {
         var expected = 400
         switch rule {
         case "numberTooLow": attributes = [try STUNAttribute(type: .channelNumber, value: [0x3F, 0xFF, 0, 0]), FakeClient.peer(otherPeer)]
-        case "numberTooHigh": attributes = [try STUNAttribute(type: .channelNumber, value: [0x50, 0x00, 0, 0]), FakeClient.peer(otherPeer)]
+        case "numberTooHigh": attributes = [try STUNAttribute(type: .channelNumber, value: [0x80, 0x00, 0, 0]), FakeClient.peer(otherPeer)]
         case "noPeer": attributes = [try FakeClient.channel(0x4001)]
         case "noNumber": attributes = [FakeClient.peer(otherPeer)]
         case "numberTakenByOtherPeer": attributes = [try FakeClient.channel(0x4000), FakeClient.peer(otherPeer)]

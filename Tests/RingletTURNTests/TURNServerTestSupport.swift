@@ -174,6 +174,11 @@ struct FakeClient {
         STUNAttribute(try STUNChannelNumber(number), transactionID: .init(high: 0, low: 0))
     }
 
+    /// CHANNEL-NUMBER with any 16-bit number (the codec's initializer takes only RFC 8656's 0x4000–0x4FFF).
+    static func rawChannel(_ number: UInt16) throws -> STUNAttribute {
+        try STUNAttribute(type: .channelNumber, value: [UInt8(number >> 8), UInt8(number & 0xFF), 0, 0])
+    }
+
     /// Allocate: unauthenticated first (401 gives the nonce), then signed. Returns the relayed address.
     mutating func allocate(on h: inout ServerHarness, extra: [STUNAttribute] = []) throws -> TransportAddress? {
         if nonce == nil {

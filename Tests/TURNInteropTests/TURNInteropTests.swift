@@ -39,17 +39,19 @@ struct TURNInteropTests {
         #expect(counters.bindingResponses >= 1)
     }
 
-    @Test("turnutils_uclient relays through Ringlet with zero loss", arguments: ["udp", "tcp"])
-    func uclientRelaysWithoutLoss(transport: String) async throws {
+    @Test("turnutils_uclient relays through Ringlet with zero loss, with indications and with channels",
+          arguments: [("udp", "indications"), ("tcp", "indications"), ("udp", "channels"), ("tcp", "channels")])
+    func uclientRelaysWithoutLoss(transport: String, relaying: String) async throws {
         let live = try await LiveTURNServer.start()
         let peer = try EchoPeer()
         let clients = 4, messages = 100
         // -c: no RTCP session; without it uclient asks for EVEN-PORT with R=1 (a port-pair reservation), which
-        // this server answers with 508 by design. -s: Send/Data indications; uclient's ChannelBind picks numbers
-        // in RFC 5766's 0x4000–0x7FFF, which the core refuses (RFC 8656 §12 allows 0x4000–0x4FFF).
+        // this server answers with 508 by design. -s: Send/Data indications; without it uclient binds channels,
+        // numbered in RFC 5766's 0x4000–0x7FFF (the server accepts them: acceptsRFC5766ChannelNumbers).
         // -u: REST usernames are "<expiry>:<id>"; without it uclient sends a bare timestamp.
-        var arguments = ["-c", "-s", "-u", "interop", "-W", LiveTURNServer.secret, "-e", "127.0.0.1", "-r", "\(peer.port)",
+        var arguments = ["-c", "-u", "interop", "-W", LiveTURNServer.secret, "-e", "127.0.0.1", "-r", "\(peer.port)",
                          "-n", "\(messages)", "-m", "\(clients)", "-l", "200", "-z", "2", "-p", "\(live.port)"]
+        if relaying == "indications" { arguments.insert("-s", at: 0) }
         if transport == "tcp" { arguments.insert("-t", at: 0) }
         let run = try await runTool("turnutils_uclient", package: "coturn", arguments + ["127.0.0.1"], timeout: 60)
         let counters = await live.server.counters()
@@ -63,6 +65,7 @@ struct TURNInteropTests {
         #expect(counters.allocationsCreated >= UInt64(clients))
         #expect(counters.clientToPeerPackets >= UInt64(summary.sent))
         #expect(counters.peerToClientPackets >= UInt64(summary.received))
+        #expect(counters.refusals[400] == nil, "a ChannelBind was refused: \(counters.refusals)")
     }
 
     @Test("a wrong shared secret gets 401 and relays nothing")

@@ -1,258 +1,196 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 import NIOCore
-import NIOPosix
 import RingletCore
 import RingletTURN
 
-/// The handlers' way back to their server, set on the loop once the server exists and cleared at shutdown.
-final class ServerReference: @unchecked Sendable {
-    // @unchecked Sendable: `server` is written and read only on the server's event loop.
-    var server: TURNRelayServer?
-}
-
-extension TURNRelayServer {
-    // MARK: Binding
-
-    /// A UDP socket with vector reads and large buffers, its handler made on the loop.
-    static func bindUDP(_ address: TransportAddress, loop: any EventLoop, bufferSize: Int,
-                        options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] = [],
-                        handler: @escaping @Sendable () -> any ChannelHandler) async throws -> any Channel
-    {
-        try await udpBootstrap(loop: loop, bufferSize: bufferSize, options: options, handler: handler)
-            .bind(to: address.socketAddress).get()
+// The UDP data path, on the epoll thread.
+extension TURNRelayServer: EpollThreadHandler {
+    func readable(_ fd: Int32) {
+        guard !isShutDown else { return }
+        let relay = fd >= 0 && Int(fd) < relayByFD.count ? relayByFD[Int(fd)] : nil
+        guard fd == udpFD || relay != nil else { return }
+        let error = receiveBatch.receive(from: fd)
+        guard error == 0 else {
+            if error != EAGAIN, error != EWOULDBLOCK, error != EINTR { countSocketError("receive", error) }
+            return
+        }
+        let now = Self.now()
+        for i in 0..<receiveBatch.received {
+            let (bytes, source, truncated) = receiveBatch.datagram(i)
+            guard !truncated, let source else {
+                countSocketError("oversized datagram", EMSGSIZE)
+                continue
+            }
+            if let relay {
+                fromPeer(bytes, relay: relay, peer: source, now: now)
+            } else {
+                fromClient(bytes, client: source, now: now)
+            }
+            if sendBatch.isFull { flushSends() }
+        }
     }
 
-    static func udpBootstrap(loop: any EventLoop, bufferSize: Int,
-                             options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)],
-                             handler: @escaping @Sendable () -> any ChannelHandler) -> DatagramBootstrap
-    {
-        var bootstrap = DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(bufferSize))
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bufferSize))
-            .channelOption(.datagramVectorReadMessageCount, value: vectorReadMessageCount)
-            .channelOption(
-                .recvAllocator,
-                value: FixedSizeRecvByteBufferAllocator(capacity: maximumDatagramSize * vectorReadMessageCount))
-        for (option, value) in options { bootstrap = bootstrap.channelOption(option, value: value) }
-        return bootstrap.channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(handler())
+    func turnEnded() {
+        guard !isShutDown else { return }
+        let now = Self.now()
+        if let deadline = core.pollTimeout(), deadline <= now {
+            core.handleTimeout(now: now)
+            drain()
+        }
+        if now >= nextClockSync {
+            core.synchronizeWallClock(unixTime: Self.unixTimeNow(), now: now)
+            nextClockSync = now + Self.clockSyncInterval
+        }
+        flushSends()
+    }
+
+    func waitMilliseconds() -> Int32 {
+        guard !isShutDown else { return 0 }
+        let now = Self.now()
+        let wake = core.pollTimeout().map { min($0, nextClockSync) } ?? nextClockSync
+        let nanoseconds = wake.nanoseconds &- now.nanoseconds
+        guard nanoseconds > 0 else { return 0 }
+        return Int32(clamping: (nanoseconds + 999_999) / 1_000_000)
+    }
+
+    func loopStopped() {
+        finalCounters.withLockedValue { $0 = core.counters }
+    }
+
+    // MARK: Inputs
+
+    /// A datagram on the listening socket: relayed straight into the send batch when it is data, else the core
+    /// handles it (STUN requests) and its outputs are drained.
+    func fromClient(_ bytes: ArraySlice<UInt8>, client: TransportAddress, now: Instant) {
+        let flow = TURNServer.ClientFlow(client: client, server: udpAddress, transport: .udp)
+        let start = sendBatch.arena.count
+        switch core.relayFromClient(bytes, flow: flow, now: now, into: &sendBatch.arena) {
+        case .transmit(let transmission):
+            send(transmission, from: start)
+        case .dropped:
+            break
+        case .notData:
+            core.handleFromClient(bytes, flow: flow, now: now)
+            drain()
+        }
+    }
+
+    /// A datagram on a relay socket, relayed straight into the send batch (or dropped by the core).
+    func fromPeer(_ bytes: ArraySlice<UInt8>, relay: TransportAddress, peer: TransportAddress, now: Instant) {
+        let start = sendBatch.arena.count
+        if case .transmit(let transmission) = core.relayFromPeer(bytes, relay: relay, peer: peer, now: now,
+                                                                 into: &sendBatch.arena)
+        {
+            send(transmission, from: start)
+        }
+    }
+
+    // MARK: Outputs
+
+    /// Queues the bytes from `start` to the end of the send arena as `transmission` says (TCP: written now).
+    func send(_ transmission: TURNServer.Transmission, from start: Int) {
+        switch transmission {
+        case .toPeer(let source, let destination):
+            // A relay closed meanwhile leaves its bytes unsent in the arena (harmless: they are never referenced).
+            guard let fd = relayFDs[source] else { return }
+            sendBatch.append(fd: fd, destination: destination, from: start)
+        case .toClient(let flow):
+            if flow.transport == .udp {
+                sendBatch.append(fd: udpFD, destination: flow.client, from: start)
+            } else {
+                writeTCP(flow, sendBatch.arena.bytes[start...])
             }
         }
     }
 
-    /// The TCP listener; each accepted connection is served on the same loop.
-    static func bindTCP(_ address: TransportAddress, loop: any EventLoop, reference: ServerReference) async throws
-        -> any Channel
-    {
-        try await ServerBootstrap(group: loop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientTCPHandler(reference))
+    /// Carries out every output of the core.
+    func drain() {
+        while let output = core.pollOutput() {
+            switch output {
+            case .toClient(let flow, let payload):
+                if flow.transport == .udp {
+                    let start = sendBatch.arena.count
+                    sendBatch.arena.writeBytes(payload)
+                    sendBatch.append(fd: udpFD, destination: flow.client, from: start)
+                } else {
+                    writeTCP(flow, payload[...])
                 }
+            case .toPeer(let datagram):
+                let start = sendBatch.arena.count
+                sendBatch.arena.writeBytes(datagram.payload)
+                send(.toPeer(source: datagram.source, destination: datagram.destination), from: start)
+            case .openRelay(let request):
+                openRelay(request)
+            case .closeRelay(let address):
+                closeRelay(address)
+            case .closeClientConnection(let flow):
+                tcpConnections.removeValue(forKey: flow)?.close(promise: nil)
+            case .event(let event):
+                log(event)
             }
-            .bind(to: address.socketAddress).get()
+            if sendBatch.isFull { flushSends() }
+        }
     }
 
-    // MARK: Relays (on the loop)
+    func flushSends() {
+        guard !sendBatch.isEmpty else {
+            sendBatch.arena.removeAll(keepingCapacity: true)
+            return
+        }
+        let (failed, dropped) = sendBatch.flush()
+        if failed > 0 { countSocketError("send", ECONNREFUSED) }
+        if dropped > 0 {
+            droppedSends &+= dropped
+            countSocketError("send buffer full", EAGAIN)
+        }
+    }
 
-    /// Opens the relay socket the core asked for, then answers it (RFC 8656 §7.2).
+    // MARK: Relays
+
+    /// Opens the relay socket the core asked for and answers it at once (RFC 8656 §7.2): EVEN-PORT is tried
+    /// up to 16 times, DONT-FRAGMENT sets IP_PMTUDISC_DO.
     func openRelay(_ request: TURNServer.RelayRequest) {
         guard !isShutDown, request.family == relayIP.family else {
             core.handleRelayFailed(request.id, now: Self.now())
             return
         }
-        bindRelay(request, attemptsLeft: request.evenPort ? 16 : 1)
-    }
-
-    private func bindRelay(_ request: TURNServer.RelayRequest, attemptsLeft: Int) {
-        let reference = self.reference ?? ServerReference()
-        var options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] = []
-        if request.dontFragment, relayIP.family == .v4 {
-            // DONT-FRAGMENT (RFC 8656 §14.8): set DF on every datagram the relay sends.
-            options.append((.init(level: SocketOptionLevel(IPPROTO_IP), name: SocketOptionName(IP_MTU_DISCOVER)),
-                            SocketOptionValue(IP_PMTUDISC_DO)))
-        }
-        Self.udpBootstrap(loop: eventLoop, bufferSize: Self.relayBufferSize, options: options) {
-            RelayUDPHandler(reference)
-        }
-        .bind(to: TransportAddress(relayIP, 0).socketAddress)
-        .whenComplete { result in
-            switch result {
-            case .success(let channel):
-                guard !self.isShutDown, let local = channel.localAddress.flatMap(TransportAddress.init) else {
-                    channel.close(promise: nil)
-                    if !self.isShutDown { self.core.handleRelayFailed(request.id, now: Self.now()) }
-                    self.finishBurst()
-                    return
-                }
-                if request.evenPort, local.port % 2 == 1, attemptsLeft > 1 {
-                    channel.close(promise: nil)
-                    self.bindRelay(request, attemptsLeft: attemptsLeft - 1)
-                    return
-                }
-                if request.evenPort, local.port % 2 == 1 {
-                    channel.close(promise: nil)
-                    self.core.handleRelayFailed(request.id, now: Self.now())
-                } else {
-                    self.relays[local] = channel
-                    channel.closeFuture.whenComplete { _ in self.relayClosed(local, channel, rebind: true) }
-                    self.core.handleRelayOpened(request.id, relay: local, now: Self.now())
-                }
-                self.finishBurst()
-            case .failure(let error):
-                self.countSocketError("relay bind", error)
-                if !self.isShutDown { self.core.handleRelayFailed(request.id, now: Self.now()) }
-                self.finishBurst()
+        for _ in 0..<(request.evenPort ? 16 : 1) {
+            let bound: (fd: Int32, local: TransportAddress)
+            do {
+                bound = try UDPSocket.bind(TransportAddress(relayIP, 0), bufferSize: Self.relayBufferSize,
+                                           dontFragment: request.dontFragment)
+            } catch {
+                countSocketError("relay bind", errno)
+                break
             }
-        }
-    }
-
-    /// NIO closes a datagram channel on most read errors (e.g. ENETUNREACH): bind the same address again once,
-    /// so one broken send does not end the allocation; if that fails, only this allocation stops relaying.
-    private func relayClosed(_ local: TransportAddress, _ channel: any Channel, rebind: Bool) {
-        guard !isShutDown, let current = relays[local], current === channel else { return }
-        relays[local] = nil
-        socketErrors &+= 1
-        guard rebind, let reference else { return }
-        rebinding.insert(local)
-        logger.debug("TURN relay socket closed by an error; binding it again")
-        Self.udpBootstrap(loop: eventLoop, bufferSize: Self.relayBufferSize, options: []) {
-            RelayUDPHandler(reference)
-        }
-        .channelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(to: local.socketAddress)
-        .whenComplete { result in
-            switch result {
-            case .success(let channel):
-                // `.closeRelay` meanwhile (the allocation ended) removed `local` from `rebinding`.
-                guard !self.isShutDown, self.rebinding.remove(local) != nil else {
-                    channel.close(promise: nil)
-                    return
-                }
-                self.relays[local] = channel
-                channel.closeFuture.whenComplete { _ in self.relayClosed(local, channel, rebind: false) }
-            case .failure(let error):
-                self.rebinding.remove(local)
-                self.countSocketError("relay rebind", error)
+            if request.evenPort, bound.local.port % 2 == 1 {
+                close(bound.fd)
+                continue
             }
-        }
-    }
-}
-
-// MARK: Handlers (all on the server's loop)
-
-/// Datagrams from clients on the listening UDP socket.
-final class ClientUDPHandler: ChannelInboundHandler, @unchecked Sendable {
-    // @unchecked Sendable: used only on its channel's loop, the server's loop.
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-
-    let reference: ServerReference
-    init(_ reference: ServerReference) { self.reference = reference }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let server = reference.server else { return }
-        let envelope = unwrapInboundIn(data)
-        guard let client = TransportAddress(envelope.remoteAddress) else { return }
-        let flow = TURNServer.ClientFlow(client: client, server: server.udpAddress, transport: .udp)
-        let now = TURNRelayServer.now()
-        server.withScratch(envelope.data) { core, bytes in core.handleFromClient(bytes, flow: flow, now: now) }
-        server.drain()
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        reference.server?.finishBurst()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP port unreachable and the like: count and carry on; the socket stays open.
-        reference.server?.countSocketError("client UDP", error)
-    }
-}
-
-/// Datagrams from peers on one relay socket.
-final class RelayUDPHandler: ChannelInboundHandler, @unchecked Sendable {
-    // @unchecked Sendable: used only on its channel's loop, the server's loop.
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-
-    let reference: ServerReference
-    var local: TransportAddress?
-    init(_ reference: ServerReference) { self.reference = reference }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let server = reference.server else { return }
-        let envelope = unwrapInboundIn(data)
-        if local == nil { local = context.channel.localAddress.flatMap(TransportAddress.init) }
-        guard let relay = local, let peer = TransportAddress(envelope.remoteAddress) else { return }
-        let now = TURNRelayServer.now()
-        server.withScratch(envelope.data) { core, bytes in core.handleFromPeer(bytes, relay: relay, peer: peer, now: now) }
-        server.drain()
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        reference.server?.finishBurst()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reference.server?.countSocketError("relay UDP", error)
-    }
-}
-
-/// One TURN-over-TCP client connection (RFC 8656 §3.1); the core frames the stream.
-final class ClientTCPHandler: ChannelInboundHandler, @unchecked Sendable {
-    // @unchecked Sendable: used only on its channel's loop, the server's loop.
-    typealias InboundIn = ByteBuffer
-
-    let reference: ServerReference
-    var flow: TURNServer.ClientFlow?
-    init(_ reference: ServerReference) { self.reference = reference }
-
-    func channelActive(context: ChannelHandlerContext) {
-        guard let server = reference.server,
-              let client = context.channel.remoteAddress.flatMap(TransportAddress.init),
-              let local = context.channel.localAddress.flatMap(TransportAddress.init)
-        else {
-            context.close(promise: nil)
+            guard thread.watch(bound.fd) else {
+                countSocketError("relay epoll", errno)
+                close(bound.fd)
+                break
+            }
+            relayFDs[bound.local] = bound.fd
+            let index = Int(bound.fd)
+            if relayByFD.count <= index { relayByFD += Array(repeating: nil, count: index + 1 - relayByFD.count) }
+            relayByFD[index] = bound.local
+            core.handleRelayOpened(request.id, relay: bound.local, now: Self.now())
             return
         }
-        let flow = TURNServer.ClientFlow(client: client, server: local, transport: .tcp)
-        self.flow = flow
-        server.tcpConnections[flow] = context.channel
-        context.fireChannelActive()
+        core.handleRelayFailed(request.id, now: Self.now())
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let server = reference.server, let flow else { return }
-        let buffer = unwrapInboundIn(data)
-        let now = TURNRelayServer.now()
-        server.withScratch(buffer) { core, bytes in core.handleFromClient(bytes, flow: flow, now: now) }
-        server.drain()
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        reference.server?.finishBurst()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let server = reference.server, let flow {
-            if let current = server.tcpConnections[flow], current === context.channel {
-                server.tcpConnections[flow] = nil
-            }
-            server.core.handleClientConnectionClosed(flow, now: TURNRelayServer.now())
-            server.finishBurst()
-        }
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reference.server?.countSocketError("client TCP", error)
-        context.close(promise: nil)
+    /// Closes a relay socket (its allocation ended); queued datagrams go out first, so none can leave from a
+    /// reused descriptor.
+    func closeRelay(_ address: TransportAddress) {
+        guard let fd = relayFDs.removeValue(forKey: address) else { return }
+        flushSends()
+        thread.unwatch(fd)
+        if Int(fd) < relayByFD.count { relayByFD[Int(fd)] = nil }
+        close(fd)
     }
 }

@@ -53,6 +53,11 @@ extension TURNServer {
         public var relayAddressFamilies: Set<IPAddress.Family> = [.v4]
         /// Answer classic RFC 3489 Binding requests (no magic cookie) with MAPPED-ADDRESS. Default true.
         public var answersClassicSTUN: Bool = true
+        /// Bind and relay channel numbers 0x4000–0x7FFF (RFC 5766 §11), as coturn does, rather than only RFC 8656
+        /// §12's 0x4000–0x4FFF (a ChannelBind outside the accepted range gets 400). Default true: clients built
+        /// on RFC 5766, e.g. coturn's `turnutils_uclient`, pick numbers above 0x4FFF, and the first two bits
+        /// (`01`) still tell ChannelData from STUN. See docs/turn-server.md.
+        public var acceptsRFC5766ChannelNumbers: Bool = true
 
         /// A configuration with the given shared secret and every other field at its default.
         public init(sharedSecret: [UInt8]) {
@@ -77,5 +82,11 @@ extension TURNServer {
             guard maxPermissionsPerAllocation >= 1 else { throw fail("maxPermissionsPerAllocation", "below 1") }
             guard !relayAddressFamilies.isEmpty else { throw fail("relayAddressFamilies", "empty") }
         }
+    }
+
+    /// The channel numbers this server binds: ``Configuration/acceptsRFC5766ChannelNumbers`` decides.
+    public var channelNumbers: ClosedRange<UInt16> {
+        configuration.acceptsRFC5766ChannelNumbers ? ChannelData.rfc5766ChannelNumberRange
+            : ChannelData.channelNumberRange
     }
 }

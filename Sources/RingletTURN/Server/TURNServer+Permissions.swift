@@ -81,8 +81,8 @@ extension TURNServer {
         sendSuccess(for: m, flow: flow, attributes: [], key: key)
     }
 
-    /// Handles ChannelBind (RFC 8656 §11.2): CHANNEL-NUMBER in 0x4000–0x4FFF and one XOR-PEER-ADDRESS (else
-    /// 400); 443/403 for the peer; 400 if the number is bound (or still reserved) to another peer, or the peer
+    /// Handles ChannelBind (RFC 8656 §11.2): CHANNEL-NUMBER in ``channelNumbers`` (0x4000–0x7FFF by default,
+    /// 0x4000–0x4FFF without `acceptsRFC5766ChannelNumbers`) and one XOR-PEER-ADDRESS (else 400); 443/403 for the peer; 400 if the number is bound (or still reserved) to another peer, or the peer
     /// to another number. Success binds or refreshes the channel for 600 s and the peer's permission for 300 s.
     mutating func handleChannelBind(_ m: STUNMessage, flow: ClientFlow, now: Instant) {
         guard let credentials = authenticate(m, flow: flow, now: now),
@@ -90,7 +90,9 @@ extension TURNServer {
         else { return }
         let key = credentials.key
         guard !refuseUnknownAttributes(m, known: TURNServer.knownTURNAttributes, flow: flow, key: key) else { return }
-        guard let channel = (try? m.attribute(STUNChannelNumber.self)) ?? nil, let peers = peerAddresses(m),
+        guard let value = m.firstAttribute(.channelNumber)?.value,
+              let channel = try? STUNChannelNumber(attributeValue: value, accepting: channelNumbers),
+              let peers = peerAddresses(m),
               peers.count == 1, let peer = peers.first
         else {
             sendError(for: m, flow: flow, code: 400, reason: "Bad Request", key: key)

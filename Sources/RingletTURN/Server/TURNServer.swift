@@ -266,7 +266,7 @@ public struct TURNServer {
         while true {
             let frame: (kind: TURNStreamFraming.Kind, length: Int)?
             do {
-                frame = try TURNStreamFraming.frameLength(rest)
+                frame = try TURNStreamFraming.frameLength(rest, accepting: channelNumbers)
             } catch {
                 counters.droppedMalformed &+= 1
                 outputs.append(.closeClientConnection(flow))
@@ -281,16 +281,23 @@ public struct TURNServer {
         if !rest.isEmpty { streamBuffers[flow] = Array(rest) }
     }
 
-    /// One STUN message or ChannelData message from a client.
+    /// One STUN message or ChannelData message from a client (a UDP datagram or a TCP frame). Relayed data
+    /// takes the same path as ``relayFromClient(_:flow:now:into:)`` and is queued as an output.
     mutating func handleMessage(_ bytes: ArraySlice<UInt8>, flow: ClientFlow, now: Instant) {
-        guard let first = bytes.first else {
-            counters.droppedMalformed &+= 1
+        var writer = ByteWriter(capacity: TURNServer.mayBeData(bytes) ? bytes.count : 0)
+        switch relayMessage(bytes, flow: flow, now: now, into: &writer) {
+        case .transmit(let transmission):
+            queue(transmission, payload: writer.bytes)
             return
+        case .dropped:
+            return
+        case .notData:
+            break
         }
-        switch first >> 6 {
-        case 0b01: relayChannelDataFromClient(bytes, flow: flow, now: now)
-        case 0b00: handleSTUN(bytes, flow: flow, now: now)
-        default: counters.droppedMalformed &+= 1
+        if bytes.first.map({ $0 >> 6 == 0b00 }) == true {
+            handleSTUN(bytes, flow: flow, now: now)
+        } else {
+            counters.droppedMalformed &+= 1 // empty, malformed ChannelData, or first bits 10/11
         }
     }
 
@@ -305,7 +312,6 @@ public struct TURNServer {
         }
         switch (m.type.messageClass, m.type.method) {
         case (.request, .binding): handleBinding(m, flow: flow)
-        case (.indication, .send): relaySendIndication(m, flow: flow, now: now)
         case (.request, .allocate): handleAllocate(m, flow: flow, now: now)
         case (.request, .refresh): handleRefresh(m, flow: flow, now: now)
         case (.request, .createPermission): handleCreatePermission(m, flow: flow, now: now)
@@ -313,7 +319,8 @@ public struct TURNServer {
         case (.request, _):
             sendError(for: m, flow: flow, code: 400, reason: "Bad Request", key: nil)
         default:
-            // Binding indications are keepalives; responses and other indications are not for a server.
+            // Binding indications are keepalives; responses and other indications are not for a server. (Send
+            // indications never get here: `relayMessage` takes every well-formed one.)
             break
         }
     }

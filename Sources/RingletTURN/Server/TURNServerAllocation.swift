@@ -3,7 +3,11 @@ import RingletSTUN
 
 /// One allocation's state (RFC 8656 §5): its 5-tuple, credentials, relayed address, lifetime, permissions and
 /// channel bindings. Internal to ``TURNServer``.
-struct TURNServerAllocation {
+///
+/// A class: the relay path reads a record once per datagram, and a struct record was copied there whole (its
+/// strings and three dictionaries retained and released each time). `TURNServer` copies would share records —
+/// as they already share OpenSSL MAC contexts — so a server is used in place, never copied.
+final class TURNServerAllocation {
     /// A channel binding (RFC 8656 §12): bound until `boundUntil`, and after that the number and the peer stay
     /// reserved for each other for another 5 minutes.
     struct Channel {
@@ -37,6 +41,22 @@ struct TURNServerAllocation {
     /// Lifetime granted by the last Allocate/Refresh, for the Allocate retransmission answer.
     var grantedLifetime: Duration
 
+    init(flow: TURNServer.ClientFlow, username: String, quotaKey: String, key: STUNIntegrityKey,
+         family: IPAddress.Family, allocateTransaction: STUNTransactionID, relay: TransportAddress?, pending: Pending?,
+         expiry: Instant, grantedLifetime: Duration)
+    {
+        self.flow = flow
+        self.username = username
+        self.quotaKey = quotaKey
+        self.key = key
+        self.family = family
+        self.allocateTransaction = allocateTransaction
+        self.relay = relay
+        self.pending = pending
+        self.expiry = expiry
+        self.grantedLifetime = grantedLifetime
+    }
+
     /// The earliest instant something in this allocation ends.
     func nextDeadline() -> Instant {
         var d = expiry
@@ -46,7 +66,7 @@ struct TURNServerAllocation {
     }
 
     /// Drops expired permissions and channels whose reservation ended.
-    mutating func sweep(now: Instant) {
+    func sweep(now: Instant) {
         if permissions.contains(where: { $0.value <= now }) {
             permissions = permissions.filter { $0.value > now }
         }

@@ -33,6 +33,9 @@ struct TURNBenchCommand: ParsableCommand {
     @Option(help: "Seconds one load run may take before it is killed.")
     var timeout: Double = 180
 
+    @Flag(help: "Relay with channels (ChannelBind, ChannelData) instead of Send/Data indications (uclient -s).")
+    var channels = false
+
     func validate() throws {
         guard (1...50).contains(rounds) else { throw ValidationError("--rounds must be 1…50") }
         guard (1...200).contains(clients) else { throw ValidationError("--clients must be 1…200") }
@@ -44,7 +47,7 @@ struct TURNBenchCommand: ParsableCommand {
 
     func run() throws {
         let load = TURNBench.Load(clients: clients, messages: messages, payload: payload, interval: interval,
-                                  timeout: timeout)
+                                  channels: channels, timeout: timeout)
         let report = try TURNBench.run(rounds: rounds, load: load)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -125,6 +128,8 @@ struct TURNBenchReport: Encodable {
     struct Server: Encodable {
         var messagesPerSecond: Range
         var cpuMicrosecondsPerMessage: Range
+        /// The kernel's share (stime) of the CPU time.
+        var systemShare: Range
         var lostPackets: [Int]
         var relayedMessages: [Int]
         var version: String
@@ -132,6 +137,7 @@ struct TURNBenchReport: Encodable {
         enum CodingKeys: String, CodingKey {
             case messagesPerSecond = "relayed_messages_per_s"
             case cpuMicrosecondsPerMessage = "cpu_us_per_relayed_message"
+            case systemShare = "cpu_system_share"
             case lostPackets = "lost_packets"
             case relayedMessages = "relayed_messages"
             case version
@@ -174,10 +180,29 @@ enum TURNBench {
         var messages: Int
         var payload: Int
         var interval: Int
+        /// ChannelData (uclient without `-s`) rather than Send/Data indications.
+        var channels: Bool
         var timeout: Double
 
         enum CodingKeys: String, CodingKey {
             case clients = "uclient_m", messages = "uclient_n", payload = "uclient_l", interval = "uclient_z_ms"
+            case relay
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(clients, forKey: .clients)
+            try c.encode(messages, forKey: .messages)
+            try c.encode(payload, forKey: .payload)
+            try c.encode(interval, forKey: .interval)
+            try c.encode(channels ? "ChannelData" : "Send/Data indications", forKey: .relay)
+        }
+
+        /// The `turnutils_uclient` arguments for this load (server address and secret aside).
+        var uclientArguments: [String] {
+            // -c: no RTCP (its EVEN-PORT R=1 reservation gets 508 from Ringlet); -s: Send/Data indications.
+            ["-c"] + (channels ? [] : ["-s"])
+                + ["-m", "\(clients)", "-n", "\(messages)", "-l", "\(payload)", "-z", "\(interval)"]
         }
     }
 
@@ -188,6 +213,7 @@ enum TURNBench {
         var lost: Int
         var seconds: Double
         var cpuSeconds: Double
+        var systemSeconds: Double
         var relayed: Int { sent + received }
     }
 
@@ -242,6 +268,7 @@ enum TURNBench {
                 messagesPerSecond: .init(results.map { Double($0.relayed) / max($0.seconds, 1e-9) }),
                 cpuMicrosecondsPerMessage: .init(results.map { $0.cpuSeconds * 1e6 / Double(max($0.relayed, 1)) },
                                                  places: 2),
+                systemShare: .init(results.map { $0.systemSeconds / max($0.cpuSeconds, 1e-9) }, places: 2),
                 lostPackets: results.map(\.lost), relayedMessages: results.map(\.relayed), version: version)
         }
         let ratios = zip(ringletRounds, coturnRounds).map { r, c in
@@ -250,7 +277,7 @@ enum TURNBench {
         }
         return TURNBenchReport(
             rounds: rounds, load: load, coturn: summary(coturnRounds, version: coturnVersion()),
-            ringlet: summary(ringletRounds, version: "ringlet 0.1.0 (TURNRelayServer, one event loop)"),
+            ringlet: summary(ringletRounds, version: "ringlet 0.1.0 (TURNRelayServer, one epoll thread)"),
             cpuRatio: .init(ratios, places: 3))
     }
 
@@ -261,13 +288,10 @@ enum TURNBench {
         let output = folder.appendingPathComponent("uclient-\(port).log").path
         let before = try cpuSeconds(of: serverPID)
         let start = ContinuousClock.now
-        let client = try ChildProcess.spawn([
-            // -c: no RTCP (EVEN-PORT R=1 reservations get 508 from Ringlet); -s: Send/Data indications (uclient's
-            // channel numbers are RFC 5766's 0x4000–0x7FFF, Ringlet takes RFC 8656's 0x4000–0x4FFF only).
-            "turnutils_uclient", "-c", "-s", "-u", "bench", "-W", secret, "-e", "127.0.0.1", "-r", "\(peerPort)",
-            "-m", "\(load.clients)", "-n", "\(load.messages)", "-l", "\(load.payload)", "-z", "\(load.interval)",
-            "-p", "\(port)", "127.0.0.1",
-        ], outputPath: output)
+        let client = try ChildProcess.spawn(
+            ["turnutils_uclient"] + load.uclientArguments
+                + ["-u", "bench", "-W", secret, "-e", "127.0.0.1", "-r", "\(peerPort)", "-p", "\(port)", "127.0.0.1"],
+            outputPath: output)
         let deadline = start + .milliseconds(Int64(load.timeout * 1000))
         while client.exitStatus() == nil {
             guard ContinuousClock.now < deadline else {
@@ -284,7 +308,8 @@ enum TURNBench {
         }
         let (s, atto) = elapsed.components
         return RoundResult(sent: figures.sent, received: figures.received, lost: figures.lost,
-                           seconds: Double(s) + Double(atto) / 1e18, cpuSeconds: after - before)
+                           seconds: Double(s) + Double(atto) / 1e18, cpuSeconds: after.total - before.total,
+                           systemSeconds: after.system - before.system)
     }
 
     /// `start_mclient: tot_send_msgs=N, tot_recv_msgs=M` and `Total lost packets L`.
@@ -305,8 +330,9 @@ enum TURNBench {
         return (sent, received, lost)
     }
 
-    /// utime + stime of a process (all its threads), from /proc/<pid>/stat, in seconds.
-    static func cpuSeconds(of pid: pid_t) throws -> Double {
+    /// utime + stime (`total`) and stime (`system`) of a process (all its threads), from /proc/<pid>/stat, in
+    /// seconds.
+    static func cpuSeconds(of pid: pid_t) throws -> (total: Double, system: Double) {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")")
         else { throw BenchError("cannot read /proc/\(pid)/stat") }
@@ -315,7 +341,8 @@ enum TURNBench {
         guard fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) else {
             throw BenchError("unexpected /proc/\(pid)/stat")
         }
-        return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((utime + stime) / tick, stime / tick)
     }
 
     static func coturnVersion() -> String {
@@ -369,14 +396,27 @@ enum TURNBench {
         throw BenchError("ringlet bench turn-server did not start: \(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(800))")
     }
 
-    /// Waits until a Binding request to `port` is answered (the server is up).
+    /// Waits until a Binding request to `port` is answered (the server is up). Each probe may take 2 s:
+    /// `turnutils_stunclient` waits forever when its one request is lost.
     static func waitForSTUN(port: UInt16, timeout: Double) throws {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline {
-            if (try? ChildProcess.run(["turnutils_stunclient", "-p", "\(port)", "127.0.0.1"])) == 0 { return }
+            if try runBounded(["turnutils_stunclient", "-p", "\(port)", "127.0.0.1"], seconds: 2) == 0 { return }
             usleep(100_000)
         }
         throw BenchError("no STUN answer on port \(port)")
+    }
+
+    /// Runs `argv` for at most `seconds`: its exit status, or nil when it had to be stopped.
+    static func runBounded(_ argv: [String], seconds: Double) throws -> Int32? {
+        let child = try ChildProcess.spawn(argv, outputPath: "/dev/null")
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < end {
+            if let status = child.exitStatus() { return status }
+            usleep(20_000)
+        }
+        child.terminate(graceMilliseconds: 200)
+        return nil
     }
 
     static func which(_ tool: String) -> String? {
