@@ -24,7 +24,8 @@ import RingletSignaling
 /// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:)`` arrives.
 ///
 /// Thread-safe. Events are delivered in order, off the media loop: to ``events``, or to the handler given at
-/// creation (called on one serial queue). Frame sends block their caller only for a hop to the media loop.
+/// creation (called on one serial queue). Read them: ``events`` keeps what is not read (received frames too).
+/// Frame sends block their caller only for a hop to the media loop.
 public final class RingletDevice: Sendable {
     /// The validated configuration.
     public let configuration: DeviceConfiguration
