@@ -41,7 +41,6 @@ struct DeviceCallMachine {
         let peerOpenId: String
         let visitor: UInt32
         var phase: Phase
-        var iceServers: [ICEServer]
         var cancelRequested = false
         var answeredAt: Instant?
         var mediaReady = false
@@ -63,8 +62,9 @@ struct DeviceCallMachine {
     enum Output {
         /// Send a signaling message.
         case send(ClientMessage)
-        /// Make the call's peer connection; offer when `offer`.
-        case startMedia(callId: String, iceServers: [ICEServer], offer: Bool)
+        /// Make the call's peer connection (with the ICE servers the call's `call_result` or `join_notify`
+        /// carried); offer when `offer`.
+        case startMedia(callId: String, offer: Bool)
         /// Close the call's peer connection.
         case stopMedia(callId: String)
         /// Ask the peer for a keyframe (frames before the answer were not shown).
@@ -122,7 +122,7 @@ struct DeviceCallMachine {
     mutating func place(_ request: CallRequest) throws(DeviceError) {
         guard call == nil else { throw DeviceError(.busy, "a call is already in progress") }
         call = Call(id: nil, requestId: request.requestId, direction: .outgoing, kind: request.kind,
-                    peerOpenId: request.openId, visitor: takeVisitor(), phase: .placing, iceServers: [])
+                    peerOpenId: request.openId, visitor: takeVisitor(), phase: .placing)
         emit(.send(.call(request)))
     }
 
@@ -191,7 +191,6 @@ struct DeviceCallMachine {
             return
         }
         c.id = id
-        c.iceServers = r.iceServers ?? []
         emit(.placed(requestId: r.requestId, .success(id)))
         if c.cancelRequested {
             emit(.send(.cancel(CallAction(callId: id))))
@@ -200,7 +199,7 @@ struct DeviceCallMachine {
         }
         c.phase = .ringing
         call = c
-        emit(.startMedia(callId: id, iceServers: c.iceServers, offer: true))
+        emit(.startMedia(callId: id, offer: true))
     }
 
     /// A user is calling: a new call waits for ``join(callId:answer:now:)``; when busy the server is told at once.
@@ -210,10 +209,10 @@ struct DeviceCallMachine {
             return
         }
         let c = Call(id: j.callId, requestId: nil, direction: .incoming, kind: j.kind, peerOpenId: j.openId,
-                     visitor: takeVisitor(), phase: .incoming, iceServers: j.iceServers)
+                     visitor: takeVisitor(), phase: .incoming)
         call = c
         emit(.event(.joinRequested(callId: j.callId, openId: j.openId, kind: j.kind)))
-        emit(.startMedia(callId: j.callId, iceServers: j.iceServers, offer: false))
+        emit(.startMedia(callId: j.callId, offer: false))
     }
 
     mutating func callEvent(_ m: CallEventMessage, now: Instant) {

@@ -25,7 +25,6 @@ final class DeviceRuntime {
     var credentials: DeviceCredentials?
     var certificate: DTLSCertificate?
     var machine: DeviceCallMachine
-    var welcome: Welcome?
     var online = false
     var connectFailureReported = false
     var stopped = false
@@ -84,7 +83,6 @@ final class DeviceRuntime {
     // MARK: Signaling state
 
     func signalingOnline(_ w: Welcome, iceServers: ICEServerSet) {
-        welcome = w
         welcomeICE = iceServers
         online = true
         connectFailureReported = false
@@ -223,7 +221,7 @@ final class DeviceRuntime {
             switch output {
             case .send(let m):
                 if !sendSignal(m) { logger.debug("signaling message dropped (offline)", metadata: ["type": "\(m.type)"]) }
-            case .startMedia(let callId, _, let offer):
+            case .startMedia(let callId, let offer):
                 startMedia(callId: callId, offer: offer)
             case .stopMedia(let callId):
                 stopMedia(callId: callId)

@@ -15,7 +15,7 @@ struct MachineHarness {
         while let o = machine.pollOutput() {
             switch o {
             case .send(let m): sent.append(m)
-            case .startMedia(_, _, let offer): log.append(offer ? "media:offer" : "media:answer")
+            case .startMedia(_, let offer): log.append(offer ? "media:offer" : "media:answer")
             case .stopMedia: log.append("media:stop")
             case .requestKeyframe: log.append("media:keyframe?")
             case .placed(let id, let r): placed[id] = r
