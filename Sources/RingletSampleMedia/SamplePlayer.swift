@@ -98,9 +98,6 @@ public final class SamplePlayer: Sendable {
         task?.cancel()
     }
 
-    /// Whether it is playing.
-    public var isPlaying: Bool { state.withLockedValue { $0.task != nil } }
-
     /// The counters since the player was made.
     public var counters: Counters { state.withLockedValue { $0.counters } }
 }
