@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, builds, runs every test, then runs
 # every fuzz target for FUZZ_SECONDS (default 30) each. Ends with one line "tests: N passed, M failed".
+#
+# The tests run in three groups, one after the other, each group in parallel: the unit and loopback tests,
+# then the tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK
+# and the web app end to end. Run all at once on two cores, the first minute starves everything (dozens of
+# servers and browsers start together) and a test's wait for a callback can run out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,23 +13,51 @@ scripts/install-deps.sh
 
 swift build --build-tests
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+interop=(ChromiumInteropTests FFmpegInteropTests RealNATTests TURNInteropTests)
+endToEnd=(RingletDeviceTests WebAppTests)
+
+# Each group as `swift test` arguments; the first skips what the others run, so every test runs once.
+skipOthers=()
+for m in "${interop[@]}" "${endToEnd[@]}"; do skipOthers+=(--skip "^$m\\."); done
+onlyInterop=()
+for m in "${interop[@]}"; do onlyInterop+=(--filter "^$m\\."); done
+onlyEndToEnd=()
+for m in "${endToEnd[@]}"; do onlyEndToEnd+=(--filter "^$m\\."); done
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 status=0
-swift test --skip-build 2>&1 | tee "$log" || status=$?
+passed=0
+failed=0
+run_group() {
+    local name=$1
+    shift
+    echo "== tests: $name"
+    local log="$logs/$name.log" code=0
+    swift test --skip-build "$@" 2>&1 | tee "$log" || code=$?
+    # Swift Testing closes with "Test run with N tests in M suites passed/failed … with K issues".
+    local total ok
+    total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | head -1 || true)
+    ok=$(grep -oE 'Test run with [0-9]+ tests? in [0-9]+ suites? passed' "$log" | grep -oE '[0-9]+' | head -1 || true)
+    if [ "$code" -eq 0 ] && [ -n "$ok" ] && [ "$ok" -gt 0 ]; then
+        passed=$((passed + ok))
+    else
+        local f
+        f=$(grep -E '^✘ Test .* failed after' "$log" | grep -vc '^✘ Test run' || true)
+        [ "$f" -gt 0 ] || f=${total:-1}
+        [ "$f" -gt 0 ] || f=1
+        failed=$((failed + f))
+        if [ -n "$total" ]; then passed=$((passed + total - f)); fi
+        status=1
+    fi
+}
+run_group unit-and-loopback "${skipOthers[@]}"
+run_group interop "${onlyInterop[@]}"
+run_group end-to-end "${onlyEndToEnd[@]}"
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then
     scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=$?
 fi
 
-# Swift Testing closes with "Test run with N tests in M suites passed/failed … with K issues".
-passed=$(grep -oE 'Test run with [0-9]+ tests? in [0-9]+ suites? passed' "$log" | grep -oE '[0-9]+' | head -1 || true)
-total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | head -1 || true)
-failed=0
-if [ -z "$passed" ]; then
-    passed=0
-    failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -vc '^✘ Test run' || true)
-    [ "$failed" -gt 0 ] || failed=${total:-1}
-fi
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

@@ -169,35 +169,48 @@ public final class ChildProcess {
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
-    /// Waits up to `timeout` seconds for the process to exit; returns whether it did.
+    /// Waits up to `timeout` seconds for the process to exit; returns whether it did. Blocks the thread: from
+    /// async code the `async` overload is used, which leaves the cooperative pool free while it waits.
     @discardableResult
     public func wait(timeout: Double) -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, timeout) * 1000))
-        while isRunning {
-            guard ContinuousClock.now < deadline else { return false }
-            usleep(10_000)
-        }
-        return true
+        Self.poll(timeout: timeout, pause: { usleep(10_000) }) { isRunning ? nil : true } ?? false
+    }
+
+    /// Waits up to `timeout` seconds for the process to exit, sleeping the task between looks; returns whether
+    /// it did.
+    @discardableResult
+    public func wait(timeout: Double) async -> Bool {
+        await Self.poll(timeout: timeout, pause: .milliseconds(10)) { isRunning ? nil : true } ?? false
     }
 
     /// Stops the process, each step bounded: SIGINT and a wait of ``Options/grace`` if
     /// ``Options/interruptFirst``; SIGTERM and a wait of ``Options/grace``; SIGKILL and a wait of up to 3 s.
     /// Signals go to this pid, or to its group with ``Options/ownProcessGroup``. Does nothing once it has exited.
-    /// Closes the standard input pipe, if any, first.
+    /// Closes the standard input pipe, if any, first. Blocks the thread (the `async` overload does not).
     public func stop() {
+        for step in beginStop() {
+            guard isRunning else { return }
+            send(step.signal)
+            if wait(timeout: step.wait) { return }
+        }
+    }
+
+    /// ``stop()`` for async code: the same steps, sleeping the task while it waits.
+    public func stop() async {
+        for step in beginStop() {
+            guard isRunning else { return }
+            send(step.signal)
+            if await wait(timeout: step.wait) { return }
+        }
+    }
+
+    /// Closes standard input; the signals ``stop()`` sends, each with how long it waits after it.
+    private func beginStop() -> [(signal: Int32, wait: Double)] {
         if standardInput >= 0 {
             close(standardInput)
             standardInput = -1
         }
-        let signals = (options.interruptFirst ? [SIGINT] : []) + [SIGTERM]
-        for signal in signals {
-            guard isRunning else { return }
-            send(signal)
-            if wait(timeout: options.grace) { return }
-        }
-        guard isRunning else { return }
-        send(SIGKILL)
-        wait(timeout: 3)
+        return (options.interruptFirst ? [(SIGINT, options.grace)] : []) + [(SIGTERM, options.grace), (SIGKILL, 3)]
     }
 
     /// Writes `line` and a newline to the process's standard input (``Options/keepStandardInputOpen``).
@@ -230,17 +243,43 @@ public final class ChildProcess {
     }
 
     /// Waits up to `timeout` seconds for a line containing `marker` in its standard output, then in its standard
-    /// error; returns that whole line, or nil on timeout.
+    /// error; returns that whole line, or nil on timeout. Blocks the thread (the `async` overload does not).
     public func waitForLine(containing marker: String, timeout: Double) -> String? {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, timeout) * 1000))
-        repeat {
-            for file in [outputFile, errorFile] {
-                let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
-                if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
-            }
-            usleep(20_000)
-        } while ContinuousClock.now < deadline
+        Self.poll(timeout: timeout, pause: { usleep(20_000) }) { line(containing: marker) }
+    }
+
+    /// ``waitForLine(containing:timeout:)`` for async code: sleeps the task between looks.
+    public func waitForLine(containing marker: String, timeout: Double) async -> String? {
+        await Self.poll(timeout: timeout, pause: .milliseconds(20)) { line(containing: marker) }
+    }
+
+    /// The first line containing `marker` written so far to standard output, else to standard error.
+    private func line(containing marker: String) -> String? {
+        for file in [outputFile, errorFile] {
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+        }
         return nil
+    }
+
+    /// Looks with `check` until it gives a value or `timeout` seconds have passed (one last look then).
+    private static func poll<T>(timeout: Double, pause: () -> Void, _ check: () -> T?) -> T? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, timeout) * 1000))
+        while ContinuousClock.now < deadline {
+            if let value = check() { return value }
+            pause()
+        }
+        return check()
+    }
+
+    /// ``poll(timeout:pause:_:)`` sleeping the task.
+    private static func poll<T>(timeout: Double, pause: Duration, _ check: () -> T?) async -> T? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, timeout) * 1000))
+        while ContinuousClock.now < deadline {
+            if let value = check() { return value }
+            try? await Task.sleep(for: pause)
+        }
+        return check()
     }
 }
 

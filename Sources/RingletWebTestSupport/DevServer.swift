@@ -22,7 +22,7 @@ package final class DevServer {
     /// --allow-loopback-peers [extra…]` in `namespace` and waits (30 s) until it listens. The namespace is the
     /// test's own, so fixed ports are free, and a restart comes back at the same address.
     package init(namespace: NetworkNamespace, folder: URL, httpPort: Int = 8080, turnPort: Int = 3478,
-                 extra: [String] = []) throws {
+                 extra: [String] = []) async throws {
         self.namespace = namespace
         self.folder = folder
         arguments = namespace.exec([
@@ -30,17 +30,17 @@ package final class DevServer {
             "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)", "--allow-loopback-peers",
         ] + extra)
         base = "http://127.0.0.1:\(httpPort)"
-        (process, adminToken, appID, appSecret, modelID) = try Self.start(arguments, folder: folder, run: 0)
+        (process, adminToken, appID, appSecret, modelID) = try await Self.start(arguments, folder: folder, run: 0)
     }
 
-    private static func start(_ command: [String], folder: URL, run: Int) throws
+    private static func start(_ command: [String], folder: URL, run: Int) async throws
         -> (RingletTestSupport.ChildProcess, String, String, String, String)
     {
         let process = try RingletTestSupport.ChildProcess(
             command[0], arguments: Array(command.dropFirst()), folder: folder, name: "serve-\(run)",
             options: .init(environment: ["LOG_LEVEL": "info"], grace: 5))
-        guard process.waitForLine(containing: "listening on http://", timeout: 30) != nil else {
-            process.stop()
+        guard await process.waitForLine(containing: "listening on http://", timeout: 30) != nil else {
+            await process.stop()
             throw TestSupportError("ringlet serve did not start:\n\(process.outputText)\n\(process.errorText)")
         }
         let output = process.outputText
@@ -53,7 +53,7 @@ package final class DevServer {
         guard let token = value(after: "admin token: ", in: tokenLine), let id = value(after: "id=", in: demoLine),
               let secret = value(after: "secret=", in: demoLine), let model = value(after: "model=", in: demoLine)
         else {
-            process.stop()
+            await process.stop()
             throw TestSupportError("ringlet serve --dev did not print its credentials:\n\(output)")
         }
         return (process, token, id, secret, model)
@@ -61,10 +61,10 @@ package final class DevServer {
 
     /// Starts the server again after ``stop()``, on the same data folder and ports (a page sees the connection
     /// drop and come back).
-    package func startAgain() throws {
-        process.stop()
+    package func startAgain() async throws {
+        await process.stop()
         restarts += 1
-        (process, adminToken, appID, appSecret, modelID) = try Self.start(arguments, folder: folder, run: restarts)
+        (process, adminToken, appID, appSecret, modelID) = try await Self.start(arguments, folder: folder, run: restarts)
     }
 
     private var restarts = 0
@@ -73,7 +73,7 @@ package final class DevServer {
     package var appURL: String { "\(base)/app/" }
 
     /// Stops the server (SIGTERM, bounded).
-    package func stop() { process.stop() }
+    package func stop() async { await process.stop() }
 
     /// The server's standard error (its log), for failure messages.
     package var log: String { process.errorText }
@@ -95,7 +95,7 @@ package final class DevServer {
 
     /// Calls the API with curl inside the namespace (bounded: 20 s).
     package func request(_ method: String, _ path: String, _ credentials: Credentials = .app,
-                         json: [String: Any]? = nil) throws -> Answer {
+                         json: [String: Any]? = nil) async throws -> Answer {
         var arguments = ["curl", "-sS", "-m", "15", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
         switch credentials {
         case .none: break
@@ -112,8 +112,8 @@ package final class DevServer {
         let command = namespace.exec(arguments)
         let child = try RingletTestSupport.ChildProcess(command[0], arguments: Array(command.dropFirst()), folder: folder,
                                                         name: "curl")
-        guard child.wait(timeout: 20), child.terminationStatus == 0 else {
-            child.stop()
+        guard await child.wait(timeout: 20), child.terminationStatus == 0 else {
+            await child.stop()
             throw TestSupportError("curl \(method) \(path) failed: \(child.errorText)")
         }
         let output = child.outputText
@@ -124,8 +124,8 @@ package final class DevServer {
     }
 
     /// The value of a Prometheus metric at `/metrics` (the sum over its label sets; 0 when it is not there yet).
-    package func metric(_ name: String) throws -> Double {
-        let answer = try request("GET", "/metrics", .none)
+    package func metric(_ name: String) async throws -> Double {
+        let answer = try await request("GET", "/metrics", .none)
         guard answer.status == 200 else { throw TestSupportError("GET /metrics: \(answer.status)") }
         return String(decoding: answer.body, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
             let parts = line.split(separator: " ")
@@ -138,20 +138,20 @@ package final class DevServer {
     /// returns the last value read.
     package func metric(_ name: String, above threshold: Double, timeout: Duration = .seconds(10)) async throws -> Double {
         let end = ContinuousClock.now + timeout
-        var value = try metric(name)
+        var value = try await metric(name)
         while value <= threshold, ContinuousClock.now < end {
             try await Task.sleep(for: .milliseconds(250))
-            value = try metric(name)
+            value = try await metric(name)
         }
         return value
     }
 
     /// Makes a user of the demo app named `name` and a sign-in link for it (as the app backend); returns the
     /// link's URL (`<base>/app/#token=rlu_…`).
-    package func signInLink(name: String, ttlSeconds: Int? = nil) throws -> String {
-        let user = try request("POST", "/v1/apps/\(appID)/users", json: ["name": name])
+    package func signInLink(name: String, ttlSeconds: Int? = nil) async throws -> String {
+        let user = try await request("POST", "/v1/apps/\(appID)/users", json: ["name": name])
         guard user.status == 201 else { throw TestSupportError("user create: \(user.status) \(user.json)") }
-        let link = try request("POST", "/v1/apps/\(appID)/users/\(user.string("id"))/sign-in-links",
+        let link = try await request("POST", "/v1/apps/\(appID)/users/\(user.string("id"))/sign-in-links",
                                json: ttlSeconds.map { ["ttlSeconds": $0] } ?? [:])
         guard link.status == 201 else { throw TestSupportError("sign-in link: \(link.status) \(link.json)") }
         return link.string("url")
@@ -159,12 +159,12 @@ package final class DevServer {
 
     /// Issues an SN ticket as the app backend (`POST /v1/apps/{appId}/tickets`); creates the device, named
     /// `name`, first when a name is given.
-    package func issueTicket(sn: String, deviceName: String? = nil) throws -> String {
+    package func issueTicket(sn: String, deviceName: String? = nil) async throws -> String {
         if let deviceName {
-            let created = try request("POST", "/v1/apps/\(appID)/devices", json: ["sn": sn, "modelId": modelID, "name": deviceName])
+            let created = try await request("POST", "/v1/apps/\(appID)/devices", json: ["sn": sn, "modelId": modelID, "name": deviceName])
             guard created.status == 201 else { throw TestSupportError("device create: \(created.status) \(created.json)") }
         }
-        let answer = try request("POST", "/v1/apps/\(appID)/tickets", json: ["sn": sn, "modelId": modelID])
+        let answer = try await request("POST", "/v1/apps/\(appID)/tickets", json: ["sn": sn, "modelId": modelID])
         guard answer.status == 201 else { throw TestSupportError("ticket issue: \(answer.status) \(answer.json)") }
         return answer.string("ticket")
     }

@@ -143,15 +143,15 @@ package final class DeviceProcess {
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Stops it: SIGTERM (it hangs up and tears down), SIGKILL after 5 s.
-    package func stop() {
-        process.stop()
+    package func stop() async {
+        await process.stop()
     }
 
     /// Kills it at once (SIGKILL): no hang-up, no teardown — its signaling connection just drops, as when a
     /// device loses power.
-    package func kill() {
+    package func kill() async {
         process.send(SIGKILL)
-        _ = process.wait(timeout: 5)
+        _ = await process.wait(timeout: 5)
     }
 
     /// Whether it is still running.

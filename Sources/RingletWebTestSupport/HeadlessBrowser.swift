@@ -57,7 +57,7 @@ package final class HeadlessBrowser {
             }
             if endpoint == nil {
                 guard process.isRunning, ContinuousClock.now < end else {
-                    process.stop()
+                    await process.stop()
                     throw DevToolsError("chromium did not open its DevTools port: \(process.errorText)")
                 }
                 try await Task.sleep(for: .milliseconds(50))
@@ -68,7 +68,7 @@ package final class HeadlessBrowser {
             let connection = try await DevToolsConnection.connect(url: "ws://127.0.0.1:\(port)\(path)", group: group)
             return HeadlessBrowser(process: process, connection: connection, port: port, group: group, profile: profile)
         } catch {
-            process.stop()
+            await process.stop()
             throw error
         }
     }
@@ -107,10 +107,10 @@ package final class HeadlessBrowser {
     }
 
     /// Closes the DevTools connections and stops chromium (its whole process group), bounded.
-    package func stop() {
+    package func stop() async {
         for page in pages { page.connection.close() }
         connection.close()
-        process.stop()
+        await process.stop()
     }
 
     /// The end of chromium's standard error, for failure messages.

@@ -40,7 +40,7 @@ package final class WebAppBench {
             folder = made
             let loops = try namespace.makeEventLoopGroup(numberOfThreads: 1)
             group = loops
-            let dev = try DevServer(namespace: namespace, folder: made, extra: serverFlags)
+            let dev = try await DevServer(namespace: namespace, folder: made, extra: serverFlags)
             server = dev
             let b = WebAppBench(namespace: namespace, group: loops, folder: made, server: dev)
             bench = b
@@ -52,7 +52,7 @@ package final class WebAppBench {
             if let bench {
                 await bench.teardown()
             } else {
-                server?.stop()
+                await server?.stop()
                 try? await group?.shutdownGracefully()
                 namespace.delete()
                 if let folder { try? FileManager.default.removeItem(at: folder) }
@@ -62,9 +62,9 @@ package final class WebAppBench {
     }
 
     private func teardown() async {
-        for device in devices { device.stop() }
-        for browser in browsers { browser.stop() }
-        server.stop()
+        for device in devices { await device.stop() }
+        for browser in browsers { await browser.stop() }
+        await server.stop()
         try? await group.shutdownGracefully()
         namespace.delete()
         try? FileManager.default.removeItem(at: folder)

@@ -83,7 +83,7 @@ struct CredentialsFileTests {
 
     @Test("a process killed while it rewrites the file, again and again, always leaves the old or the new file whole",
           .timeLimit(.minutes(2)))
-    func killedWriter() throws {
+    func killedWriter() async throws {
         let folder = try temporaryFolder(prefix: "ringlet-cred-kill")
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data")
@@ -96,10 +96,10 @@ struct CredentialsFileTests {
                                           arguments: ["credentials-stress", "--data-dir", data.path], folder: folder,
                                           name: "writer-\(round)")
             // Let it write for a while (its start-up makes keys first), then kill it without warning.
-            _ = writer.waitForLine(containing: "1", timeout: 10)
+            _ = await writer.waitForLine(containing: "1", timeout: 10)
             usleep(UInt32.random(in: 1_000...40_000, using: &rng))
             writer.send(SIGKILL)
-            #expect(writer.wait(timeout: 10))
+            #expect(await writer.wait(timeout: 10))
             kills += 1
             let printed = writer.outputText.split(separator: "\n").compactMap { Int64($0) }
             let lastWritten = printed.last ?? 0

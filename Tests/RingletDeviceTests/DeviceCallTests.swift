@@ -31,7 +31,7 @@ struct FacadeDevice {
             await Self.reset()
             throw TestSupportError("initialization codes \(codes)")
         }
-        guard await poll(seconds: 10, { recorder.log.contains("onNotify P2P_PEER_READY") }) else {
+        guard await poll(seconds: eventually, { recorder.log.contains("onNotify P2P_PEER_READY") }) else {
             await Self.reset()
             throw TestSupportError("no P2P_PEER_READY: \(recorder.log)")
         }
@@ -64,7 +64,7 @@ struct FacadeDevice {
 
     /// Waits until both sides got media: the device's callbacks and the phone's counters.
     func waitForMedia(_ phone: PhoneHandle, frames: Int = 10) async -> Bool {
-        await poll(seconds: 10) {
+        await poll(seconds: eventually) {
             let p = await phone.phone.statistics()
             return recorder.count(IV_AVT_STREAM_TYPE_VIDEO) >= frames && recorder.count(IV_AVT_STREAM_TYPE_AUDIO) >= frames
                 && p.videoReceived >= frames && p.audioReceived >= frames
@@ -124,9 +124,9 @@ struct DeviceCallTests {
             #expect(await device.waitForMedia(phones[0]), "\(device.recorder.log)")
             await phones[0].phone.sendCommand("Open door")
             await phones[0].phone.sendAVState(camera: false, microphone: true)
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onRecvCommand CALL_AV_AUDIO_ONLY") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onRecvCommand CALL_AV_AUDIO_ONLY") })
             await phones[0].phone.hangUp()
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onStopRealPlay") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onStopRealPlay") })
             #expect(normalized(device.recorder.callLog) == [
                 "onRecvCommand CALL_ANSWER", "onGetAvEncInfo", "onStartRealPlay", "onGetPeerOuterNet 127.0.0.1",
                 "onStartRecv(audio+video)", "onRecvCommand USR_DATA Open door", "onRecvCommand CALL_AV_AUDIO_ONLY",
@@ -145,8 +145,8 @@ struct DeviceCallTests {
             #expect(await device.call(users[0]) == 0)
             #expect(await device.waitForMedia(phones[0]))
             #expect(await device.hangUp() == 0)
-            #expect(await poll(seconds: 5) { phones[0].callEvents.contains("hang_up") })
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onStopRealPlay") })
+            #expect(await poll(seconds: eventually) { phones[0].callEvents.contains("hang_up") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onStopRealPlay") })
             #expect(normalized(device.recorder.callLog) == [
                 "onRecvCommand CALL_ANSWER", "onGetAvEncInfo", "onStartRealPlay", "onGetPeerOuterNet 127.0.0.1",
                 "onStartRecv(audio+video)", "onStopRecvStream", "onStopRealPlay",
@@ -159,7 +159,7 @@ struct DeviceCallTests {
     func rejected() async throws {
         try await withCall(policy: .reject(after: .milliseconds(300))) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 5) { device.recorder.callLog.contains("onRecvCommand CALL_REJECT") })
+            #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_REJECT") })
             try await Task.sleep(for: .milliseconds(300))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_REJECT"])
             #expect(device.facade.isWxCloudVoipBusyV2() == 0)
@@ -170,7 +170,7 @@ struct DeviceCallTests {
     func userBusy() async throws {
         try await withCall(policy: .busy(after: .milliseconds(200))) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 5) { device.recorder.callLog.contains("onRecvCommand CALL_BUSY") })
+            #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_BUSY") })
             try await Task.sleep(for: .milliseconds(300))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_BUSY"])
         }
@@ -188,9 +188,9 @@ struct DeviceCallTests {
             let other = try RingletDevice(configuration: c, eventHandler: { _ in })
             try await other.register(ticket: ticket)
             let run = Task { await other.run() }
-            #expect(await poll(seconds: 10) { other.isOnline })
+            #expect(await poll(seconds: eventually) { other.isOnline })
             _ = try await other.call(openId: users[0].openId)
-            #expect(await poll(seconds: 10) { other.currentStream != nil })
+            #expect(await poll(seconds: eventually) { other.currentStream != nil })
             #expect(await device.call(users[0]) == IV_ERR_AVT_REQ_CHN_BUSY)
             try await Task.sleep(for: .milliseconds(300))
             #expect(device.recorder.callLog.isEmpty)
@@ -205,11 +205,11 @@ struct DeviceCallTests {
         try await withCall(policy: .ignore) { lab, device, users, phones in
             let start = ContinuousClock.now
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 10) { device.recorder.callLog.contains("onRecvCommand CALL_TIMEOUT") })
+            #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_TIMEOUT") })
             let took = start.duration(to: device.recorder.time(of: "onRecvCommand CALL_TIMEOUT") ?? .now)
             #expect(took >= .seconds(CallLab.ringTimeoutSeconds) - .milliseconds(200) && took < .seconds(CallLab.ringTimeoutSeconds + 3))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_TIMEOUT"])
-            #expect(await poll(seconds: 3) { phones[0].ringStops.contains("timeout") })
+            #expect(await poll(seconds: eventually) { phones[0].ringStops.contains("timeout") })
         }
     }
 
@@ -217,9 +217,9 @@ struct DeviceCallTests {
     func deviceCancels() async throws {
         try await withCall(policy: .ignore) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 5) { !phones[0].rings.isEmpty })
+            #expect(await poll(seconds: eventually) { !phones[0].rings.isEmpty })
             #expect(await device.hangUp() == 0)
-            #expect(await poll(seconds: 5) { phones[0].ringStops.contains("cancel") })
+            #expect(await poll(seconds: eventually) { phones[0].ringStops.contains("cancel") })
             try await Task.sleep(for: .milliseconds(300))
             #expect(device.recorder.callLog.isEmpty)
             #expect(device.facade.isWxCloudVoipBusyV2() == 0)
@@ -231,13 +231,13 @@ struct DeviceCallTests {
         try await withCall(policy: .ignore) { lab, device, users, phones in
             let result = await phones[0].phone.callDevice(sn: device.sn)
             #expect(result.code == .ok)
-            #expect(await poll(seconds: 5) { !device.recorder.joinRooms.isEmpty })
+            #expect(await poll(seconds: eventually) { !device.recorder.joinRooms.isEmpty })
             let room = try #require(device.recorder.joinRooms.first)
             #expect(room == result.callId)
             #expect(await device.join(room, IV_VOIP_CALLED_STATUS_ACCEPT) == 0)
             #expect(await device.waitForMedia(phones[0]), "\(device.recorder.log)")
             await phones[0].phone.hangUp()
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onStopRealPlay") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onStopRealPlay") })
             #expect(normalized(device.recorder.callLog) == [
                 "onJoinNotify", "onGetAvEncInfo", "onStartRealPlay", "onGetPeerOuterNet 127.0.0.1",
                 "onStartRecv(audio+video)", "onRecvCommand CALL_HANG_UP", "onStopRecvStream", "onStopRealPlay",
@@ -254,9 +254,9 @@ struct DeviceCallTests {
         try await withCall(policy: .ignore) { lab, device, users, phones in
             let result = await phones[0].phone.callDevice(sn: device.sn, kind: .audio)
             #expect(result.code == .ok)
-            #expect(await poll(seconds: 5) { !device.recorder.joinRooms.isEmpty })
+            #expect(await poll(seconds: eventually) { !device.recorder.joinRooms.isEmpty })
             #expect(await device.join(device.recorder.joinRooms[0], reply) == 0)
-            #expect(await poll(seconds: 5) { phones[0].callEvents.contains(heard) })
+            #expect(await poll(seconds: eventually) { phones[0].callEvents.contains(heard) })
             try await Task.sleep(for: .milliseconds(300))
             #expect(device.recorder.callLog == ["onJoinNotify"])
             #expect(await device.join(device.recorder.joinRooms[0], IV_VOIP_CALLED_STATUS_ACCEPT) == VOIP_ERR_ROOM_ID)
@@ -268,9 +268,9 @@ struct DeviceCallTests {
         try await withCall(policy: .ignore) { lab, device, users, phones in
             let result = await phones[0].phone.callDevice(sn: device.sn)
             #expect(result.code == .ok)
-            #expect(await poll(seconds: 5) { !device.recorder.joinRooms.isEmpty })
+            #expect(await poll(seconds: eventually) { !device.recorder.joinRooms.isEmpty })
             await phones[0].phone.hangUp()
-            #expect(await poll(seconds: 5) { device.recorder.callLog.contains("onRecvCommand CALL_CANCEL") })
+            #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_CANCEL") })
             #expect(device.recorder.callLog == ["onJoinNotify", "onCancelNotify", "onRecvCommand CALL_CANCEL"])
         }
     }
@@ -281,9 +281,9 @@ struct DeviceCallTests {
             #expect(await device.call(users[0]) == 0)
             #expect(await device.waitForMedia(phones[0]))
             let before = device.recorder.callLog.count
-            try lab.blockUDP()
+            try await lab.blockUDP()
             let cut = ContinuousClock.now
-            #expect(await poll(seconds: 8) { device.recorder.log.contains("onStopRealPlay") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onStopRealPlay") })
             let stopped = try #require(device.recorder.time(of: "onStopRealPlay"))
             #expect(cut.duration(to: stopped) <= .seconds(5), "onStopRealPlay \(cut.duration(to: stopped)) after the cut")
             try await Task.sleep(for: .seconds(1))
@@ -302,7 +302,7 @@ struct DeviceCallTests {
             }
             #expect(before.0 == 1 && before.1 == [users[0].openId])
             try await lab.backend.revoke(token: users[0].token, sn: device.sn)
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onUpdateAuthorizeStatus 0") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onUpdateAuthorizeStatus 0") })
             #expect(await device.call(users[0]) == VOIP_ERR_NOT_AUTHORIZED)
             #expect(device.recorder.callLog.isEmpty)
             var openIds: [String] = []
@@ -323,7 +323,7 @@ struct DeviceCallTests {
         recorder.encInfo = AvDataInfo(audioType: IV_CM_AENC_TYPE_G711A)  // the call negotiates µ-law
         try await withCall(policy: .answer(after: .milliseconds(200)), recorder: recorder) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 10) { recorder.currentStream != nil })
+            #expect(await poll(seconds: eventually) { recorder.currentStream != nil })
             let (visitor, res) = try #require(recorder.currentStream)
             let clip = recorder.player.clip
             let idr = try #require(clip.frames.first { $0.isKeyframe })
@@ -343,7 +343,7 @@ struct DeviceCallTests {
                 return c
             }
             #expect(codes == [-306, -304, -305, -305, -305, -308, -308, 0, 0])
-            #expect(await poll(seconds: 5) { await phones[0].phone.statistics().videoReceived >= 1 })
+            #expect(await poll(seconds: eventually) { await phones[0].phone.statistics().videoReceived >= 1 })
             let (status, buffer, finish, after): (IvP2pSendInfo?, Int, Int, Int) = await offPool {
                 let f = VideoNativeInterface.getInstance()
                 return (f.getSendStreamStatus(visitor, 0, res), f.getSendStreamBuf(visitor, 0, res),
@@ -375,7 +375,7 @@ struct DeviceCallTests {
             #expect(await device.call(users[0]) == 0)
             #expect(await device.waitForMedia(phones[0]))
             await phones[0].phone.requestKeyframe()
-            #expect(await poll(seconds: 5) { device.recorder.log.contains("onRecvCommand REQ_IFRAME") })
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onRecvCommand REQ_IFRAME") })
         }
     }
 
@@ -384,7 +384,7 @@ struct DeviceCallTests {
         let marks = AvtInitInfo(congestion: CongestionCtrlInfo(lowMark: 1_000, warnMark: 3_000, highMark: 6_000))
         try await withCall(policy: .answer(after: .milliseconds(200)), avt: marks) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
-            #expect(await poll(seconds: 10) {
+            #expect(await poll(seconds: eventually) {
                 let log = device.recorder.log
                 return log.contains("onNotify P2P_WATERMARK_HIGH") && log.contains("onNotify P2P_WATERMARK_LOW")
             }, "\(device.recorder.log)")
@@ -401,17 +401,17 @@ struct DeviceCallTests {
     @Test("the server restarts: onOffline(reconnecting), then onOnline and P2P_PEER_READY again; calls work again")
     func reconnects() async throws {
         try await withCall(policy: .answer(after: .milliseconds(200))) { lab, device, users, phones in
-            lab.stopServer()
-            #expect(await poll(seconds: 10) { device.recorder.log.contains("onOffline 0") }, "\(device.recorder.log)")
-            try lab.restartServer()
-            #expect(await poll(seconds: 40) {
+            await lab.stopServer()
+            #expect(await poll(seconds: eventually) { device.recorder.log.contains("onOffline 0") }, "\(device.recorder.log)")
+            try await lab.restartServer()
+            #expect(await poll(seconds: 2 * eventually) {
                 device.recorder.log.filter { $0 == "onNotify P2P_PEER_READY" }.count >= 2
             }, "\(device.recorder.log)")
             let log = device.recorder.log
             let offline = try #require(log.firstIndex(of: "onOffline 0"))
             #expect(log[offline...].contains("onOnline"))
             // The phone reconnects too; then a call goes through.
-            #expect(await poll(seconds: 40) { phones[0].events.filter { if case .online = $0 { true } else { false } }.count >= 2 })
+            #expect(await poll(seconds: 2 * eventually) { phones[0].events.filter { if case .online = $0 { true } else { false } }.count >= 2 })
             #expect(await device.call(users[0]) == 0)
             #expect(await device.waitForMedia(phones[0], frames: 5))
         }

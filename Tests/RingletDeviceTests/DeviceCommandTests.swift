@@ -13,12 +13,12 @@ func jsonLines(_ text: String) -> [[String: Any]] {
 @Suite("ringlet demo, ringlet device and ringlet phone as processes", .serialized, .timeLimit(.minutes(5)))
 struct DeviceCommandTests {
     @Test("ringlet demo --json: a whole call with media both ways, and exit code 0")
-    func demo() throws {
+    func demo() async throws {
         let folder = try temporaryFolder(prefix: "ringlet-demo-test")
         defer { try? FileManager.default.removeItem(at: folder) }
         let demo = try ChildProcess(try ringletExecutable(), arguments: ["demo", "--json", "--seconds", "2"],
                                     folder: folder, name: "demo")
-        #expect(demo.wait(timeout: 90), "the demo did not finish: \(demo.errorText)")
+        #expect(await demo.wait(timeout: 90), "the demo did not finish: \(demo.errorText)")
         #expect(demo.terminationStatus == 0, "\(demo.errorText)")
         let summary = try #require(jsonLines(demo.outputText).last)
         #expect(summary["ok"] as? Bool == true)
@@ -45,7 +45,7 @@ struct DeviceCommandTests {
                     "--answer-after", "0.3", "--hang-up-after", "2", "--events-json", "--duration", "30",
                 ]).dropFirst()), folder: lab.folder, name: "phone")
             defer { phone.stop() }
-            #expect(phone.waitForLine(containing: "\"cb\":\"online\"", timeout: 15) != nil, "\(phone.errorText)")
+            #expect(await phone.waitForLine(containing: "\"cb\":\"online\"", timeout: 15) != nil, "\(phone.errorText)")
             let received = lab.folder.appendingPathComponent("received")
             let device = try ChildProcess(
                 "ip", arguments: Array(lab.namespace.exec([
@@ -54,7 +54,7 @@ struct DeviceCommandTests {
                     "--call", user.openId, "--calls", "1", "--duration", "40", "--record", received.path, "--events-json",
                 ]).dropFirst()), folder: lab.folder, name: "device")
             defer { device.stop() }
-            #expect(device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
+            #expect(await device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
             #expect(device.terminationStatus == 0)
             let events = jsonLines(device.outputText)
             let callbacks = events.compactMap { $0["cb"] as? String }

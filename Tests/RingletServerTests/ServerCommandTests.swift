@@ -27,7 +27,7 @@ final class ServeProcess {
     let dataDir: URL
     let output: String
 
-    init(dataDir: URL? = nil) throws {
+    init(dataDir: URL? = nil) async throws {
         let folder = try dataDir ?? temporaryFolder(prefix: "ringlet-serve")
         let port = try freePort(), turnPort = try freePort()
         self.dataDir = folder
@@ -37,10 +37,10 @@ final class ServeProcess {
                         "--http", "127.0.0.1:\(port)", "--turn", "127.0.0.1:\(turnPort)"],
             folder: folder, name: "serve-\(port)"
         )
-        guard process.waitForLine(containing: "listening on", timeout: 60) != nil else {
+        guard await process.waitForLine(containing: "listening on", timeout: 60) != nil else {
             throw TestSupportError("ringlet serve did not start: \(process.errorText)")
         }
-        guard let line = process.waitForLine(containing: "admin token: ", timeout: 1),
+        guard let line = await process.waitForLine(containing: "admin token: ", timeout: 1),
               let token = line.components(separatedBy: "admin token: ").last
         else { throw TestSupportError("no admin token printed") }
         base = "http://127.0.0.1:\(port)"
@@ -50,7 +50,7 @@ final class ServeProcess {
 }
 
 /// Runs `ringlet admin …` as a child; returns (exit code, standard output, standard error).
-func runAdmin(_ arguments: [String], server: ServeProcess, token: String? = nil) throws -> (Int32, String, String) {
+func runAdmin(_ arguments: [String], server: ServeProcess, token: String? = nil) async throws -> (Int32, String, String) {
     let folder = try temporaryFolder(prefix: "ringlet-admin")
     let child = try ChildProcess(
         try ringletExecutable(),
@@ -58,7 +58,7 @@ func runAdmin(_ arguments: [String], server: ServeProcess, token: String? = nil)
         folder: folder, name: "admin",
         options: .init(environment: ["RINGLET_ADMIN_TOKEN": token ?? server.adminToken])
     )
-    guard child.wait(timeout: 30) else { throw TestSupportError("ringlet admin \(arguments) did not finish") }
+    guard await child.wait(timeout: 30) else { throw TestSupportError("ringlet admin \(arguments) did not finish") }
     return (child.terminationStatus ?? -1, child.outputText, child.errorText)
 }
 
@@ -70,55 +70,55 @@ func object(_ text: String) -> [String: Any] {
 @Suite("ringlet serve and ringlet admin, as processes", .serialized)
 struct ServerCommandTests {
     @Test("ringlet admin drives a live ringlet serve --dev: app, model, device, ticket, user, sign-in link, calls")
-    func adminEndToEnd() throws {
-        let server = try ServeProcess()
+    func adminEndToEnd() async throws {
+        let server = try await ServeProcess()
         #expect(server.output.contains("demo app: id=app_"))
         #expect(server.output.contains("web app: \(server.base)/app/"))
 
-        let (appStatus, appText, appError) = try runAdmin(["app", "create", "--name", "Shop", "--release-approved"], server: server)
+        let (appStatus, appText, appError) = try await runAdmin(["app", "create", "--name", "Shop", "--release-approved"], server: server)
         #expect(appStatus == 0, "\(appError)")
         let app = object(appText)
         let appID = try #require(app["id"] as? String)
         #expect((app["secret"] as? String)?.hasPrefix("rls_") == true)
         #expect(app["releaseApproved"] as? Bool == true)
 
-        let (modelStatus, modelText, _) = try runAdmin(["model", "create", "--app", appID, "--name", "Cam", "--id", "cam-1"], server: server)
+        let (modelStatus, modelText, _) = try await runAdmin(["model", "create", "--app", appID, "--name", "Cam", "--id", "cam-1"], server: server)
         #expect(modelStatus == 0)
         #expect(object(modelText)["id"] as? String == "cam-1")
-        let (deviceStatus, deviceText, _) = try runAdmin(
+        let (deviceStatus, deviceText, _) = try await runAdmin(
             ["device", "create", "--app", appID, "--sn", "cam_001", "--model", "cam-1", "--name", "Front"], server: server)
         #expect(deviceStatus == 0)
         #expect(object(deviceText)["name"] as? String == "Front")
-        let (ticketStatus, ticketText, _) = try runAdmin(["ticket", "issue", "--app", appID, "--sn", "cam_001", "--model", "cam-1"], server: server)
+        let (ticketStatus, ticketText, _) = try await runAdmin(["ticket", "issue", "--app", appID, "--sn", "cam_001", "--model", "cam-1"], server: server)
         #expect(ticketStatus == 0)
         #expect((object(ticketText)["ticket"] as? String)?.hasPrefix("rlt_") == true)
-        let (userStatus, userText, _) = try runAdmin(["user", "create", "--app", appID, "--name", "Eve"], server: server)
+        let (userStatus, userText, _) = try await runAdmin(["user", "create", "--app", appID, "--name", "Eve"], server: server)
         #expect(userStatus == 0)
         let userID = try #require(object(userText)["id"] as? String)
-        let (linkStatus, linkText, _) = try runAdmin(["user", "sign-in-link", "--app", appID, "--user", userID], server: server)
+        let (linkStatus, linkText, _) = try await runAdmin(["user", "sign-in-link", "--app", appID, "--user", userID], server: server)
         #expect(linkStatus == 0)
         #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#token=rlu_") == true)
-        let (callsStatus, callsText, _) = try runAdmin(["calls", "list", "--app", appID, "--limit", "10"], server: server)
+        let (callsStatus, callsText, _) = try await runAdmin(["calls", "list", "--app", appID, "--limit", "10"], server: server)
         #expect(callsStatus == 0)
         #expect((object(callsText)["items"] as? [Any])?.isEmpty == true)
 
         // Errors: a wrong token, a bad SN.
-        let (wrongStatus, _, wrongError) = try runAdmin(["calls", "list"], server: server, token: "rla_wrong-token-000000000000")
+        let (wrongStatus, _, wrongError) = try await runAdmin(["calls", "list"], server: server, token: "rla_wrong-token-000000000000")
         #expect(wrongStatus == 1)
         #expect(wrongError.contains("unauthenticated"))
-        let (snStatus, _, snError) = try runAdmin(["ticket", "issue", "--app", appID, "--sn", "bad sn", "--model", "cam-1"], server: server)
+        let (snStatus, _, snError) = try await runAdmin(["ticket", "issue", "--app", appID, "--sn", "bad sn", "--model", "cam-1"], server: server)
         #expect(snStatus == 1)
         #expect(snError.contains("9800002"))
     }
 
     @Test("SIGTERM stops ringlet serve gracefully with exit code 0, and a dev restart prints the same admin token")
-    func gracefulShutdownAndDevRestart() throws {
-        let server = try ServeProcess()
+    func gracefulShutdownAndDevRestart() async throws {
+        let server = try await ServeProcess()
         server.process.send(SIGTERM)
-        #expect(server.process.wait(timeout: 15))
+        #expect(await server.process.wait(timeout: 15))
         #expect(server.process.terminationStatus == 0, "\(server.process.errorText)")
         #expect(server.process.outputText.contains("stopped"))
-        let again = try ServeProcess(dataDir: server.dataDir)
+        let again = try await ServeProcess(dataDir: server.dataDir)
         #expect(again.adminToken == server.adminToken)
         let demo = server.output.split(separator: "\n").first { $0.hasPrefix("demo app:") }
         #expect(demo != nil && again.output.contains(String(demo ?? "")))
@@ -126,7 +126,7 @@ struct ServerCommandTests {
 
     @Test("schemathesis finds no server error in the OpenAPI document's operations (scripts/schemathesis.sh)",
           .timeLimit(.minutes(4)))
-    func schemathesis() throws {
+    func schemathesis() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let folder = try temporaryFolder(prefix: "ringlet-schemathesis")
@@ -134,7 +134,7 @@ struct ServerCommandTests {
             "/bin/bash", arguments: [root.appendingPathComponent("scripts/schemathesis.sh").path, try ringletExecutable()],
             folder: folder, name: "schemathesis", options: .init(currentDirectory: root)
         )
-        #expect(child.wait(timeout: 200), "schemathesis.sh did not finish")
+        #expect(await child.wait(timeout: 200), "schemathesis.sh did not finish")
         #expect(child.terminationStatus == 0, "\(child.outputText.suffix(4000))\n\(child.errorText)")
     }
 }

@@ -13,7 +13,7 @@ struct CallTests {
         try await WebAppBench.run { bench in
             let (_, page) = try await signedInPage(bench)
             // The app backend gives the device's SN ticket; the person types SN and ticket into the page.
-            let ticket = try bench.server.issueTicket(sn: "DOOR-1", deviceName: "Front door")
+            let ticket = try await bench.server.issueTicket(sn: "DOOR-1", deviceName: "Front door")
             try await authorize(page, sn: "DOOR-1", ticket: ticket)
             try await page.waitForText("Front door may now call you.")
             // The device registers with the same ticket, comes online and calls the person (--call).
@@ -157,7 +157,7 @@ struct CallTests {
             try await accepting.waitFor(callback: "onStopRealPlay", after: hangUp)
             #expect(callFlow(accepting, after: hangUp) == ["CALL_HANG_UP", "onStopRecvStream", "onStopRealPlay"])
             try await waitForCallEnd(page, "hang_up", "Call ended.", callID: roomID)
-            accepting.stop()
+            await accepting.stop()
 
             // The same device (its credentials kept in its data folder) restarted to answer busy, then to refuse.
             for (policy, reason, message) in [("busy", "busy", "Front door is busy."),
@@ -171,7 +171,7 @@ struct CallTests {
                 try await waitForCallEnd(page, reason, message)
                 try await page.waitForText(message)
                 #expect(callFlow(device, after: 0) == ["onJoinNotify"], "\(policy): no media callbacks")
-                device.stop()
+                await device.stop()
             }
         }
     }

@@ -32,7 +32,7 @@ struct SignInAndDevicesTests {
             try await page.waitUntil("[...document.querySelectorAll('#dev-names option')].some(o => o.value === 'Ada')")
             try await signIn(page, as: "Ada")
             #expect(try await openID(of: page, server: bench.server) == first)
-            let users = try bench.server.request("GET", "/v1/dev/users", .none)
+            let users = try await bench.server.request("GET", "/v1/dev/users", .none)
             #expect((users.json["items"] as? [[String: Any]])?.count == 1)
         }
     }
@@ -40,7 +40,7 @@ struct SignInAndDevicesTests {
     @Test("a sign-in link (#token=…) signs in and is removed from the address bar")
     func signInLink() async throws {
         try await WebAppBench.run { bench in
-            let url = try bench.server.signInLink(name: "Grace")
+            let url = try await bench.server.signInLink(name: "Grace")
             #expect(url.hasPrefix("\(bench.server.base)/app/#token=rlu_"))
             let browser = try await bench.launchBrowser(url: url)
             let page = try await browser.firstPage()
@@ -76,7 +76,7 @@ struct SignInAndDevicesTests {
             #expect(try await page.evaluate("!document.getElementById('devices-empty').hidden") as? Bool == true)
 
             // The app backend issues a ticket for its device; the person types the SN and ticket.
-            let ticket = try bench.server.issueTicket(sn: "DOOR-1", deviceName: "Front door")
+            let ticket = try await bench.server.issueTicket(sn: "DOOR-1", deviceName: "Front door")
             try await authorize(page, sn: "DOOR-1", ticket: ticket)
             try await page.waitForText("Front door may now call you.")
             let row = deviceRow("DOOR-1")
@@ -93,7 +93,7 @@ struct SignInAndDevicesTests {
             try await screenshot(page, "devices")
 
             // A ticket for another SN is refused with a message that says what to do.
-            let other = try bench.server.issueTicket(sn: "GATE-2")
+            let other = try await bench.server.issueTicket(sn: "GATE-2")
             try await authorize(page, sn: "DOOR-1", ticket: other)
             try await page.waitForText("The ticket is not valid for this SN, or it has expired")
 
@@ -131,7 +131,7 @@ struct SignInAndDevicesTests {
 
             try await page.click(button: "Mark read")
             try await page.waitForState("unread", "1")
-            let unread = try bench.server.request("GET", "/v1/me/notices?unread=true", .user(try await token(of: page)))
+            let unread = try await bench.server.request("GET", "/v1/me/notices?unread=true", .user(try await token(of: page)))
             #expect((unread.json["items"] as? [[String: Any]])?.compactMap { $0["text"] as? String } == ["Someone is at the door"])
             try await page.click(button: "Mark all read")
             try await page.waitForState("unread", "0")

@@ -42,7 +42,7 @@ struct TroubleAndLayoutTests {
             try await answerWithMedia(page, device, after: call.mark)
 
             let drop = device.mark
-            bench.server.stop()
+            await bench.server.stop()
             try await waitForCallEnd(page, "dropped", "The connection to the server dropped, so the call ended.", callID: call.callID)
             try await page.waitForState("signal", "offline")
             try await page.waitForText("Connection to the server lost.")
@@ -50,7 +50,7 @@ struct TroubleAndLayoutTests {
             try await device.waitFor(callback: "onStopRealPlay", after: drop)
             try await device.waitFor(callback: "onOffline", after: drop)
 
-            try bench.server.startAgain()
+            try await bench.server.startAgain()
             try await page.waitForState("signal", "online", timeout: .seconds(20))
             try await page.waitUntil("document.getElementById('banner').hidden")
             try await device.waitFor("P2P_PEER_READY again", after: drop, timeout: .seconds(30)) {
@@ -61,7 +61,7 @@ struct TroubleAndLayoutTests {
             try await page.waitForState("callState", "idle", timeout: .seconds(8))
             let again = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
             try await answerWithMedia(page, device, after: again.mark)
-            device.kill()
+            await device.kill()
             try await waitForCallEnd(page, "peer_gone", "The call dropped: Front door lost its connection.", callID: again.callID)
         }
     }

@@ -58,7 +58,7 @@ func token(of page: WebPage) async throws -> String {
 
 /// The signed-in user's openId, read through the API with the page's token.
 func openID(of page: WebPage, server: DevServer) async throws -> String {
-    let me = try server.request("GET", "/v1/me", .user(try await token(of: page)))
+    let me = try await server.request("GET", "/v1/me", .user(try await token(of: page)))
     return (me.json["user"] as? [String: Any])?["openId"] as? String ?? ""
 }
 
@@ -77,7 +77,7 @@ func deviceRow(_ sn: String) -> String { "#device-list li[data-sn=\"\(sn)\"]" }
 /// returns once the page lists it online.
 func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String = "DOOR-1", name: String = "Front door",
                       arguments: [String] = []) async throws -> DeviceProcess {
-    let ticket = try bench.server.issueTicket(sn: sn, deviceName: name)
+    let ticket = try await bench.server.issueTicket(sn: sn, deviceName: name)
     try await authorize(page, sn: sn, ticket: ticket)
     try await page.waitUntil("document.querySelector('\(deviceRow(sn))')")
     let device = try bench.startDevice(sn: sn, ticket: ticket, arguments: arguments)

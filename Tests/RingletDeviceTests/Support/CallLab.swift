@@ -57,9 +57,9 @@ final class CallLab: @unchecked Sendable {
         do {
             let group = try ns.makeEventLoopGroup()
             let serve = try launchServe(ns, folder, name: "serve")
-            guard serve.waitForLine(containing: "listening on", timeout: 60) != nil,
-                  let demo = serve.waitForLine(containing: "demo app:", timeout: 1) else {
-                serve.stop()
+            guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil,
+                  let demo = await serve.waitForLine(containing: "demo app:", timeout: 1) else {
+                await serve.stop()
                 throw TestSupportError("ringlet serve did not start: \(serve.errorText)")
             }
             let fields = Dictionary(uniqueKeysWithValues: demo.split(separator: " ").compactMap { part -> (String, String)? in
@@ -67,7 +67,7 @@ final class CallLab: @unchecked Sendable {
                 return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
             })
             guard let appId = fields["id"], let secret = fields["secret"], let model = fields["model"] else {
-                serve.stop()
+                await serve.stop()
                 throw TestSupportError("unexpected demo app line: \(demo)")
             }
             let base = "http://127.0.0.1:8080"
@@ -93,21 +93,21 @@ final class CallLab: @unchecked Sendable {
     }
 
     /// Stops the server (SIGTERM, graceful).
-    func stopServer() {
-        serve.stop()
+    func stopServer() async {
+        await serve.stop()
     }
 
     /// Starts the server again on the same data folder and ports.
-    func restartServer() throws {
-        serve.stop()
+    func restartServer() async throws {
+        await serve.stop()
         serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))")
-        guard serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
+        guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
             throw TestSupportError("ringlet serve did not start again: \(serve.errorText)")
         }
     }
 
     func stop() async {
-        serve.stop()
+        await serve.stop()
         try? await group.shutdownGracefully()
         namespace.delete()
         try? FileManager.default.removeItem(at: folder)
@@ -142,25 +142,25 @@ final class CallLab: @unchecked Sendable {
         c.eventLoopGroup = group
         let phone = try RingletPhone(configuration: c)
         let handle = PhoneHandle(phone: phone)
-        guard await poll(seconds: 10, { handle.online }) else { throw TestSupportError("the phone did not come online") }
+        guard await poll(seconds: eventually, { handle.online }) else { throw TestSupportError("the phone did not come online") }
         return handle
     }
 
     /// Runs a command in the namespace (`nft`, `ip`) and waits for it.
-    func run(_ argv: [String]) throws {
+    func run(_ argv: [String]) async throws {
         let p = try RingletTestSupport.ChildProcess("ip", arguments: Array(namespace.exec(argv).dropFirst()), folder: folder,
                                  name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
-        guard p.wait(timeout: 10), p.terminationStatus == 0 else {
+        guard await p.wait(timeout: 10), p.terminationStatus == 0 else {
             throw TestSupportError("\(argv.joined(separator: " ")) failed: \(p.errorText)")
         }
     }
 
     /// Drops every UDP datagram in the namespace (media, STUN, TURN); signaling (TCP) goes on.
-    func blockUDP() throws {
-        try run(["nft", "add", "table", "inet", "ringlet_block"])
-        try run(["nft", "add", "chain", "inet", "ringlet_block", "input",
+    func blockUDP() async throws {
+        try await run(["nft", "add", "table", "inet", "ringlet_block"])
+        try await run(["nft", "add", "chain", "inet", "ringlet_block", "input",
                  "{ type filter hook input priority 0 ; policy accept ; }"])
-        try run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"])
+        try await run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"])
     }
 }
 
@@ -197,6 +197,11 @@ final class PhoneHandle: @unchecked Sendable {
         for t in tasks { t.cancel() }
     }
 }
+
+/// How long a test waits for something that must happen: long, because the whole suite runs at once on two
+/// cores and a starved run is slow, not wrong. Waiting ends as soon as the condition holds; where a time is part
+/// of what is tested (the 5 s of a cut path, the ring timeout) the test measures it from the recorded times.
+let eventually = 30.0
 
 /// Polls `condition` every 20 ms for at most `seconds`.
 func poll(seconds: Double, _ condition: () async -> Bool) async -> Bool {
