@@ -37,6 +37,9 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "Send this notice once online.") var notice: String?
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
+    @Flag(name: .customLong("keep-startup-pages"),
+          help: "Keep the start-up code resident once online (by default its pages are given back to the kernel).")
+    var keepStartupPages = false
 
     package func validate() throws {
         guard ["audio", "video"].contains(kind) else { throw ValidationError("--kind is audio or video") }
@@ -73,6 +76,8 @@ package struct DeviceCommand: AsyncParsableCommand {
             output.event("error", ["message": "not online within 20 s"])
             throw ExitCode(1)
         }
+        // Start-up is over: what an idle device runs comes back on demand (docs/device-sdk.md, Memory).
+        if !keepStartupPages { StartupPages.release() }
         if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
         if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
 

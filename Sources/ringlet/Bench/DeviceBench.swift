@@ -21,6 +21,9 @@ struct DeviceBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("device-binary"),
             help: "The device program to measure (default: ringlet-device beside this program, else `ringlet device`).")
     var deviceBinary: String?
+    @Flag(name: .customLong("keep-startup-pages"),
+          help: "Run the device with --keep-startup-pages (its start-up code stays resident; by default it gives it back once online).")
+    var keepStartupPages = false
 
     func validate() throws {
         guard (1...10_000).contains(calls) else { throw ValidationError("--calls is 1…10000") }
@@ -63,12 +66,13 @@ struct DeviceBenchCommand: AsyncParsableCommand {
         let device = try DeviceProcess(binary: deviceBinary, arguments: [
             "--server", cloud.base, "--sn", sn, "--model", cloud.modelId, "--app", cloud.appId,
             "--data-dir", folder.appendingPathComponent("device").path, "--ticket", ticket, "--events-json",
-        ])
+        ] + (keepStartupPages ? ["--keep-startup-pages"] : []))
         defer { device.stop() }
         guard await device.waitFor("P2P_PEER_READY", seconds: 20) else { throw DemoError("the device did not come online") }
         try await Task.sleep(for: .seconds(2))
         let idle = device.rssKB()
         let idleAnon = device.rssKB(field: "RssAnon:")
+        let idleMappings = device.residentByMapping()
 
         // One measured call.
         var sampler = RSSSampler()
@@ -76,8 +80,11 @@ struct DeviceBenchCommand: AsyncParsableCommand {
         guard await device.waitFor("onStartRealPlay", after: 0, seconds: 20) else { throw DemoError("the call did not start") }
         let callStart = ContinuousClock.now
         var anonSampler = RSSSampler()
+        var peakMappings: [[String: Any]] = []
         while callStart.duration(to: .now) < .milliseconds(Int64(inCallSeconds * 1000)) {
-            sampler.add(device.rssKB())
+            let rss = device.rssKB()
+            if rss > sampler.max { peakMappings = device.residentByMapping() }
+            sampler.add(rss)
             anonSampler.add(device.rssKB(field: "RssAnon:"))
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -107,18 +114,20 @@ struct DeviceBenchCommand: AsyncParsableCommand {
             let rss = device.rssKB()
             if n == 1 { firstAfter = rss }
             lastAfter = rss
-            if marks.contains(n) { after.append(["calls": n, "rss_kb": rss]) }
+            if marks.contains(n) { after.append(["calls": n, "rss_kb": rss, "anon_kb": device.rssKB(field: "RssAnon:")]) }
         }
         await phone.stop()
         let callDelta = sampler.max - idle
         let growth = lastAfter - firstAfter
         return [
             "device_binary": device.executable,
+            "startup_pages": keepStartupPages ? "kept" : "released once online",
             "idle_rss_kb": idle,
             "idle_anon_kb": idleAnon,
+            "idle_mappings": idleMappings,
             "in_call": [
                 "rss_kb_max": sampler.max, "rss_kb_median": sampler.median, "delta_over_idle_kb": callDelta,
-                "anon_kb_max": anonSampler.max,
+                "anon_kb_max": anonSampler.max, "mappings_at_max": peakMappings,
                 "seconds": inCallSeconds, "video": "640x480 H.264 15 fps (bundled clip)", "audio": "G.711 µ-law 8 kHz",
                 "device_status": inCallStatus, "phone_received_video_frames": phoneStats.videoReceived,
                 "phone_received_audio_frames": phoneStats.audioReceived,
@@ -214,6 +223,31 @@ final class DeviceProcess: @unchecked Sendable {
         guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// Where the resident memory is, from /proc/<pid>/smaps: KiB per backing file (its base name, or `[heap]`,
+    /// `[stack]`, `anonymous`) and kind (`code` for executable mappings, `data` for the rest), largest first; the
+    /// anonymous part of file mappings (written private pages) is counted under the file's `data`.
+    func residentByMapping() -> [[String: Any]] {
+        // Read to the end: procfs files report size 0, and a sized read stops early.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/smaps"),
+              let data = try? handle.readToEnd() else { return [] }
+        try? handle.close()
+        let text = String(decoding: data, as: UTF8.self)
+        var totals: [String: Int] = [:]
+        var current: String?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let first = fields.first, first.contains("-"), fields.count >= 5, !first.hasSuffix(":") {
+                let perms = fields[1]
+                let path = fields.count >= 6 ? fields[5...].joined(separator: " ") : "anonymous"
+                let name = path.hasPrefix("/") ? String(path.split(separator: "/").last ?? "") : path
+                current = "\(name) \(perms.contains("x") ? "code" : "data")"
+            } else if fields.first == "Rss:", let current, fields.count >= 2, let kb = Int(fields[1]) {
+                totals[current, default: 0] += kb
+            }
+        }
+        return totals.filter { $0.value > 0 }.sorted { $0.value > $1.value }.map { ["mapping": $0.key, "rss_kb": $0.value] }
     }
 
     func stop() {
