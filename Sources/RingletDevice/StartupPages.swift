@@ -11,8 +11,9 @@ import Glibc
 /// mapping (`madvise(MADV_PAGEOUT)`, Linux 5.4): clean pages are dropped, not written anywhere, and what the device
 /// runs afterwards (the event loop, pings, a call) comes back on its next touch. The mappings are marked
 /// `MADV_RANDOM` first, so a page touched again is read alone: a read-ahead window may come back as one large folio
-/// (ext4 on Linux 6.16 and later), which a fault may map whole (a precaution: not measured to matter). Pages other processes map too (libc) stay.
-/// Nothing but residency changes: no data is touched, and a kernel without `MADV_PAGEOUT` refuses (a no-op).
+/// (ext4 on Linux 6.16 and later), which a fault may map whole (a precaution: not measured to matter). Pages other
+/// processes map too (libc) stay. Nothing but residency changes: no data is touched, and a kernel without
+/// `MADV_PAGEOUT` refuses (a no-op).
 ///
 /// The process decides, not the SDK: it affects every mapping of the process, so the device's program calls it when
 /// its own start-up is done (`ringlet device` does once it is online; `--keep-startup-pages` turns that off).

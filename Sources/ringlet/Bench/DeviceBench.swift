@@ -22,7 +22,7 @@ struct DeviceBenchCommand: AsyncParsableCommand {
             help: "The device program to measure (default: ringlet-device beside this program, else `ringlet device`).")
     var deviceBinary: String?
     @Flag(name: .customLong("keep-startup-pages"),
-          help: "Run the device with --keep-startup-pages (its start-up code stays resident; by default it gives it back once online).")
+          help: "Run the device with --keep-startup-pages (start-up code stays resident).")
     var keepStartupPages = false
 
     func validate() throws {
