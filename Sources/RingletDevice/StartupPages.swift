@@ -2,14 +2,15 @@
 import Glibc
 #endif
 
-/// Gives back the program's read-only file pages once start-up is over (Linux).
+/// Gives back the program's clean file pages once start-up is over (Linux).
 ///
 /// Starting a device runs much code once: parsing the configuration, loading the credentials and the key, the
 /// Swift runtime's first type lookups, the first connection. The kernel maps 64 KB around every first touch of a
 /// file page (fault-around), so after start-up most of the program's code and read-only data is resident although an
-/// idle device runs little of it. ``release()`` asks the kernel to reclaim the resident pages of every read-only file
-/// mapping (`madvise(MADV_PAGEOUT)`, Linux 5.4): clean pages are dropped, not written anywhere, and what the device
-/// runs afterwards (the event loop, pings, a call) comes back on its next touch. The mappings are marked
+/// idle device runs little of it. ``release()`` asks the kernel to reclaim the resident pages of every private file
+/// mapping — code, read-only data, and the data the program has not written (`madvise(MADV_PAGEOUT)`, Linux 5.4):
+/// clean pages are dropped, not written anywhere (pages the program wrote are its own copies, which stay without
+/// swap), and what the device runs afterwards (the event loop, pings, a call) comes back on its next touch. The mappings are marked
 /// `MADV_RANDOM` first, so a page touched again is read alone: a read-ahead window may come back as one large folio
 /// (ext4 on Linux 6.16 and later), which a fault may map whole (a precaution: not measured to matter). Pages other
 /// processes map too (libc) stay. Nothing but residency changes: no data is touched, and a kernel without
@@ -20,7 +21,7 @@ import Glibc
 public enum StartupPages {
     /// What ``release()`` did.
     public struct Outcome: Sendable, Equatable {
-        /// Read-only file mappings the kernel was asked to reclaim.
+        /// Private file mappings the kernel was asked to reclaim.
         public var mappings = 0
         /// Their total size in bytes (mapped, not necessarily resident before).
         public var bytes = 0
@@ -28,13 +29,14 @@ public enum StartupPages {
         public var refused = 0
     }
 
-    /// The read-only file mappings of `maps` (the text of `/proc/self/maps`): start, length and path of each line
-    /// whose permissions have no `w` and whose path is a file (starts with `/`).
-    public static func readOnlyFileMappings(_ maps: String) -> [(start: UInt, length: UInt, path: String)] {
+    /// The private file mappings of `maps` (the text of `/proc/self/maps`): start, length and path of each line
+    /// whose permissions end in `p` (private; shared mappings are left alone) and whose path is a file (starts
+    /// with `/`).
+    public static func privateFileMappings(_ maps: String) -> [(start: UInt, length: UInt, path: String)] {
         var out: [(start: UInt, length: UInt, path: String)] = []
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, fields[5].hasPrefix("/"), fields[1].count == 4, !fields[1].contains("w") else {
+            guard fields.count >= 6, fields[5].hasPrefix("/"), fields[1].count == 4, fields[1].hasSuffix("p") else {
                 continue
             }
             let range = fields[0].split(separator: "-")
@@ -45,14 +47,14 @@ public enum StartupPages {
         return out
     }
 
-    /// Asks the kernel to reclaim the resident pages of this process's read-only file mappings (those whose
+    /// Asks the kernel to reclaim the clean resident pages of this process's private file mappings (those whose
     /// file path `include` accepts: all by default), and to read them back one page at a time when touched.
     @discardableResult
     public static func release(where include: (String) -> Bool = { _ in true }) -> Outcome {
         var outcome = Outcome()
         #if os(Linux)
         guard let maps = readProcFile("/proc/self/maps") else { return outcome }
-        for m in readOnlyFileMappings(maps) where include(m.path) {
+        for m in privateFileMappings(maps) where include(m.path) {
             outcome.mappings += 1
             outcome.bytes += Int(m.length)
             let address = UnsafeMutableRawPointer(bitPattern: m.start)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Start-up pages given back to the kernel")
 struct StartupPagesTests {
-    @Test("only read-only mappings of files are picked from /proc/self/maps")
+    @Test("only private mappings of files are picked from /proc/self/maps")
     func parsing() {
         let maps = """
         00400000-01c3c000 r-xp 00000000 fe:00 1234                               /opt/dev/ringlet-device
@@ -15,14 +15,16 @@ struct StartupPagesTests {
         02000000-02100000 rw-p 00000000 00:00 0                                  [heap]
         7f0000000000-7f0000021000 rw-p 00000000 00:00 0
         7f1000000000-7f1000001000 r--p 00000000 fe:00 99                         /lib/with space.so
+        7f2000000000-7f2000004000 rw-s 00000000 00:05 7                          /dev/shm/shared
         7ffd0000-7ffd1000 r-xp 00000000 00:00 0                                  [vdso]
         zz-7ffd1000 r--p 00000000 fe:00 1                                        /bad/start
         7ffd2000-7ffd1000 r--p 00000000 fe:00 1                                  /bad/end-before-start
         """
-        let picked = StartupPages.readOnlyFileMappings(maps)
-        #expect(picked.map(\.start) == [0x400000, 0x1c3d000, 0x7f1000000000])
-        #expect(picked.map(\.length) == [0x1c3c000 - 0x400000, 0x1ceb000 - 0x1c3d000, 0x1000])
-        #expect(picked.map(\.path) == ["/opt/dev/ringlet-device", "/opt/dev/ringlet-device", "/lib/with space.so"])
+        let picked = StartupPages.privateFileMappings(maps)
+        #expect(picked.map(\.start) == [0x400000, 0x1c3d000, 0x1ceb000, 0x7f1000000000])
+        let lengths: [UInt] = [0x183c000, 0xae000, 0x2e7000, 0x1000]  // end − start of each picked line
+        #expect(picked.map(\.length) == lengths)
+        #expect(picked.map(\.path) == [String](repeating: "/opt/dev/ringlet-device", count: 3) + ["/lib/with space.so"])
     }
 
     @Test("a mapped file's resident pages are reclaimed; its bytes read back the same")
@@ -53,6 +55,35 @@ struct StartupPagesTests {
         #expect(after < before / 4, "resident after release: \(after) KB, before \(before) KB")
         #expect(Array(UnsafeBufferPointer(start: view, count: size)) == bytes)
         #expect(sum >= 0)
+    }
+
+    @Test("in a private writable mapping, what the process wrote survives a release; the rest reads back the file")
+    func keepsWrittenPages() throws {
+        let folder = try temporaryFolder(prefix: "ringlet-startup-pages-w")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("data.bin")
+        let size = 1 << 20
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        try Data(bytes).write(to: file)
+        let fd = open(file.path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(fsync(fd) == 0)
+        let mapped = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0))
+        #expect(mapped != MAP_FAILED)
+        defer { munmap(mapped, size) }
+        let view = mapped.bindMemory(to: UInt8.self, capacity: size)
+        var expected = bytes
+        for page in stride(from: 0, to: size, by: 8 * 4096) {  // write one page in eight: private copies
+            for i in page..<(page + 100) {
+                view[i] = ~view[i]
+                expected[i] = ~expected[i]
+            }
+        }
+        let outcome = StartupPages.release { $0 == file.path }
+        #expect(outcome.mappings == 1 && outcome.refused == 0)
+        #expect(Array(UnsafeBufferPointer(start: view, count: size)) == expected)
+        #expect(try Data(contentsOf: file) == Data(bytes), "the file itself is unchanged")
     }
 
     /// The resident KB of this process's mappings of `path` (/proc/self/smaps).
