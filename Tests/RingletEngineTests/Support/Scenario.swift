@@ -1,3 +1,4 @@
+import Testing
 import RingletCore
 import RingletDTLS
 import RingletEngine
@@ -92,6 +93,7 @@ struct Scenario {
 
     mutating func run(until condition: @escaping () -> Bool, limit: Duration) -> Bool {
         sim.run(until: { _ in condition() }, timeLimit: sim.now + limit)
+        #expect(sim.stalledTimeouts == 0, "a participant's deadline stayed due after its timeout")
         return condition()
     }
 }
