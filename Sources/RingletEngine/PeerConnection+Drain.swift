@@ -113,7 +113,8 @@ extension PeerConnection {
         case .allocated(let relayed, let mapped, _):
             turn[i].relayed = relayed
             turn[i].finished = true
-            if let c = ice?.addRelayedCandidate(relayed: relayed, mapped: mapped, server: turn[i].server, now: now),
+            if let c = ice?.addRelayedCandidate(relayed: relayed, mapped: mapped, server: turn[i].server,
+                                                serverTransport: turn[i].client.configuration.transport, now: now),
                let text = try? c.sdpText()
             {
                 emit(.localCandidate(text))

@@ -179,6 +179,24 @@ final class NATLab: @unchecked Sendable {
         return TransportAddress(address, 3478)
     }
 
+    /// Starts Ringlet's own server (`ringlet serve`, default TURN peer policy) in `pub` with TURN on `address`:3478
+    /// over UDP and TCP and the given REST secret; returns the TURN address once it listens.
+    func startRingletTURN(on address: IPAddress, secret: String) async throws -> TransportAddress {
+        let log = work.appendingPathComponent("turn.log").path
+        let argv = pub.exec([
+            try ringletExecutable(), "serve", "--data-dir", work.appendingPathComponent("ringlet-data").path,
+            "--http", "\(address):8080", "--turn", "\(address):3478", "--turn-secret", secret,
+        ])
+        commandLog.append(argv.joined(separator: " "))
+        turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
+        let listening = await poll(timeout: .seconds(30)) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.contains("TURN server listening")
+        }
+        guard listening else { throw NATLabError(description: "ringlet serve did not start:\n\(turnLog())") }
+        return TransportAddress(address, 3478)
+    }
+
     /// The tail of coturn's log.
     func turnLog(lastBytes: Int = 3000) -> String {
         let text = (try? String(contentsOfFile: work.appendingPathComponent("turn.log").path, encoding: .utf8)) ?? ""

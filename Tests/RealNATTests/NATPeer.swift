@@ -163,7 +163,7 @@ struct NATEngine {
     static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     static func start(in namespace: NetworkNamespace, address: IPAddress, clip: [AccessUnit],
-                      turn: TURNAccess? = nil, relayOnly: Bool = false) async throws -> NATEngine {
+                      turn: TURNAccess? = nil, alsoTCP: Bool = false, relayOnly: Bool = false) async throws -> NATEngine {
         guard let certificate else { throw NATLabError(description: "could not make a DTLS certificate") }
         let group = try namespace.makeEventLoopGroup()
         do {
@@ -172,8 +172,12 @@ struct NATEngine {
             let id = try await driver.addMachine(owning: [local]) { _ in
                 var c = PeerConnection.Configuration(certificate: certificate, hostAddresses: [local])
                 if let turn {
-                    c.turnServers = [.init(address: turn.address, transport: .udp, username: turn.username,
+                    c.turnServers = [.init(address: turn.address, transport: turn.transport, username: turn.username,
                                            password: turn.password)]
+                    if alsoTCP {
+                        c.turnServers.append(.init(address: turn.address, transport: .tcp, username: turn.username,
+                                                   password: turn.password))
+                    }
                 }
                 c.iceTransportPolicy = relayOnly ? .relay : .all
                 c.video = .init(codecs: [.h264])
