@@ -348,7 +348,7 @@ struct DeviceCallMachine {
 
     private mutating func mediaLost() {
         guard let c = call, c.phase == .active else { return }
-        if let id = c.id { emit(.send(.hangUp(CallAction(callId: id)))) }
+        if let id = c.id { emit(.send(.hangUp(CallAction(callId: id, reason: .mediaLost)))) }
         endByLoss(c, .mediaLost)
     }
 

@@ -299,7 +299,7 @@ final class PhoneRuntime {
             if let clip { call.clipIndex = clip.nextKeyframe(from: call.clipIndex) }
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed {
-                _ = send(.hangUp(CallAction(callId: call.callId)))
+                _ = send(.hangUp(CallAction(callId: call.callId, reason: .mediaLost)))
                 end(call, reason: "media_lost", notify: true)
             }
         case .localCandidate, .gatheringComplete, .iceConnectionStateChanged, .watermark, .framesDropped:

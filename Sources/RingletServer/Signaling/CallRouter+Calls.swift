@@ -209,6 +209,9 @@ extension CallRouter {
             return
         }
         switch call.state {
+        case .active where action.reason == .mediaLost:
+            // The party's media path died: a dropped call, told to the other side as a network loss.
+            endCall(action.callId, outcome: .peerGone, event: .peerGone, now: now, except: session.id)
         case .active:
             endCall(action.callId, outcome: .completed, event: .hangUp, now: now, except: session.id)
         case .ringing:

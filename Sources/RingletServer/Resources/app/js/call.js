@@ -472,12 +472,12 @@ export class CallController {
         call.status = 'Connection unstable, reconnecting…';
         call.dropTimer = setTimeout(() => {
           if (this.call === call && call.phase === 'active' && call.pc.connectionState !== 'connected') {
-            this.signaling.send({ type: 'hang_up', callId: call.id });
+            this.signaling.send({ type: 'hang_up', callId: call.id, reason: 'media_lost' });
             this.end(call, 'media_lost', 'The call dropped: the connection to the device was lost.');
           }
         }, DISCONNECTED_GRACE_MS);
       } else if (state === 'failed') {
-        this.signaling.send({ type: 'hang_up', callId: call.id });
+        this.signaling.send({ type: 'hang_up', callId: call.id, reason: 'media_lost' });
         this.end(call, 'media_failed', 'The call dropped: no media connection could be made with the device.');
         return;
       }
