@@ -18,16 +18,17 @@ package final class DevServer {
     package private(set) var appSecret: String
     package private(set) var modelID: String
 
-    /// Starts `ringlet serve --dev --data-dir FOLDER/data --http 127.0.0.1:HTTP --turn 127.0.0.1:TURN
-    /// --allow-loopback-peers [extra…]` in `namespace` and waits (30 s) until it listens. The namespace is the
-    /// test's own, so fixed ports are free, and a restart comes back at the same address.
+    /// Starts `ringlet serve --dev --data-dir FOLDER/data --http 127.0.0.1:HTTP --turn 127.0.0.1:TURN [extra…]`
+    /// in `namespace` and waits (30 s) until it listens. The namespace is the test's own, so fixed ports are free,
+    /// and a restart comes back at the same address. The TURN server keeps its default peer policy (no relaying
+    /// to loopback or private addresses): the calls run as they do for a user of `ringlet serve --dev`.
     package init(namespace: NetworkNamespace, folder: URL, httpPort: Int = 8080, turnPort: Int = 3478,
                  extra: [String] = []) async throws {
         self.namespace = namespace
         self.folder = folder
         arguments = namespace.exec([
             try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
-            "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)", "--allow-loopback-peers",
+            "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)",
         ] + extra)
         base = "http://127.0.0.1:\(httpPort)"
         (process, adminToken, appID, appSecret, modelID) = try await Self.start(arguments, folder: folder, run: 0)

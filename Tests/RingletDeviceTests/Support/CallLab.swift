@@ -23,11 +23,14 @@ final class CallLab: @unchecked Sendable {
     let base: String
     let modelId: String
     let backend: AppBackendClient
+    /// Whether the server was started with `--allow-loopback-peers` (kept across a restart).
+    let allowLoopbackPeers: Bool
 
     static let ringTimeoutSeconds = 3
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, serve: RingletTestSupport.ChildProcess,
-                 base: String, modelId: String, backend: AppBackendClient) {
+                 base: String, modelId: String, backend: AppBackendClient, allowLoopbackPeers: Bool) {
+        self.allowLoopbackPeers = allowLoopbackPeers
         self.namespace = namespace
         self.group = group
         self.folder = folder
@@ -37,9 +40,10 @@ final class CallLab: @unchecked Sendable {
         self.backend = backend
     }
 
-    /// Runs `body` with a fresh lab and tears it all down afterwards, even when `body` throws.
-    static func with<R>(_ body: (CallLab) async throws -> R) async throws -> R {
-        let lab = try await start()
+    /// Runs `body` with a fresh lab and tears it all down afterwards, even when `body` throws. The server keeps
+    /// its default TURN peer policy unless `allowLoopbackPeers` (a relay-only call on one loopback needs it).
+    static func with<R>(allowLoopbackPeers: Bool = false, _ body: (CallLab) async throws -> R) async throws -> R {
+        let lab = try await start(allowLoopbackPeers: allowLoopbackPeers)
         do {
             let r = try await body(lab)
             await lab.stop()
@@ -50,13 +54,13 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func start() async throws -> CallLab {
+    static func start(allowLoopbackPeers: Bool = false) async throws -> CallLab {
         guard geteuid() == 0 else { throw TestSupportError("the device call tests need root (network namespaces)") }
         let ns = try NetworkNamespace.create(name: "ringlet-dev-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
             let group = try ns.makeEventLoopGroup()
-            let serve = try launchServe(ns, folder, name: "serve")
+            let serve = try launchServe(ns, folder, name: "serve", allowLoopbackPeers: allowLoopbackPeers)
             guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil,
                   let demo = await serve.waitForLine(containing: "demo app:", timeout: 1) else {
                 await serve.stop()
@@ -74,7 +78,7 @@ final class CallLab: @unchecked Sendable {
             let backend = AppBackendClient(base: try HTTPJSONClient.BaseURL(parsing: base), appId: appId, secret: secret,
                                            eventLoopGroup: group)
             return CallLab(namespace: ns, group: group, folder: folder, serve: serve, base: base, modelId: model,
-                           backend: backend)
+                           backend: backend, allowLoopbackPeers: allowLoopbackPeers)
         } catch {
             ns.delete()
             try? FileManager.default.removeItem(at: folder)
@@ -82,13 +86,15 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String) throws -> RingletTestSupport.ChildProcess {
+    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String, allowLoopbackPeers: Bool)
+        throws -> RingletTestSupport.ChildProcess
+    {
         try RingletTestSupport.ChildProcess(
             "ip", arguments: Array(ns.exec([
                 try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("server").path,
-                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478", "--allow-loopback-peers",
+                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478",
                 "--ring-timeout", String(ringTimeoutSeconds),
-            ]).dropFirst()),
+            ] + (allowLoopbackPeers ? ["--allow-loopback-peers"] : [])).dropFirst()),
             folder: folder, name: name)
     }
 
@@ -100,7 +106,8 @@ final class CallLab: @unchecked Sendable {
     /// Starts the server again on the same data folder and ports.
     func restartServer() async throws {
         await serve.stop()
-        serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))")
+        serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))",
+                                     allowLoopbackPeers: allowLoopbackPeers)
         guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
             throw TestSupportError("ringlet serve did not start again: \(serve.errorText)")
         }
@@ -125,6 +132,17 @@ final class CallLab: @unchecked Sendable {
     func user(_ name: String) async throws -> User {
         let u = try await backend.createUser(name: name)
         return User(id: u.id, openId: u.openId, token: try await backend.sessionToken(userId: u.id))
+    }
+
+    /// The outcome of `user`'s newest call as the server's history keeps it (`GET /v1/me/calls`).
+    func lastCallOutcome(_ user: User) async throws -> String? {
+        struct Calls: Decodable {
+            struct Call: Decodable { let outcome: String }
+            let items: [Call]
+        }
+        let calls = try await backend.send(.GET, "/v1/me/calls?limit=1", nil,
+                                           auth: ("Authorization", "Bearer \(user.token)"), as: Calls.self)
+        return calls.items.first?.outcome
     }
 
     /// A fresh SN ticket for `sn`, authorized by every user in `authorizedBy`.
