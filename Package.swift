@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -116,6 +117,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -241,7 +243,7 @@ let package = Package(
             name: "RealNATTests",
             dependencies: [
                 "RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport", "RingletEngineTestSupport",
-                "RingletSampleMedia",
+                "RingletSampleMedia", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -251,7 +253,7 @@ let package = Package(
             name: "RingletDeviceTests",
             dependencies: [
                 "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
-                "RingletSampleMedia", "RingletTestSupport",
+                "RingletSampleMedia", "RingletTestSupport", "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -9,6 +9,7 @@ import RingletNIO
 import RingletPhone
 import RingletSignaling
 import RingletTestSupport
+import RingletWebTestSupport
 import Testing
 
 /// A private network namespace with only `lo` up, a real `ringlet serve --dev` process in it, and event loops in
@@ -164,21 +165,9 @@ final class CallLab: @unchecked Sendable {
         return handle
     }
 
-    /// Runs a command in the namespace (`nft`, `ip`) and waits for it.
-    func run(_ argv: [String]) async throws {
-        let p = try RingletTestSupport.ChildProcess("ip", arguments: Array(namespace.exec(argv).dropFirst()), folder: folder,
-                                 name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
-        guard await p.wait(timeout: 10), p.terminationStatus == 0 else {
-            throw TestSupportError("\(argv.joined(separator: " ")) failed: \(p.errorText)")
-        }
-    }
-
     /// Drops every UDP datagram in the namespace (media, STUN, TURN); signaling (TCP) goes on.
     func blockUDP() async throws {
-        try await run(["nft", "add", "table", "inet", "ringlet_block"])
-        try await run(["nft", "add", "chain", "inet", "ringlet_block", "input",
-                 "{ type filter hook input priority 0 ; policy accept ; }"])
-        try await run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"])
+        try await namespace.blockUDP(folder: folder)
     }
 }
 
