@@ -35,6 +35,7 @@ extension DeviceRuntime {
         settings.video = call.kind == .video ? .init(codecs: [.h264]) : nil
         settings.consentLossTimeout = configuration.consentLossTimeout
         settings.watermarks = watermarks
+        settings.tlsConfiguration = configuration.tlsConfiguration
         let send = sendSignal
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver,
                                ntpOffset: ntpOffset, sendSignal: { _ = send($0) }) { [weak self] result in

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +31,10 @@ public struct MachineID: Hashable, Sendable, CustomStringConvertible {
 ///   `Datagram(source: destination, destination: source, transport: .tcp)`; framing (STUN / ChannelData
 ///   lengths) is the machine's job. A closed or failed connection is dropped silently (counted); the machine
 ///   finds out through its own timeouts, and its next `.tcp` datagram reopens it.
+/// - A TCP flow to a remote registered with `useTLS(toward:serverName:configuration:)` runs TLS on that connection
+///   (TURN over TLS, RFC 8656 §3.1, `turns:`): the machine still reads and writes plain bytes; the certificate is
+///   verified against the server name (or, without one, the IP address) and the configured trust roots, and a
+///   failed handshake closes the flow like a failed connect (counted, logged).
 ///
 /// The drain contract of `DatagramDriven`: after every `handle`, `handleTimeout` or `withMachine` body, the
 /// driver drains `pollTransmit()` until nil, flushes the sockets it wrote to, then reads `nextDeadline()` and
@@ -133,6 +138,8 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
     var owners: [TransportAddress: MachineID] = [:]
     var udpSockets: [TransportAddress: any Channel] = [:]
     var tcpFlows: [FlowKey: TCPFlow] = [:]
+    /// TLS for TCP flows toward these remotes: the context and the name to verify and send as SNI.
+    var tlsRemotes: [TransportAddress: (context: NIOSSLContext, serverName: String?)] = [:]
     var pendingFlush: [ObjectIdentifier: any Channel] = [:]
     var nextID = 0
     var stats = Statistics()

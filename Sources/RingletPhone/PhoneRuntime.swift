@@ -235,6 +235,7 @@ final class PhoneRuntime {
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs)
         settings.video = kind == .video ? .init(codecs: [.h264]) : nil
+        settings.tlsConfiguration = configuration.tlsConfiguration
         let send = self.send
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver, ntpOffset: ntpOffset,
                                sendSignal: { _ = send($0) }) { [weak self] result in

@@ -160,15 +160,20 @@ final class NATLab: @unchecked Sendable {
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
-    /// Starts coturn in `pub` on `address`:3478 (TURN REST shared secret); returns once it listens.
-    func startTurnserver(on address: IPAddress, secret: String) async throws -> TransportAddress {
+    /// Starts coturn in `pub` on `address`:3478 (TURN REST shared secret), and with `tls` also TURN over TLS on
+    /// `address`:5349 with that certificate; returns once it listens.
+    func startTurnserver(on address: IPAddress, secret: String, tls: TestCA.Issued? = nil) async throws
+        -> TransportAddress
+    {
         let log = work.appendingPathComponent("turn.log").path
+        let tlsFlags = tls.map { ["--tls-listening-port=5349", "--cert=\($0.chainPath)", "--pkey=\($0.keyPath)"] }
+            ?? ["--no-tls"]
         let argv = pub.exec([
             "turnserver", "-n", "--listening-port=3478", "--listening-ip=\(address)", "--relay-ip=\(address)",
             "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test",
             "--pidfile=\(work.appendingPathComponent("turn.pid").path)",
-            "--cli-password=x", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
-        ] + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
+            "--cli-password=x", "--no-cli", "--no-dtls", "--log-file=stdout", "--simple-log",
+        ] + tlsFlags + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
         let listening = await poll(timeout: .seconds(5)) {

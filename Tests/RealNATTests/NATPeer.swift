@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingletCore
 import RingletDTLS
 @testable import RingletEngine
@@ -163,12 +164,17 @@ struct NATEngine {
     static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     static func start(in namespace: NetworkNamespace, address: IPAddress, clip: [AccessUnit],
-                      turn: TURNAccess? = nil, alsoTCP: Bool = false, relayOnly: Bool = false) async throws -> NATEngine {
+                      turn: TURNAccess? = nil, alsoTCP: Bool = false, relayOnly: Bool = false,
+                      tls: TLSConfiguration? = nil) async throws -> NATEngine {
         guard let certificate else { throw NATLabError(description: "could not make a DTLS certificate") }
         let group = try namespace.makeEventLoopGroup()
         do {
             let driver = DatagramDriver<NATPeer>(eventLoop: group.next())
             let local = try await driver.bindUDP(TransportAddress(address, 0)).get()
+            if let tls, let turn {
+                // TURN over TLS: the IP literal is checked against the certificate's IP addresses.
+                try await driver.useTLS(toward: turn.address, serverName: nil, configuration: tls).get()
+            }
             let id = try await driver.addMachine(owning: [local]) { _ in
                 var c = PeerConnection.Configuration(certificate: certificate, hostAddresses: [local])
                 if let turn {

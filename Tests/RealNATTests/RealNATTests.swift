@@ -2,8 +2,10 @@ import Foundation
 import RingletCore
 @testable import RingletEngine
 import RingletEngineTestSupport
+import NIOSSL
 import RingletNIO
 import RingletTURN
+import RingletTestSupport
 import Testing
 
 /// Whether both sides are connected and media flowed both ways: at least 20 whole video frames and 50 audio
@@ -100,6 +102,54 @@ struct RealNATTests {
     @Test("relay-only B, policy-all A, each with TURN over UDP and TCP to Ringlet's server: media flows relayed")
     func mixedTransports() async throws {
         try await relayedCall(relayOnly: true, server: .ringlet, alsoTCP: true, relayOnlyA: false)
+    }
+
+    @Test("both behind port-randomizing NATs, relay only, TURN over TLS to coturn (a test CA): media flows relayed; an untrusted certificate relays nothing")
+    func relayOnlyOverTLS() async throws {
+        try await NATLab.withLab { lab in
+            let siteA = try lab.addSite("a", index: 1, outside: "203.0.113", randomPorts: true)
+            let siteB = try lab.addSite("b", index: 2, outside: "198.51.100", randomPorts: true)
+            let ca = try await TestCA.make(in: lab.work.appendingPathComponent("ca"))
+            let issued = try await ca.issue(file: "turn", ipAddresses: ["\(siteA.gateway)"])
+            let secret = "ringlet-nat-secret"
+            let plain = try await lab.startTurnserver(on: siteA.gateway, secret: secret, tls: issued)
+            let turn = try turnAccess(TransportAddress(plain.ip, 5349), secret: secret, transport: .tcp)
+            var trust = TLSConfiguration.makeClientConfiguration()
+            trust.trustRoots = .file(ca.certificatePath)
+            let clip = syntheticClip()
+            let a = try await NATEngine.start(in: siteA.host, address: siteA.hostAddress, clip: clip, turn: turn,
+                                              relayOnly: true, tls: trust)
+            let b: NATEngine
+            do {
+                b = try await NATEngine.start(in: siteB.host, address: siteB.hostAddress, clip: clip, turn: turn,
+                                              relayOnly: true, tls: trust)
+            } catch {
+                await a.stop()
+                throw error
+            }
+            let result: (offer: Instant, ok: Bool)
+            do { result = try await call(a, b, timeout: .seconds(30), done: mediaFlowed) } catch {
+                await a.stop(); await b.stop()
+                throw error
+            }
+            let (sa, sb) = (try await a.snapshot(), try await b.snapshot())
+            await a.stop(); await b.stop()
+            expectMedia("relay-only over TLS", sa, sb, offer: result.offer, ok: result.ok, lab: lab)
+            #expect(sa.selectedPath?.relayed == true && sb.selectedPath?.relayed == true)
+
+            // The system's trust roots do not know the test CA: the handshake fails, no relay, no media.
+            let untrusted = try await NATEngine.start(in: siteA.host, address: siteA.hostAddress, clip: clip,
+                                                      turn: turn, relayOnly: true, tls: .makeClientConfiguration())
+            let other = try await NATEngine.start(in: siteB.host, address: siteB.hostAddress, clip: clip, turn: turn,
+                                                  relayOnly: true, tls: trust)
+            let refused = try await call(untrusted, other, timeout: .seconds(5), done: mediaFlowed)
+            let stats = try await untrusted.driver.statistics().get()
+            let relays = try await untrusted.on { m, _ in m.pc.turn.compactMap(\.relayed) }
+            await untrusted.stop(); await other.stop()
+            #expect(!refused.ok)
+            #expect(relays.isEmpty, "no allocation over a connection whose certificate is not trusted")
+            #expect(stats.socketErrors > 0, "the failed handshake is counted")
+        }
     }
 
     enum TURNKind: String, CustomStringConvertible { case coturn, ringlet; var description: String { rawValue } }
