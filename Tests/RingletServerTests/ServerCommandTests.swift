@@ -97,7 +97,7 @@ struct ServerCommandTests {
         let userID = try #require(object(userText)["id"] as? String)
         let (linkStatus, linkText, _) = try await runAdmin(["user", "sign-in-link", "--app", appID, "--user", userID], server: server)
         #expect(linkStatus == 0)
-        #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#token=rlu_") == true)
+        #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#code=rlc_") == true)
         let (callsStatus, callsText, _) = try await runAdmin(["calls", "list", "--app", appID, "--limit", "10"], server: server)
         #expect(callsStatus == 0)
         #expect((object(callsText)["items"] as? [Any])?.isEmpty == true)

@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import RingletCore
+import RingletStore
 
 /// Makes the cloud's ids and secrets (cloud brief, "Ids") from a random source, and hashes secrets for storage.
 ///
@@ -87,5 +88,25 @@ enum SNRules {
     static func isAllowed(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
             || byte == 0x5F || byte == 0x2D
+    }
+}
+
+/// The `nextCursor` of a list answer: where the next page starts (a sort key and a row id), base64url of 16
+/// bytes. Opaque to clients; a value the server did not make is refused with 400, never trusted further.
+enum ListCursor {
+    /// The text of `cursor`.
+    static func encode(_ cursor: PageCursor) -> String {
+        var bytes: [UInt8] = []
+        for value in [cursor.key, cursor.rowID] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
+        }
+        return Base64URL.encode(bytes)
+    }
+
+    /// The cursor in `text`, or nil when it is not one (wrong length, not base64url).
+    static func decode(_ text: String) -> PageCursor? {
+        guard text.utf8.count <= 32, let bytes = Base64URL.decode(text), bytes.count == 16 else { return nil }
+        func int(_ at: Int) -> Int64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | Int64($1) } }
+        return PageCursor(key: int(0), rowID: int(8))
     }
 }
