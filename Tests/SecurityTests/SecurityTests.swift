@@ -66,14 +66,15 @@ struct SecurityTests {
             let sampler = ResourceSampler(pid: lab.serverPID)
             sampler.start()
             let before = await call.frames()
-            let (many, failedMany) = await RawConnection.openMany(3000, port: SecurityLab.httpPort, sources: 60,
-                                                                  group: lab.group)
+            // One address first: its cap (64) holds while the total has room; then many addresses fill the total.
             var single: [RawConnection] = []
             for _ in 0..<200 {
                 if let c = try? await RawConnection.open(port: SecurityLab.httpPort, from: "127.0.1.1", group: lab.group) {
                     single.append(c)
                 }
             }
+            let (many, failedMany) = await RawConnection.openMany(3000, port: SecurityLab.httpPort, sources: 60,
+                                                                  group: lab.group)
             let all = many + single
             let allClosed = await poll(seconds: Self.headTimeoutSeconds + 25) { all.allSatisfy(\.isClosed) }
             let during = await call.expectMediaKeepsFlowing(since: before, "half-open connections")
@@ -82,7 +83,8 @@ struct SecurityTests {
             let admittedSingle = single.filter { lifetime($0) > 1.5 }.count
             #expect(allClosed)
             #expect(admittedMany + admittedSingle <= Self.httpMaxConnections)
-            #expect(admittedSingle <= Self.httpMaxConnectionsPerIP)
+            #expect(admittedSingle <= Self.httpMaxConnectionsPerIP && admittedSingle >= Self.httpMaxConnectionsPerIP - 2,
+                    "\(admittedSingle) of 200 connections from one address admitted")
             #expect(all.allSatisfy { lifetime($0) <= Self.headTimeoutSeconds + 20 })
             expectBounded(resources, descriptors: Self.httpMaxConnections, "half-open connections")
             SecurityReport.record("half-open HTTP connections", limit: "httpMaxConnections 1024, httpMaxConnectionsPerIP 64, httpHeadTimeoutSeconds 10", [
@@ -123,8 +125,10 @@ struct SecurityTests {
             #expect(admitted.count <= 1024)
             #expect(admitted.allSatisfy { lifetime($0) <= Self.turnTCPIdleSeconds + 8 })
             expectBounded(resources, descriptors: 1024, "slowloris on TURN/TCP")
-            let refused = try await lab.server.metric("ringlet_turn_tcp_refused_total")
-            #expect(refused >= Double(admitted.count))
+            // Every connection was refused at accept or closed for having no allocation (metrics lag up to 1 s).
+            let refused = try await lab.server.metric("ringlet_turn_tcp_refused_total", above: Double(connections.count) - 1,
+                                                      timeout: .seconds(10))
+            #expect(refused >= Double(connections.count))
             SecurityReport.record("slowloris on TURN/TCP", limit: "turnTCPIdleSeconds 5, turnTCPMaxConnections 1024", [
                 "connections": connections.count + failed, "admitted": admitted.count,
                 "longestOpenSeconds": admitted.map { lifetime($0) }.max() ?? 0,

@@ -114,11 +114,13 @@ final class UDPEcho: @unchecked Sendable {
 
     static func start(group: any EventLoopGroup) async throws -> UDPEcho {
         let box = NIOLockedValueBox<[[UInt8]]>([])
-        let channel = try await DatagramBootstrap(group: group)
+        let bootstrap = DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler(box)) }
             }
-            .bind(to: try SocketAddress(ipAddress: "127.0.0.1", port: 0)).get()
+        let local = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+        // Made on a thread of the lab's namespace (its loops), not on the test's thread.
+        let channel = try await group.next().flatSubmit { bootstrap.bind(to: local) }.get()
         return UDPEcho(channel: channel, port: UInt16(channel.localAddress?.port ?? 0), box: box)
     }
 

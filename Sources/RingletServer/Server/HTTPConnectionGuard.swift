@@ -17,7 +17,7 @@ import RingletNIO
 /// WebSocket connection, held only to the stall deadline; the signaling hub has its own deadlines).
 ///
 /// ```
-///   open ──▶ WAITING (first head: head timeout) ──first byte──▶ HEAD (head timeout from the first byte)
+///   open ──▶ WAITING (head timeout) ──first byte──▶ HEAD (the first: same deadline; later ones: from their first byte)
 ///              ▲                                                   │ CRLF CRLF
 ///              │ (keep-alive idle timeout)                          ▼
 ///          RESPONDING ◀─────────── server writes ────────────── REQUEST (request timeout)
@@ -129,7 +129,11 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
         guard !closed else { return }
         let buffer = unwrapInboundIn(data)
         switch phase {
-        case .waiting, .responding:
+        case .waiting(first: true):
+            // The first head's deadline runs from the connection's opening, not from its first byte.
+            phase = .head
+            scanHead(buffer, context)
+        case .waiting(first: false), .responding:
             setPhase(.head, context)
             scanHead(buffer, context)
         case .head:

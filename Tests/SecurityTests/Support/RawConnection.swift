@@ -65,7 +65,10 @@ final class RawConnection: @unchecked Sendable {
         if let receiveBuffer {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
         }
-        let channel = try await bootstrap.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: port)).get()
+        // The socket must be made on a thread of the lab's namespace (its loops), not on the test's thread.
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        let connect = bootstrap
+        let channel = try await group.next().flatSubmit { connect.connect(to: target) }.get()
         return RawConnection(channel: channel, recorder: recorder)
     }
 
@@ -77,9 +80,14 @@ final class RawConnection: @unchecked Sendable {
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
-    /// Stops (false) or resumes reading from the socket.
+    /// Stops (false) or resumes reading from the socket; nothing when the connection is closed already.
     func setReading(_ reading: Bool) async throws {
-        try await channel.setOption(.autoRead, value: reading).get()
+        guard channel.isActive else { return }
+        do {
+            try await channel.setOption(.autoRead, value: reading).get()
+        } catch ChannelError.ioOnClosedChannel {
+            return
+        }
         if reading { channel.read() }
     }
 

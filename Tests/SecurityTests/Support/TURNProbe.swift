@@ -35,11 +35,13 @@ final class TURNProbe: @unchecked Sendable {
     {
         let box = NIOLockedValueBox<[[UInt8]]>([])
         inbox = box
-        channel = try await DatagramBootstrap(group: group)
+        let bootstrap = DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Inbox(box)) }
             }
-            .bind(to: try SocketAddress(ipAddress: source, port: 0)).get()
+        let local = try SocketAddress(ipAddress: source, port: 0)
+        // Made on a thread of the lab's namespace (its loops), not on the test's thread.
+        channel = try await group.next().flatSubmit { bootstrap.bind(to: local) }.get()
         server = try SocketAddress(ipAddress: "127.0.0.1", port: serverPort)
         let credential = try TURNRESTCredential(id: id, expiry: UInt64(Date().timeIntervalSince1970) + 3600,
                                                 secret: Array(secret.utf8))
