@@ -91,22 +91,16 @@ enum SNRules {
     }
 }
 
-/// The `nextCursor` of a list answer: where the next page starts (a sort key and a row id), base64url of 16
-/// bytes. Opaque to clients; a value the server did not make is refused with 400, never trusted further.
+/// The `nextCursor` of a list answer: where the next page starts, as a ``PageToken`` (opaque to clients; a value
+/// the server did not make is refused with 400, never trusted further).
 enum ListCursor {
     /// The text of `cursor`.
     static func encode(_ cursor: PageCursor) -> String {
-        var bytes: [UInt8] = []
-        for value in [cursor.key, cursor.rowID] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
-        }
-        return Base64URL.encode(bytes)
+        PageToken(key: cursor.key, position: cursor.rowID).text
     }
 
-    /// The cursor in `text`, or nil when it is not one (wrong length, not base64url).
+    /// The cursor in `text`, or nil when it is not one.
     static func decode(_ text: String) -> PageCursor? {
-        guard text.utf8.count <= 32, let bytes = Base64URL.decode(text), bytes.count == 16 else { return nil }
-        func int(_ at: Int) -> Int64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | Int64($1) } }
-        return PageCursor(key: int(0), rowID: int(8))
+        PageToken(text: text).map { PageCursor(key: $0.key, rowID: $0.position) }
     }
 }
