@@ -68,22 +68,22 @@ struct SignInAndDevicesTests {
         }
     }
 
-    @Test("an expired session returns to the sign-in view with a message and forgets the token")
+    @Test("an expired session returns the open page to the sign-in view with a message at its expiry and forgets the token")
     func expiredSession() async throws {
         try await WebAppBench.run { bench in
-            // Long enough for a loaded machine to start the browser and sign in before it ends; the wait below
-            // lasts only until it has ended.
+            // Long enough for a loaded machine to start the browser and sign in before it ends.
             let ttl = 8
             let browser = try await bench.launchBrowser(url: try await bench.server.signInLink(name: "Grace", ttlSeconds: ttl))
             let page = try await browser.firstPage()
             try await page.waitForState("view", "main")
-            // The session began when the page exchanged the link's code, before it showed the main view.
-            let signedIn = ContinuousClock.now
-            try await Task.sleep(until: signedIn + .seconds(ttl + 1))
-            try await page.reload()
-            try await page.waitForState("view", "signin")
+            try await page.waitForState("signal", "online")
+            // The server closes the page's signaling session when the token expires (session_expired); the page
+            // signs out by itself, without a reload.
+            try await page.waitForState("view", "signin", timeout: .seconds(Int64(ttl) + 20))
             try await page.waitForText("Your session has ended. Sign in again.")
             #expect(try await page.string("localStorage.getItem('ringlet.token') ?? sessionStorage.getItem('ringlet.token') ?? ''") == "")
+            try await page.reload()
+            try await page.waitForState("view", "signin")
         }
     }
 
