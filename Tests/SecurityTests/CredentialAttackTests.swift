@@ -27,6 +27,18 @@ extension SecurityTests {
             #expect(await replay.waitClosed(seconds: 10))
             #expect(replay.errorCodes == ["authentication_failed"])
 
+            // A client (the headless phone, on RingletCall's SignalingClient) whose token is signed out stops: it
+            // does not keep knocking with a dead token.
+            let quitter = try await lab.user("quits")
+            let phone = try await lab.phone(quitter)
+            let failuresBefore = try await lab.server.metric("ringlet_auth_failures_total")
+            try await lab.server.request("DELETE", "/v1/me/session", .user(quitter.token)).expectStatus(204)
+            #expect(await poll(seconds: 10) { phone.errors.contains("session_revoked") })
+            try await Task.sleep(for: .seconds(6))
+            let failuresAfter = try await lab.server.metric("ringlet_auth_failures_total")
+            #expect(failuresAfter == failuresBefore, "the phone kept retrying its signed-out token")
+            #expect(phone.events.filter { if case .online = $0 { true } else { false } }.count == 1)
+
             // Expiry: a 4 s session's socket is closed at its expiry.
             let short = try await lab.user("short-lived", ttlSeconds: 4)
             let issued = ContinuousClock.now
