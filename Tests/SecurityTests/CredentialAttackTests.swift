@@ -106,6 +106,12 @@ extension SecurityTests {
                 $0["cb"] as? String == "onOffline"
             }
             #expect(await poll(seconds: 15) { call.phone.callEvents.contains("hang_up") })
+            // The device stops: it does not keep knocking with a key that no longer counts.
+            let failures = try await lab.server.metric("ringlet_auth_failures_total")
+            let afterReset = call.device.mark
+            try await Task.sleep(for: .seconds(5))
+            #expect(try await lab.server.metric("ringlet_auth_failures_total") == failures)
+            #expect(!call.device.callbacks(after: afterReset).contains("onOnline"))
             let fresh = try await lab.server.issueTicket(sn: sn)
             let rekeyed = try await lab.server.request(
                 "POST", "/v1/devices/\(sn)/register", .none,

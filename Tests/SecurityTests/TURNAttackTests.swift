@@ -87,6 +87,57 @@ extension SecurityTests {
     }
 }
 
+extension SecurityTests {
+    @Test("a TURN/TCP client that never reads: with an allocation it floods Binding requests and reads nothing back; the server drops what it cannot write and closes it after 15 s, its memory bounded")
+    func turnTCPNeverReads() async throws {
+        try await SecurityLab.with { lab in
+            let call = try await lab.callBeside()
+            let before = await call.frames()
+            let connection = try await RawConnection.open(port: SecurityLab.turnPort, group: lab.group, keep: 1 << 16,
+                                                          receiveBuffer: 4096)
+            var credentials = try TURNCredentials(id: "tcp-reader", secret: SecurityLab.turnSecret)
+            func answer(_ id: STUNTransactionID) async -> STUNMessage? {
+                var found: STUNMessage?
+                _ = await poll(seconds: 10) {
+                    found = stunMessages(in: connection.received).first { $0.transactionID == id }
+                    return found != nil
+                }
+                return found
+            }
+            let (first, unsigned) = try credentials.message(.allocate, .request, [TURNProbe.udpTransport], sign: false)
+            connection.send(unsigned)
+            credentials.nonce = ((try? await answer(first)?.attribute(STUNNonce.self)) ?? nil)?.value
+            let (second, signed) = try credentials.message(.allocate, .request, [TURNProbe.udpTransport])
+            connection.send(signed)
+            let allocated = await answer(second)
+            #expect(allocated?.type.messageClass == .successResponse, "no allocation over TCP")
+
+            try await connection.setReading(false)
+            let sampler = ResourceSampler(pid: lab.serverPID)
+            sampler.start()
+            let started = ContinuousClock.now
+            // 200 000 Binding requests (4 MB); each answer is larger than its request.
+            var flood: [UInt8] = []
+            for _ in 0..<1000 { flood += try credentials.message(.binding, .request, [], sign: false).1 }
+            for _ in 0..<200 { connection.send(flood) }
+            let stalledClosed = await poll(seconds: 60) {
+                ((try? await lab.server.metric(#"ringlet_turn_tcp_refused_total{reason="write_stall"}"#)) ?? 0) >= 1
+            }
+            let closedAfter = ContinuousClock.now - started
+            let resources = sampler.stop()
+            let during = await call.expectMediaKeepsFlowing(since: before, "a TURN/TCP client that never reads")
+            #expect(stalledClosed, "the stalled TURN/TCP connection was not closed")
+            #expect(closedAfter < .seconds(45))
+            #expect(closedAfter >= .seconds(15), "closed for stalling before the 15 s it is given")
+            #expect(growthMB(resources) < 64, "RSS \(resources.baseline) → \(resources.peak)")
+            SecurityReport.record("a TURN/TCP client that never reads", limit: "writes only while writable; writeStallSeconds 15, then closed", [
+                "requestBytes": flood.count * 200, "closedAfterSeconds": Double(closedAfter.components.seconds),
+                "rssGrowthMB": growthMB(resources), "callBeside": "\(during)",
+            ])
+        }
+    }
+}
+
 /// A UDP echo peer on 127.0.0.1 in the lab's namespace: sends every datagram back, and keeps what it got.
 final class UDPEcho: @unchecked Sendable {
     let channel: any Channel

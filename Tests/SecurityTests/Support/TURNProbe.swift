@@ -7,16 +7,66 @@ import RingletSTUN
 import RingletTURN
 import RingletWebTestSupport
 
-/// A TURN client over UDP made of RingletSTUN's message builders, for attacks: it sends what it is told from a
-/// chosen loopback address and keeps every datagram it gets back.
-final class TURNProbe: @unchecked Sendable {
-    // @unchecked Sendable: `channel` is set once; `received` is locked.
-    let channel: any Channel
-    let server: SocketAddress
+/// TURN REST credentials and the requests made with them (RingletSTUN's message builders), for the probes.
+struct TURNCredentials {
     let username: String
     let password: String
     var nonce: String?
     private var random = SystemRandomNumberGenerator()
+
+    init(id: String, secret: String) throws {
+        let credential = try TURNRESTCredential(id: id, expiry: UInt64(Date().timeIntervalSince1970) + 3600,
+                                                secret: Array(secret.utf8))
+        username = credential.username
+        password = credential.password
+    }
+
+    func key() throws -> STUNIntegrityKey {
+        try STUNIntegrityKey.longTerm(username: username, realm: "ringlet", password: password)
+    }
+
+    /// A request or indication of `method`; signed when a nonce is known and `sign`.
+    mutating func message(_ method: STUNMethod, _ cls: STUNClass = .request, _ attributes: [STUNAttribute] = [],
+                          sign: Bool = true) throws -> (STUNTransactionID, [UInt8]) {
+        let id = STUNTransactionID.random(using: &random)
+        var all = attributes
+        var key: STUNIntegrityKey?
+        if sign, let nonce {
+            all += [STUNAttribute(try STUNUsername(username), transactionID: id),
+                    STUNAttribute(try STUNRealm("ringlet"), transactionID: id),
+                    STUNAttribute(try STUNNonce(nonce), transactionID: id)]
+            key = try self.key()
+        }
+        let m = try STUNMessage(type: STUNMessageType(method: method, messageClass: cls), transactionID: id,
+                                attributes: all)
+        return (id, try m.encoded(messageIntegrity: key, fingerprint: false))
+    }
+}
+
+/// The STUN messages in a TCP byte stream from a TURN server (each is self-delimiting: 20 bytes plus its length).
+func stunMessages(in stream: [UInt8]) -> [STUNMessage] {
+    var messages: [STUNMessage] = []
+    var at = 0
+    while at + 20 <= stream.count {
+        let length = Int(stream[at + 2]) << 8 | Int(stream[at + 3])
+        guard at + 20 + length <= stream.count else { break }
+        if let m = try? STUNMessage(parsing: stream[at..<(at + 20 + length)]) { messages.append(m) }
+        at += 20 + length
+    }
+    return messages
+}
+
+/// A TURN client over UDP, for attacks: it sends what it is told from a chosen loopback address and keeps every
+/// datagram it gets back.
+final class TURNProbe: @unchecked Sendable {
+    // @unchecked Sendable: `channel` is set once; the inbox is locked; `credentials` is used by one task.
+    let channel: any Channel
+    let server: SocketAddress
+    var credentials: TURNCredentials
+    var nonce: String? {
+        get { credentials.nonce }
+        set { credentials.nonce = newValue }
+    }
     private let inbox: NIOLockedValueBox<[[UInt8]]>
 
     final class Inbox: ChannelInboundHandler, @unchecked Sendable {
@@ -43,10 +93,7 @@ final class TURNProbe: @unchecked Sendable {
         // Made on a thread of the lab's namespace (its loops), not on the test's thread.
         channel = try await group.next().flatSubmit { bootstrap.bind(to: local) }.get()
         server = try SocketAddress(ipAddress: "127.0.0.1", port: serverPort)
-        let credential = try TURNRESTCredential(id: id, expiry: UInt64(Date().timeIntervalSince1970) + 3600,
-                                                secret: Array(secret.utf8))
-        username = credential.username
-        password = credential.password
+        credentials = try TURNCredentials(id: id, secret: secret)
     }
 
     /// Every datagram received so far.
@@ -60,25 +107,10 @@ final class TURNProbe: @unchecked Sendable {
         channel.writeAndFlush(envelope, promise: nil)
     }
 
-    func key() throws -> STUNIntegrityKey {
-        try STUNIntegrityKey.longTerm(username: username, realm: "ringlet", password: password)
-    }
-
-    /// A request or indication of `method`; signed when a nonce is known and `sign`.
+    /// A request or indication of `method` with the probe's credentials.
     func message(_ method: STUNMethod, _ cls: STUNClass = .request, _ attributes: [STUNAttribute] = [],
                  sign: Bool = true) throws -> (STUNTransactionID, [UInt8]) {
-        let id = STUNTransactionID.random(using: &random)
-        var all = attributes
-        var key: STUNIntegrityKey?
-        if sign, let nonce {
-            all += [STUNAttribute(try STUNUsername(username), transactionID: id),
-                    STUNAttribute(try STUNRealm("ringlet"), transactionID: id),
-                    STUNAttribute(try STUNNonce(nonce), transactionID: id)]
-            key = try self.key()
-        }
-        let m = try STUNMessage(type: STUNMessageType(method: method, messageClass: cls), transactionID: id,
-                                attributes: all)
-        return (id, try m.encoded(messageIntegrity: key, fingerprint: false))
+        try credentials.message(method, cls, attributes, sign: sign)
     }
 
     /// Sends a request and waits (bounded) for its response.
