@@ -55,7 +55,8 @@ final class SecurityLab: @unchecked Sendable {
             let group = try namespace.makeEventLoopGroup(numberOfThreads: 2)
             let secretFile = folder.appendingPathComponent("turn-secret")
             try Data((turnSecret + "\n").utf8).write(to: secretFile)
-            var flags = ["--turn-secret-file", secretFile.path]
+            // Loopback peers allowed (everything here is on lo); the tests show the server's own ports stay refused.
+            var flags = ["--turn-secret-file", secretFile.path, "--allow-loopback-peers"]
             if !limits.isEmpty {
                 let config = folder.appendingPathComponent("config.json")
                 try JSONSerialization.data(withJSONObject: ["limits": limits]).write(to: config)
