@@ -168,13 +168,13 @@ let package = Package(
             resources: [.copy("Pages")],
             swiftSettings: strict
         ),
-        // The web app's browser tests: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
+        // The end-to-end tests' support: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
         // headless Chromium, `ringlet serve --dev` and `ringlet device` processes in a private network namespace.
         // Not a product: WebAppTests uses it.
         .target(
             name: "RingletWebTestSupport",
             dependencies: [
-                "RingletNIO", "RingletTestSupport", "RingletBrowserHarness",
+                "RingletNIO", "RingletTestSupport", "RingletBrowserHarness", "RingletPhone",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -275,6 +275,18 @@ let package = Package(
         .testTarget(
             name: "WebAppTests",
             dependencies: ["RingletWebTestSupport", "RingletTestSupport"],
+            swiftSettings: strict
+        ),
+        // Attacks on a real `ringlet serve` in a network namespace, beside a call with media (docs/security.md).
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: [
+                "RingletWebTestSupport", "RingletTestSupport", "RingletPhone", "RingletNIO", "RingletCore", "RingletSTUN",
+                "RingletTURN", "RingletSignaling",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.

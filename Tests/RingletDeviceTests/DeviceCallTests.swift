@@ -5,6 +5,7 @@ import RingletDevice
 import RingletPhone
 import RingletSignaling
 import RingletTestSupport
+import RingletWebTestSupport
 import Testing
 
 /// The facade's device in a lab: initialized in the seed's order, registered with a ticket, online.

@@ -54,7 +54,7 @@ final class SignalingLiveFixture: Sendable {
 
     /// Runs `body` with the port of a live server.
     func withServer(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        let wsRouter = Router(context: RingletRequestContext.self)
         hub.register(on: wsRouter)
         var app = Application(router: Router(),
                               server: .http1WebSocketUpgrade(webSocketRouter: wsRouter,

@@ -32,6 +32,16 @@ extension CallRouter {
             refuse(session.id, request.requestId, .notAllowed, "only devices send notices")
             return
         }
+        guard request.text.utf8.count <= configuration.noticeTextBytes else {
+            refuse(session.id, request.requestId, .refused,
+                   "notice text longer than \(configuration.noticeTextBytes) bytes")
+            return
+        }
+        guard noticeBuckets.take(sn, now: .milliseconds(now)) else {
+            refuse(session.id, request.requestId, .rateLimited,
+                   "more than \(configuration.noticeBurst) notices at once or \(configuration.noticesPerMinute) a minute")
+            return
+        }
         let store = self.store
         guard let authorizations = storeValue({ () throws(StoreError) in try store.authorizations(sn: sn) }) else {
             refuse(session.id, request.requestId, .internalError, "store unavailable")

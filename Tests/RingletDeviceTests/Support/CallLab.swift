@@ -171,54 +171,10 @@ final class CallLab: @unchecked Sendable {
     }
 }
 
-/// A phone and the events it saw.
-final class PhoneHandle: @unchecked Sendable {
-    // @unchecked Sendable: `events` is under `lock`; the tasks only run while the handle lives.
-    let phone: RingletPhone
-    private let lock = NSLock()
-    private var seen: [RingletPhone.Event] = []
-    private var tasks: [Task<Void, Never>] = []
-
-    init(phone: RingletPhone) {
-        self.phone = phone
-        tasks.append(Task { await phone.run() })
-        tasks.append(Task { [weak self] in
-            for await e in phone.events { self?.lock.withLock { self?.seen.append(e) } }
-        })
-    }
-
-    var events: [RingletPhone.Event] { lock.withLock { seen } }
-    var online: Bool { events.contains { if case .online = $0 { true } else { false } } }
-
-    /// The call ids it rang for.
-    var rings: [String] { events.compactMap { if case .ringing(let r) = $0 { r.callId } else { nil } } }
-
-    /// The `call_event`s it received, as `event`.
-    var callEvents: [String] { events.compactMap { if case .callEvent(let e) = $0 { e.event.rawValue } else { nil } } }
-
-    /// Why its ring stopped.
-    var ringStops: [String] { events.compactMap { if case .ringStopped(let s) = $0 { s.reason.rawValue } else { nil } } }
-
-    func stop() async {
-        await phone.stop()
-        for t in tasks { t.cancel() }
-    }
-}
-
 /// How long a test waits for something that must happen: long, because the whole suite runs at once on two
 /// cores and a starved run is slow, not wrong. Waiting ends as soon as the condition holds; where a time is part
 /// of what is tested (the 5 s of a cut path, the ring timeout) the test measures it from the recorded times.
 let eventually = 30.0
-
-/// Polls `condition` every 20 ms for at most `seconds`.
-func poll(seconds: Double, _ condition: () async -> Bool) async -> Bool {
-    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < end {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
-}
 
 /// Runs a blocking call on a thread of its own (facade methods block; the cooperative pool must stay free).
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {

@@ -49,6 +49,8 @@ export class Api {
   delete(path) { return this.request('DELETE', path); }
 
   me() { return this.get('/v1/me'); }
+  signOut() { return this.delete('/v1/me/session'); }
+  exchangeSignInCode(code) { return this.post('/v1/sign-in', { code }); }
   authorizations() { return this.get('/v1/me/authorizations'); }
   authorize(sn, ticket) { return this.post('/v1/me/authorizations', { sn, ticket }); }
   revoke(sn) { return this.delete(`/v1/me/authorizations/${encodeURIComponent(sn)}`); }

@@ -5,7 +5,7 @@ import { Api, ApiError } from './api.js';
 import { CallController } from './call.js';
 import { CallView } from './callview.js';
 import { renderCalls, renderDevices, renderNotices } from './lists.js';
-import { clearToken, keepForThisPage, loadToken, saveToken, takeTokenFromLocation } from './session.js';
+import { clearToken, keepForThisPage, loadToken, saveToken, takeCodeFromLocation } from './session.js';
 import { Signaling } from './signaling.js';
 import { byId, el, setMessage, toast } from './ui.js';
 
@@ -34,7 +34,7 @@ class App {
 
   wire() {
     byId('dev-signin').addEventListener('submit', (event) => { event.preventDefault(); this.devSignIn(); });
-    byId('sign-out').addEventListener('click', () => this.signOut(''));
+    byId('sign-out').addEventListener('click', () => this.signOut('', { everywhere: true }));
     byId('authorize-form').addEventListener('submit', (event) => { event.preventDefault(); this.authorize(); });
     byId('mark-all-read').addEventListener('click', () => this.markAllRead());
     for (const name of ['devices', 'notices', 'history']) {
@@ -56,8 +56,19 @@ class App {
   // MARK: Sign-in
 
   async start() {
-    const linked = takeTokenFromLocation();
-    if (linked) saveToken(linked);
+    const code = takeCodeFromLocation();
+    let linked = null;
+    if (code) {
+      try {
+        linked = (await new Api(null).exchangeSignInCode(code)).token;
+        saveToken(linked);
+      } catch (error) {
+        const used = error instanceof ApiError && error.status === 401;
+        this.showSignIn(used ? 'This sign-in link was used already or has expired. Ask for a new one.'
+          : `Signing in failed: ${error.message}`);
+        return;
+      }
+    }
     const token = linked || loadToken();
     // This tab keeps the identity it starts with, even if another tab signs in as someone else later.
     if (token) keepForThisPage(token);
@@ -126,7 +137,10 @@ class App {
     }
   }
 
-  signOut(message) {
+  /** Leaves the signed-in view; `everywhere` (the Sign out button) also ends the session on the server, so the
+   *  token stops working for anyone who has it. */
+  signOut(message, { everywhere = false } = {}) {
+    if (everywhere && this.api) this.api.signOut().catch(() => {});
     if (this.signaling) this.signaling.stop();
     this.signaling = null;
     if (this.calling) {
