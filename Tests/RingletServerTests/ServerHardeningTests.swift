@@ -168,8 +168,8 @@ struct HTTPGuardLiveTests {
             let half = try RawSocket(port: port)
             half.send("GET /healthz HTTP/1.1\r\nHost: x\r\n")
             let start = ContinuousClock.now
-            #expect(silent.waitForClose(seconds: 10))
-            #expect(half.waitForClose(seconds: 10))
+            #expect(await silent.waitForClose(seconds: 10))
+            #expect(await half.waitForClose(seconds: 10))
             #expect(ContinuousClock.now - start < .seconds(6))
         }
     }
@@ -181,17 +181,22 @@ struct HTTPGuardLiveTests {
             // From an address of their own (the test client's connections come from 127.0.0.1). Which of the
             // three the server refuses depends on which event loop accepts first.
             let sockets = try (0..<3).map { _ in try RawSocket(port: port, from: "127.0.0.5") }
-            let refused = sockets.filter { $0.waitForClose(seconds: 0.3) }
+            // The refused one is closed at accept: wait for a close (bounded), then exactly one is closed.
+            let end = ContinuousClock.now + .seconds(10)
+            while !sockets.contains(where: \.isClosed), ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let refused = sockets.filter(\.isClosed)
             #expect(refused.count == 1)
             let kept = try #require(sockets.first { socket in !refused.contains { $0 === socket } })
             kept.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(kept.read(seconds: 5).starts(with: Array("HTTP/1.1 200".utf8)))
-            #expect(kept.waitForClose(seconds: 10), "idle after its answer: closed after 1 s")
+            #expect(await kept.read(seconds: 10).starts(with: Array("HTTP/1.1 200".utf8)))
+            #expect(await kept.waitForClose(seconds: 10), "idle after its answer: closed after 1 s")
         }
     }
 }
 
-/// A blocking loopback TCP socket for the guard tests (no event loop: the test controls every byte).
+/// A loopback TCP socket for the guard tests (no event loop: the test controls every byte; waits poll without blocking).
 final class RawSocket {
     let fd: Int32
 
@@ -222,25 +227,37 @@ final class RawSocket {
         _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Reads what arrives within `seconds` (until the first pause or the close).
-    func read(seconds: Double) -> [UInt8] {
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? Array(buffer.prefix(n)) : []
+    /// Whether the server has closed the connection by now (a look that does not wait: `MSG_PEEK|MSG_DONTWAIT`).
+    var isClosed: Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
-    /// Whether the server closes the connection within `seconds` (reading and dropping what it sends).
-    func waitForClose(seconds: Double) -> Bool {
+    /// What arrives within `seconds`: the first bytes, or nothing. Polls without blocking (the test runs on the
+    /// cooperative pool, which a blocking read would starve).
+    func read(seconds: Double) async -> [UInt8] {
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < end {
-            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let n = recv(fd, &buffer, buffer.count, 0)
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { return Array(buffer.prefix(n)) }
+            if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { return [] }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return []
+    }
+
+    /// Whether the server closes the connection within `seconds` (reading and dropping what it sends); polls
+    /// without blocking.
+    func waitForClose(seconds: Double) async -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < end {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if n == 0 { return true }
             if n < 0, errno != EAGAIN, errno != EWOULDBLOCK { return true }
+            if n < 0 { try? await Task.sleep(for: .milliseconds(10)) }
         }
         return false
     }
