@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     var config: String?
     @Option(name: .customLong("ring-timeout"), help: "Seconds a call rings before it times out. Default 60.")
     var ringTimeout: Int?
+    @Option(name: .customLong("vapid-subject"),
+            help: "Web Push contact: mailto:you@your-domain or https://your-domain (required unless --dev).")
+    var vapidSubject: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -42,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         let flags = ServerConfiguration.Overrides(
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
-            configFile: config
+            configFile: config, vapidSubject: vapidSubject
         )
         let configuration: ServerConfiguration
         do {
@@ -70,10 +73,11 @@ struct Serve: AsyncParsableCommand {
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
+        let vapidKey = try ServerBootstrap.vapidKey(store: store)
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,
-                                      devAppID: demoAppID)
+                                      devAppID: demoAppID, vapidKey: vapidKey)
         } catch {
             throw ValidationError(error.description)
         }

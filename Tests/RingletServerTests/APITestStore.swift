@@ -15,6 +15,7 @@ final class APITestStore: Store, @unchecked Sendable {
     private var callsByID: [String: CallRecord] = [:]
     private var noticesByID: [String: NoticeRecord] = [:]
     private var settings: [String: String] = [:]
+    private var pushSubscriptionsByID: [String: PushSubscriptionRecord] = [:]
 
     private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         lock.lock()
@@ -151,6 +152,34 @@ final class APITestStore: Store, @unchecked Sendable {
             noticesByID[id] = notice
         }
     }
+
+    func savePushSubscription(_ subscription: PushSubscriptionRecord, maximumPerUser: Int) throws(StoreError)
+        -> PushSubscriptionRecord
+    {
+        try locked { () throws(StoreError) in
+            guard usersTable[subscription.userID]?.appID == subscription.appID else { throw StoreError(.notFound, "user") }
+            var stored = subscription
+            if let existing = pushSubscriptionsByID.values.first(where: { $0.endpoint == subscription.endpoint }) {
+                stored.id = existing.id
+            }
+            pushSubscriptionsByID[stored.id] = stored
+            let mine = pushSubscriptionsByID.values.filter { $0.userID == stored.userID }.sorted { $0.createdAt > $1.createdAt }
+            for old in mine.dropFirst(max(1, maximumPerUser)) { pushSubscriptionsByID[old.id] = nil }
+            return stored
+        }
+    }
+    func pushSubscriptions(userID: String) throws(StoreError) -> [PushSubscriptionRecord] {
+        try locked { pushSubscriptionsByID.values.filter { $0.userID == userID }.sorted { $0.createdAt < $1.createdAt } }
+    }
+    func deletePushSubscription(userID: String, endpoint: String) throws(StoreError) -> Bool {
+        try locked {
+            guard let found = pushSubscriptionsByID.values.first(where: { $0.userID == userID && $0.endpoint == endpoint })
+            else { return false }
+            pushSubscriptionsByID[found.id] = nil
+            return true
+        }
+    }
+    func deletePushSubscription(id: String) throws(StoreError) { try locked { pushSubscriptionsByID[id] = nil } }
 
     func setting(_ key: String) throws(StoreError) -> String? { try locked { settings[key] } }
     func setSetting(_ key: String, _ value: String) throws(StoreError) { try locked { settings[key] = value } }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import RingletCore
 import RingletServer
 import RingletStore
+import RingletWebPush
 import Synchronization
 import Testing
 
@@ -91,6 +92,7 @@ struct APIHarness {
 
     init(store: any Store = APITestStore(), devAppID: String? = nil,
          onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+         push: Bool = false,
          configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         self.store = store
         var configuration = ServerConfiguration()
@@ -101,9 +103,15 @@ struct APIHarness {
         try configuration.validate()
         try store.setSetting(APIRoutes.adminTokenHashSetting, Identifiers.hash(Self.adminToken))
         let clock = clock, recorder = recorder
+        var service: PushService?
+        if push, let subject = configuration.effectiveVAPIDSubject {
+            service = PushService(configuration: .init(subject: subject, endpointPolicy: configuration.pushEndpointPolicy),
+                                  key: VAPIDKey(), store: store, metricsFactory: ServerMetrics().factory)
+        }
         server = RingletServerApp(
             configuration: configuration, store: store, now: { clock.now },
-            onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices, devAppID: devAppID
+            onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices, devAppID: devAppID,
+            push: service
         )
     }
 

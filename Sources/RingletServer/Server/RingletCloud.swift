@@ -7,6 +7,7 @@ import NIOPosix
 import RingletCore
 import RingletStore
 import RingletTURN
+import RingletWebPush
 import ServiceLifecycle
 
 /// The whole of `ringlet serve` put together (docs/server.md, "Composition"): the HTTP API and `/metrics`, the
@@ -22,6 +23,8 @@ public struct RingletCloud: Sendable {
     public let hub: SignalingHub
     /// Where STUN/TURN listens (UDP and TCP, same port).
     public let turnAddress: TransportAddress
+    /// The Web Push delivery service, when push is on.
+    public let push: PushService?
 
     /// Wires the parts.
     ///
@@ -33,12 +36,16 @@ public struct RingletCloud: Sendable {
     ///   - logger: the server's logger.
     ///   - now: the clock, Unix ms.
     ///   - devAppID: the demo app of `--dev` (the web app's development sign-in); ignored without `--dev`.
+    ///   - vapidKey: the server's VAPID key (``ServerBootstrap/vapidKey(store:)``); nil turns Web Push off.
+    ///   - pushConfiguration: changes to the push service's defaults (tests and benchmarks); subject and
+    ///     endpoint policy come from `configuration`.
     /// - Throws: `ServerConfigurationError` when the TURN address is not an IP literal or is unspecified.
     public init(configuration: ServerConfiguration, store: any Store, turnSecret: String,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "ringlet.server"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                devAppID: String? = nil)
+                devAppID: String? = nil, vapidKey: VAPIDKey? = nil,
+                pushConfiguration: (inout PushService.Configuration) -> Void = { _ in })
         throws(ServerConfigurationError)
     {
         guard let ip = IPAddress(configuration.turn.host), !ip.isUnspecified,
@@ -50,14 +57,24 @@ public struct RingletCloud: Sendable {
         let turnAddress = TransportAddress(ip, port)
         let metrics = ServerMetrics()
         let hostPort = configuration.turn.description
-        let routerConfiguration = CallRouter.Configuration(
+        var routerConfiguration = CallRouter.Configuration(
             ringTimeoutMs: Int64(configuration.ringTimeoutSeconds) * 1000,
             stunURLs: ["stun:\(hostPort)"],
             turnURLs: ["turn:\(hostPort)?transport=udp", "turn:\(hostPort)?transport=tcp"],
             turnSecret: Array(turnSecret.utf8)
         )
-        let hub = SignalingHub(store: store, configuration: routerConfiguration, metricsFactory: metrics.factory,
+        var push: PushService?
+        if let vapidKey, let subject = configuration.effectiveVAPIDSubject {
+            var settings = PushService.Configuration(subject: subject, endpointPolicy: configuration.pushEndpointPolicy)
+            pushConfiguration(&settings)
+            push = PushService(configuration: settings, key: vapidKey, store: store, metricsFactory: metrics.factory,
                                logger: logger, clock: now)
+            routerConfiguration.pushEnabled = true
+        }
+        var pushSink: (@Sendable (PushIntent) -> Void)?
+        if let push { pushSink = { intent in _ = push.enqueue(intent) } }
+        let hub = SignalingHub(store: store, configuration: routerConfiguration, metricsFactory: metrics.factory,
+                               logger: logger, clock: now, push: pushSink)
         var turnConfiguration = TURNServer.Configuration(sharedSecret: Array(turnSecret.utf8))
         turnConfiguration.realm = "ringlet"
         turnConfiguration.allowLoopbackPeers = configuration.allowLoopbackPeers
@@ -66,13 +83,18 @@ public struct RingletCloud: Sendable {
                                group: eventLoopGroup, logger: logger, metricsFactory: metrics.factory)
         self.hub = hub
         self.turnAddress = turnAddress
+        self.push = push
+        var services: [any Service] = [hub, turn]
+        if let push { services.append(push) }
         self.app = RingletServerApp(
             configuration: configuration, store: store, metrics: metrics, logger: logger, now: now,
-            services: [hub, turn],
+            services: services,
             registerWebSocketRoutes: { hub.register(on: $0) },
             onAuthorizationChange: { await hub.authorizationChanged($0) },
             onlineDevices: { await hub.onlineDevices(among: $0) },
-            devAppID: devAppID
+            devAppID: devAppID,
+            push: push,
+            rejectCall: { await hub.rejectCall(userID: $0, callID: $1, endpoint: $2) }
         )
     }
 

@@ -49,6 +49,9 @@ public struct RingletServerApp: Sendable {
     let devAppID: String?
     /// The web app served at `/app/`.
     let webApp: WebAppFiles
+    /// The Web Push service (its public key and limits reach the API), or nil when push is off.
+    let push: PushService?
+    let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
 
     /// A server over `store`.
     ///
@@ -66,6 +69,8 @@ public struct RingletServerApp: Sendable {
     ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
     ///     in; ignored unless ``ServerConfiguration/dev``.
     ///   - webApp: the web app's files (default: the bundled ones).
+    ///   - push: the Web Push service (run it among `services`); nil: push is off.
+    ///   - rejectCall: declines a ringing call for a user (`POST /v1/me/calls/{callId}/reject`).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
@@ -74,8 +79,11 @@ public struct RingletServerApp: Sendable {
         registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
-        devAppID: String? = nil, webApp: WebAppFiles = .bundled
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled, push: PushService? = nil,
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
     ) {
+        self.push = push
+        self.rejectCall = rejectCall
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -96,9 +104,15 @@ public struct RingletServerApp: Sendable {
         let router = Router()
         var apiConfiguration = configuration.apiConfiguration
         apiConfiguration.devAppID = devAppID
+        if let push {
+            apiConfiguration.pushPublicKey = push.publicKey
+            apiConfiguration.pushEndpointPolicy = push.configuration.endpointPolicy
+            apiConfiguration.maximumPushSubscriptionsPerUser = push.configuration.maximumSubscriptionsPerUser
+        }
         let api = APIRoutes(
             store: store, configuration: apiConfiguration, now: now, identifiers: identifiers,
-            logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices
+            logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices,
+            rejectCall: rejectCall
         )
         var routes = api.register(on: router)
         routes += webApp.register(on: router)

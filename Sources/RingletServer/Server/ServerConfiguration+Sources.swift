@@ -5,7 +5,7 @@ extension ServerConfiguration {
     ///
     /// The JSON file uses these field names: `{"dataDir": "…", "http": "127.0.0.1:8080", "turn": "…",
     /// "turnSecret": "…", "allowLoopbackPeers": false, "dev": false, "ringTimeoutSeconds": 60,
-    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…"}`.
+    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…", "vapidSubject": "mailto:…"}`.
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -17,14 +17,17 @@ extension ServerConfiguration {
         public var publicBaseURL: String?
         public var maxBodySize: Int?
         public var adminToken: String?
+        public var vapidSubject: String?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
 
         public init(
             dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
-            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil
+            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil,
+            vapidSubject: String? = nil
         ) {
+            self.vapidSubject = vapidSubject
             self.dataDir = dataDir
             self.http = http
             self.turn = turn
@@ -40,7 +43,8 @@ extension ServerConfiguration {
 
         /// The `RINGLET_*` variables: `RINGLET_DATA_DIR`, `RINGLET_HTTP`, `RINGLET_TURN`, `RINGLET_TURN_SECRET`,
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
-        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`.
+        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`,
+        /// `RINGLET_VAPID_SUBJECT`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -61,7 +65,7 @@ extension ServerConfiguration {
                 allowLoopbackPeers: try bool("RINGLET_ALLOW_LOOPBACK_PEERS"), dev: try bool("RINGLET_DEV"),
                 ringTimeoutSeconds: try int("RINGLET_RING_TIMEOUT"), publicBaseURL: environment["RINGLET_PUBLIC_BASE_URL"],
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
-                configFile: environment["RINGLET_CONFIG"]
+                configFile: environment["RINGLET_CONFIG"], vapidSubject: environment["RINGLET_VAPID_SUBJECT"]
             )
         }
 
@@ -93,6 +97,7 @@ extension ServerConfiguration {
             if let publicBaseURL { result.publicBaseURL = publicBaseURL }
             if let maxBodySize { result.maxBodySize = maxBodySize }
             if let adminToken { result.adminToken = adminToken }
+            if let vapidSubject { result.vapidSubject = vapidSubject }
             return result
         }
     }

@@ -29,11 +29,15 @@ actor SignalingCore {
     private let deviceSessions: Gauge
     private let userSessions: Gauge
     private let metricsFactory: any MetricsFactory
+    /// Where `.push` outputs go (the push service's non-blocking `enqueue`); nil: push is off.
+    private let push: (@Sendable (PushIntent) -> Void)?
 
-    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger) {
+    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger,
+         push: (@Sendable (PushIntent) -> Void)? = nil) {
         self.router = router
         self.logger = logger
         self.metricsFactory = metricsFactory
+        self.push = push
         deviceSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "device")], factory: metricsFactory)
         userSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "user")], factory: metricsFactory)
         deviceSessions.record(0)
@@ -66,6 +70,13 @@ actor SignalingCore {
     func authorizationChanged(_ record: AuthorizationRecord, now: Int64) {
         router.authorizationChanged(record, now: now)
         drain()
+    }
+
+    /// The service worker's decline over HTTP.
+    func rejectCall(userID: String, callID: String, endpoint: String?, now: Int64) -> CallRejectOutcome {
+        let outcome = router.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: now)
+        drain()
+        return outcome
     }
 
     /// Which of `sns` have an open device session.
@@ -108,6 +119,8 @@ actor SignalingCore {
                         factory: metricsFactory).increment()
             case .event(.callStarted), .event(.storeFailed):
                 break
+            case .push(let intent):
+                push?(intent)
             }
         }
         let counts = router.sessionCounts

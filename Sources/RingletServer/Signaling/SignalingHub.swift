@@ -41,13 +41,16 @@ public final class SignalingHub: Service, Sendable {
     ///   - logger: connection and call logs (tokens, keys and addresses are not logged).
     ///   - authenticationDeadline: how long a new connection has to authenticate (default 10 s).
     ///   - clock: Unix time in ms (the wall clock by default; tests may pass another).
+    ///   - push: where the router's Web Push messages go (``PushService/enqueue(_:)``, which never waits); nil
+    ///     turns push off (calls ring open sessions only).
     public init(store: any Store, configuration: CallRouter.Configuration, metricsFactory: any MetricsFactory,
                 logger: Logger = Logger(label: "ringlet.signaling"),
                 authenticationDeadline: Duration = .seconds(SignalingLimits.authenticationDeadlineSeconds),
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                push: (@Sendable (PushIntent) -> Void)? = nil) {
         let router = CallRouter(configuration: configuration, store: store, random: SystemRandomNumberGenerator(),
                                 logger: logger)
-        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger)
+        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger, push: push)
         self.store = store
         self.logger = logger
         self.clock = clock
@@ -69,6 +72,12 @@ public final class SignalingHub: Service, Sendable {
     /// this after it changed the store.
     public func authorizationChanged(_ record: AuthorizationRecord) async {
         await core.authorizationChanged(record, now: clock())
+    }
+
+    /// Declines a call that rings for `userID` (`POST /v1/me/calls/{id}/reject`, the service worker's Decline):
+    /// see ``CallRouter/rejectCall(userID:callID:endpoint:now:)``.
+    public func rejectCall(userID: String, callID: String, endpoint: String?) async -> CallRejectOutcome {
+        await core.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: clock())
     }
 
     /// Which of `sns` are online (have an authenticated device session open now). The HTTP API asks this for
