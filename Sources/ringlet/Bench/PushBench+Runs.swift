@@ -86,6 +86,17 @@ struct PushBenchCloud {
         _ = try? await task.value
         try? FileManager.default.removeItem(at: folder)
     }
+
+    /// The sum of a metric's samples.
+    func metric(_ name: String) -> Double {
+        var buffer: [UInt8] = []
+        cloud.app.metrics.registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, parts[0] == name || parts[0].hasPrefix("\(name){") else { return sum }
+            return sum + (Double(parts[1]) ?? 0)
+        }
+    }
 }
 
 /// The device's signaling session for the bench: authenticated, messages handed to a waiting reader.
@@ -209,10 +220,12 @@ struct PushThroughputBench {
     let endpoint: BenchPushEndpoint
 
     func run() async throws -> [String: Any] {
-        let users = max(1, messages / 5 / 10)
+        // Each of `users` users has 5 subscriptions and gets 10 rings (with 10 different topics): 50 messages each.
+        let users = max(1, messages / 50)
         let cloud = try await PushBenchCloud.start(users: users, subscriptionsPerUser: 5, endpoint: endpoint) {
             $0.concurrency = concurrency
             $0.maximumWaiting = 1_000_000
+            $0.maximumWaitingPerSubscription = 64
             $0.queueCapacity = 1_000_000
         }
         let push = try requireValue(cloud.cloud.push)
@@ -229,14 +242,20 @@ struct PushThroughputBench {
             }
         }
         let total = rounds * users * 5
-        let end = ContinuousClock.now + .seconds(600)
-        while endpoint.answered.withLockedValue({ $0 }) - answeredBefore < total {
-            guard ContinuousClock.now < end else { break }
+        // Until every push was answered, or nothing more arrives for 15 s (then `delivered` says how many did).
+        var last = (count: 0, at: ContinuousClock.now)
+        var finished = start
+        while true {
+            let count = endpoint.answered.withLockedValue { $0 } - answeredBefore
+            if count != last.count { last = (count, ContinuousClock.now) }
+            finished = last.at
+            if count >= total || ContinuousClock.now - last.at > .seconds(15) { break }
             try await Task.sleep(for: .milliseconds(5))
         }
-        let elapsed = ContinuousClock.now - start
+        let elapsed = finished - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let delivered = endpoint.answered.withLockedValue { $0 } - answeredBefore
+        let failed = cloud.metric("ringlet_push_failed_total")
         await cloud.stop()
         let rate = Double(delivered) / max(seconds, 0.001)
         let ceiling = delayMs > 0 ? Double(concurrency) * 1000 / Double(delayMs) : 0
@@ -244,6 +263,7 @@ struct PushThroughputBench {
             "messages": total, "delivered": delivered, "seconds": rounded(seconds, places: 2),
             "pushes_per_s": rate.rounded(), "endpoint_delay_ms": delayMs, "concurrency": concurrency,
             "ceiling_pushes_per_s": ceiling.rounded(), "ratio_to_ceiling": ceiling > 0 ? rounded(rate / ceiling, places: 3) : 0,
+            "failed": failed,
         ]
     }
 }
