@@ -32,7 +32,7 @@ struct PushBenchCommand: AsyncParsableCommand {
     @Option(help: "Messages for the throughput figure.") var messages = 5000
     @Option(name: .customLong("endpoint-delay-ms"), help: "How long the stand-in push service takes to answer in the throughput run.")
     var endpointDelayMs = 100
-    @Option(help: "The push service's concurrent requests (its default is 64).") var concurrency = 64
+    @Option(help: "The push service's concurrent requests (its default is 128).") var concurrency = 128
 
     func validate() throws {
         guard (10...10_000).contains(calls) else { throw ValidationError("--calls is 10…10000") }
