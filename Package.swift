@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "RingletSignaling", targets: ["RingletSignaling"]),
         .library(name: "RingletStore", targets: ["RingletStore"]),
         .library(name: "RingletServer", targets: ["RingletServer"]),
+        .library(name: "RingletWebPush", targets: ["RingletWebPush"]),
         .library(name: "RingletDevice", targets: ["RingletDevice"]),
     ],
     dependencies: [
@@ -37,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -128,6 +131,13 @@ let package = Package(
                 swiftSettings: strict),
         // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
         .target(name: "CRingletSampleClip", exclude: ["PROVENANCE.md"]),
+        // Web Push as an application server speaks it: RFC 8291 aes128gcm encryption, RFC 8292 VAPID (ES256 JWT),
+        // subscription and endpoint checks, the delivery decision table (sans-IO; swift-crypto).
+        .target(
+            name: "RingletWebPush",
+            dependencies: ["RingletCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
         .target(
             name: "RingletStore",
@@ -139,6 +149,9 @@ let package = Package(
             name: "RingletServer",
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletNIO", "RingletSignaling", "RingletStore", "COpenSSL",
+                "RingletWebPush",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,8 +214,12 @@ let package = Package(
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
-                "RingletSampleMedia",
+                "RingletSampleMedia", "RingletWebPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -260,12 +277,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),
+        // Web Push: RFC 8291 Appendix A byte for byte, VAPID tokens, subscription checks, the delivery decisions.
+        .testTarget(
+            name: "RingletWebPushTests",
+            dependencies: ["RingletWebPush", "RingletCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
         .testTarget(
             name: "RingletServerTests",
             dependencies: [
-                "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport",
+                "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport", "RingletWebPush", "RingletCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],

@@ -300,3 +300,32 @@ public struct PurgeCounts: Hashable, Sendable {
     /// Everything deleted.
     public var total: Int { tickets + sessions + signInCodes + notices }
 }
+
+/// A browser's Web Push subscription for one user (the push resource and the keys its messages are encrypted
+/// for), so that calls ring that browser when no page of the app is open (docs/push.md).
+public struct PushSubscriptionRecord: Codable, Sendable, Hashable {
+    /// `psb_` + 16 hex digits.
+    public var id: String
+    public var userID: String
+    public var appID: String
+    /// The channel of the session that subscribed; a call pushes to the subscriptions of its channel.
+    public var channel: AppChannel
+    /// The push resource URL (unique: one browser profile's subscription belongs to one user at a time).
+    public var endpoint: String
+    /// The user agent's P-256 public key (65 bytes) and authentication secret (16 bytes), RFC 8291 §2.
+    public var p256dh: [UInt8]
+    public var auth: [UInt8]
+    public var createdAt: Int64
+
+    public init(id: String, userID: String, appID: String, channel: AppChannel, endpoint: String, p256dh: [UInt8],
+                auth: [UInt8], createdAt: Int64) {
+        self.id = id
+        self.userID = userID
+        self.appID = appID
+        self.channel = channel
+        self.endpoint = endpoint
+        self.p256dh = p256dh
+        self.auth = auth
+        self.createdAt = createdAt
+    }
+}

@@ -172,6 +172,23 @@ extension SQLiteStore {
                 CREATE INDEX apps_by_time ON apps (created_at);
                 """)
         }
+        // Web Push subscriptions (docs/push.md): one row per browser endpoint, owned by one user.
+        migrator.registerMigration("v3-push-subscriptions") { db in
+            try db.execute(sql: """
+                CREATE TABLE push_subscriptions (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    app_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    endpoint TEXT NOT NULL UNIQUE,
+                    p256dh BLOB NOT NULL,
+                    auth BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    FOREIGN KEY (user_id, app_id) REFERENCES users (id, app_id)
+                ) STRICT;
+                CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id, created_at);
+                """)
+        }
         return migrator
     }()
 }

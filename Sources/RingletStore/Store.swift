@@ -127,6 +127,19 @@ public protocol Store: Sendable {
     /// uses), expired sessions and sign-in codes, and notices read more than `noticeRetentionMs` ago.
     func purge(now: Int64, ticketRetentionMs: Int64, noticeRetentionMs: Int64) throws(StoreError) -> PurgeCounts
 
+    // MARK: Push subscriptions
+    /// Stores a subscription, atomically: one with the same endpoint (any user) is replaced, keeping its id; then
+    /// the user's oldest ones beyond `maximumPerUser` are deleted. Returns the stored record. `notFound` for an
+    /// unknown user.
+    func savePushSubscription(_ subscription: PushSubscriptionRecord, maximumPerUser: Int) throws(StoreError)
+        -> PushSubscriptionRecord
+    /// The user's subscriptions, oldest first.
+    func pushSubscriptions(userID: String) throws(StoreError) -> [PushSubscriptionRecord]
+    /// Deletes the user's subscription with this endpoint; false when there is none.
+    func deletePushSubscription(userID: String, endpoint: String) throws(StoreError) -> Bool
+    /// Deletes the subscription with this id (the push service said it is gone); absent is not an error.
+    func deletePushSubscription(id: String) throws(StoreError)
+
     // MARK: Settings
     /// Server-wide values that must survive restarts (the admin token's hash, the TURN secret if generated).
     func setting(_ key: String) throws(StoreError) -> String?

@@ -42,6 +42,9 @@ struct Serve: AsyncParsableCommand {
     var config: String?
     @Option(name: .customLong("ring-timeout"), help: "Seconds a call rings before it times out. Default 60.")
     var ringTimeout: Int?
+    @Option(name: .customLong("vapid-subject"),
+            help: "Web Push contact: mailto:you@your-domain or https://your-domain (required unless --dev).")
+    var vapidSubject: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -54,7 +57,7 @@ struct Serve: AsyncParsableCommand {
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
             configFile: config, turnSecretFile: turnSecretFile, allowPrivatePeers: allowPrivatePeers ? true : nil,
-            metrics: metrics, turnUserQuota: turnUserQuota
+            metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject
         )
         if turnSecret != nil {
             logger.warning("--turn-secret on the command line is visible to every user of this machine; use --turn-secret-file")
@@ -89,10 +92,11 @@ struct Serve: AsyncParsableCommand {
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
+        let vapidKey = try ServerBootstrap.vapidKey(store: store)
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,
-                                      devAppID: demoAppID)
+                                      devAppID: demoAppID, vapidKey: vapidKey)
         } catch {
             throw ValidationError(error.description)
         }

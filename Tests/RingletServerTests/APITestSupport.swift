@@ -4,6 +4,7 @@ import HummingbirdTesting
 import RingletCore
 import RingletServer
 import RingletStore
+import RingletWebPush
 import Synchronization
 import Testing
 
@@ -98,6 +99,7 @@ struct APIHarness {
 
     init(store: any Store = APITestStore(), devAppID: String? = nil,
          onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+         push: Bool = false,
          configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         self.store = store
         var configuration = ServerConfiguration()
@@ -111,10 +113,15 @@ struct APIHarness {
         try configuration.validate()
         try store.setSetting(APIRoutes.adminTokenHashSetting, Identifiers.hash(Self.adminToken))
         let clock = clock, recorder = recorder, revocations = revocations
+        var service: PushService?
+        if push, let subject = configuration.effectiveVAPIDSubject {
+            service = PushService(configuration: .init(subject: subject, endpointPolicy: configuration.pushEndpointPolicy),
+                                  key: VAPIDKey(), store: store, metricsFactory: ServerMetrics().factory)
+        }
         server = RingletServerApp(
             configuration: configuration, store: store, now: { clock.now },
             onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices,
-            onRevocation: { await revocations.record($0) }, devAppID: devAppID
+            onRevocation: { await revocations.record($0) }, devAppID: devAppID, push: service
         )
     }
 

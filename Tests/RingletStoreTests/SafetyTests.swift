@@ -108,6 +108,10 @@ struct SafetyTests {
         ("SELECT * FROM notices WHERE user_id = 'u' ORDER BY created_at DESC, rowid DESC LIMIT 5", "notices_by_user"),
         ("SELECT * FROM notices WHERE user_id = 'u' AND read_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 5",
          "notices_by_user"),
+        ("SELECT * FROM push_subscriptions WHERE user_id = 'u' ORDER BY created_at, rowid", "push_subscriptions_by_user"),
+        ("SELECT * FROM push_subscriptions WHERE endpoint = 'e'", "sqlite_autoindex_push_subscriptions"),
+        ("SELECT id FROM push_subscriptions WHERE user_id = 'u' ORDER BY created_at DESC, rowid DESC LIMIT 5",
+         "push_subscriptions_by_user"),
     ])
     func indexes(query: String, index: String) throws {
         let fixture = try Fixture()

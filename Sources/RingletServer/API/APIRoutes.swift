@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import RingletStore
+import RingletWebPush
 
 /// The `/v1` JSON API over a ``Store`` (docs/api.md; the document is Resources/openapi.yaml).
 ///
@@ -30,13 +31,24 @@ public struct APIRoutes: Sendable {
         public var ticketMaxUsers = 5
         /// How long a sign-in link's one-time code stays valid, ms. Default 10 minutes.
         public var signInCodeLifetimeMs: Int64 = 600_000
+        /// The server's VAPID public key (base64url), or nil (the default) when Web Push is off: then
+        /// `GET /v1/push/vapid-public-key` and `POST /v1/me/push-subscriptions` answer 404.
+        public var pushPublicKey: String?
+        /// Which push endpoints subscriptions may name (default: https only; `--dev`: http to loopback too).
+        public var pushEndpointPolicy: PushEndpoint.Policy
+        /// Subscriptions kept per user; the oldest goes beyond it. Default 5.
+        public var maximumPushSubscriptionsPerUser: Int
 
         /// The documented defaults, with the public address given.
         public init(
             maxBodySize: Int = 64 * 1024, ticketLifetimeMs: Int64 = 5 * 60 * 1000, defaultSessionTTLSeconds: Int = 86_400,
             maxSessionTTLSeconds: Int = 30 * 86_400, publicBaseURL: String = "http://127.0.0.1:8080",
-            devAppID: String? = nil
+            devAppID: String? = nil, pushPublicKey: String? = nil, pushEndpointPolicy: PushEndpoint.Policy = .init(),
+            maximumPushSubscriptionsPerUser: Int = 5
         ) {
+            self.pushPublicKey = pushPublicKey
+            self.pushEndpointPolicy = pushEndpointPolicy
+            self.maximumPushSubscriptionsPerUser = maximumPushSubscriptionsPerUser
             self.maxBodySize = maxBodySize
             self.ticketLifetimeMs = ticketLifetimeMs
             self.defaultSessionTTLSeconds = defaultSessionTTLSeconds
@@ -71,6 +83,9 @@ public struct APIRoutes: Sendable {
     let onRevocation: @Sendable (CredentialRevocation) async -> Void
     /// Failed authentications per client address.
     let authLimiter: AuthFailureLimiter
+    /// Declines a ringing call for a user (user id, call id, the declining subscription's endpoint): the
+    /// signaling hub's ``SignalingHub/rejectCall(userID:callID:endpoint:)``; without a hub nothing rings.
+    let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
     /// The OpenAPI document served at `GET /v1/openapi.yaml`.
     let openAPIDocument: String
 
@@ -86,16 +101,19 @@ public struct APIRoutes: Sendable {
     ///   - onlineDevices: which of the given SNs are online now (`GET /v1/me/authorizations`); default none.
     ///   - onRevocation: told when a session token or a device's key is taken back.
     ///   - authLimiter: failed authentications per client address (default: 20 at once, 10 a minute).
+    ///   - rejectCall: declines a ringing call (`POST /v1/me/calls/{callId}/reject`); default: nothing rings.
     public init(
         store: any Store, configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Int64,
         identifiers: Identifiers = .system, logger: Logger = Logger(label: "ringlet.api"),
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
         onRevocation: @escaping @Sendable (CredentialRevocation) async -> Void = { _ in },
-        authLimiter: AuthFailureLimiter = AuthFailureLimiter(burst: 20, perMinute: 10, metricsFactory: NOOPMetricsHandler.instance)
+        authLimiter: AuthFailureLimiter = AuthFailureLimiter(burst: 20, perMinute: 10, metricsFactory: NOOPMetricsHandler.instance),
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
     ) {
         self.onRevocation = onRevocation
         self.authLimiter = authLimiter
+        self.rejectCall = rejectCall
         self.store = store
         self.configuration = configuration
         self.now = now
@@ -169,6 +187,12 @@ public struct APIRoutes: Sendable {
         on(.get, "/v1/me/calls") { api, request, _ in try api.myCalls(request) }
         on(.get, "/v1/me/notices") { api, request, _ in try api.myNotices(request) }
         on(.post, "/v1/me/notices/{noticeId}/read") { api, request, context in try api.markNoticeRead(request, context) }
+        on(.post, "/v1/me/calls/{callId}/reject") { api, request, context in try await api.rejectMyCall(request, context) }
+        // Web Push (docs/push.md).
+        on(.get, "/v1/push/vapid-public-key") { api, _, _ in try api.vapidPublicKey() }
+        on(.get, "/v1/me/push-subscriptions") { api, request, _ in try api.myPushSubscriptions(request) }
+        on(.post, "/v1/me/push-subscriptions") { api, request, _ in try await api.addPushSubscription(request) }
+        on(.delete, "/v1/me/push-subscriptions") { api, request, _ in try api.deletePushSubscription(request) }
         // Development mode's sign-in for the web app (404 unless `--dev`).
         on(.get, "/v1/dev/users") { api, request, _ in try api.devUsers(request) }
         on(.post, "/v1/dev/sign-in") { api, request, _ in try await api.devSignIn(request) }

@@ -8,6 +8,7 @@ import RingletCore
 import RingletNIO
 import RingletStore
 import RingletTURN
+import RingletWebPush
 import ServiceLifecycle
 
 /// The whole of `ringlet serve` put together (docs/server.md, "Composition"): the HTTP API and `/metrics`, the
@@ -27,6 +28,8 @@ public struct RingletCloud: Sendable {
     public let descriptorBudget: DescriptorBudget
     /// The store's housekeeping (also run by the service group).
     public let janitor: StoreJanitor
+    /// The Web Push delivery service, when push is on.
+    public let push: PushService?
 
     /// Wires the parts.
     ///
@@ -40,12 +43,16 @@ public struct RingletCloud: Sendable {
     ///   - devAppID: the demo app of `--dev` (the web app's development sign-in); ignored without `--dev`.
     ///   - descriptorLimit: the descriptor limit to fit the connection caps and the allocation quota into
     ///     (default: the process's, after raising its soft limit to the hard one).
+    ///   - vapidKey: the server's VAPID key (``ServerBootstrap/vapidKey(store:)``); nil turns Web Push off.
+    ///   - pushConfiguration: changes to the push service's defaults (tests and benchmarks); subject and
+    ///     endpoint policy come from `configuration`.
     /// - Throws: `ServerConfigurationError` when the TURN address is not an IP literal or is unspecified.
     public init(configuration: ServerConfiguration, store: any Store, turnSecret: String,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "ringlet.server"),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                devAppID: String? = nil, descriptorLimit: Int? = nil)
+                devAppID: String? = nil, descriptorLimit: Int? = nil, vapidKey: VAPIDKey? = nil,
+                pushConfiguration: (inout PushService.Configuration) -> Void = { _ in })
         throws(ServerConfigurationError)
     {
         var configuration = configuration
@@ -71,10 +78,20 @@ public struct RingletCloud: Sendable {
         routerConfiguration.noticeBurst = limits.noticeBurst
         routerConfiguration.noticesPerMinute = limits.noticesPerMinute
         routerConfiguration.noticeTextBytes = limits.noticeTextBytes
+        var push: PushService?
+        if let vapidKey, let subject = configuration.effectiveVAPIDSubject {
+            var settings = PushService.Configuration(subject: subject, endpointPolicy: configuration.pushEndpointPolicy)
+            pushConfiguration(&settings)
+            push = PushService(configuration: settings, key: vapidKey, store: store, metricsFactory: metrics.factory,
+                               logger: logger, clock: now)
+            routerConfiguration.pushEnabled = true
+        }
+        var pushSink: (@Sendable (PushIntent) -> Void)?
+        if let push { pushSink = { intent in _ = push.enqueue(intent) } }
         let authLimiter = AuthFailureLimiter(burst: limits.authFailureBurst, perMinute: limits.authFailuresPerMinute,
                                              metricsFactory: metrics.factory)
         let hub = SignalingHub(store: store, configuration: routerConfiguration, metricsFactory: metrics.factory,
-                               logger: logger, clock: now, limits: limits, authLimiter: authLimiter)
+                               logger: logger, clock: now, limits: limits, authLimiter: authLimiter, push: pushSink)
         let turnConfiguration = Self.turnConfiguration(configuration, secret: turnSecret, turnIP: ip)
         var tcpLimits = TURNRelayServer.TCPLimits()
         tcpLimits.maxConnections = limits.turnTCPMaxConnections
@@ -89,15 +106,20 @@ public struct RingletCloud: Sendable {
         self.hub = hub
         self.janitor = janitor
         self.turnAddress = turnAddress
+        self.push = push
+        var services: [any Service] = [hub, turn, janitor]
+        if let push { services.append(push) }
         self.app = RingletServerApp(
             configuration: configuration, store: store, metrics: metrics, logger: logger, now: now,
-            services: [hub, turn, janitor],
+            services: services,
             registerWebSocketRoutes: { hub.register(on: $0) },
             onAuthorizationChange: { await hub.authorizationChanged($0) },
             onlineDevices: { await hub.onlineDevices(among: $0) },
             onRevocation: { await hub.revoke($0) },
             authLimiter: authLimiter,
-            devAppID: devAppID
+            devAppID: devAppID,
+            push: push,
+            rejectCall: { await hub.rejectCall(userID: $0, callID: $1, endpoint: $2) }
         )
     }
 

@@ -55,6 +55,9 @@ public struct RingletServerApp: Sendable {
     let devAppID: String?
     /// The web app served at `/app/`.
     let webApp: WebAppFiles
+    /// The Web Push service (its public key and limits reach the API), or nil when push is off.
+    let push: PushService?
+    let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
 
     /// A server over `store`.
     ///
@@ -74,6 +77,8 @@ public struct RingletServerApp: Sendable {
     ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
     ///     in; ignored unless ``ServerConfiguration/dev``.
     ///   - webApp: the web app's files (default: the bundled ones).
+    ///   - push: the Web Push service (run it among `services`); nil: push is off.
+    ///   - rejectCall: declines a ringing call for a user (`POST /v1/me/calls/{callId}/reject`).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
@@ -84,7 +89,8 @@ public struct RingletServerApp: Sendable {
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
         onRevocation: @escaping @Sendable (CredentialRevocation) async -> Void = { _ in },
         authLimiter: AuthFailureLimiter? = nil,
-        devAppID: String? = nil, webApp: WebAppFiles = .bundled
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled, push: PushService? = nil,
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
     ) {
         self.onRevocation = onRevocation
         self.authLimiter = authLimiter ?? AuthFailureLimiter(
@@ -93,6 +99,8 @@ public struct RingletServerApp: Sendable {
         self.connectionSettings = HTTPConnectionGuard.Settings(
             limits: configuration.limits, maxConnections: configuration.limits.httpMaxConnections,
             metricsFactory: metrics.factory)
+        self.push = push
+        self.rejectCall = rejectCall
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -113,10 +121,15 @@ public struct RingletServerApp: Sendable {
         let router = Router(context: RingletRequestContext.self)
         var apiConfiguration = configuration.apiConfiguration
         apiConfiguration.devAppID = devAppID
+        if let push {
+            apiConfiguration.pushPublicKey = push.publicKey
+            apiConfiguration.pushEndpointPolicy = push.configuration.endpointPolicy
+            apiConfiguration.maximumPushSubscriptionsPerUser = push.configuration.maximumSubscriptionsPerUser
+        }
         let api = APIRoutes(
             store: store, configuration: apiConfiguration, now: now, identifiers: identifiers,
             logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices,
-            onRevocation: onRevocation, authLimiter: authLimiter
+            onRevocation: onRevocation, authLimiter: authLimiter, rejectCall: rejectCall
         )
         var routes = api.register(on: router)
         routes += webApp.register(on: router)

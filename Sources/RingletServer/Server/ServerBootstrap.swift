@@ -2,7 +2,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import RingletCore
 import RingletStore
+import RingletWebPush
 
 /// What the server does with its data folder and store on start: the admin token, the TURN secret in dev mode,
 /// and the demo app in dev mode (docs/server.md, "Admin token" and "Development mode").
@@ -79,6 +81,23 @@ public enum ServerBootstrap {
         let secret = Identifiers.base64URL(identifiers.randomBytes(24))
         try store.setSetting(turnSecretSetting, secret)
         return secret
+    }
+
+    /// The settings key of the VAPID private key (base64url of the 32-byte P-256 scalar).
+    public static let vapidKeySetting = "vapidPrivateKey"
+
+    /// The server's VAPID key (Web Push, docs/push.md): made on the first start and kept in the store's settings,
+    /// so that browsers' subscriptions (made for its public key) stay valid across restarts.
+    public static func vapidKey(store: any Store) throws -> VAPIDKey {
+        if let stored = try store.setting(vapidKeySetting) {
+            guard let bytes = Base64URL.decode(stored) else {
+                throw ServerConfigurationError("the stored VAPID key is not base64url")
+            }
+            return try VAPIDKey(rawRepresentation: bytes)
+        }
+        let key = VAPIDKey()
+        try store.setSetting(vapidKeySetting, Base64URL.encode(key.rawRepresentation))
+        return key
     }
 
     /// Dev mode: the demo app ("Demo", release approved, unlimited quota, model `demo-model`), created if the

@@ -6,8 +6,8 @@ extension ServerConfiguration {
     /// The JSON file uses these field names: `{"dataDir": "…", "http": "127.0.0.1:8080", "turn": "…",
     /// "turnSecret": "…", "turnSecretFile": "…", "allowLoopbackPeers": false, "allowPrivatePeers": false,
     /// "metrics": "127.0.0.1:9090", "dev": false, "ringTimeoutSeconds": 60, "publicBaseURL": "…",
-    /// "maxBodySize": 65536, "adminToken": "rla_…", "turnUserQuota": 16, "limits": {…}}` (`limits`: any field
-    /// of ``ServerLimits``; absent ones keep their defaults).
+    /// "maxBodySize": 65536, "adminToken": "rla_…", "turnUserQuota": 16, "vapidSubject": "mailto:…",
+    /// "limits": {…}}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -26,6 +26,7 @@ extension ServerConfiguration {
         public var turnUserQuota: Int?
         /// The file's `limits` object (flags and environment set single limits only).
         public var limits: ServerLimits?
+        public var vapidSubject: String?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
 
@@ -34,13 +35,14 @@ extension ServerConfiguration {
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
             publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil,
             turnSecretFile: String? = nil, allowPrivatePeers: Bool? = nil, metrics: String? = nil,
-            turnUserQuota: Int? = nil, limits: ServerLimits? = nil
+            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil
         ) {
             self.turnSecretFile = turnSecretFile
             self.allowPrivatePeers = allowPrivatePeers
             self.metrics = metrics
             self.turnUserQuota = turnUserQuota
             self.limits = limits
+            self.vapidSubject = vapidSubject
             self.dataDir = dataDir
             self.http = http
             self.turn = turn
@@ -57,7 +59,8 @@ extension ServerConfiguration {
         /// The `RINGLET_*` variables: `RINGLET_DATA_DIR`, `RINGLET_HTTP`, `RINGLET_TURN`, `RINGLET_TURN_SECRET`,
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
         /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`,
-        /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`.
+        /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`,
+        /// `RINGLET_VAPID_SUBJECT`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -80,7 +83,7 @@ extension ServerConfiguration {
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
                 configFile: environment["RINGLET_CONFIG"], turnSecretFile: environment["RINGLET_TURN_SECRET_FILE"],
                 allowPrivatePeers: try bool("RINGLET_ALLOW_PRIVATE_PEERS"), metrics: environment["RINGLET_METRICS"],
-                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA")
+                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"]
             )
         }
 
@@ -120,6 +123,7 @@ extension ServerConfiguration {
             if let metrics { result.metrics = try HostPort(parsing: metrics) }
             if let limits { result.limits = limits }
             if let turnUserQuota { result.limits.turnUserQuota = turnUserQuota }
+            if let vapidSubject { result.vapidSubject = vapidSubject }
             return result
         }
     }

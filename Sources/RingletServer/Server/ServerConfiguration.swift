@@ -1,4 +1,5 @@
 import Foundation
+import RingletWebPush
 
 /// Everything `ringlet serve` can be told, with documented defaults, validated once (docs/server.md).
 ///
@@ -64,6 +65,17 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// A fixed admin token (`rla_…`); when set its hash replaces the stored one at start. Default none: the
     /// server generates one on first start (docs/server.md, "Admin token").
     public var adminToken: String?
+    /// The VAPID `sub` claim of Web Push (`mailto:…` or `https://…`, docs/push.md): how push services reach the
+    /// operator. Required unless ``dev`` (then ``developmentVAPIDSubject``).
+    public var vapidSubject: String?
+
+    /// The subject `--dev` uses when none is given.
+    public static let developmentVAPIDSubject = "mailto:ringlet-dev@example.com"
+
+    /// ``vapidSubject``, or in dev mode ``developmentVAPIDSubject``; nil only for an invalid configuration.
+    public var effectiveVAPIDSubject: VAPIDSubject? {
+        try? VAPIDSubject(vapidSubject ?? (dev ? Self.developmentVAPIDSubject : ""))
+    }
 
     /// The defaults.
     public init() {}
@@ -77,6 +89,10 @@ public struct ServerConfiguration: Sendable, Hashable {
         let host = ["0.0.0.0", "::", ""].contains(http.host) ? "127.0.0.1" : http.host
         return "http://\(HostPort(host: host, port: http.port))"
     }
+
+    /// Which Web Push endpoints subscriptions may name: https only, and in dev mode also http:// to a loopback
+    /// address (tests with a local stand-in push service).
+    public var pushEndpointPolicy: PushEndpoint.Policy { PushEndpoint.Policy(allowLoopback: dev) }
 
     /// Checks every rule; the server calls it once before starting.
     public func validate() throws(ServerConfigurationError) {
@@ -95,6 +111,17 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         if let publicBaseURL, !(publicBaseURL.hasPrefix("http://") || publicBaseURL.hasPrefix("https://")) {
             throw ServerConfigurationError("publicBaseURL must start with http:// or https://")
+        }
+        if let vapidSubject {
+            do {
+                _ = try VAPIDSubject(vapidSubject)
+            } catch {
+                throw ServerConfigurationError("--vapid-subject: \(error.message)")
+            }
+        } else if !dev {
+            throw ServerConfigurationError(
+                "--vapid-subject is required (or --dev): mailto:you@your-domain or https://your-domain, "
+                    + "the contact Web Push services see (Apple's refuses others)")
         }
     }
 }

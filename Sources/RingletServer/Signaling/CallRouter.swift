@@ -91,6 +91,9 @@ public struct CallRouter {
         public var noticesPerMinute = 10
         /// The longest notice text, bytes of UTF-8. Default 1024.
         public var noticeTextBytes = 1024
+        /// Whether calls, notices and authorization changes are also pushed to the users' Web Push subscriptions
+        /// (`.push` outputs). Default false; `ringlet serve` turns it on with its push service.
+        public var pushEnabled = false
 
         /// Makes a configuration; `ringTimeoutMs` defaults to 60 000, `credentialTTLSeconds` to 3 600.
         public init(ringTimeoutMs: Int64 = 60_000, stunURLs: [String] = [], turnURLs: [String] = [],
@@ -149,6 +152,8 @@ public struct CallRouter {
         case close(SessionID, CloseReason)
         /// Report an event.
         case event(Event)
+        /// Hand a Web Push message to the push service (it never blocks; docs/push.md).
+        case push(PushIntent)
     }
 
     struct Session {
@@ -174,7 +179,18 @@ public struct CallRouter {
         var userSession: SessionID?
         var ringDeadline: Int64?
         let openID: String
+        /// device → user: whether the callee's push subscriptions were rung (then the call rings on with no page
+        /// open, and its end is pushed too).
+        var pushed = false
+        /// device → user while ringing: the ring sent to the user's sessions and the device's `sdp` / `candidate`
+        /// so far, replayed to a session of the user that opens during the ring (a page opened from the
+        /// notification). At most ``maximumReplay`` messages.
+        var ring: Ring?
+        var replay: [ServerMessage] = []
     }
+
+    /// The most media messages kept per ringing call for sessions that open during the ring.
+    static let maximumReplay = 64
 
     let configuration: Configuration
     let store: any Store
@@ -244,6 +260,7 @@ public struct CallRouter {
             emit(.send(id, .welcome(Welcome(serverTime: now, iceServers: iceServers(for: userID, now: now),
                                             appId: appID, userId: userID, openId: user.openID,
                                             channel: CallChannel(rawValue: channel.rawValue)))))
+            joinRingingCalls(id, userID: userID, appID: appID, channel: channel, now: now)
         }
     }
 
@@ -267,7 +284,8 @@ public struct CallRouter {
             } else if call.ringing.contains(id) {
                 call.ringing.remove(id)
                 calls[callID] = call
-                if call.ringing.isEmpty, call.userSession == nil {
+                // A call rung by push rings on (a phone may still answer from its notification).
+                if call.ringing.isEmpty, call.userSession == nil, !call.pushed {
                     endCall(callID, outcome: .peerGone, event: .peerGone, now: now, except: id)
                 }
             }
@@ -322,9 +340,10 @@ public struct CallRouter {
             endCalls(where: { $0.sn == authorization.sn && $0.userID == authorization.userID }, now: now)
         }
         let store = self.store
-        guard let device = deviceSessions[authorization.sn],
-              let user = storeValue({ () throws(StoreError) in try store.user(id: authorization.userID) }) ?? nil
+        guard let user = storeValue({ () throws(StoreError) in try store.user(id: authorization.userID) }) ?? nil
         else { return }
+        pushAuthorization(authorization, now: now)
+        guard let device = deviceSessions[authorization.sn] else { return }
         let status: AuthorizationStatus = authorization.status == .authorized ? .authorized : .revoked
         emit(.send(device, .authorization(AuthorizationUpdate(openId: user.openID, status: status))))
     }

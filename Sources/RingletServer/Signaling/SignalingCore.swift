@@ -14,8 +14,11 @@ actor SignalingCore {
     private let metricsFactory: any MetricsFactory
     private let slowConsumers: Counter
     private let credentialCloses: Counter
+    /// Where `.push` outputs go (the push service's non-blocking `enqueue`); nil: push is off.
+    private let push: (@Sendable (PushIntent) -> Void)?
 
-    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger) {
+    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger,
+         push: (@Sendable (PushIntent) -> Void)? = nil) {
         self.router = router
         self.logger = logger
         self.metricsFactory = metricsFactory
@@ -23,6 +26,7 @@ actor SignalingCore {
                                 factory: metricsFactory)
         credentialCloses = Counter(label: "ringlet_signaling_closed_total", dimensions: [("reason", "credentials")],
                                    factory: metricsFactory)
+        self.push = push
         deviceSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "device")], factory: metricsFactory)
         userSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "user")], factory: metricsFactory)
         deviceSessions.record(0)
@@ -65,6 +69,13 @@ actor SignalingCore {
     func recheck(now: Int64) {
         router.recheckSessions(now: now)
         drain(now: now)
+    }
+
+    /// The service worker's decline over HTTP.
+    func rejectCall(userID: String, callID: String, endpoint: String?, now: Int64) -> CallRejectOutcome {
+        let outcome = router.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: now)
+        drain()
+        return outcome
     }
 
     /// Which of `sns` have an open device session.
@@ -119,6 +130,8 @@ actor SignalingCore {
                         factory: metricsFactory).increment()
             case .event(.callStarted), .event(.storeFailed):
                 break
+            case .push(let intent):
+                push?(intent)
             }
         }
         // A session whose socket does not take its messages is closed (its outbox already closed the

@@ -57,14 +57,17 @@ public final class SignalingHub: Service, Sendable {
     ///   - clock: Unix time in ms (the wall clock by default; tests may pass another).
     ///   - limits: message sizes, queues and rates (the router's notice limits come from `configuration`).
     ///   - authLimiter: failed authentications per address, shared with the HTTP API (default: its own).
+    ///   - push: where the router's Web Push messages go (``PushService/enqueue(_:)``, which never waits); nil
+    ///     turns push off (calls ring open sessions only).
     public init(store: any Store, configuration: CallRouter.Configuration, metricsFactory: any MetricsFactory,
                 logger: Logger = Logger(label: "ringlet.signaling"),
                 authenticationDeadline: Duration = .seconds(SignalingLimits.authenticationDeadlineSeconds),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                limits: ServerLimits = ServerLimits(), authLimiter: AuthFailureLimiter? = nil) {
+                limits: ServerLimits = ServerLimits(), authLimiter: AuthFailureLimiter? = nil,
+                push: (@Sendable (PushIntent) -> Void)? = nil) {
         let router = CallRouter(configuration: configuration, store: store, random: SystemRandomNumberGenerator(),
                                 logger: logger)
-        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger)
+        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger, push: push)
         self.store = store
         self.logger = logger
         self.clock = clock
@@ -97,6 +100,12 @@ public final class SignalingHub: Service, Sendable {
     /// this after it changed the store.
     public func authorizationChanged(_ record: AuthorizationRecord) async {
         await core.authorizationChanged(record, now: clock())
+    }
+
+    /// Declines a call that rings for `userID` (`POST /v1/me/calls/{id}/reject`, the service worker's Decline):
+    /// see ``CallRouter/rejectCall(userID:callID:endpoint:now:)``.
+    public func rejectCall(userID: String, callID: String, endpoint: String?) async -> CallRejectOutcome {
+        await core.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: clock())
     }
 
     /// Which of `sns` are online (have an authenticated device session open now). The HTTP API asks this for

@@ -57,6 +57,11 @@ export class Api {
   notices() { return this.get('/v1/me/notices?limit=100'); }
   markNoticeRead(id) { return this.post(`/v1/me/notices/${encodeURIComponent(id)}/read`); }
   calls() { return this.get('/v1/me/calls?limit=100'); }
+  vapidPublicKey() { return this.get('/v1/push/vapid-public-key'); }
+  addPushSubscription(subscription) { return this.post('/v1/me/push-subscriptions', subscription); }
+  deletePushSubscription(endpoint) {
+    return this.delete(`/v1/me/push-subscriptions?endpoint=${encodeURIComponent(endpoint)}`);
+  }
   devUsers() { return this.get('/v1/dev/users'); }
   devSignIn(name) { return this.post('/v1/dev/sign-in', { name }); }
 }
