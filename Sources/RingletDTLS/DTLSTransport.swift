@@ -69,10 +69,8 @@ public final class DTLSTransport {
     private var retransmitDeadline: Instant?
     private var handshakeDeadline: Instant?
 
-    private var datagrams: [[UInt8]] = []
-    private var datagramHead = 0
-    private var events: [DTLSEvent] = []
-    private var eventHead = 0
+    private var datagrams = FIFOQueue<[UInt8]>()
+    private var events = FIFOQueue<DTLSEvent>()
     /// Application data that arrived before the fingerprint could be checked (bounded).
     private var heldData: [[UInt8]] = []
     private var outputScratch: [UInt8] = []
@@ -261,28 +259,10 @@ public final class DTLSTransport {
     // MARK: - Outputs
 
     /// The next datagram to send to the peer, in order, or nil.
-    public func pollDatagram() -> [UInt8]? {
-        guard datagramHead < datagrams.count else { return nil }
-        let d = datagrams[datagramHead]
-        datagramHead &+= 1
-        if datagramHead == datagrams.count {
-            datagrams.removeAll(keepingCapacity: true)
-            datagramHead = 0
-        }
-        return d
-    }
+    public func pollDatagram() -> [UInt8]? { datagrams.popFirst() }
 
     /// The next event, or nil.
-    public func pollEvent() -> DTLSEvent? {
-        guard eventHead < events.count else { return nil }
-        let e = events[eventHead]
-        eventHead &+= 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return e
-    }
+    public func pollEvent() -> DTLSEvent? { events.popFirst() }
 
     /// When `handleTimeout(now:)` should next be called, or nil when no timer runs.
     public func pollTimeout() -> Instant? {
