@@ -50,6 +50,8 @@ let package = Package(
         ),
         // epoll, eventfd and recvmmsg/sendmmsg for RingletNIO's TURN data path (Glibc's module hides them).
         .target(name: "CRingletSockets"),
+        // gettimeofday() that returns the caller's Instant inside RingletDTLS's OpenSSL calls (docs/dtls.md, "Time").
+        .target(name: "CRingletClock"),
         .target(name: "RingletCore", swiftSettings: strict),
         .target(name: "RingletSTUN", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletTURN", dependencies: ["RingletCore", "RingletSTUN"], swiftSettings: strict),
@@ -57,7 +59,7 @@ let package = Package(
         .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletSDP"], swiftSettings: strict),
-        .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL", "CRingletClock"], swiftSettings: strict),
         .target(
             name: "RingletEngine",
             dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletICE", "RingletDTLS", "RingletSRTP",

@@ -98,7 +98,7 @@ extension APIRoutes {
     /// `POST /v1/me/calls/{callId}/reject` (user) `{endpoint?}`: declines a call that rings for this user (the
     /// notification's Decline; the service worker has no WebSocket). 204; 409 when it was answered or has ended;
     /// 404 when it is not this user's call.
-    func rejectMyCall(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func rejectMyCall(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let (user, _) = try requireUser(request)
         let callID = try parameter("callId", context)
         guard callID.utf8.count <= 64 else { throw APIError.notFound("no call \(callID)") }

@@ -200,8 +200,7 @@ public struct CallRouter {
     var deviceSessions: [String: SessionID] = [:]
     var userSessions: [String: Set<SessionID>] = [:]
     var calls: [String: ActiveCall] = [:]
-    var outputs: [Output] = []
-    var outputHead = 0
+    var outputs = FIFOQueue<Output>()
     /// Notices per device (by SN): a burst, then a steady rate.
     var noticeBuckets: KeyedTokenBuckets<String>
 
@@ -418,16 +417,7 @@ public struct CallRouter {
     }
 
     /// The next output, or nil when drained.
-    public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            outputs.removeAll(keepingCapacity: true)
-            outputHead = 0
-            return nil
-        }
-        let output = outputs[outputHead]
-        outputHead += 1
-        return output
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// The number of open sessions of each kind (for the sessions gauge).
     public var sessionCounts: (devices: Int, users: Int) {

@@ -74,7 +74,7 @@ actor SignalingCore {
     /// The service worker's decline over HTTP.
     func rejectCall(userID: String, callID: String, endpoint: String?, now: Int64) -> CallRejectOutcome {
         let outcome = router.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: now)
-        drain()
+        drain(now: now)
         return outcome
     }
 

@@ -58,8 +58,7 @@ public struct TURNClient {
     var channels: [TransportAddress: Channel] = [:]
     var peerByChannel: [UInt16: TransportAddress] = [:]
     var nextChannelNumber: UInt16 = 0x4000
-    var outputs: [Output] = []
-    var outputHead = 0
+    var outputs = FIFOQueue<Output>()
     var stream: [UInt8] = []
     var streamHead = 0
 
@@ -205,18 +204,7 @@ public struct TURNClient {
     }
 
     /// The next output to act on, or nil when there is none (then ask ``pollTimeout()``).
-    public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            if !outputs.isEmpty {
-                outputs.removeAll(keepingCapacity: true)
-                outputHead = 0
-            }
-            return nil
-        }
-        let output = outputs[outputHead]
-        outputHead += 1
-        return output
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// The instant at which ``handleTimeout(now:)`` must next be called, or nil if no timer is running.
     public func pollTimeout() -> Instant? {

@@ -85,8 +85,7 @@ public struct TURNServer {
     var nextRelayRequestID: UInt64 = 1
 
     var streamBuffers: [ClientFlow: [UInt8]] = [:]
-    var outputs: [Output] = []
-    var outputIndex = 0
+    var outputs = FIFOQueue<Output>()
     /// The earliest instant some allocation state may end (possibly early, never late), or nil.
     var deadline: Instant?
 
@@ -212,22 +211,7 @@ public struct TURNServer {
     // MARK: Outputs
 
     /// The next thing to do, or nil when there is nothing more until the next input.
-    public mutating func pollOutput() -> Output? {
-        guard outputIndex < outputs.count else {
-            if outputIndex > 0 {
-                outputs.removeAll(keepingCapacity: true)
-                outputIndex = 0
-            }
-            return nil
-        }
-        let o = outputs[outputIndex]
-        outputIndex &+= 1
-        if outputIndex == outputs.count {
-            outputs.removeAll(keepingCapacity: true)
-            outputIndex = 0
-        }
-        return o
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// When to call ``handleTimeout(now:)`` next, or nil if no allocation exists.
     public func pollTimeout() -> Instant? { deadline }
