@@ -31,6 +31,28 @@ struct Serve: AsyncParsableCommand {
     var config: String?
     @Option(name: .customLong("ring-timeout"), help: "Seconds a call rings before it times out. Default 60.")
     var ringTimeout: Int?
+    @Option(name: .customLong("public-base-url"),
+            help: "The address people reach the server at, e.g. https://ringlet.example.com (required off loopback).")
+    var publicBaseURL: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (leaf first): serve HTTPS, WSS and TURN over TLS.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+    @Option(name: .customLong("turn-tls"),
+            help: "HOST:PORT for TURN over TLS (turns:), or off. Default with a certificate: the TURN host, port 5349; the --http address shares that port.")
+    var turnTLS: String?
+    @Option(name: .customLong("turn-external-ip"), help: "The public IP behind 1:1 NAT, for relayed addresses and iceServers.")
+    var turnExternalIP: String?
+    @Option(name: .customLong("turn-host"), help: "The host name iceServers URLs name. Default: see docs/deploy.md.")
+    var turnHost: String?
+    @Option(name: .customLong("turn-relay-ports"), help: "LOW-HIGH: the UDP ports relays use. Default: ephemeral.")
+    var turnRelayPorts: String?
+    @Flag(name: .customLong("behind-proxy"),
+          help: "A TLS-terminating reverse proxy sits in front: plain HTTP is allowed off loopback, and X-Forwarded-For/Proto are believed from --trusted-proxy addresses.")
+    var behindProxy = false
+    @Option(name: .customLong("trusted-proxy"),
+            help: "An address or CIDR network of a trusted reverse proxy (repeatable). Default 127.0.0.1 and ::1.")
+    var trustedProxy: [String] = []
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -42,6 +64,9 @@ struct Serve: AsyncParsableCommand {
         let flags = ServerConfiguration.Overrides(
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
+            publicBaseURL: publicBaseURL, tlsCert: tlsCert, tlsKey: tlsKey, turnTLS: turnTLS,
+            turnExternalIP: turnExternalIP, turnHost: turnHost, turnRelayPorts: turnRelayPorts,
+            behindProxy: behindProxy ? true : nil, trustedProxies: trustedProxy.isEmpty ? nil : trustedProxy,
             configFile: config
         )
         let configuration: ServerConfiguration
@@ -49,6 +74,16 @@ struct Serve: AsyncParsableCommand {
             configuration = try ServerConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ValidationError(error.description)
+        }
+        let files = ServerBootstrap.raiseOpenFilesLimit()
+        if files.soft < ServerBootstrap.recommendedOpenFiles {
+            logger.warning("""
+                open files limit is \(files.soft): every device and browser session, TURN relay and TURN TCP/TLS \
+                connection holds one; raise it to \(ServerBootstrap.recommendedOpenFiles) or more (LimitNOFILE in \
+                contrib/systemd/ringlet.service, docs/deploy.md)
+                """)
+        } else {
+            logger.info("open files limit \(files.soft)")
         }
         try ServerBootstrap.prepareDataDirectory(configuration)
         let store = try SQLiteStore(path: configuration.databasePath)
@@ -77,12 +112,19 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if let certificate = server.tls?.certificate {
+            for warning in certificate.warnings(host: ServerConfiguration.host(ofURL: configuration.effectivePublicBaseURL)) {
+                logger.warning("\(warning)")
+            }
+        }
         let dev = configuration.dev
         let base = configuration.effectivePublicBaseURL
+        let scheme = configuration.servesTLS ? "https" : "http"
         try await server.run { channel in
             let port = channel.localAddress?.port ?? configuration.http.port
-            say("listening on http://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
+            say("listening on \(scheme)://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
             say("STUN/TURN on udp and tcp \(server.turnAddress)")
+            if let tls = server.turnTLSAddress { say("TURN over TLS on \(tls)") }
             if dev { say("web app: \(base)/app/") }
         }
         say("stopped")

@@ -6,15 +6,17 @@ import NIOCore
 import NIOPosix
 import RingletCore
 import RingletStore
+import RingletNIO
 import RingletTURN
 import ServiceLifecycle
 
 /// The whole of `ringlet serve` put together (docs/server.md, "Composition"): the HTTP API and `/metrics`, the
-/// signaling hub on the WebSocket routes, and the STUN/TURN server on UDP and TCP, sharing one store and one
-/// metrics registry, run as one service group.
+/// signaling hub on the WebSocket routes, and the STUN/TURN server on UDP, TCP and (with a certificate) TLS,
+/// sharing one store and one metrics registry, run as one service group.
 ///
-/// The call router hands every session ICE servers that point at this server's own STUN/TURN address, with
-/// TURN REST credentials made from the same shared secret the TURN server checks.
+/// The call router hands every session ICE servers that point at this server's own STUN/TURN addresses
+/// (``ServerConfiguration/iceServerURLs(turnPort:turnTLSPort:)``), with TURN REST credentials made from the same
+/// shared secret the TURN server checks.
 public struct RingletCloud: Sendable {
     /// The HTTP side, with the hub and TURN attached as its services.
     public let app: RingletServerApp
@@ -22,18 +24,23 @@ public struct RingletCloud: Sendable {
     public let hub: SignalingHub
     /// Where STUN/TURN listens (UDP and TCP, same port).
     public let turnAddress: TransportAddress
+    /// Where TURN over TLS listens (nil: none; the HTTPS address when it shares that port).
+    public let turnTLSAddress: TransportAddress?
+    /// The certificate store of HTTPS and TURN over TLS (nil: no TLS).
+    public let tls: TLSContextStore?
 
     /// Wires the parts.
     ///
     /// - Parameters:
-    ///   - configuration: validated (`ServerConfiguration.resolve`); `turn` must be a concrete IP address.
+    ///   - configuration: validated (`ServerConfiguration.resolve`).
     ///   - store: the store (an `SQLiteStore` in the data folder for `ringlet serve`).
     ///   - turnSecret: the TURN REST shared secret (`ServerBootstrap.turnSecret`).
     ///   - eventLoopGroup: where the TURN sockets run (one loop of it).
     ///   - logger: the server's logger.
     ///   - now: the clock, Unix ms.
     ///   - devAppID: the demo app of `--dev` (the web app's development sign-in); ignored without `--dev`.
-    /// - Throws: `ServerConfigurationError` when the TURN address is not an IP literal or is unspecified.
+    /// - Throws: ``ServerConfigurationError`` when the TURN address is not an IP literal and port, or when the
+    ///   certificate or key cannot be served (unreadable, expired, not yet valid, a key of another certificate).
     public init(configuration: ServerConfiguration, store: any Store, turnSecret: String,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "ringlet.server"),
@@ -41,20 +48,35 @@ public struct RingletCloud: Sendable {
                 devAppID: String? = nil)
         throws(ServerConfigurationError)
     {
-        guard let ip = IPAddress(configuration.turn.host), !ip.isUnspecified,
-              let port = UInt16(exactly: configuration.turn.port), port != 0 else {
+        guard let ip = IPAddress(configuration.turn.host), let port = UInt16(exactly: configuration.turn.port),
+              port != 0 else {
             throw ServerConfigurationError(
-                "turn must be a concrete IP address and port (it is also the relayed address clients are given): "
-                    + "\(configuration.turn)")
+                "turn must be an IP address (0.0.0.0 or :: for every address) and a port: \(configuration.turn)")
         }
         let turnAddress = TransportAddress(ip, port)
+        var tls: TLSContextStore?
+        if let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile {
+            do throws(ServerTLSError) {
+                tls = try TLSContextStore(certificateFile: certificateFile, keyFile: keyFile)
+            } catch {
+                throw ServerConfigurationError(error.description)
+            }
+        }
+        var turnTLSAddress: TransportAddress?
+        if let turnTLS = configuration.turnTLS {
+            guard let tlsIP = IPAddress(turnTLS.host), let tlsPort = UInt16(exactly: turnTLS.port), tlsPort != 0 else {
+                throw ServerConfigurationError("turn-tls must be an IP address and a port: \(turnTLS)")
+            }
+            turnTLSAddress = TransportAddress(tlsIP, tlsPort)
+        }
+        // TURN over TLS on the HTTPS port: the HTTPS listener hands TURN connections over.
+        let sharesHTTPS = configuration.turnTLS == configuration.http
+        let acceptor = sharesHTTPS ? TURNStreamAcceptor() : nil
         let metrics = ServerMetrics()
-        let hostPort = configuration.turn.description
+        let urls = configuration.iceServerURLs()
         let routerConfiguration = CallRouter.Configuration(
             ringTimeoutMs: Int64(configuration.ringTimeoutSeconds) * 1000,
-            stunURLs: ["stun:\(hostPort)"],
-            turnURLs: ["turn:\(hostPort)?transport=udp", "turn:\(hostPort)?transport=tcp"],
-            turnSecret: Array(turnSecret.utf8)
+            stunURLs: urls.stun, turnURLs: urls.turn, turnSecret: Array(turnSecret.utf8)
         )
         let hub = SignalingHub(store: store, configuration: routerConfiguration, metricsFactory: metrics.factory,
                                logger: logger, clock: now)
@@ -62,17 +84,29 @@ public struct RingletCloud: Sendable {
         turnConfiguration.realm = "ringlet"
         turnConfiguration.allowLoopbackPeers = configuration.allowLoopbackPeers
         turnConfiguration.allowPrivatePeers = configuration.allowLoopbackPeers
-        let turn = TURNService(configuration: turnConfiguration, listen: turnAddress, relayIP: ip,
-                               group: eventLoopGroup, logger: logger, metricsFactory: metrics.factory)
+        let relay = TURNRelayServer.RelayAddressing(
+            bindIP: ip.isUnspecified ? nil : ip, externalIP: configuration.turnExternalIP.flatMap(IPAddress.init),
+            ports: configuration.turnRelayPorts.map { UInt16($0.lowerBound)...UInt16($0.upperBound) })
+        var tlsListener: (address: TransportAddress, setup: TLSConnectionSetup)?
+        if let tls, let turnTLSAddress, !sharesHTTPS {
+            tlsListener = (turnTLSAddress, TLSConnectionSetup(
+                store: tls, role: .turn, handshakeTimeout: .seconds(Int64(configuration.tlsHandshakeTimeoutSeconds)),
+                publicBaseURL: configuration.effectivePublicBaseURL, logger: logger, metricsFactory: metrics.factory))
+        }
+        let turn = TURNService(configuration: turnConfiguration, listen: turnAddress, relay: relay,
+                               tlsListener: tlsListener, acceptor: acceptor, group: eventLoopGroup, logger: logger,
+                               metricsFactory: metrics.factory)
         self.hub = hub
         self.turnAddress = turnAddress
+        self.turnTLSAddress = turnTLSAddress
+        self.tls = tls
         self.app = RingletServerApp(
             configuration: configuration, store: store, metrics: metrics, logger: logger, now: now,
             services: [hub, turn],
             registerWebSocketRoutes: { hub.register(on: $0) },
             onAuthorizationChange: { await hub.authorizationChanged($0) },
             onlineDevices: { await hub.onlineDevices(among: $0) },
-            devAppID: devAppID
+            devAppID: devAppID, tls: tls, turnOverHTTPS: acceptor
         )
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Metrics
@@ -49,6 +50,8 @@ public struct RingletServerApp: Sendable {
     let devAppID: String?
     /// The web app served at `/app/`.
     let webApp: WebAppFiles
+    /// HTTPS: the certificate store and, when TURN over TLS shares the HTTPS port, where TURN connections go.
+    let tls: (store: TLSContextStore, turn: TURNStreamAcceptor?)?
 
     /// A server over `store`.
     ///
@@ -66,6 +69,8 @@ public struct RingletServerApp: Sendable {
     ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
     ///     in; ignored unless ``ServerConfiguration/dev``.
     ///   - webApp: the web app's files (default: the bundled ones).
+    ///   - tls: serve HTTPS and WSS with this certificate store (nil: plain HTTP); `turnOverHTTPS` set: TURN over
+    ///     TLS on the same port (``TLSServerChannel``).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
@@ -74,7 +79,8 @@ public struct RingletServerApp: Sendable {
         registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
-        devAppID: String? = nil, webApp: WebAppFiles = .bundled
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled,
+        tls: TLSContextStore? = nil, turnOverHTTPS: TURNStreamAcceptor? = nil
     ) {
         self.configuration = configuration
         self.store = store
@@ -88,12 +94,16 @@ public struct RingletServerApp: Sendable {
         self.onlineDevices = onlineDevices
         self.devAppID = configuration.dev ? devAppID : nil
         self.webApp = webApp
+        self.tls = tls.map { ($0, turnOverHTTPS) }
     }
 
     /// The HTTP router: the API's routes, `/metrics`, the web app's files; returns it with the routes registered
     /// (for the OpenAPI check).
     public func makeRouter() -> (Router<BasicRequestContext>, [APIRoutes.Route]) {
         let router = Router()
+        if configuration.hstsMaxAgeSeconds > 0 {
+            router.add(middleware: HSTSMiddleware(maxAgeSeconds: configuration.hstsMaxAgeSeconds))
+        }
         var apiConfiguration = configuration.apiConfiguration
         apiConfiguration.devAppID = devAppID
         let api = APIRoutes(
@@ -112,7 +122,8 @@ public struct RingletServerApp: Sendable {
         return (router, routes)
     }
 
-    /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, the extra services attached.
+    /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, behind TLS when configured, the extra
+    /// services attached.
     ///
     /// - Parameter onServerRunning: called with the listening channel (its local address has the real port
     ///   when ``ServerConfiguration/http`` asks for port 0).
@@ -122,11 +133,11 @@ public struct RingletServerApp: Sendable {
         let (router, _) = makeRouter()
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         registerWebSocketRoutes(webSocketRouter)
+        var services = self.services
+        if let tls { services.append(TLSReloadService(store: tls.store, logger: logger)) }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: SignalingHub.webSocketConfiguration)
-            ),
+            server: serverBuilder(webSocketRouter: webSocketRouter),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "ringlet"
             ),
@@ -134,6 +145,33 @@ public struct RingletServerApp: Sendable {
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+
+    /// HTTP/1.1 with the WebSocket upgrade, every request's forwarded headers normalised (``ClientOrigin``), and
+    /// TLS in front when configured (``TLSServerChannel``).
+    func serverBuilder(webSocketRouter: Router<BasicWebSocketRequestContext>) -> HTTPServerBuilder {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let policy = ClientOrigin.Policy(
+            behindProxy: configuration.behindProxy, trustedProxies: configuration.trustedProxies.compactMap(IPNetwork.init),
+            tls: tls != nil)
+        let setup = tls.map {
+            TLSConnectionSetup(
+                store: $0.store, role: $0.turn == nil ? .https : .httpsAndTURN,
+                handshakeTimeout: .seconds(Int64(configuration.tlsHandshakeTimeoutSeconds)),
+                publicBaseURL: configuration.effectivePublicBaseURL, logger: logger, metricsFactory: metrics.factory)
+        }
+        let turn = tls?.turn
+        return HTTPServerBuilder { responder in
+            let normalizing: HTTPChannelHandler.Responder = { request, writer, channel in
+                try await responder(ClientOrigin.normalize(request, peer: channel.remoteAddress, policy: policy),
+                                    writer, channel)
+            }
+            let http = HTTP1WebSocketUpgradeChannel(
+                responder: normalizing, webSocketResponder: webSocketResponder,
+                configuration: .init(ws: SignalingHub.webSocketConfiguration))
+            guard let setup else { return http }
+            return TLSServerChannel(base: http, setup: setup, turn: turn)
+        }
     }
 
     /// Runs the server and its services until SIGINT or SIGTERM, then shuts them all down gracefully.

@@ -110,6 +110,24 @@ public enum ServerBootstrap {
         return DemoApp(app: app, model: model, secret: secret)
     }
 
+    /// The open-files limit below which `ringlet serve` warns at start (docs/deploy.md, "Open files").
+    public static let recommendedOpenFiles: UInt64 = 65_536
+
+    /// Raises the soft limit on open files (RLIMIT_NOFILE) to the hard one: the server holds a descriptor for
+    /// every device and browser session, every TURN relay and every TURN-over-TCP/TLS connection, so the usual
+    /// soft limit of 1024 is far too low for a node. Returns the limits in force afterwards.
+    @discardableResult
+    public static func raiseOpenFilesLimit() -> (soft: UInt64, hard: UInt64) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (0, 0) }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return (UInt64(limit.rlim_cur), UInt64(limit.rlim_max))
+    }
+
     /// Creates the data folder (mode 0700) if needed.
     public static func prepareDataDirectory(_ configuration: ServerConfiguration) throws {
         try FileManager.default.createDirectory(

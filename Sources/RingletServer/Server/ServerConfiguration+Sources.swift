@@ -5,7 +5,10 @@ extension ServerConfiguration {
     ///
     /// The JSON file uses these field names: `{"dataDir": "…", "http": "127.0.0.1:8080", "turn": "…",
     /// "turnSecret": "…", "allowLoopbackPeers": false, "dev": false, "ringTimeoutSeconds": 60,
-    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…"}`.
+    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…", "tlsCert": "/etc/…/fullchain.pem",
+    /// "tlsKey": "/etc/…/privkey.pem", "turnTLS": "0.0.0.0:5349" (or "off"), "turnExternalIP": "203.0.113.7",
+    /// "turnHost": "turn.example.com", "turnRelayPorts": "49152-65535", "behindProxy": false,
+    /// "trustedProxies": ["127.0.0.1", "::1"], "tlsHandshakeTimeoutSeconds": 10, "hstsMaxAgeSeconds": 31536000}`.
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -17,13 +20,29 @@ extension ServerConfiguration {
         public var publicBaseURL: String?
         public var maxBodySize: Int?
         public var adminToken: String?
+        public var tlsCert: String?
+        public var tlsKey: String?
+        /// `HOST:PORT` or `off`.
+        public var turnTLS: String?
+        public var turnExternalIP: String?
+        public var turnHost: String?
+        /// `LOW-HIGH`.
+        public var turnRelayPorts: String?
+        public var behindProxy: Bool?
+        public var trustedProxies: [String]?
+        public var tlsHandshakeTimeoutSeconds: Int?
+        public var hstsMaxAgeSeconds: Int?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
 
         public init(
             dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
-            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil
+            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil,
+            tlsCert: String? = nil, tlsKey: String? = nil, turnTLS: String? = nil, turnExternalIP: String? = nil,
+            turnHost: String? = nil, turnRelayPorts: String? = nil, behindProxy: Bool? = nil,
+            trustedProxies: [String]? = nil, tlsHandshakeTimeoutSeconds: Int? = nil, hstsMaxAgeSeconds: Int? = nil,
+            configFile: String? = nil
         ) {
             self.dataDir = dataDir
             self.http = http
@@ -35,12 +54,25 @@ extension ServerConfiguration {
             self.publicBaseURL = publicBaseURL
             self.maxBodySize = maxBodySize
             self.adminToken = adminToken
+            self.tlsCert = tlsCert
+            self.tlsKey = tlsKey
+            self.turnTLS = turnTLS
+            self.turnExternalIP = turnExternalIP
+            self.turnHost = turnHost
+            self.turnRelayPorts = turnRelayPorts
+            self.behindProxy = behindProxy
+            self.trustedProxies = trustedProxies
+            self.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds
+            self.hstsMaxAgeSeconds = hstsMaxAgeSeconds
             self.configFile = configFile
         }
 
         /// The `RINGLET_*` variables: `RINGLET_DATA_DIR`, `RINGLET_HTTP`, `RINGLET_TURN`, `RINGLET_TURN_SECRET`,
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
-        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`.
+        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_TLS_CERT`,
+        /// `RINGLET_TLS_KEY`, `RINGLET_TURN_TLS`, `RINGLET_TURN_EXTERNAL_IP`, `RINGLET_TURN_HOST`,
+        /// `RINGLET_TURN_RELAY_PORTS`, `RINGLET_BEHIND_PROXY`, `RINGLET_TRUSTED_PROXIES` (comma-separated),
+        /// `RINGLET_TLS_HANDSHAKE_TIMEOUT`, `RINGLET_HSTS_MAX_AGE`, `RINGLET_CONFIG`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -61,6 +93,15 @@ extension ServerConfiguration {
                 allowLoopbackPeers: try bool("RINGLET_ALLOW_LOOPBACK_PEERS"), dev: try bool("RINGLET_DEV"),
                 ringTimeoutSeconds: try int("RINGLET_RING_TIMEOUT"), publicBaseURL: environment["RINGLET_PUBLIC_BASE_URL"],
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
+                tlsCert: environment["RINGLET_TLS_CERT"], tlsKey: environment["RINGLET_TLS_KEY"],
+                turnTLS: environment["RINGLET_TURN_TLS"], turnExternalIP: environment["RINGLET_TURN_EXTERNAL_IP"],
+                turnHost: environment["RINGLET_TURN_HOST"], turnRelayPorts: environment["RINGLET_TURN_RELAY_PORTS"],
+                behindProxy: try bool("RINGLET_BEHIND_PROXY"),
+                trustedProxies: environment["RINGLET_TRUSTED_PROXIES"].map {
+                    $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                },
+                tlsHandshakeTimeoutSeconds: try int("RINGLET_TLS_HANDSHAKE_TIMEOUT"),
+                hstsMaxAgeSeconds: try int("RINGLET_HSTS_MAX_AGE"),
                 configFile: environment["RINGLET_CONFIG"]
             )
         }
@@ -93,7 +134,28 @@ extension ServerConfiguration {
             if let publicBaseURL { result.publicBaseURL = publicBaseURL }
             if let maxBodySize { result.maxBodySize = maxBodySize }
             if let adminToken { result.adminToken = adminToken }
+            if let tlsCert { result.tlsCertificateFile = tlsCert }
+            if let tlsKey { result.tlsKeyFile = tlsKey }
+            if let turnTLS {
+                result.turnTLSListener = turnTLS.lowercased() == "off" ? .off : .address(try HostPort(parsing: turnTLS))
+            }
+            if let turnExternalIP { result.turnExternalIP = turnExternalIP }
+            if let turnHost { result.turnHost = turnHost }
+            if let turnRelayPorts { result.turnRelayPorts = try Self.portRange(turnRelayPorts) }
+            if let behindProxy { result.behindProxy = behindProxy }
+            if let trustedProxies { result.trustedProxies = trustedProxies }
+            if let tlsHandshakeTimeoutSeconds { result.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds }
+            if let hstsMaxAgeSeconds { result.hstsMaxAgeSeconds = hstsMaxAgeSeconds }
             return result
+        }
+
+        /// `LOW-HIGH`.
+        static func portRange(_ text: String) throws(ServerConfigurationError) -> ClosedRange<Int> {
+            let parts = text.split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let low = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let high = Int(parts[1].trimmingCharacters(in: .whitespaces)), low <= high
+            else { throw ServerConfigurationError("\"\(text)\" is not a port range LOW-HIGH") }
+            return low...high
         }
     }
 
