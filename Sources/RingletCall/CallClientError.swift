@@ -24,6 +24,8 @@ public struct CallClientError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let badResponse = Code(rawValue: "badResponse")
         /// Not connected to the signaling server.
         public static let offline = Code(rawValue: "offline")
+        /// A setting cannot be used (a CA file that does not load).
+        public static let invalidArgument = Code(rawValue: "invalidArgument")
     }
 
     /// What failed.

@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingletCall
 import RingletCore
 import RingletDTLS
@@ -34,7 +35,7 @@ public final class RingletPhone: Sendable {
 
     /// Where to connect and how to behave.
     public struct Configuration: Sendable {
-        /// The server, `http://host:port`.
+        /// The server, `http://host:port` or `https://…` (signaling then uses `wss://`).
         public var server: String
         /// The user's session token (`rlu_…`).
         public var token: String
@@ -54,6 +55,8 @@ public final class RingletPhone: Sendable {
         public var eventLoopGroup: (any EventLoopGroup)?
         /// Reconnection of the signaling session.
         public var backoff = ReconnectBackoff()
+        /// TLS for a `https://` server (nil: the system's trust store; see `ClientTLS`).
+        public var tlsConfiguration: TLSConfiguration?
 
         /// A configuration with the defaults above.
         public init(server: String, token: String) {
@@ -154,6 +157,7 @@ public final class RingletPhone: Sendable {
         }
         var c = SignalingClient.Configuration(url: base.webSocketURL("/v1/signal/user"), eventLoopGroup: group)
         c.backoff = configuration.backoff
+        c.tlsConfiguration = configuration.tlsConfiguration
         let token = configuration.token
         let box = self.box
         let loop = self.loop
