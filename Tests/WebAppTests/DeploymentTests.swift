@@ -1,0 +1,87 @@
+import Foundation
+import RingletTestSupport
+import RingletWebTestSupport
+import Testing
+
+/// The deployments of docs/deploy.md, tested: Ringlet terminating TLS itself, and Ringlet behind nginx as the
+/// TLS-terminating proxy (with the repository's contrib/nginx/ringlet.conf). The page is loaded from an https://
+/// address with a host name (`ringlet.test`), so that it is a secure context only because of HTTPS; the device
+/// registers over HTTPS and signals over WSS, trusting the test CA and nothing else.
+@Suite("Deployments over HTTPS: Ringlet's own TLS, nginx in front, TURN over TLS", .serialized, .timeLimit(.minutes(6)))
+struct DeploymentTests {
+    /// The device calls the page's user over the bench's front and the call carries media both ways.
+    func callWithMedia(_ bench: WebAppBench, page: WebPage, link: String = "direct") async throws -> [String: Any] {
+        let device = try await authorizedDevice(bench, page)
+        let call = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
+        return try await answerWithMedia(page, device, after: call.mark, link: link)
+    }
+
+    /// The page came from https://ringlet.test:PORT and the browser counts it as a secure context.
+    func expectSecurePage(_ page: WebPage, port: Int) async throws {
+        #expect(try await page.string("location.origin") == "https://ringlet.test:\(port)")
+        #expect(try await page.string("String(window.isSecureContext)") == "true")
+        #expect(try await page.string("new URL(document.baseURI).protocol") == "https:")
+    }
+
+    @Test("Ringlet terminating TLS: the page answers from https://, the device registers over HTTPS and calls over WSS, media flows both ways")
+    func ringletTLS() async throws {
+        try await WebAppBench.run(front: .tls) { bench in
+            #expect(bench.server.base == "https://ringlet.test:8080")
+            let (_, page) = try await signedInPage(bench)
+            try await expectSecurePage(page, port: 8080)
+            let status = try await callWithMedia(bench, page: page)
+            #expect(int(status, "videoReceived") > 0 && int(status, "audioReceived") > 0)
+            // The device's signaling really is TLS: the server saw no plain request on its port.
+            #expect(try await bench.server.metric("ringlet_tls_refused_total") == 0)
+        }
+    }
+
+    @Test("behind nginx (contrib/nginx/ringlet.conf): the page answers from https:// through the proxy, the device registers and signals through it, media flows both ways")
+    func behindNginx() async throws {
+        try await WebAppBench.run(front: .nginx) { bench in
+            #expect(bench.server.base == "https://ringlet.test:\(DevServer.nginxPort)")
+            let (_, page) = try await signedInPage(bench)
+            try await expectSecurePage(page, port: DevServer.nginxPort)
+            let status = try await callWithMedia(bench, page: page)
+            #expect(int(status, "videoReceived") > 0 && int(status, "audioReceived") > 0)
+            // Through nginx: its access log has the device's registration and both WebSocket upgrades (101).
+            let access = try String(contentsOf: bench.folder.appendingPathComponent("nginx/access.log"), encoding: .utf8)
+            #expect(access.contains("POST /v1/devices/DOOR-1/register"), "\(access.suffix(800))")
+            #expect(access.contains("GET /v1/signal/device HTTP/1.1\" 101"))
+            #expect(access.contains("GET /v1/signal/user HTTP/1.1\" 101"))
+        }
+    }
+
+    @Test("relay only through turns: (plain TURN's port 3478 blocked in the namespace): the page says Relayed, with media both ways")
+    func relayedOverTURNS() async throws {
+        try await WebAppBench.run(front: .tls) { bench in
+            // Drop TURN over UDP and TCP to 3478: the only relay left is TURN over TLS on 5349.
+            let nft = """
+                table inet ringlet_block_turn {
+                    chain output {
+                        type filter hook output priority 0; policy accept;
+                        udp dport 3478 counter drop
+                        tcp dport 3478 counter drop
+                    }
+                }
+
+                """
+            let rules = bench.folder.appendingPathComponent("block-turn.nft")
+            try nft.write(to: rules, atomically: true, encoding: .utf8)
+            let command = bench.namespace.exec(["nft", "-f", rules.path])
+            _ = try requireTool("nft", package: "nftables")
+            let load = try ChildProcess(command[0], arguments: Array(command.dropFirst()), folder: bench.folder, name: "nft")
+            #expect(await load.wait(timeout: 10) && load.terminationStatus == 0, "\(load.errorText)")
+
+            let browser = try await bench.launchBrowser(url: bench.server.appURL + "?ice=relay")
+            let page = try await browser.firstPage()
+            try await page.emulatePhone()
+            try await signIn(page, as: "Ada")
+            let status = try await callWithMedia(bench, page: page, link: "relayed")
+            #expect(try await page.string("document.getElementById('call-link').textContent") == "Relayed")
+            #expect(status["link"] as? String == "relayed", "the device sees the relay too: \(status)")
+            let relayed = try await bench.server.metric("ringlet_turn_relayed_packets_total", above: 100)
+            #expect(relayed > 100, "packets relayed by Ringlet's TURN server: \(relayed)")
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Glibc
+import RingletNIO
+import RingletTestSupport
+import RingletWebTestSupport
+import Testing
+
+/// The repository's root.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// docs/deploy.md's files as shipped (contrib/), run in a private network namespace on the real ports (443, 80,
+/// 3478, 5349), with only host names, paths and secrets changed: the systemd unit, both JSON configurations,
+/// and nginx's site file.
+@Suite("The shipped deployment files work as docs/deploy.md says", .serialized, .timeLimit(.minutes(5)))
+struct ShippedFilesTests {
+    /// A namespace with `lo` and a veth pair (this kernel has no dummy interfaces) holding 198.51.100.10 (a public-looking address: the TURN
+    /// server's default peer policy relays to it), `ringlet.test` mapped to 127.0.0.1, a test CA and certificate.
+    final class Site {
+        let namespace: NetworkNamespace
+        let folder: URL
+        let authority: TestCertificateAuthority
+        let leaf: TestCertificateAuthority.Leaf
+        var processes: [RingletTestSupport.ChildProcess] = []
+        static let peerIP = "198.51.100.10"
+
+        init() async throws {
+            guard geteuid() == 0 else { throw TestSupportError("these tests need root (ip netns)") }
+            namespace = try NetworkNamespace.create(name: "ringlet-site-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
+            folder = try temporaryFolder(prefix: "ringlet-site")
+            authority = try TestCertificateAuthority(folder: folder)
+            leaf = try authority.issue(name: "server", dnsNames: [ServerCertificates.host], ipAddresses: ["127.0.0.1"])
+            try WebAppBench.mapHost(ServerCertificates.host, in: namespace)
+            for step in [["link", "add", "d0", "type", "veth", "peer", "name", "d1"], ["addr", "add", "\(Self.peerIP)/24", "dev", "d0"],
+                     ["link", "set", "d1", "up"],
+                         ["link", "set", "d0", "up"]] {
+                let ip = try run(["ip", "-n", namespace.name] + step, inNamespace: false)
+                #expect(ip.status == 0, "ip \(step): \(ip.output)")
+            }
+        }
+
+        /// Starts a long-running program in the namespace.
+        func start(_ command: [String], name: String) throws -> RingletTestSupport.ChildProcess {
+            let full = namespace.exec(command)
+            let process = try RingletTestSupport.ChildProcess(full[0], arguments: Array(full.dropFirst()), folder: folder, name: name,
+                                           options: .init(grace: 5))
+            processes.append(process)
+            return process
+        }
+
+        /// Runs a program (in the namespace unless told otherwise) to its end, at most `timeout` seconds.
+        func run(_ command: [String], inNamespace: Bool = true, timeout: Double = 30) throws -> (status: Int32?, output: String) {
+            let full = inNamespace ? namespace.exec(command) : command
+            let child = try RingletTestSupport.ChildProcess(full[0], arguments: Array(full.dropFirst()), folder: folder,
+                                         name: "run-\(UInt16.random(in: 0...UInt16.max))")
+            let finished = child.wait(timeout: timeout)
+            child.stop()
+            return (finished ? child.terminationStatus : nil, child.outputText + child.errorText)
+        }
+
+        /// A contrib/config file with the example's host, paths and secret replaced (each must be there).
+        func configuration(_ name: String, extra: [String: String] = [:]) throws -> String {
+            var text = try String(contentsOf: repositoryRoot.appendingPathComponent("contrib/config/\(name)"), encoding: .utf8)
+            var changes = [("/var/lib/ringlet", folder.appendingPathComponent("data-\(name)").path),
+                           ("ringlet.example.com", ServerCertificates.host),
+                           ("CHANGE-ME-a-long-random-secret", "site-secret")]
+            if text.contains("/etc/ringlet/tls/") {
+                changes += [("/etc/ringlet/tls/fullchain.pem", leaf.chainFile), ("/etc/ringlet/tls/privkey.pem", leaf.keyFile)]
+            }
+            for (from, to) in changes {
+                guard text.contains(from) else { throw TestSupportError("contrib/config/\(name) has no \(from)") }
+                text = text.replacingOccurrences(of: from, with: to)
+            }
+            let path = folder.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        /// `ringlet serve --config FILE` in the namespace, started the way the unit starts it (with a soft
+        /// open-files limit of 1024 under a hard one of 131072, as LimitNOFILE sets only the hard one here).
+        func serve(config: String) async throws -> RingletTestSupport.ChildProcess {
+            let serve = try start(["prlimit", "--nofile=1024:131072", try ringletExecutable(), "serve", "--config", config],
+                                  name: "serve")
+            guard await serve.waitForLine(containing: "listening on ", timeout: 60) != nil else {
+                throw TestSupportError("ringlet serve --config did not start: \(serve.errorText)")
+            }
+            return serve
+        }
+
+        /// curl in the namespace trusting the test CA: the status line and headers.
+        func curl(_ url: String) throws -> String {
+            try run(["curl", "-sS", "-m", "15", "--cacert", authority.caFile, "-o", "/dev/null", "-D", "-", url]).output
+        }
+
+        func tearDown() async {
+            for process in processes.reversed() { await process.stop() }
+            WebAppBench.unmapHosts(in: namespace)
+            namespace.delete()
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test("systemd-analyze verify finds nothing to say about contrib/systemd/ringlet.service, whose LimitNOFILE covers the recommended open files")
+    func systemdUnit() throws {
+        _ = try requireTool("systemd-analyze", package: "systemd")
+        let folder = try temporaryFolder(prefix: "ringlet-unit")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let unit = try String(contentsOf: repositoryRoot.appendingPathComponent("contrib/systemd/ringlet.service"),
+                              encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/ringlet serve --config /etc/ringlet/ringlet.json"))
+        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst(12)) }
+        #expect((limit ?? 0) >= 65_536, "LimitNOFILE \(String(describing: limit))")
+        // The binary path is this build's; verify checks that it exists and is executable.
+        let copy = folder.appendingPathComponent("ringlet.service")
+        try unit.replacingOccurrences(of: "/usr/local/bin/ringlet", with: try ringletExecutable())
+            .write(to: copy, atomically: true, encoding: .utf8)
+        let verify = try RingletTestSupport.ChildProcess("systemd-analyze", arguments: ["verify", copy.path], folder: folder, name: "verify")
+        #expect(verify.wait(timeout: 30))
+        #expect(verify.terminationStatus == 0)
+        #expect((verify.outputText + verify.errorText).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "\(verify.outputText)\(verify.errorText)")
+    }
+
+    @Test("contrib/config/direct-tls.json: Ringlet on 443, 3478 and 5349 answers HTTPS with HSTS, refuses plain HTTP there, relays TURN over TLS to a public peer, and raises its open-files limit")
+    func directTLS() async throws {
+        let site = try await Site()
+        do {
+            let serve = try await site.serve(config: try site.configuration("direct-tls.json"))
+            #expect(serve.outputText.contains("listening on https://0.0.0.0:443"))
+            #expect(serve.outputText.contains("TURN over TLS on 0.0.0.0:5349"))
+            #expect(serve.errorText.contains("open files limit 131072"), "\(serve.errorText.prefix(2000))")
+            let page = try site.curl("https://\(ServerCertificates.host)/app/")
+            #expect(page.hasPrefix("HTTP/1.1 200"), "\(page)")
+            #expect(page.lowercased().contains("strict-transport-security: max-age=31536000"))
+            let plain = try site.run(["curl", "-sS", "-m", "10", "http://\(ServerCertificates.host):443/app/"])
+            #expect(plain.output.contains("This port speaks HTTPS only: use https://\(ServerCertificates.host)"))
+
+            let peerPort = 45_000
+            _ = try site.start(["turnutils_peer", "-L", Site.peerIP, "-p", "\(peerPort)"], name: "peer")
+            let relay = try site.run(["turnutils_uclient", "-t", "-S", "-E", site.authority.caFile, "-c", "-s", "-u", "site",
+                                      "-W", "site-secret", "-e", Site.peerIP, "-r", "\(peerPort)", "-p", "5349",
+                                      "-m", "2", "-n", "50", "-l", "160", "-v", "127.0.0.1"], timeout: 60)
+            #expect(relay.output.contains("Total lost packets 0 "), "\(relay.output.suffix(1500))")
+            let relays = relay.output.split(separator: "\n").filter { $0.contains("Received relay addr: ") }
+            #expect(!relays.isEmpty && relays.allSatisfy { line in
+                guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else { return false }
+                return (49_152...65_535).contains(port)
+            }, "relays from turnRelayPorts: \(relays)")
+        } catch {
+            await site.tearDown()
+            throw error
+        }
+        await site.tearDown()
+    }
+
+    @Test("contrib/config/behind-nginx.json with contrib/nginx/ringlet.conf on 443 and 80: HTTPS through nginx with HSTS, plain HTTP redirected")
+    func behindNginx() async throws {
+        let site = try await Site()
+        do {
+            let serve = try await site.serve(config: try site.configuration("behind-nginx.json"))
+            #expect(serve.outputText.contains("listening on http://127.0.0.1:8080"))
+            let nginx = try await NginxProxy(namespace: site.namespace, folder: site.folder,
+                                             certificates: ServerCertificates(caFile: site.authority.caFile, leaf: site.leaf),
+                                             port: 443, plainPort: 80)
+            let page = try site.curl("https://\(ServerCertificates.host)/app/")
+            #expect(page.hasPrefix("HTTP/1.1 200"), "\(page)")
+            #expect(page.lowercased().contains("strict-transport-security: max-age=31536000"),
+                    "HSTS from Ringlet, for nginx's X-Forwarded-Proto https")
+            let redirect = try site.run(["curl", "-sS", "-m", "10", "-o", "/dev/null", "-D", "-",
+                                         "http://\(ServerCertificates.host)/app/"]).output
+            #expect(redirect.hasPrefix("HTTP/1.1 301"), "\(redirect)")
+            #expect(redirect.contains("Location: https://\(ServerCertificates.host)/app/"))
+            await nginx.stop()
+        } catch {
+            await site.tearDown()
+            throw error
+        }
+        await site.tearDown()
+    }
+}
