@@ -9,11 +9,23 @@ import Testing
 /// registers over HTTPS and signals over WSS, trusting the test CA and nothing else.
 @Suite("Deployments over HTTPS: Ringlet's own TLS, nginx in front, TURN over TLS", .serialized, .timeLimit(.minutes(6)))
 struct DeploymentTests {
-    /// The device calls the page's user over the bench's front and the call carries media both ways.
-    func callWithMedia(_ bench: WebAppBench, page: WebPage, link: String = "direct") async throws -> [String: Any] {
+    /// The device calls the page's user over the bench's front and the call carries media both ways; returns the
+    /// device and its status line.
+    func callWithMedia(_ bench: WebAppBench, page: WebPage, link: String = "direct") async throws
+        -> (DeviceProcess, [String: Any])
+    {
         let device = try await authorizedDevice(bench, page)
         let call = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
-        return try await answerWithMedia(page, device, after: call.mark, link: link)
+        return (device, try await answerWithMedia(page, device, after: call.mark, link: link))
+    }
+
+    /// Runs `command` in the bench's namespace to its end (bounded); its standard output.
+    func run(_ bench: WebAppBench, _ command: [String]) async throws -> String {
+        let full = bench.namespace.exec(command)
+        let child = try ChildProcess(full[0], arguments: Array(full.dropFirst()), folder: bench.folder,
+                                     name: "run-\(UInt16.random(in: 0...UInt16.max))")
+        #expect(await child.wait(timeout: 15) && child.terminationStatus == 0, "\(command): \(child.errorText)")
+        return child.outputText
     }
 
     /// The page came from https://ringlet.test:PORT and the browser counts it as a secure context.
@@ -29,7 +41,7 @@ struct DeploymentTests {
             #expect(bench.server.base == "https://ringlet.test:8080")
             let (_, page) = try await signedInPage(bench)
             try await expectSecurePage(page, port: 8080)
-            let status = try await callWithMedia(bench, page: page)
+            let (_, status) = try await callWithMedia(bench, page: page)
             #expect(int(status, "videoReceived") > 0 && int(status, "audioReceived") > 0)
             // The device's signaling really is TLS: the server saw no plain request on its port.
             #expect(try await bench.server.metric("ringlet_tls_refused_total") == 0)
@@ -40,14 +52,24 @@ struct DeploymentTests {
     func behindNginx() async throws {
         try await WebAppBench.run(front: .nginx) { bench in
             #expect(bench.server.base == "https://ringlet.test:\(DevServer.nginxPort)")
-            let (_, page) = try await signedInPage(bench)
+            let (browser, page) = try await signedInPage(bench)
             try await expectSecurePage(page, port: DevServer.nginxPort)
-            let status = try await callWithMedia(bench, page: page)
+            let (device, status) = try await callWithMedia(bench, page: page)
             #expect(int(status, "videoReceived") > 0 && int(status, "audioReceived") > 0)
-            // Through nginx: its access log has the device's registration and both WebSocket upgrades (101).
-            let access = try String(contentsOf: bench.folder.appendingPathComponent("nginx/access.log"), encoding: .utf8)
+            // Through nginx: its access log has the device's registration and, once the device and the browser are
+            // gone (nginx logs a WebSocket when it ends), both WebSocket upgrades (101).
+            await device.stop()
+            await browser.stop()
+            let log = bench.folder.appendingPathComponent("nginx/access.log")
+            var access = ""
+            let end = ContinuousClock.now + .seconds(15)
+            repeat {
+                try await Task.sleep(for: .milliseconds(200))
+                access = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            } while !(access.contains("GET /v1/signal/device HTTP/1.1\" 101") && access.contains("GET /v1/signal/user HTTP/1.1\" 101"))
+                && ContinuousClock.now < end
             #expect(access.contains("POST /v1/devices/DOOR-1/register"), "\(access.suffix(800))")
-            #expect(access.contains("GET /v1/signal/device HTTP/1.1\" 101"))
+            #expect(access.contains("GET /v1/signal/device HTTP/1.1\" 101"), "\(access.suffix(800))")
             #expect(access.contains("GET /v1/signal/user HTTP/1.1\" 101"))
         }
     }
@@ -77,9 +99,14 @@ struct DeploymentTests {
             let page = try await browser.firstPage()
             try await page.emulatePhone()
             try await signIn(page, as: "Ada")
-            let status = try await callWithMedia(bench, page: page, link: "relayed")
+            let (_, status) = try await callWithMedia(bench, page: page, link: "relayed")
             #expect(try await page.string("document.getElementById('call-link').textContent") == "Relayed")
             #expect(status["link"] as? String == "relayed", "the device sees the relay too: \(status)")
+            // The relay is reached over TLS: Chromium holds a TCP connection to 5349 (and none to 3478).
+            let tls = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :5349 )"])
+            #expect(!tls.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no connection to 5349")
+            let plain = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :3478 )"])
+            #expect(plain.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(plain)")
             let relayed = try await bench.server.metric("ringlet_turn_relayed_packets_total", above: 100)
             #expect(relayed > 100, "packets relayed by Ringlet's TURN server: \(relayed)")
         }
