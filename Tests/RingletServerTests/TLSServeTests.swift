@@ -233,6 +233,37 @@ struct TLSServeTests {
         #expect(server.process.isRunning)
     }
 
+    @Test("TLS 1.1 and TLS 1.2 suites without ECDHE or AEAD are refused; ECDHE with AES-GCM or ChaCha20, and TLS 1.3, are served")
+    func protocolsAndCiphers() async throws {
+        let server = try TLSServeProcess()
+        #expect(try await server.start(server.tlsFlags), "\(server.process.errorText)")
+        // (client flags, the negotiated "Cipher is" or nil for a refusal). SECLEVEL=0 lets OpenSSL 3's client offer
+        // what it would refuse itself, so a refusal is the server's.
+        let cases: [([String], String?)] = [
+            (["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], nil),
+            (["-tls1_2", "-cipher", "AES128-SHA@SECLEVEL=0"], nil),
+            (["-tls1_2", "-cipher", "AES128-GCM-SHA256@SECLEVEL=0"], nil),
+            (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA@SECLEVEL=0"], nil),
+            (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"], "ECDHE-ECDSA-AES128-GCM-SHA256"),
+            (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"], "ECDHE-ECDSA-AES256-GCM-SHA384"),
+            (["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"], "ECDHE-ECDSA-CHACHA20-POLY1305"),
+            (["-tls1_3"], "TLS_"),
+        ]
+        for (flags, expected) in cases {
+            let child = try ChildProcess("openssl", arguments: ["s_client", "-connect", "127.0.0.1:\(server.httpPort)",
+                                                                "-servername", "ringlet.test"] + flags,
+                                         folder: server.folder, name: "s_client")
+            #expect(await child.wait(timeout: 20))
+            let text = child.outputText + child.errorText
+            if let expected {
+                #expect(text.contains("Cipher is \(expected)"), "\(flags): \(text.prefix(600))")
+            } else {
+                #expect(text.contains("Cipher is (NONE)") && text.contains("alert"), "\(flags): \(text.prefix(600))")
+            }
+        }
+        #expect(try await server.metric("ringlet_tls_refused_total", labels: #"reason="handshake_failed""#) >= 4)
+    }
+
     @Test("bad input on the TLS ports: plain HTTP gets 400 naming https://, plain STUN and junk are closed, silent and stalled handshakes are closed at the deadline, and HTTPS still answers")
     func badInputOnTLSPorts() async throws {
         let server = try TLSServeProcess()

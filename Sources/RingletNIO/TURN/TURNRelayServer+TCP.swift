@@ -131,7 +131,7 @@ final class ClientTCPHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         let loop = channel.eventLoop
-        let send = { [self, buffer] in
+        let send: @Sendable () -> Void = { [self, buffer] in
             guard let context = self.context else { return }
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         }
