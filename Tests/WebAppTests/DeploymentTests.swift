@@ -48,6 +48,35 @@ struct DeploymentTests {
         }
     }
 
+    @Test("a device that is not told to trust the test CA refuses the server (certificates are verified by default); the same device with --ca-file registers")
+    func deviceVerifiesByDefault() async throws {
+        try await WebAppBench.run(front: .tls) { bench in
+            let ticket = try await bench.server.issueTicket(sn: "DOOR-9", deviceName: "Side door")
+            /// `ringlet device` registering with the ticket, with `extra` flags, until it exits (it is told to
+            /// exit once online); its registerAvtVoip code.
+            func register(_ extra: [String], name: String) async throws -> Int {
+                let command = bench.namespace.exec([
+                    try ringletExecutable(), "device", "--server", bench.server.base, "--sn", "DOOR-9",
+                    "--model", bench.server.modelID, "--app", bench.server.appID,
+                    "--data-dir", bench.folder.appendingPathComponent("door-9").path, "--ticket", ticket,
+                    "--events-json", "--duration", "1",
+                ] + extra)
+                let device = try ChildProcess(command[0], arguments: Array(command.dropFirst()), folder: bench.folder,
+                                              name: name)
+                #expect(await device.wait(timeout: 60), "the device ends")
+                let registration = device.outputText.split(separator: "\n").compactMap {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+                }.first { $0["cb"] as? String == "registerAvtVoip" }
+                return try #require(registration?["code"] as? Int, "\(device.outputText)\n\(device.errorText)")
+            }
+            // -374: the server cannot be reached (the seed's code; the TLS handshake failed on the certificate).
+            #expect(try await register([], name: "untrusting") == -374)
+            let untouched = try await bench.server.request("GET", "/v1/apps/\(bench.server.appID)/devices/DOOR-9")
+            #expect(untouched.json["registeredAt"] == nil, "nothing reached the API: \(untouched.json)")
+            #expect(try await register(["--ca-file", try #require(bench.server.certificates?.caFile)], name: "trusting") == 0)
+        }
+    }
+
     @Test("behind nginx (contrib/nginx/ringlet.conf): the page answers from https:// through the proxy, the device registers and signals through it, media flows both ways")
     func behindNginx() async throws {
         try await WebAppBench.run(front: .nginx) { bench in
