@@ -89,6 +89,35 @@ struct TURNOverTLSTests {
         await server.stop()
     }
 
+    @Test("a graceful stop does not wait for TURN clients on the HTTPS port: SIGTERM ends ringlet serve within 15 s while uclient still relays")
+    func gracefulStopWithTURNOnHTTPSPort() async throws {
+        let folder = try temporaryFolder(prefix: "ringlet-turns-stop")
+        let authority = try TestCertificateAuthority(folder: folder)
+        let leaf = try authority.issue(name: "server")
+        let http = try LoopbackUDPSocket.freePort(alsoForTCP: true), turn = try LoopbackUDPSocket.freePort(alsoForTCP: true)
+        let server = try await ServeTURNProcess(folder: folder, arguments: [
+            "--http", "127.0.0.1:\(http)", "--turn", "127.0.0.1:\(turn)", "--turn-tls", "127.0.0.1:\(http)",
+            "--tls-cert", leaf.chainFile, "--tls-key", leaf.keyFile,
+        ])
+        let peer = try EchoPeer()
+        // Two clients sending for minutes (10 ms apart), killed by pid at the end.
+        let client = try RingletTestSupport.ChildProcess(
+            try requireTool("turnutils_uclient", package: "coturn"),
+            arguments: ["-u", "interop", "-W", ServeTURNProcess.secret, "-t", "-S", "-E", authority.caFile, "-c", "-s",
+                        "-e", "127.0.0.1", "-r", "\(peer.port)", "-p", "\(http)", "-m", "2", "-n", "30000", "-z", "10",
+                        "127.0.0.1"],
+            folder: folder, name: "uclient-long")
+        defer { client.stop() }
+        #expect(await server.process.waitForLine(containing: "TURN over TLS on the HTTPS port", timeout: 30) != nil,
+                "\(server.process.errorText.suffix(1500))")
+        #expect(client.isRunning, "the client is still relaying when the server is told to stop")
+        let stopping = ContinuousClock.now
+        server.process.send(SIGTERM)
+        #expect(await server.process.wait(timeout: 15), "still running 15 s after SIGTERM")
+        #expect(server.process.terminationStatus == 0)
+        #expect(ContinuousClock.now - stopping < .seconds(15))
+    }
+
     @Test("--turn 0.0.0.0 in a namespace with two addresses: STUN answers on each, relays are announced with --turn-external-ip in --turn-relay-ports, and clients relay to each other's announced addresses with zero loss")
     func everyAddressExternalIP() async throws {
         guard geteuid() == 0 else { throw TestSupportError("this test needs root (ip netns)") }

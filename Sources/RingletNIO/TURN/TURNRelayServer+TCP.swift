@@ -125,6 +125,18 @@ final class ClientTCPHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         context.close(promise: nil)
     }
 
+    /// A server shutting down asks its connections to quiesce (SwiftNIO's `ChannelShouldQuiesceEvent`, sent by the
+    /// HTTP server to every connection it accepted — TURN over TLS on the HTTPS port among them): TURN has no
+    /// request to finish, so the connection closes now (its allocation goes), rather than holding the shutdown
+    /// until the client leaves.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// From any thread: writes `bytes` to the client (after the handlers before this one, e.g. TLS).
     func write(_ bytes: ArraySlice<UInt8>) {
         guard let channel else { return }
