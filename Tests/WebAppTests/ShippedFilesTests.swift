@@ -34,7 +34,7 @@ struct ShippedFilesTests {
             for step in [["link", "add", "d0", "type", "veth", "peer", "name", "d1"], ["addr", "add", "\(Self.peerIP)/24", "dev", "d0"],
                      ["link", "set", "d1", "up"],
                          ["link", "set", "d0", "up"]] {
-                let ip = try run(["ip", "-n", namespace.name] + step, inNamespace: false)
+                let ip = try await run(["ip", "-n", namespace.name] + step, inNamespace: false)
                 #expect(ip.status == 0, "ip \(step): \(ip.output)")
             }
         }
@@ -49,12 +49,14 @@ struct ShippedFilesTests {
         }
 
         /// Runs a program (in the namespace unless told otherwise) to its end, at most `timeout` seconds.
-        func run(_ command: [String], inNamespace: Bool = true, timeout: Double = 30) throws -> (status: Int32?, output: String) {
+        func run(_ command: [String], inNamespace: Bool = true, timeout: Double = 30) async throws
+            -> (status: Int32?, output: String)
+        {
             let full = inNamespace ? namespace.exec(command) : command
             let child = try RingletTestSupport.ChildProcess(full[0], arguments: Array(full.dropFirst()), folder: folder,
                                          name: "run-\(UInt16.random(in: 0...UInt16.max))")
-            let finished = child.wait(timeout: timeout)
-            child.stop()
+            let finished = await child.wait(timeout: timeout)
+            await child.stop()
             return (finished ? child.terminationStatus : nil, child.outputText + child.errorText)
         }
 
@@ -96,8 +98,8 @@ struct ShippedFilesTests {
         }
 
         /// curl in the namespace trusting the test CA: the status line and headers.
-        func curl(_ url: String) throws -> String {
-            try run(["curl", "-sS", "-m", "15", "--cacert", authority.caFile, "-o", "/dev/null", "-D", "-", url]).output
+        func curl(_ url: String) async throws -> String {
+            try await run(["curl", "-sS", "-m", "15", "--cacert", authority.caFile, "-o", "/dev/null", "-D", "-", url]).output
         }
 
         func tearDown() async {
@@ -139,15 +141,15 @@ struct ShippedFilesTests {
             let hard = Site.hardOpenFiles
             #expect(serve.errorText.contains(hard >= 65_536 ? "open files limit \(hard)" : "open files limit is \(hard):"),
                     "raised from 1024 to the hard limit: \(serve.errorText.prefix(2000))")
-            let page = try site.curl("https://\(ServerCertificates.host)/app/")
+            let page = try await site.curl("https://\(ServerCertificates.host)/app/")
             #expect(page.hasPrefix("HTTP/1.1 200"), "\(page)")
             #expect(page.lowercased().contains("strict-transport-security: max-age=31536000"))
-            let plain = try site.run(["curl", "-sS", "-m", "10", "http://\(ServerCertificates.host):443/app/"])
+            let plain = try await site.run(["curl", "-sS", "-m", "10", "http://\(ServerCertificates.host):443/app/"])
             #expect(plain.output.contains("This port speaks HTTPS only: use https://\(ServerCertificates.host)"))
 
             let peerPort = 45_000
             _ = try site.start(["turnutils_peer", "-L", Site.peerIP, "-p", "\(peerPort)"], name: "peer")
-            let relay = try site.run(["turnutils_uclient", "-t", "-S", "-E", site.authority.caFile, "-c", "-s", "-u", "site",
+            let relay = try await site.run(["turnutils_uclient", "-t", "-S", "-E", site.authority.caFile, "-c", "-s", "-u", "site",
                                       "-W", "site-secret", "-e", Site.peerIP, "-r", "\(peerPort)", "-p", "5349",
                                       "-m", "2", "-n", "50", "-l", "160", "-v", "127.0.0.1"], timeout: 60)
             #expect(relay.output.contains("Total lost packets 0 "), "\(relay.output.suffix(1500))")
@@ -172,11 +174,11 @@ struct ShippedFilesTests {
             let nginx = try await NginxProxy(namespace: site.namespace, folder: site.folder,
                                              certificates: ServerCertificates(caFile: site.authority.caFile, leaf: site.leaf),
                                              port: 443, plainPort: 80)
-            let page = try site.curl("https://\(ServerCertificates.host)/app/")
+            let page = try await site.curl("https://\(ServerCertificates.host)/app/")
             #expect(page.hasPrefix("HTTP/1.1 200"), "\(page)")
             #expect(page.lowercased().contains("strict-transport-security: max-age=31536000"),
                     "HSTS from Ringlet, for nginx's X-Forwarded-Proto https")
-            let redirect = try site.run(["curl", "-sS", "-m", "10", "-o", "/dev/null", "-D", "-",
+            let redirect = try await site.run(["curl", "-sS", "-m", "10", "-o", "/dev/null", "-D", "-",
                                          "http://\(ServerCertificates.host)/app/"]).output
             #expect(redirect.hasPrefix("HTTP/1.1 301"), "\(redirect)")
             #expect(redirect.contains("Location: https://\(ServerCertificates.host)/app/"))
