@@ -14,6 +14,7 @@ struct FuzzTarget {
 let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzCoreByteReader", module: "RingletCore", ready: true),
     .init(name: "FuzzCorePageToken", module: "RingletCore", ready: true),
+    .init(name: "FuzzCoreForwardedFor", module: "RingletCore", ready: true),
     .init(name: "FuzzSTUNMessage", module: "RingletSTUN", ready: true),
     .init(name: "FuzzTURNChannelData", module: "RingletTURN", ready: true),
     .init(name: "FuzzRTP", module: "RingletRTP", ready: true),

@@ -12,6 +12,8 @@ packages=(
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
+    nginx           # the TLS-terminating reverse proxy of docs/deploy.md (DeploymentTests), started by the tests
+    systemd         # systemd-analyze verify of contrib/systemd/ringlet.service (ShippedFilesTests)
 )
 
 missing=()

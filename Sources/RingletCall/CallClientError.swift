@@ -28,6 +28,8 @@ public struct CallClientError: Error, Hashable, Sendable, CustomStringConvertibl
         /// session expired or was signed out, the device was reset. Retrying with them is pointless, so the
         /// session stops (docs/security.md).
         public static let credentialsRejected = Code(rawValue: "credentialsRejected")
+        /// A setting cannot be used (a CA file that does not load).
+        public static let invalidArgument = Code(rawValue: "invalidArgument")
     }
 
     /// What failed.

@@ -27,8 +27,8 @@ public struct HTTPJSONClient: Sendable {
         /// The path prefix (no trailing slash).
         public let pathPrefix: String
 
-        /// Parses `http://host[:port][/prefix]` or `https://…`.
-        /// - Throws: `invalidURL`.
+        /// Parses `http://host[:port][/prefix]` or `https://name[:port][/prefix]` (a host name: see the throw).
+        /// - Throws: `invalidURL`, also for `https://` with an IP address.
         public init(parsing text: String) throws(CallClientError) {
             let tls: Bool
             var rest: Substring
@@ -67,6 +67,11 @@ public struct HTTPJSONClient: Sendable {
                 port = p
             }
             guard !host.isEmpty, !host.contains("@") else { throw CallClientError(.invalidURL, "no host") }
+            // TLS checks the certificate against the name in the URL, and the WebSocket client sends that name as
+            // SNI, which an IP address cannot be (RFC 6066 §3): an https:// server is named by host name.
+            if tls, IPAddress(host) != nil {
+                throw CallClientError(.invalidURL, "an https:// server must be given by the host name its certificate names, not by IP address")
+            }
             self.tls = tls
             self.host = host
             self.port = port

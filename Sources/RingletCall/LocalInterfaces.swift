@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RingletCore
+import RingletNIO
 
 /// The local IP addresses a peer connection can gather host candidates on (RFC 8445 §5.1.1.1).
 public enum LocalInterfaces {
@@ -10,23 +11,10 @@ public enum LocalInterfaces {
     /// address exists (a host with only `lo` up, as in the tests' network namespaces) or when
     /// `includeLoopback`.
     public static func addresses(includeIPv6: Bool = false, includeLoopback: Bool = false) -> [IPAddress] {
-        var head: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&head) == 0, let first = head else { return [.loopbackV4] }
-        defer { freeifaddrs(first) }
         var other: [IPAddress] = []
         var loopback: [IPAddress] = []
-        var node: UnsafeMutablePointer<ifaddrs>? = first
-        while let n = node {
-            defer { node = n.pointee.ifa_next }
-            let flags = n.pointee.ifa_flags
-            guard flags & UInt32(IFF_UP) != 0, let sa = n.pointee.ifa_addr,
-                  let ip = HostResolver.ipAddress(of: sa) else { continue }
-            if ip.family == .v6 && (!includeIPv6 || ip.isLinkLocal) { continue }
-            if ip.isLoopback {
-                if !loopback.contains(ip) { loopback.append(ip) }
-            } else if !other.contains(ip) {
-                other.append(ip)
-            }
+        for ip in InterfaceAddresses.current() where includeIPv6 || ip.family == .v4 {
+            if ip.isLoopback { loopback.append(ip) } else { other.append(ip) }
         }
         if other.isEmpty { return loopback.isEmpty ? [.loopbackV4] : loopback.filter { $0.family == .v4 } }
         return includeLoopback ? other + loopback : other

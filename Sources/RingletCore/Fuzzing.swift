@@ -139,5 +139,27 @@ extension CoreFuzz {
         check(PageToken(text: token.text) == token, "a page token does not survive printing and parsing")
         check(token.text.utf8.count == 22, "a page token printed to \(token.text.utf8.count) characters")
     }
-}
 
+    /// Reads `data` as the `X-Forwarded-For` header values of a request from a trusted proxy (split at NUL bytes
+    /// into several headers) and checks that the client found is the peer or an address written in the input,
+    /// and that each entry parses the same alone; classifies the first byte as a TLS listener would.
+    public static func forwardedFor(_ data: [UInt8]) {
+        if let first = data.first { _ = StreamStart.classify(first) }
+        let text = String(decoding: data, as: UTF8.self)
+        let values = text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        let peer = IPAddress.loopbackV4
+        var trusted: Set<IPAddress> = [peer]
+        let client = ForwardedFor.client(values: values, peer: peer) { ip in
+            // Trust every other address seen, to walk deep chains too.
+            trusted.insert(ip)
+            return trusted.count % 2 == 0
+        }
+        var written: Set<IPAddress> = [peer]
+        for value in values {
+            for entry in value.split(separator: ",", omittingEmptySubsequences: false) {
+                if let ip = ForwardedFor.address(entry) { written.insert(ip) }
+            }
+        }
+        check(written.contains(client), "client is neither the peer nor an address in the header")
+    }
+}

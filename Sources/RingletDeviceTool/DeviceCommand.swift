@@ -18,6 +18,8 @@ package struct DeviceCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
+    @Option(name: .customLong("ca-file"), help: "Trust the CA certificates of this PEM file for an https:// server (a private CA) instead of the system's.")
+    var caFile: String?
     @Option(help: "The device SN.") var sn: String
     @Option(help: "The device's model id.") var model: String
     @Option(help: "The device's app id.") var app: String
@@ -59,7 +61,9 @@ package struct DeviceCommand: AsyncParsableCommand {
             output.event(step, ["code": code])
             guard code == IV_ERR_NONE else { throw ExitCode(1) }
         }
-        try check("initIvSystem", facade.initIvSystem(SysInitInfo(productId: "", deviceName: sn, server: server), device))
+        var system = SysInitInfo(productId: "", deviceName: sn, server: server)
+        system.trustedCAFile = caFile
+        try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
         try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0

@@ -35,7 +35,7 @@ public final class RingletPhone: Sendable {
 
     /// Where to connect and how to behave.
     public struct Configuration: Sendable {
-        /// The server, `http://host:port`.
+        /// The server, `http://host:port` or `https://…` (signaling then uses `wss://`).
         public var server: String
         /// The user's session token (`rlu_…`).
         public var token: String
@@ -55,7 +55,8 @@ public final class RingletPhone: Sendable {
         public var eventLoopGroup: (any EventLoopGroup)?
         /// Reconnection of the signaling session.
         public var backoff = ReconnectBackoff()
-        /// TLS for `wss://` and `turns:` (trust roots); nil: the system's.
+        /// TLS for a `https://` server, its `wss://` signaling and `turns:` relays (nil: the system's trust store;
+        /// `ClientTLS.configuration(trusting:)` makes one trusting a private CA).
         public var tlsConfiguration: TLSConfiguration?
 
         /// A configuration with the defaults above.

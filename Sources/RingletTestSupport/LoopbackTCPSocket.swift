@@ -46,4 +46,20 @@ public final class LoopbackTCPSocket {
         guard n > 0 else { return nil }
         return Array(buffer.prefix(n))
     }
+
+    /// Waits until the peer closes the connection (reading and dropping whatever arrives), at most `timeout`
+    /// seconds, without blocking a thread for long; true when it closed.
+    public func waitForClose(timeout: Double) async -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < end {
+            if Loopback.waitReadable(fd, timeoutMilliseconds: 0) {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { return true }
+                continue
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
 }

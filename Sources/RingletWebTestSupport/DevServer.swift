@@ -2,6 +2,31 @@ import Foundation
 import RingletNIO
 import RingletTestSupport
 
+/// How the web app's tests reach `ringlet serve` (docs/deploy.md): plain HTTP on loopback, HTTPS served by
+/// Ringlet itself, or HTTPS through nginx as the TLS-terminating reverse proxy.
+package enum ServerFront: Sendable {
+    /// `http://127.0.0.1:8080`.
+    case plain
+    /// `https://ringlet.test:8080`, Ringlet terminating TLS (and TURN over TLS on 127.0.0.1:5349).
+    case tls
+    /// `https://ringlet.test:8443` through nginx (contrib/nginx/ringlet.conf), Ringlet on
+    /// `http://127.0.0.1:8080` with `--behind-proxy`.
+    case nginx
+}
+
+/// The test CA and the server certificate (`ringlet.test`, `127.0.0.1`) of a TLS front.
+package struct ServerCertificates: Sendable {
+    /// The name the certificate is for (mapped to 127.0.0.1 in the namespace's `/etc/hosts`).
+    package static let host = "ringlet.test"
+    package let caFile: String
+    package let leaf: TestCA.Issued
+
+    package init(caFile: String, leaf: TestCA.Issued) {
+        self.caFile = caFile
+        self.leaf = leaf
+    }
+}
+
 /// A real `ringlet serve --dev` process inside a network namespace, with what it prints at start (admin token,
 /// demo app id, secret and model, the HTTP port), and an HTTP client for its API (curl in the same namespace).
 package final class DevServer {
@@ -9,8 +34,11 @@ package final class DevServer {
     let namespace: NetworkNamespace
     let folder: URL
     let arguments: [String]
-    /// `http://127.0.0.1:PORT` inside the namespace.
+    /// Where clients reach the server inside the namespace: `http://127.0.0.1:PORT`, or `https://ringlet.test:PORT`
+    /// for a TLS front.
     package let base: String
+    /// The CA clients trust for an `https://` base (nil for plain HTTP).
+    package let certificates: ServerCertificates?
     /// The operator's token (`rla_…`).
     package private(set) var adminToken: String
     /// The demo app's id, secret and model.
@@ -22,17 +50,38 @@ package final class DevServer {
     /// in `namespace` and waits (30 s) until it listens. The namespace is the test's own, so fixed ports are free,
     /// and a restart comes back at the same address. The TURN server keeps its default peer policy (no relaying
     /// to loopback or private addresses): the calls run as they do for a user of `ringlet serve --dev`.
+    ///
+    /// With a TLS `front`, `certificates` must be given: `.tls` adds `--tls-cert`, `--tls-key`, `--turn-tls
+    /// 127.0.0.1:5349` and `--public-base-url https://ringlet.test:HTTP`; `.nginx` adds `--behind-proxy` and
+    /// `--public-base-url https://ringlet.test:8443` (the caller starts nginx there).
     package init(namespace: NetworkNamespace, folder: URL, httpPort: Int = 8080, turnPort: Int = 3478,
-                 extra: [String] = []) async throws {
+                 front: ServerFront = .plain, certificates: ServerCertificates? = nil, extra: [String] = []) async throws {
         self.namespace = namespace
         self.folder = folder
-        arguments = namespace.exec([
+        var flags = [
             try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
             "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)",
-        ] + extra)
-        base = "http://127.0.0.1:\(httpPort)"
+        ]
+        switch (front, certificates) {
+        case (.plain, _):
+            base = "http://127.0.0.1:\(httpPort)"
+        case (.tls, let certificates?):
+            base = "https://\(ServerCertificates.host):\(httpPort)"
+            flags += ["--tls-cert", certificates.leaf.chainPath, "--tls-key", certificates.leaf.keyPath,
+                      "--turn-tls", "127.0.0.1:5349", "--public-base-url", base]
+        case (.nginx, _?):
+            base = "https://\(ServerCertificates.host):\(Self.nginxPort)"
+            flags += ["--behind-proxy", "--public-base-url", base]
+        default:
+            throw TestSupportError("a TLS front needs certificates")
+        }
+        self.certificates = front == .plain ? nil : certificates
+        arguments = namespace.exec(flags + extra)
         (process, adminToken, appID, appSecret, modelID) = try await Self.start(arguments, folder: folder, run: 0)
     }
+
+    /// Where nginx listens for the `.nginx` front.
+    package static let nginxPort = 8443
 
     private static func start(_ command: [String], folder: URL, run: Int) async throws
         -> (RingletTestSupport.ChildProcess, String, String, String, String)
@@ -40,7 +89,7 @@ package final class DevServer {
         let process = try RingletTestSupport.ChildProcess(
             command[0], arguments: Array(command.dropFirst()), folder: folder, name: "serve-\(run)",
             options: .init(environment: ["LOG_LEVEL": "info"], grace: 5))
-        guard await process.waitForLine(containing: "listening on http://", timeout: 30) != nil else {
+        guard await process.waitForLine(containing: "listening on ", timeout: 30) != nil else {
             await process.stop()
             throw TestSupportError("ringlet serve did not start:\n\(process.outputText)\n\(process.errorText)")
         }
@@ -101,6 +150,7 @@ package final class DevServer {
     package func request(_ method: String, _ path: String, _ credentials: Credentials = .app,
                          json: [String: Any]? = nil) async throws -> Answer {
         var arguments = ["curl", "-sS", "-m", "15", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+        if let certificates { arguments += ["--cacert", certificates.caFile] }
         switch credentials {
         case .none: break
         case .admin: arguments += ["-H", "Authorization: Bearer \(adminToken)"]

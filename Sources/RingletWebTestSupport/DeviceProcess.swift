@@ -39,6 +39,7 @@ package final class DeviceProcess {
             "--app", server.appID, "--data-dir", dataFolder.path, "--events-json",
         ]
         if let ticket { command += ["--ticket", ticket] }
+        if let certificates = server.certificates { command += ["--ca-file", certificates.caFile] }
         let full = namespace.exec(command + arguments)
         process = try RingletTestSupport.ChildProcess(
             full[0], arguments: Array(full.dropFirst()), folder: folder, name: name,

@@ -15,6 +15,8 @@ package final class WebAppBench {
     package let group: MultiThreadedEventLoopGroup
     package let folder: URL
     package let server: DevServer
+    /// nginx in front of the server (``ServerFront/nginx``).
+    package private(set) var proxy: NginxProxy?
     private var browsers: [HeadlessBrowser] = []
     private var devices: [DeviceProcess] = []
 
@@ -25,9 +27,16 @@ package final class WebAppBench {
         self.server = server
     }
 
-    /// Sets up the namespace, group and server (with `serverFlags` added to `ringlet serve`), runs `body`, and
-    /// tears everything down. On failure the server's and browsers' logs are added to the error.
-    package static func run<R>(serverFlags: [String] = [], _ body: (WebAppBench) async throws -> R) async throws -> R {
+    /// Sets up the namespace, group and server (with `serverFlags` added to `ringlet serve`, reached through
+    /// `front`), runs `body`, and tears everything down. On failure the server's and browsers' logs are added to
+    /// the error.
+    ///
+    /// A TLS front makes a throwaway CA and a certificate for `ringlet.test` and `127.0.0.1`, maps `ringlet.test`
+    /// to 127.0.0.1 in the namespace's `/etc/hosts` (`/etc/netns/NS/hosts`, which `ip netns exec` mounts), and
+    /// makes browsers trust the certificate (`--ignore-certificate-errors-spki-list`) and devices the CA
+    /// (`--ca-file`); `.nginx` also starts nginx in front.
+    package static func run<R>(serverFlags: [String] = [], front: ServerFront = .plain,
+                               _ body: (WebAppBench) async throws -> R) async throws -> R {
         guard geteuid() == 0 else { throw TestSupportError("the web app tests need root (ip netns)") }
         _ = try requireTool("chromium", package: "chromium")
         let namespace = try NetworkNamespace.create(name: "ringlet-web-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
@@ -40,10 +49,22 @@ package final class WebAppBench {
             folder = made
             let loops = try namespace.makeEventLoopGroup(numberOfThreads: 1)
             group = loops
-            let dev = try await DevServer(namespace: namespace, folder: made, extra: serverFlags)
+            var certificates: ServerCertificates?
+            if front != .plain {
+                let authority = try await TestCA.make(in: made)
+                let leaf = try await authority.issue(file: "server", dnsNames: [ServerCertificates.host], ipAddresses: ["127.0.0.1"])
+                certificates = ServerCertificates(caFile: authority.certificatePath, leaf: leaf)
+                try mapHost(ServerCertificates.host, in: namespace)
+            }
+            let dev = try await DevServer(namespace: namespace, folder: made, front: front, certificates: certificates,
+                                          extra: serverFlags)
             server = dev
             let b = WebAppBench(namespace: namespace, group: loops, folder: made, server: dev)
             bench = b
+            if front == .nginx, let certificates {
+                b.proxy = try await NginxProxy(namespace: namespace, folder: made, certificates: certificates,
+                                               port: DevServer.nginxPort)
+            }
             let result = try await body(b)
             await b.teardown()
             return result
@@ -54,6 +75,7 @@ package final class WebAppBench {
             } else {
                 await server?.stop()
                 try? await group?.shutdownGracefully()
+                unmapHosts(in: namespace)
                 namespace.delete()
                 if let folder { try? FileManager.default.removeItem(at: folder) }
             }
@@ -61,11 +83,25 @@ package final class WebAppBench {
         }
     }
 
+    /// `/etc/netns/NS/hosts`: `host` is 127.0.0.1 for every program run with `ip netns exec NS`.
+    package static func mapHost(_ host: String, in namespace: NetworkNamespace) throws {
+        let folder = URL(fileURLWithPath: "/etc/netns/\(namespace.name)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "127.0.0.1 localhost \(host)\n::1 localhost\n".write(to: folder.appendingPathComponent("hosts"),
+                                                                atomically: true, encoding: .utf8)
+    }
+
+    package static func unmapHosts(in namespace: NetworkNamespace) {
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(namespace.name)")
+    }
+
     private func teardown() async {
         for device in devices { await device.stop() }
         for browser in browsers { await browser.stop() }
+        await proxy?.stop()
         await server.stop()
         try? await group.shutdownGracefully()
+        Self.unmapHosts(in: namespace)
         namespace.delete()
         try? FileManager.default.removeItem(at: folder)
     }
@@ -73,6 +109,7 @@ package final class WebAppBench {
     /// The tails of the server's and browsers' logs.
     func logs() -> String {
         var text = "server log:\n\(server.log.suffix(3000))"
+        if let proxy { text += "\nnginx log:\n\(proxy.log.suffix(1500))" }
         for (index, browser) in browsers.enumerated() { text += "\nchromium \(index) log:\n\(browser.log.suffix(1500))" }
         for device in devices { text += "\n\(device.describe())" }
         return text
@@ -81,9 +118,14 @@ package final class WebAppBench {
     /// Starts a browser on the web app (or `url`); `grantMedia: false` leaves camera and microphone requests to
     /// the permission settings (see `HeadlessBrowser.setMediaPermission`).
     package func launchBrowser(url: String? = nil, grantMedia: Bool = true) async throws -> HeadlessBrowser {
+        var extra: [String] = []
+        if let certificates = server.certificates {
+            extra = ["--ignore-certificate-errors-spki-list=\(certificates.leaf.spkiHash)",
+                     "--host-resolver-rules=MAP \(ServerCertificates.host) 127.0.0.1"]
+        }
         let browser = try await HeadlessBrowser.launch(
             url: url ?? server.appURL, in: namespace, group: group, folder: folder, name: "chromium-\(browsers.count)",
-            grantMedia: grantMedia)
+            grantMedia: grantMedia, extraArguments: extra)
         browsers.append(browser)
         return browser
     }

@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "HOST:PORT for HTTP and WebSocket. Default 127.0.0.1:8080.")
     var http: String?
-    @Option(help: "HOST:PORT for STUN/TURN over UDP and TCP. Default 127.0.0.1:3478.")
+    @Option(help: "HOST:PORT for STUN/TURN over UDP and TCP; 0.0.0.0 for every address. Default: the --http host, port 3478.")
     var turn: String?
     @Option(name: .customLong("turn-secret"),
             help: "The TURN REST shared secret (visible to other users in /proc: prefer --turn-secret-file).")
@@ -45,6 +45,28 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("vapid-subject"),
             help: "Web Push contact: mailto:you@your-domain or https://your-domain (required unless --dev).")
     var vapidSubject: String?
+    @Option(name: .customLong("public-base-url"),
+            help: "The address people reach the server at, e.g. https://ringlet.example.com (required off loopback).")
+    var publicBaseURL: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (leaf first): serve HTTPS, WSS and TURN over TLS.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+    @Option(name: .customLong("turn-tls"),
+            help: "HOST:PORT for TURN over TLS (turns:), or off. Default with a certificate: the TURN host, port 5349; the --http address shares that port.")
+    var turnTLS: String?
+    @Option(name: .customLong("turn-external-ip"), help: "The public IP behind 1:1 NAT, for relayed addresses and iceServers.")
+    var turnExternalIP: String?
+    @Option(name: .customLong("turn-host"), help: "The host name iceServers URLs name. Default: see docs/deploy.md.")
+    var turnHost: String?
+    @Option(name: .customLong("turn-relay-ports"), help: "LOW-HIGH: the UDP ports relays use. Default: ephemeral.")
+    var turnRelayPorts: String?
+    @Flag(name: .customLong("behind-proxy"),
+          help: "A TLS-terminating reverse proxy sits in front: plain HTTP is allowed off loopback, and X-Forwarded-For/Proto are believed from --trusted-proxy addresses.")
+    var behindProxy = false
+    @Option(name: .customLong("trusted-proxy"),
+            help: "An address or CIDR network of a trusted reverse proxy (repeatable). Default 127.0.0.1 and ::1.")
+    var trustedProxy: [String] = []
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -56,8 +78,11 @@ struct Serve: AsyncParsableCommand {
         let flags = ServerConfiguration.Overrides(
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
-            configFile: config, turnSecretFile: turnSecretFile, allowPrivatePeers: allowPrivatePeers ? true : nil,
-            metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject
+            publicBaseURL: publicBaseURL, configFile: config, turnSecretFile: turnSecretFile,
+            allowPrivatePeers: allowPrivatePeers ? true : nil, metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject,
+            tlsCert: tlsCert, tlsKey: tlsKey, turnTLS: turnTLS, turnExternalIP: turnExternalIP, turnHost: turnHost,
+            turnRelayPorts: turnRelayPorts, behindProxy: behindProxy ? true : nil,
+            trustedProxies: trustedProxy.isEmpty ? nil : trustedProxy
         )
         if turnSecret != nil {
             logger.warning("--turn-secret on the command line is visible to every user of this machine; use --turn-secret-file")
@@ -101,14 +126,30 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         logger.info("limits", metadata: ["budget": "\(server.descriptorBudget)"])
+        if server.descriptorBudget.descriptorLimit < DescriptorBudget.recommendedOpenFiles {
+            logger.warning("""
+                open files limit is \(server.descriptorBudget.descriptorLimit): every device and browser session, \
+                TURN relay and TURN TCP/TLS connection holds one; raise it to \(DescriptorBudget.recommendedOpenFiles) \
+                or more (LimitNOFILE in contrib/systemd/ringlet.service, docs/deploy.md)
+                """)
+        } else {
+            logger.info("open files limit \(server.descriptorBudget.descriptorLimit)")
+        }
+        if let certificate = server.tls?.certificate {
+            for warning in certificate.warnings(host: ServerConfiguration.host(ofURL: configuration.effectivePublicBaseURL)) {
+                logger.warning("\(warning)")
+            }
+        }
         let dev = configuration.dev
         let base = configuration.effectivePublicBaseURL
         let metricsAddress = configuration.metrics
+        let scheme = configuration.servesTLS ? "https" : "http"
         try await server.run { channel in
             let port = channel.localAddress?.port ?? configuration.http.port
-            say("listening on http://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
+            say("listening on \(scheme)://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
             say("STUN/TURN on udp and tcp \(server.turnAddress)")
             if let metricsAddress { say("metrics on http://\(metricsAddress)/metrics") }
+            if let tls = server.turnTLSAddress { say("TURN over TLS on \(tls)") }
             if dev { say("web app: \(base)/app/") }
         }
         say("stopped")

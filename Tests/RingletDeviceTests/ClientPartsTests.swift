@@ -64,7 +64,8 @@ struct ClientPartsTests {
         #expect(base.authority == authority)
     }
 
-    @Test("bad server URLs are refused", arguments: ["", "ftp://x", "http://", "http://host:0", "http://host:x", "http://u@h"])
+    @Test("bad server URLs are refused", arguments: ["", "ftp://x", "http://", "http://host:0", "http://host:x", "http://u@h",
+                                                    "https://127.0.0.1:8443", "https://[::1]"])
     func badBaseURLs(text: String) {
         #expect { _ = try HTTPJSONClient.BaseURL(parsing: text) } throws: { ($0 as? CallClientError)?.code == .invalidURL }
     }

@@ -31,7 +31,7 @@ struct ServerConfigurationTests {
     @Test("flags beat the environment, which beats the file, which beats the defaults")
     func precedence() throws {
         let path = try file("""
-            {"dataDir": "/file", "http": "0.0.0.0:1000", "turn": "10.0.0.1:2000", "turnSecret": "file-secret",
+            {"dataDir": "/file", "http": "0.0.0.0:1000", "turn": "127.0.0.3:2000", "turnSecret": "file-secret",
              "ringTimeoutSeconds": 30, "maxBodySize": 2048, "allowLoopbackPeers": true}
             """)
         let environment = ["RINGLET_HTTP": "127.0.0.2:1001", "RINGLET_TURN_SECRET": "env-secret", "RINGLET_RING_TIMEOUT": "40",
@@ -40,7 +40,7 @@ struct ServerConfigurationTests {
         let configuration = try ServerConfiguration.resolve(flags: flags, environment: environment)
         #expect(configuration.dataDir == "/file")                    // file only
         #expect(configuration.http.description == "127.0.0.2:1001")  // env over file
-        #expect(configuration.turn.description == "10.0.0.1:2000")   // file
+        #expect(configuration.turn.description == "127.0.0.3:2000")  // file
         #expect(configuration.turnSecret == "flag-secret")           // flag over env over file
         #expect(configuration.ringTimeoutSeconds == 50)
         #expect(configuration.maxBodySize == 2048)
@@ -94,12 +94,109 @@ struct ServerConfigurationTests {
     func badValues(environment: [String: String], message: String) {
         var environment = environment
         environment["RINGLET_DEV"] = environment["RINGLET_DEV"] ?? "true"
+        expectRefused(environment, message)
+    }
+
+    /// `environment` is refused with an error whose message contains `message`.
+    func expectRefused(_ environment: [String: String], _ message: String) {
         do {
             _ = try ServerConfiguration.resolve(flags: .init(), environment: environment)
             Issue.record("accepted \(environment)")
         } catch {
             #expect(error.message.contains(message), "\(error.message)")
         }
+    }
+
+    @Test("TLS, TURN over TLS, TURN's public address, relay ports and the proxy come from flags, RINGLET_* and the file")
+    func deploymentSources() throws {
+        let path = try file("""
+            {"tlsCert": "/etc/ringlet/fullchain.pem", "tlsKey": "/etc/ringlet/privkey.pem", "turnExternalIP": "203.0.113.7",
+             "turnRelayPorts": "49152-49999", "trustedProxies": ["10.0.0.0/8"], "hstsMaxAgeSeconds": 600,
+             "publicBaseURL": "https://ringlet.example.com", "http": "0.0.0.0:443", "turnSecret": "x",
+             "vapidSubject": "mailto:ops@ringlet.example.com"}
+            """)
+        let environment = ["RINGLET_CONFIG": path, "RINGLET_TURN_TLS": "0.0.0.0:443", "RINGLET_TLS_HANDSHAKE_TIMEOUT": "5",
+                           "RINGLET_TURN_HOST": "turn.example.com"]
+        let configuration = try ServerConfiguration.resolve(flags: .init(behindProxy: true), environment: environment)
+        #expect(configuration.tlsCertificateFile == "/etc/ringlet/fullchain.pem")
+        #expect(configuration.tlsKeyFile == "/etc/ringlet/privkey.pem")
+        #expect(configuration.servesTLS && configuration.behindProxy)
+        #expect(configuration.turn.description == "0.0.0.0:3478", "TURN follows --http's host when not given")
+        #expect(configuration.turnTLS?.description == "0.0.0.0:443")
+        #expect(configuration.turnExternalIP == "203.0.113.7")
+        #expect(configuration.turnRelayPorts == 49152...49999)
+        #expect(configuration.trustedProxies == ["10.0.0.0/8"])
+        #expect(configuration.tlsHandshakeTimeoutSeconds == 5)
+        #expect(configuration.hstsMaxAgeSeconds == 600)
+        #expect(configuration.effectivePublicBaseURL == "https://ringlet.example.com")
+        let urls = configuration.iceServerURLs()
+        #expect(urls.stun == ["stun:turn.example.com:3478"])
+        #expect(urls.turn == ["turn:turn.example.com:3478?transport=udp", "turn:turn.example.com:3478?transport=tcp",
+                              "turns:turn.example.com:443?transport=tcp"])
+    }
+
+    @Test("iceServers name the external IP, else the TURN address, else the public host; turns: names the certificate's host")
+    func iceServerHosts() throws {
+        var configuration = ServerConfiguration()
+        configuration.turnSecret = "x"
+        configuration.vapidSubject = "mailto:ops@ringlet.example.com"
+        #expect(configuration.iceServerURLs().turn == ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"])
+        configuration.http = try .init(parsing: "0.0.0.0:443")
+        configuration.publicBaseURL = "https://ringlet.example.com/"
+        configuration.tlsCertificateFile = "c"
+        configuration.tlsKeyFile = "k"
+        #expect(configuration.effectivePublicBaseURL == "https://ringlet.example.com")
+        #expect(configuration.iceServerURLs().turn == [
+            "turn:ringlet.example.com:3478?transport=udp", "turn:ringlet.example.com:3478?transport=tcp",
+            "turns:ringlet.example.com:5349?transport=tcp",
+        ])
+        configuration.turnExternalIP = "203.0.113.7"
+        #expect(configuration.iceServerURLs().stun == ["stun:203.0.113.7:3478"])
+        #expect(configuration.iceServerURLs().turn.last == "turns:ringlet.example.com:5349?transport=tcp")
+        configuration.turnTLSListener = .off
+        #expect(configuration.iceServerURLs().turn.count == 2)
+        configuration.turnExternalIP = nil
+        configuration.turn = try .init(parsing: "[::1]:3478")
+        #expect(configuration.iceServerURLs().stun == ["stun:[::1]:3478"])
+        try configuration.validate()
+    }
+
+    @Test("deployment rules are refused with a message that says what to do", arguments: [
+        (["RINGLET_HTTP": "0.0.0.0:8080", "RINGLET_PUBLIC_BASE_URL": "https://x.test"], "refusing to serve plain HTTP"),
+        (["RINGLET_HTTP": "192.0.2.1:8080", "RINGLET_PUBLIC_BASE_URL": "https://x.test"], "--tls-cert and --tls-key, or --behind-proxy"),
+        (["RINGLET_DEV": "1", "RINGLET_HTTP": "0.0.0.0:8080"], "--dev listens on loopback only"),
+        (["RINGLET_DEV": "1", "RINGLET_TURN": "0.0.0.0:3478"], "--dev listens on loopback only"),
+        (["RINGLET_TLS_CERT": "/c.pem"], "--tls-cert and --tls-key go together"),
+        (["RINGLET_TURN_TLS": "127.0.0.1:5349"], "--turn-tls needs a certificate"),
+        (["RINGLET_BEHIND_PROXY": "1"], "--public-base-url is required behind a proxy"),
+        (["RINGLET_BEHIND_PROXY": "1", "RINGLET_PUBLIC_BASE_URL": "http://x.test"], "must start with https://"),
+        (["RINGLET_TLS_CERT": "/c", "RINGLET_TLS_KEY": "/k", "RINGLET_HTTP": "0.0.0.0:443"], "--public-base-url is required on 0.0.0.0:443"),
+        (["RINGLET_TRUSTED_PROXIES": "10.0.0.0/33"], "is not an IP address or CIDR network"),
+        (["RINGLET_TURN_EXTERNAL_IP": "cloud"], "turnExternalIP must be an IP address"),
+        (["RINGLET_TURN_RELAY_PORTS": "80-90"], "turnRelayPorts must be LOW-HIGH within 1024-65535"),
+        (["RINGLET_TURN_RELAY_PORTS": "9-"], "is not a port range"),
+        (["RINGLET_TURN": "turn.example.com:3478"], "turn must be an IP address"),
+        (["RINGLET_TLS_HANDSHAKE_TIMEOUT": "0"], "tlsHandshakeTimeoutSeconds"),
+    ])
+    func deploymentRules(environment: [String: String], message: String) {
+        var environment = environment
+        environment["RINGLET_TURN_SECRET"] = "s"
+        expectRefused(environment, message)
+    }
+
+    @Test("a server behind a proxy or with TLS may listen on every address")
+    func exposedBindsAllowed() throws {
+        let proxied = try ServerConfiguration.resolve(flags: .init(http: "0.0.0.0:8080", turnSecret: "s",
+                                                                   publicBaseURL: "https://ringlet.example.com",
+                                                                   vapidSubject: "mailto:ops@ringlet.example.com",
+                                                                   behindProxy: true), environment: [:])
+        #expect(proxied.turn.description == "0.0.0.0:3478")
+        #expect(proxied.turnTLS == nil)
+        let direct = try ServerConfiguration.resolve(flags: .init(http: "0.0.0.0:443", turnSecret: "s",
+                                                                  publicBaseURL: "https://ringlet.example.com",
+                                                                  vapidSubject: "mailto:ops@ringlet.example.com",
+                                                                  tlsCert: "/c", tlsKey: "/k"), environment: [:])
+        #expect(direct.turnTLS?.description == "0.0.0.0:5349")
     }
 
     @Test("HOST:PORT parses IPv4, IPv6 in brackets and a bare port")

@@ -22,6 +22,9 @@ public struct SysInitInfo: Sendable {
     /// Ringlet: the event loops the device runs on (nil: a thread of its own). Tests pass loops that live in a
     /// network namespace.
     public var eventLoopGroup: (any EventLoopGroup)?
+    /// Ringlet: a PEM file of CA certificates to trust for an `https://` server instead of the system's trust
+    /// store (a private CA). Certificates are verified either way.
+    public var trustedCAFile: String?
 
     /// Makes the information (the seed's four fields and Ringlet's server).
     public init(productId: String, deviceName: String, deviceKey: String = "", region: String = "",

@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import NIOConcurrencyHelpers
+import RingletCall
 import RingletSignaling
 
 /// The seed-compatible facade (DESIGN.md "Device SDK"): the methods of the IoT video SDK's WeChat call module
@@ -197,6 +198,11 @@ public final class VideoNativeInterface: @unchecked Sendable {
         }
         var configuration = DeviceConfiguration(server: info.server, sn: info.sn, dataPath: dataPath)
         configuration.eventLoopGroup = info.eventLoopGroup
+        do {
+            configuration.tlsConfiguration = try ClientTLS.configuration(trusting: info.trustedCAFile)
+        } catch {
+            return SeedResultCodes.code(for: DeviceError(.invalidArgument, error.message), in: family)
+        }
         configuration.modelId = modelId
         configuration.appId = appId
         let made: RingletDevice

@@ -10,7 +10,7 @@ enum UDPSocket {
     /// SO_SNDBUF of `bufferSize` (the kernel may clamp it to net.core.rmem_max/wmem_max); `dontFragment` sets
     /// IP_MTU_DISCOVER = IP_PMTUDISC_DO on IPv4 (RFC 8656 §14.8 DONT-FRAGMENT).
     /// - Returns: the descriptor and the bound address.
-    /// - Throws: `socketFailed` with errno.
+    /// - Throws: `addressInUse` when the port is taken, else `socketFailed`, with errno.
     static func bind(_ address: TransportAddress, bufferSize: Int, dontFragment: Bool = false)
         throws(NIOShellError) -> (fd: Int32, local: TransportAddress)
     {
@@ -32,7 +32,7 @@ enum UDPSocket {
         guard bound == 0 else {
             let error = errno
             close(fd)
-            throw NIOShellError(.socketFailed, "bind: errno \(error)")
+            throw NIOShellError(error == EADDRINUSE ? .addressInUse : .socketFailed, "bind: errno \(error)")
         }
         var localStorage = sockaddr_storage()
         var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)

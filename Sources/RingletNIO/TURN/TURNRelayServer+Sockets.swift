@@ -10,7 +10,8 @@ extension TURNRelayServer: EpollThreadHandler {
     func readable(_ fd: Int32) {
         guard !isShutDown else { return }
         let relay = fd >= 0 && Int(fd) < relayByFD.count ? relayByFD[Int(fd)] : nil
-        guard fd == udpFD || relay != nil else { return }
+        let listener = relay == nil && fd >= 0 && Int(fd) < listenerByFD.count ? listenerByFD[Int(fd)] : nil
+        guard listener != nil || relay != nil else { return }
         let error = receiveBatch.receive(from: fd)
         guard error == 0 else {
             if error != EAGAIN, error != EWOULDBLOCK, error != EINTR { countSocketError("receive", error) }
@@ -25,8 +26,8 @@ extension TURNRelayServer: EpollThreadHandler {
             }
             if let relay {
                 fromPeer(bytes, relay: relay, peer: source, now: now)
-            } else {
-                fromClient(bytes, client: source, now: now)
+            } else if let listener {
+                fromClient(bytes, client: source, server: listener, now: now)
             }
             if sendBatch.isFull { flushSends() }
         }
@@ -63,8 +64,8 @@ extension TURNRelayServer: EpollThreadHandler {
 
     /// A datagram on the listening socket: relayed straight into the send batch when it is data, else the core
     /// handles it (STUN requests) and its outputs are drained.
-    func fromClient(_ bytes: ArraySlice<UInt8>, client: TransportAddress, now: Instant) {
-        let flow = TURNServer.ClientFlow(client: client, server: udpAddress, transport: .udp)
+    func fromClient(_ bytes: ArraySlice<UInt8>, client: TransportAddress, server: TransportAddress, now: Instant) {
+        let flow = TURNServer.ClientFlow(client: client, server: server, transport: .udp)
         let start = sendBatch.arena.count
         switch core.relayFromClient(bytes, flow: flow, now: now, into: &sendBatch.arena) {
         case .transmit(let transmission):
@@ -79,6 +80,9 @@ extension TURNRelayServer: EpollThreadHandler {
 
     /// A datagram on a relay socket, relayed straight into the send batch (or dropped by the core).
     func fromPeer(_ bytes: ArraySlice<UInt8>, relay: TransportAddress, peer: TransportAddress, now: Instant) {
+        // Another relay of this server, sending to this one by its announced address, was delivered locally:
+        // it is seen by the address it is announced as.
+        let peer = announcedByBound.isEmpty ? peer : announcedByBound[peer] ?? peer
         let start = sendBatch.arena.count
         if case .transmit(let transmission) = core.relayFromPeer(bytes, relay: relay, peer: peer, now: now,
                                                                  into: &sendBatch.arena)
@@ -95,10 +99,14 @@ extension TURNRelayServer: EpollThreadHandler {
         case .toPeer(let source, let destination):
             // A relay closed meanwhile leaves its bytes unsent in the arena (harmless: they are never referenced).
             guard let fd = relayFDs[source] else { return }
-            sendBatch.append(fd: fd, destination: destination, from: start)
+            // A relay of this server, by its announced (external) address: delivered to its bound address, as
+            // a NAT may not hairpin.
+            let local = boundByAnnounced.isEmpty ? destination : boundByAnnounced[destination] ?? destination
+            sendBatch.append(fd: fd, destination: local, from: start)
         case .toClient(let flow):
             if flow.transport == .udp {
-                sendBatch.append(fd: udpFD, destination: flow.client, from: start)
+                guard let fd = listenerFD(flow.server) else { return }
+                sendBatch.append(fd: fd, destination: flow.client, from: start)
             } else {
                 writeTCP(flow, sendBatch.arena.bytes[start...])
             }
@@ -111,9 +119,10 @@ extension TURNRelayServer: EpollThreadHandler {
             switch output {
             case .toClient(let flow, let payload):
                 if flow.transport == .udp {
+                    guard let fd = listenerFD(flow.server) else { continue }
                     let start = sendBatch.arena.count
                     sendBatch.arena.writeBytes(payload)
-                    sendBatch.append(fd: udpFD, destination: flow.client, from: start)
+                    sendBatch.append(fd: fd, destination: flow.client, from: start)
                 } else {
                     writeTCP(flow, payload[...])
                 }
@@ -126,7 +135,7 @@ extension TURNRelayServer: EpollThreadHandler {
             case .closeRelay(let address):
                 closeRelay(address)
             case .closeClientConnection(let flow):
-                tcpConnections.removeValue(forKey: flow)?.close(promise: nil)
+                tcpConnections.removeValue(forKey: flow)?.channel?.close(promise: nil)
             case .event(let event):
                 log(event)
             }
@@ -147,21 +156,39 @@ extension TURNRelayServer: EpollThreadHandler {
         }
     }
 
+    /// The UDP listening socket at `address` (the one a client's datagrams arrived on).
+    @inline(__always)
+    func listenerFD(_ address: TransportAddress) -> Int32? {
+        if udpListeners.count == 1 { return udpListeners[0].fd }
+        return udpListeners.first { $0.address == address }?.fd
+    }
+
     // MARK: Relays
 
-    /// Opens the relay socket the core asked for and answers it at once (RFC 8656 §7.2): EVEN-PORT is tried
-    /// up to 16 times, DONT-FRAGMENT sets IP_PMTUDISC_DO.
+    /// Opens the relay socket the core asked for and answers it at once (RFC 8656 §7.2): bound to the
+    /// configured IP or the one the client reached, on a random port of the configured range (or an ephemeral
+    /// one), announced with the external IP when there is one; EVEN-PORT is tried up to 16 times (32 within a
+    /// range), DONT-FRAGMENT sets IP_PMTUDISC_DO.
     func openRelay(_ request: TURNServer.RelayRequest) {
-        guard !isShutDown, request.family == relayIP.family else {
+        let ip = relay.bindIP.flatMap { $0.isUnspecified ? nil : $0 } ?? request.flow.server.ip
+        guard !isShutDown, request.family == ip.family else {
             core.handleRelayFailed(request.id, now: Self.now())
             return
         }
-        for _ in 0..<(request.evenPort ? 16 : 1) {
+        let attempts = relay.ports != nil ? Self.relayPortAttempts : (request.evenPort ? 16 : 1)
+        for _ in 0..<attempts {
+            var port: UInt16 = 0
+            if let range = relay.ports {
+                port = UInt16.random(in: range, using: &portRandom)
+                if request.evenPort { port &= ~1 }
+                guard range.contains(port) else { continue }
+            }
             let bound: (fd: Int32, local: TransportAddress)
             do {
-                bound = try UDPSocket.bind(TransportAddress(relayIP, 0), bufferSize: Self.relayBufferSize,
+                bound = try UDPSocket.bind(TransportAddress(ip, port), bufferSize: Self.relayBufferSize,
                                            dontFragment: request.dontFragment)
             } catch {
+                if relay.ports != nil, error.code == .addressInUse { continue }
                 countSocketError("relay bind", errno)
                 break
             }
@@ -174,11 +201,17 @@ extension TURNRelayServer: EpollThreadHandler {
                 close(bound.fd)
                 break
             }
-            relayFDs[bound.local] = bound.fd
+            var announced = bound.local
+            if let external = relay.externalIP, external.family == bound.local.ip.family {
+                announced = TransportAddress(external, bound.local.port)
+                announcedByBound[bound.local] = announced
+                boundByAnnounced[announced] = bound.local
+            }
+            relayFDs[announced] = bound.fd
             let index = Int(bound.fd)
             if relayByFD.count <= index { relayByFD += Array(repeating: nil, count: index + 1 - relayByFD.count) }
-            relayByFD[index] = bound.local
-            core.handleRelayOpened(request.id, relay: bound.local, now: Self.now())
+            relayByFD[index] = announced
+            core.handleRelayOpened(request.id, relay: announced, now: Self.now())
             return
         }
         core.handleRelayFailed(request.id, now: Self.now())
@@ -191,6 +224,7 @@ extension TURNRelayServer: EpollThreadHandler {
         flushSends()
         thread.unwatch(fd)
         if Int(fd) < relayByFD.count { relayByFD[Int(fd)] = nil }
+        if let bound = boundByAnnounced.removeValue(forKey: address) { announcedByBound[bound] = nil }
         close(fd)
     }
 }

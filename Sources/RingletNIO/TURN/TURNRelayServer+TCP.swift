@@ -1,16 +1,20 @@
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
+import NIOTLS
 import RingletCore
 import RingletTURN
 
-// TURN over TCP (RFC 8656 §3.1): the listener and connections are SwiftNIO channels on one loop of the group;
-// their bytes go to the core on the epoll thread, and the core's answers come back with `writeAndFlush`.
+// TURN over TCP and TLS (RFC 8656 §3.1): the listeners and connections are SwiftNIO channels on loops of the
+// group; their bytes go to the core on the epoll thread, and the core's answers come back through the
+// connection's handler.
 //
 // Limits (docs/security.md), each in ``TURNRelayServer/TCPLimits``: connections in total and per client IP
 // (refused at accept), a few seconds to get an allocation (else closed), bytes handed to the epoll thread but
 // not yet handled (reading pauses past it), and writes only while the connection is writable (a client that
-// stops reading loses what it would have been sent, and is closed when it stays so).
+// stops reading loses what it would have been sent, and is closed when it stays so). They hold for every
+// stream the server serves: its TCP listener, its TLS listeners (``StreamListener``) and connections handed
+// over by another listener (``streamHandler(afterTLSHandshake:)``, TURN over TLS on the HTTPS port).
 extension TURNRelayServer {
     /// The limits of TURN-over-TCP connections. Designed so that a TLS listener can reuse them: they count
     /// connections and bytes, not what is inside.
@@ -19,7 +23,8 @@ extension TURNRelayServer {
         public var maxConnections = 1024
         /// Connections from one IP address. Default 64.
         public var maxConnectionsPerIP = 64
-        /// How long a connection may stay without an allocation (before its first, after its last). Default 5 s.
+        /// How long a connection may stay without an allocation (before its first, after its last; over TLS,
+        /// counted from the end of the handshake, which has its own deadline). Default 5 s.
         public var idleWithoutAllocation: TimeAmount = .seconds(5)
         /// How long a connection may stay unwritable (its client does not read) before it is closed. Default 15 s.
         public var writeStall: TimeAmount = .seconds(15)
@@ -49,9 +54,10 @@ extension TURNRelayServer {
         public init() {}
     }
 
-    /// The TCP listener; each accepted connection is served by a ``ClientTCPHandler``.
-    static func bindTCP(_ address: TransportAddress, loop: any EventLoop, server: TURNRelayServer) async throws
-        -> any Channel
+    /// A TCP listener; each accepted connection gets `prepare`'s handlers (TLS), then a ``ClientTCPHandler``
+    /// (whose allocation deadline then starts when the TLS handshake is done).
+    static func bindTCP(_ address: TransportAddress, loop: any EventLoop, server: TURNRelayServer,
+                        prepare: (@Sendable (any Channel) throws -> Void)? = nil) async throws -> any Channel
     {
         try await ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -59,34 +65,50 @@ extension TURNRelayServer {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientTCPHandler(server))
+                    try prepare?(channel)
+                    try channel.pipeline.syncOperations.addHandler(ClientTCPHandler(server, awaitsHandshake: prepare != nil))
                 }
             }
             .bind(to: address.socketAddress).get()
     }
 
-    /// On the epoll thread: writes `bytes` to the client's TCP connection (any thread may write to a channel),
-    /// unless the connection is not writable (its client is not reading): then the bytes are dropped and
-    /// counted, as a full UDP socket would drop them, so NIO's buffer never grows for it.
+    /// A handler that serves the connection it is added to as a TURN-over-TCP client (RFC 8656 §3.1): every byte
+    /// that reaches it is TURN framing, and it writes the core's answers from its own place in the pipeline (so
+    /// handlers after it — an HTTP server's, when one port serves HTTPS and TURN over TLS — never see them). Add
+    /// it to an active or inactive channel; it consumes what it reads. The connection is held to ``TCPLimits``
+    /// like any other (admitted when the handler is added to an active channel); with `afterTLSHandshake` its
+    /// allocation deadline waits for the TLS handshake to complete (a handler before it fires `TLSUserEvent`).
+    public func streamHandler(afterTLSHandshake: Bool = false) -> any ChannelHandler {
+        ClientTCPHandler(self, awaitsHandshake: afterTLSHandshake)
+    }
+
+    /// On the epoll thread: writes `bytes` to the client's TCP connection, unless the connection is not writable
+    /// (its client is not reading): then the bytes are dropped and counted, as a full UDP socket would drop them,
+    /// so NIO's buffer never grows for it.
     func writeTCP(_ flow: TURNServer.ClientFlow, _ bytes: ArraySlice<UInt8>) {
-        guard let channel = tcpConnections[flow] else { return }
+        guard let handler = tcpConnections[flow], let channel = handler.channel else { return }
         guard channel.isWritable else {
             tcpCounters.withLockedValue { $0.droppedWrites &+= 1 }
             return
         }
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        channel.writeAndFlush(buffer, promise: nil)
+        handler.write(bytes)
     }
 
-    /// On the epoll thread: a connection opened; it has ``TCPLimits/idleWithoutAllocation`` to get one.
-    func tcpOpened(_ flow: TURNServer.ClientFlow, _ channel: any Channel) {
+    /// On the epoll thread: a connection opened; it has ``TCPLimits/idleWithoutAllocation`` to get one (from now,
+    /// or over TLS from the end of the handshake: ``tcpHandshakeCompleted(_:_:)``).
+    func tcpOpened(_ flow: TURNServer.ClientFlow, _ handler: ClientTCPHandler, startDeadline: Bool) {
         guard !isShutDown else {
-            channel.close(promise: nil)
+            handler.channel?.close(promise: nil)
             return
         }
-        tcpConnections[flow] = channel
-        scheduleAllocationCheck(flow, channel)
+        tcpConnections[flow] = handler
+        if startDeadline { scheduleAllocationCheck(flow, handler) }
+    }
+
+    /// On the epoll thread: the TLS handshake of `flow`'s connection completed; its allocation deadline starts.
+    func tcpHandshakeCompleted(_ flow: TURNServer.ClientFlow, _ handler: ClientTCPHandler) {
+        guard !isShutDown, let current = tcpConnections[flow], current === handler else { return }
+        scheduleAllocationCheck(flow, handler)
     }
 
     /// On the epoll thread: stream bytes from a connection; the connection's handler is told when they are
@@ -101,18 +123,19 @@ extension TURNRelayServer {
     }
 
     /// On the epoll thread: a connection closed; its allocation goes.
-    func tcpClosed(_ flow: TURNServer.ClientFlow, _ channel: any Channel) {
+    func tcpClosed(_ flow: TURNServer.ClientFlow, _ handler: ClientTCPHandler) {
         guard !isShutDown else { return }
-        if let current = tcpConnections[flow], current === channel { tcpConnections[flow] = nil }
+        if let current = tcpConnections[flow], current === handler { tcpConnections[flow] = nil }
         core.handleClientConnectionClosed(flow, now: Self.now())
         drain()
     }
 
     /// Closes `flow`'s connection after ``TCPLimits/idleWithoutAllocation`` unless it has an allocation then.
-    func scheduleAllocationCheck(_ flow: TURNServer.ClientFlow, _ channel: any Channel) {
+    func scheduleAllocationCheck(_ flow: TURNServer.ClientFlow, _ handler: ClientTCPHandler) {
+        guard let channel = handler.channel else { return }
         channel.eventLoop.scheduleTask(in: tcpLimits.idleWithoutAllocation) { [self] in
             _ = thread.execute { [self] in
-                guard !isShutDown, let current = tcpConnections[flow], current === channel,
+                guard !isShutDown, let current = tcpConnections[flow], current === handler,
                       !core.hasAllocation(for: flow)
                 else { return }
                 tcpCounters.withLockedValue { $0.closedIdle &+= 1 }
@@ -125,8 +148,8 @@ extension TURNRelayServer {
     /// On the epoll thread: an allocation of a TCP flow ended while its connection stays; the connection gets
     /// the same time to make a new one.
     func tcpAllocationEnded(_ flow: TURNServer.ClientFlow) {
-        guard flow.transport == .tcp, let channel = tcpConnections[flow] else { return }
-        scheduleAllocationCheck(flow, channel)
+        guard flow.transport == .tcp, let handler = tcpConnections[flow] else { return }
+        scheduleAllocationCheck(flow, handler)
     }
 
     /// A snapshot of the TCP side's counters.
@@ -140,32 +163,52 @@ extension TURNRelayServer {
     }
 }
 
-/// One TURN-over-TCP client connection (RFC 8656 §3.1), on its channel's loop; hands everything to the server's
-/// epoll thread. It is admitted by the server's ``ConnectionLimiter``, pauses reading while more than
-/// ``TURNRelayServer/TCPLimits/maxBytesInFlight`` of its bytes wait for the epoll thread, and closes a
-/// connection that stays unwritable for ``TURNRelayServer/TCPLimits/writeStall``.
-final class ClientTCPHandler: ChannelDuplexHandler, @unchecked Sendable {
-    // @unchecked Sendable: `flow`, `inFlight`, `readPending`, `ip` and `stall` are touched only on the channel's
-    // loop (`handled` hops onto it); `server` is Sendable.
+/// One TURN-over-TCP (or TLS) client connection (RFC 8656 §3.1), on its channel's loop; hands everything to the
+/// server's epoll thread, and writes the core's answers from its own context. It is admitted by the server's
+/// ``ConnectionLimiter``, pauses reading while more than ``TURNRelayServer/TCPLimits/maxBytesInFlight`` of its
+/// bytes wait for the epoll thread, and closes a connection that stays unwritable for
+/// ``TURNRelayServer/TCPLimits/writeStall``.
+final class ClientTCPHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+    // @unchecked Sendable: `flow`, `context`, `inFlight`, `readPending`, `ip`, `admitted`, `stall` and
+    // `handshakeDone` are touched only on the channel's loop (`handled` and `write` hop onto it); `server` is
+    // Sendable, and `channel` is set once before the handler is shared.
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let server: TURNRelayServer
-    var flow: TURNServer.ClientFlow?
+    /// Whether the allocation deadline waits for a TLS handshake (`TLSUserEvent.handshakeCompleted`).
+    let awaitsHandshake: Bool
+    /// Set when the handler is added (before the server knows of it).
+    private(set) var channel: (any Channel)?
+    private var flow: TURNServer.ClientFlow?
+    private var context: ChannelHandlerContext?
     private var admitted = false
     private var ip: String?
     private var inFlight = 0
     private var readPending = false
-    private var context: ChannelHandlerContext?
     private var stall: Scheduled<Void>?
+    private var handshakeDone = false
 
-    init(_ server: TURNRelayServer) { self.server = server }
+    init(_ server: TURNRelayServer, awaitsHandshake: Bool = false) {
+        self.server = server
+        self.awaitsHandshake = awaitsHandshake
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        channel = context.channel
         self.context = context
+        if context.channel.isActive { open(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        open(context)
+        context.fireChannelActive()
+    }
+
+    /// Tells the server of the connection once it has both addresses.
+    private func open(_ context: ChannelHandlerContext) {
+        guard flow == nil else { return }
         guard let client = context.channel.remoteAddress.flatMap(TransportAddress.init),
               let local = context.channel.localAddress.flatMap(TransportAddress.init)
         else {
@@ -180,10 +223,11 @@ final class ClientTCPHandler: ChannelDuplexHandler, @unchecked Sendable {
         admitted = true
         let flow = TURNServer.ClientFlow(client: client, server: local, transport: .tcp)
         self.flow = flow
-        let channel = context.channel
         let server = self.server
-        if !server.thread.execute({ server.tcpOpened(flow, channel) }) { context.close(promise: nil) }
-        context.fireChannelActive()
+        let startDeadline = !awaitsHandshake || handshakeDone
+        if !server.thread.execute({ server.tcpOpened(flow, self, startDeadline: startDeadline) }) {
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -236,9 +280,8 @@ final class ClientTCPHandler: ChannelDuplexHandler, @unchecked Sendable {
             server.tcpLimiter.release(ip)
         }
         if let flow {
-            let channel = context.channel
             let server = self.server
-            server.thread.execute { server.tcpClosed(flow, channel) }
+            server.thread.execute { server.tcpClosed(flow, self) }
         }
         context.fireChannelInactive()
     }
@@ -249,5 +292,37 @@ final class ClientTCPHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// A server shutting down asks its connections to quiesce (SwiftNIO's `ChannelShouldQuiesceEvent`, sent by the
+    /// HTTP server to every connection it accepted — TURN over TLS on the HTTPS port among them): TURN has no
+    /// request to finish, so the connection closes now (its allocation goes), rather than holding the shutdown
+    /// until the client leaves.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            context.close(promise: nil)
+            return
+        }
+        if awaitsHandshake, !handshakeDone, let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            handshakeDone = true
+            if let flow {
+                let server = self.server
+                server.thread.execute { server.tcpHandshakeCompleted(flow, self) }
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// From any thread: writes `bytes` to the client (after the handlers before this one, e.g. TLS).
+    func write(_ bytes: ArraySlice<UInt8>) {
+        guard let channel else { return }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        let loop = channel.eventLoop
+        let send: @Sendable () -> Void = { [self, buffer] in
+            guard let context = self.context else { return }
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        }
+        if loop.inEventLoop { send() } else { loop.execute(send) }
     }
 }

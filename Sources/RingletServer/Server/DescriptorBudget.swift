@@ -12,6 +12,9 @@ import Glibc
 public struct DescriptorBudget: Sendable, Hashable, CustomStringConvertible {
     /// Descriptors kept for everything that is not a connection or a relay. 128.
     public static let reserved = 128
+    /// The open-files limit below which `ringlet serve` warns at start (docs/deploy.md, "Open files"): the usual
+    /// soft limit of 1024 is far too low for a node.
+    public static let recommendedOpenFiles = 65_536
 
     /// The descriptor limit the caps were fitted to.
     public let descriptorLimit: Int

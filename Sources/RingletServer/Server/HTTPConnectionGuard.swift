@@ -4,6 +4,8 @@ import HummingbirdWebSocket
 import Logging
 import Metrics
 import NIOCore
+import NIOTLS
+import RingletCore
 import RingletNIO
 
 /// The limits every HTTP/WebSocket connection of `ringlet serve` is held to (docs/security.md): a cap on
@@ -12,11 +14,17 @@ import RingletNIO
 ///
 /// It is the first handler of the connection's pipeline that sees plain bytes — after a TLS handler when there
 /// is one, before the HTTP codec — so it works the same for HTTP, HTTPS, WS and WSS, and for the requests that
-/// never finish their head, which no HTTP-level handler sees. It reads nothing but the bytes' boundaries: the
+/// never finish their head, which no HTTP-level handler sees. Behind TLS (``Settings/afterTLSHandshake``) it
+/// admits the connection when it opens but starts the first head's deadline when the handshake completes: the
+/// handshake has its own deadline (`TLSHandshakeWatch`), not counted twice. A connection on the HTTPS port that
+/// turns out to carry TURN over TLS takes the guard out of its pipeline (`TURNOverTLSDemultiplexer`) and is held
+/// to the TURN server's limits instead. Connections from a trusted reverse proxy (``Settings/perIPExempt``)
+/// count in the total only: each carries many clients. It reads nothing but the bytes' boundaries: the
 /// end of a request head (`CRLF CRLF`) and the start of the server's answer (`HTTP/1.1 101` switches it to a
 /// WebSocket connection, held only to the stall deadline; the signaling hub has its own deadlines).
 ///
 /// ```
+///  [TLS: HANDSHAKE (no deadline of its own) ──handshake completed──▶]
 ///   open ──▶ WAITING (head timeout) ──first byte──▶ HEAD (the first: same deadline; later ones: from their first byte)
 ///              ▲                                                   │ CRLF CRLF
 ///              │ (keep-alive idle timeout)                          ▼
@@ -39,8 +47,14 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
         let writeStall: TimeAmount
         let limiter: ConnectionLimiter
         let closes: GuardMetrics
+        /// Peers held to the total cap only, not the per-IP one (the trusted proxies of `--behind-proxy`).
+        let perIPExempt: [IPNetwork]
+        /// A TLS handler sits before the guard: the first head's deadline starts at the handshake's end.
+        var afterTLSHandshake = false
 
-        init(limits: ServerLimits, maxConnections: Int, metricsFactory: any MetricsFactory) {
+        init(limits: ServerLimits, maxConnections: Int, metricsFactory: any MetricsFactory,
+             perIPExempt: [IPNetwork] = []) {
+            self.perIPExempt = perIPExempt
             headTimeout = .seconds(Int64(limits.httpHeadTimeoutSeconds))
             requestTimeout = .seconds(Int64(limits.httpRequestTimeoutSeconds))
             keepAliveIdle = .seconds(Int64(limits.httpKeepAliveIdleSeconds))
@@ -48,6 +62,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
             limiter = ConnectionLimiter(maximumTotal: maxConnections,
                                         maximumPerIP: min(limits.httpMaxConnectionsPerIP, maxConnections))
             closes = GuardMetrics(factory: metricsFactory, limiter: limiter)
+        }
+
+        /// The key `ip` is counted under per IP: nil (the total only) for an exempt peer.
+        func perIPKey(_ ip: String?) -> String? {
+            guard let ip, !perIPExempt.isEmpty, let address = IPAddress(ip) else { return ip }
+            return perIPExempt.contains { $0.contains(address) } ? nil : ip
         }
     }
 
@@ -62,6 +82,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     enum Phase {
+        case handshake
         case waiting(first: Bool)
         case head
         case request
@@ -70,7 +91,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     let settings: Settings
-    private var phase = Phase.waiting(first: true)
+    private var phase: Phase
     private var admittedIP: String??
     /// Bytes of `CRLF CRLF` matched so far at the end of what was read.
     private var matched = 0
@@ -81,6 +102,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
 
     init(_ settings: Settings) {
         self.settings = settings
+        phase = settings.afterTLSHandshake ? .handshake : .waiting(first: true)
     }
 
     // MARK: Life cycle
@@ -105,13 +127,23 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
 
     private func start(_ context: ChannelHandlerContext) {
         guard admittedIP == nil, !closed else { return }
-        let ip = context.channel.remoteAddress?.ipAddress
+        let ip = settings.perIPKey(context.channel.remoteAddress?.ipAddress)
         if let refusal = settings.limiter.admit(ip) {
             close(context, refusal == .total ? .connectionCap : .perIPCap)
             return
         }
         admittedIP = .some(ip)
+        if case .handshake = phase { return }
         setPhase(.waiting(first: true), context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshake = phase, !closed, admittedIP != nil, let tls = event as? TLSUserEvent,
+           case .handshakeCompleted = tls
+        {
+            setPhase(.waiting(first: true), context)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     private func finish() {
@@ -129,7 +161,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
         guard !closed else { return }
         let buffer = unwrapInboundIn(data)
         switch phase {
-        case .waiting(first: true):
+        case .waiting(first: true), .handshake:
             // The first head's deadline runs from the connection's opening, not from its first byte.
             phase = .head
             scanHead(buffer, context)
@@ -154,7 +186,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
             }
         case .responding:
             phaseDeadline = .now() + settings.keepAliveIdle
-        case .waiting, .upgraded:
+        case .handshake, .waiting, .upgraded:
             break
         }
         context.write(data, promise: promise)
@@ -200,6 +232,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
         phase = new
         let now = NIODeadline.now()
         switch new {
+        case .handshake: phaseDeadline = nil
         case .waiting(let first): phaseDeadline = now + (first ? settings.headTimeout : settings.keepAliveIdle)
         case .head: phaseDeadline = now + settings.headTimeout
         case .request: phaseDeadline = now + settings.requestTimeout
@@ -244,7 +277,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, 
             case .waiting(first: true), .head: return close(context, .headTimeout)
             case .request: return close(context, .requestTimeout)
             case .waiting(first: false), .responding: return close(context, .idle)
-            case .upgraded: break
+            case .handshake, .upgraded: break
             }
         }
         arm(context)
@@ -303,22 +336,5 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
-    }
-}
-
-extension HTTPServerBuilder {
-    /// HTTP/1.1 with WebSocket upgrade through `webSocketRouter`, every connection held to `settings`
-    /// (``HTTPConnectionGuard``).
-    static func guardedHTTP1WebSocketUpgrade(
-        webSocketRouter: Router<RingletRequestContext>, configuration: HTTP1WebSocketUpgradeChannel.Configuration,
-        settings: HTTPConnectionGuard.Settings
-    ) -> HTTPServerBuilder {
-        let webSocketResponder = webSocketRouter.buildResponder()
-        return HTTPServerBuilder { responder in
-            GuardedChildChannel(
-                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                                   configuration: configuration),
-                settings: settings)
-        }
     }
 }

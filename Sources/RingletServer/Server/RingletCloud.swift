@@ -12,11 +12,12 @@ import RingletWebPush
 import ServiceLifecycle
 
 /// The whole of `ringlet serve` put together (docs/server.md, "Composition"): the HTTP API and `/metrics`, the
-/// signaling hub on the WebSocket routes, and the STUN/TURN server on UDP and TCP, sharing one store and one
-/// metrics registry, run as one service group.
+/// signaling hub on the WebSocket routes, and the STUN/TURN server on UDP, TCP and (with a certificate) TLS,
+/// sharing one store and one metrics registry, run as one service group.
 ///
-/// The call router hands every session ICE servers that point at this server's own STUN/TURN address, with
-/// TURN REST credentials made from the same shared secret the TURN server checks.
+/// The call router hands every session ICE servers that point at this server's own STUN/TURN addresses
+/// (``ServerConfiguration/iceServerURLs(turnPort:turnTLSPort:)``), with TURN REST credentials made from the same
+/// shared secret the TURN server checks.
 public struct RingletCloud: Sendable {
     /// The HTTP side, with the hub and TURN attached as its services.
     public let app: RingletServerApp
@@ -30,11 +31,15 @@ public struct RingletCloud: Sendable {
     public let janitor: StoreJanitor
     /// The Web Push delivery service, when push is on.
     public let push: PushService?
+    /// Where TURN over TLS listens (nil: none; the HTTPS address when it shares that port).
+    public let turnTLSAddress: TransportAddress?
+    /// The certificate store of HTTPS and TURN over TLS (nil: no TLS).
+    public let tls: TLSContextStore?
 
     /// Wires the parts.
     ///
     /// - Parameters:
-    ///   - configuration: validated (`ServerConfiguration.resolve`); `turn` must be a concrete IP address.
+    ///   - configuration: validated (`ServerConfiguration.resolve`).
     ///   - store: the store (an `SQLiteStore` in the data folder for `ringlet serve`).
     ///   - turnSecret: the TURN REST shared secret (`ServerBootstrap.turnSecret`).
     ///   - eventLoopGroup: where the TURN sockets run (one loop of it).
@@ -46,7 +51,8 @@ public struct RingletCloud: Sendable {
     ///   - vapidKey: the server's VAPID key (``ServerBootstrap/vapidKey(store:)``); nil turns Web Push off.
     ///   - pushConfiguration: changes to the push service's defaults (tests and benchmarks); subject and
     ///     endpoint policy come from `configuration`.
-    /// - Throws: `ServerConfigurationError` when the TURN address is not an IP literal or is unspecified.
+    /// - Throws: ``ServerConfigurationError`` when the TURN address is not an IP literal and port, or when the
+    ///   certificate or key cannot be served (unreadable, expired, not yet valid, a key of another certificate).
     public init(configuration: ServerConfiguration, store: any Store, turnSecret: String,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "ringlet.server"),
@@ -60,20 +66,35 @@ public struct RingletCloud: Sendable {
                                                     descriptorLimit: descriptorLimit ?? DescriptorBudget.raiseSoftLimit())
         configuration.limits = limits
         descriptorBudget = budget
-        guard let ip = IPAddress(configuration.turn.host), !ip.isUnspecified,
-              let port = UInt16(exactly: configuration.turn.port), port != 0 else {
+        guard let ip = IPAddress(configuration.turn.host), let port = UInt16(exactly: configuration.turn.port),
+              port != 0 else {
             throw ServerConfigurationError(
-                "turn must be a concrete IP address and port (it is also the relayed address clients are given): "
-                    + "\(configuration.turn)")
+                "turn must be an IP address (0.0.0.0 or :: for every address) and a port: \(configuration.turn)")
         }
         let turnAddress = TransportAddress(ip, port)
+        var tls: TLSContextStore?
+        if let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile {
+            do throws(ServerTLSError) {
+                tls = try TLSContextStore(certificateFile: certificateFile, keyFile: keyFile)
+            } catch {
+                throw ServerConfigurationError(error.description)
+            }
+        }
+        var turnTLSAddress: TransportAddress?
+        if let turnTLS = configuration.turnTLS {
+            guard let tlsIP = IPAddress(turnTLS.host), let tlsPort = UInt16(exactly: turnTLS.port), tlsPort != 0 else {
+                throw ServerConfigurationError("turn-tls must be an IP address and a port: \(turnTLS)")
+            }
+            turnTLSAddress = TransportAddress(tlsIP, tlsPort)
+        }
+        // TURN over TLS on the HTTPS port: the HTTPS listener hands TURN connections over.
+        let sharesHTTPS = configuration.turnTLS == configuration.http
+        let acceptor = sharesHTTPS ? TURNStreamAcceptor() : nil
         let metrics = ServerMetrics()
-        let hostPort = configuration.turn.description
+        let urls = configuration.iceServerURLs()
         var routerConfiguration = CallRouter.Configuration(
             ringTimeoutMs: Int64(configuration.ringTimeoutSeconds) * 1000,
-            stunURLs: ["stun:\(hostPort)"],
-            turnURLs: ["turn:\(hostPort)?transport=udp", "turn:\(hostPort)?transport=tcp"],
-            turnSecret: Array(turnSecret.utf8)
+            stunURLs: urls.stun, turnURLs: urls.turn, turnSecret: Array(turnSecret.utf8)
         )
         routerConfiguration.noticeBurst = limits.noticeBurst
         routerConfiguration.noticesPerMinute = limits.noticesPerMinute
@@ -98,9 +119,18 @@ public struct RingletCloud: Sendable {
         tcpLimits.maxConnectionsPerIP = limits.turnTCPMaxConnectionsPerIP
         tcpLimits.idleWithoutAllocation = .seconds(Int64(limits.turnTCPIdleSeconds))
         tcpLimits.writeStall = .seconds(Int64(limits.writeStallSeconds))
-        let turn = TURNService(configuration: turnConfiguration, listen: turnAddress, relayIP: ip,
-                               group: eventLoopGroup, logger: logger, metricsFactory: metrics.factory,
-                               tcpLimits: tcpLimits)
+        let relay = TURNRelayServer.RelayAddressing(
+            bindIP: ip.isUnspecified ? nil : ip, externalIP: configuration.turnExternalIP.flatMap(IPAddress.init),
+            ports: configuration.turnRelayPorts.map { UInt16($0.lowerBound)...UInt16($0.upperBound) })
+        var tlsListener: (address: TransportAddress, setup: TLSConnectionSetup)?
+        if let tls, let turnTLSAddress, !sharesHTTPS {
+            tlsListener = (turnTLSAddress, TLSConnectionSetup(
+                store: tls, role: .turn, handshakeTimeout: .seconds(Int64(configuration.tlsHandshakeTimeoutSeconds)),
+                publicBaseURL: configuration.effectivePublicBaseURL, logger: logger, metricsFactory: metrics.factory))
+        }
+        let turn = TURNService(configuration: turnConfiguration, listen: turnAddress, relay: relay,
+                               tlsListener: tlsListener, acceptor: acceptor, group: eventLoopGroup, logger: logger,
+                               metricsFactory: metrics.factory, tcpLimits: tcpLimits)
         let janitor = StoreJanitor(store: store, limits: limits, metricsFactory: metrics.factory, logger: logger,
                                    clock: now)
         self.hub = hub
@@ -109,6 +139,8 @@ public struct RingletCloud: Sendable {
         self.push = push
         var services: [any Service] = [hub, turn, janitor]
         if let push { services.append(push) }
+        self.turnTLSAddress = turnTLSAddress
+        self.tls = tls
         self.app = RingletServerApp(
             configuration: configuration, store: store, metrics: metrics, logger: logger, now: now,
             services: services,
@@ -117,7 +149,7 @@ public struct RingletCloud: Sendable {
             onlineDevices: { await hub.onlineDevices(among: $0) },
             onRevocation: { await hub.revoke($0) },
             authLimiter: authLimiter,
-            devAppID: devAppID,
+            devAppID: devAppID, tls: tls, turnOverHTTPS: acceptor,
             push: push,
             rejectCall: { await hub.rejectCall(userID: $0, callID: $1, endpoint: $2) }
         )
@@ -126,6 +158,11 @@ public struct RingletCloud: Sendable {
     /// The TURN server's configuration from the server's: the secret, the peer policy (loopback and private
     /// peers as configured; the server's own addresses and service ports always refused), quotas, bandwidth and
     /// the reflection limit.
+    ///
+    /// The own addresses are every listener's IP (HTTP, TURN, TURN over TLS, metrics), every interface's when one
+    /// of them listens on all (`--turn 0.0.0.0`), and the external IP of 1:1 NAT (`--turn-external-ip`), where
+    /// relays are announced: a peer there is refused unless it is the relayed address of one of this server's
+    /// allocations (two clients of this server relaying to each other, delivered locally).
     static func turnConfiguration(_ configuration: ServerConfiguration, secret: String, turnIP: IPAddress)
         -> TURNServer.Configuration
     {
@@ -140,8 +177,12 @@ public struct RingletCloud: Sendable {
         turn.totalBytesPerSecond = limits.turnTotalBytesPerSecond
         turn.unauthenticatedAnswersPerSecond = Double(limits.turnUnauthenticatedPerSecond)
         turn.unauthenticatedAnswerBurst = Double(limits.turnUnauthenticatedBurst)
-        let listeners = [configuration.http, configuration.turn] + (configuration.metrics.map { [$0] } ?? [])
-        let ownIPs = ownAddresses(of: listeners, turnIP: turnIP)
+        let listeners = [configuration.http, configuration.turn] + (configuration.turnTLS.map { [$0] } ?? [])
+            + (configuration.metrics.map { [$0] } ?? [])
+        var ownIPs = ownAddresses(of: listeners, turnIP: turnIP)
+        if let external = configuration.turnExternalIP.flatMap(IPAddress.init), !ownIPs.contains(external) {
+            ownIPs.append(external)
+        }
         for ip in ownIPs {
             for listener in listeners {
                 if let port = UInt16(exactly: listener.port), port != 0 {
@@ -153,11 +194,11 @@ public struct RingletCloud: Sendable {
         return turn
     }
 
-    /// The server's own IP addresses: each listener's, and every interface's when one listens on all of them
-    /// (or on a name).
+    /// The server's own IP addresses: each listener's, and every interface's (``InterfaceAddresses``) when one
+    /// listens on all of them (or on a name).
     static func ownAddresses(of listeners: [ServerConfiguration.HostPort], turnIP: IPAddress) -> [IPAddress] {
-        var ips: Set<IPAddress> = [turnIP]
-        var everyInterface = false
+        var ips: Set<IPAddress> = turnIP.isUnspecified ? [] : [turnIP]
+        var everyInterface = turnIP.isUnspecified
         for listener in listeners {
             if let ip = IPAddress(listener.host), !ip.isUnspecified {
                 ips.insert(ip)
@@ -165,11 +206,7 @@ public struct RingletCloud: Sendable {
                 everyInterface = true
             }
         }
-        if everyInterface, let devices = try? System.enumerateDevices() {
-            for device in devices {
-                if let text = device.address?.ipAddress, let ip = IPAddress(text) { ips.insert(ip) }
-            }
-        }
+        if everyInterface { ips.formUnion(InterfaceAddresses.current()) }
         return ips.sorted { $0.description < $1.description }
     }
 

@@ -11,13 +11,15 @@ public struct RingletRequestContext: RequestContext, WebSocketRequestContext {
     /// The connection the request came on.
     public let channel: any Channel
 
+    /// The client's IP address as text (`192.0.2.1`, `2001:db8::1`); nil when the connection has no peer
+    /// address (an in-process test). The connection's peer, or — behind a trusted reverse proxy
+    /// (`--behind-proxy`) — the client that proxy names (set by ``ClientOriginMiddleware`` before any route).
+    public var clientIP: String?
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         channel = source.channel
+        clientIP = source.channel.remoteAddress?.ipAddress
     }
-
-    /// The client's IP address as text (`192.0.2.1`, `2001:db8::1`); nil when the connection has no peer
-    /// address (an in-process test). Behind a proxy this is the proxy's address.
-    public var clientIP: String? { channel.remoteAddress?.ipAddress }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Metrics
@@ -58,6 +59,8 @@ public struct RingletServerApp: Sendable {
     /// The Web Push service (its public key and limits reach the API), or nil when push is off.
     let push: PushService?
     let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
+    /// HTTPS: the certificate store and, when TURN over TLS shares the HTTPS port, where TURN connections go.
+    let tls: (store: TLSContextStore, turn: TURNStreamAcceptor?)?
 
     /// A server over `store`.
     ///
@@ -79,6 +82,8 @@ public struct RingletServerApp: Sendable {
     ///   - webApp: the web app's files (default: the bundled ones).
     ///   - push: the Web Push service (run it among `services`); nil: push is off.
     ///   - rejectCall: declines a ringing call for a user (`POST /v1/me/calls/{callId}/reject`).
+    ///   - tls: serve HTTPS and WSS with this certificate store (nil: plain HTTP); `turnOverHTTPS` set: TURN over
+    ///     TLS on the same port (``TLSServerChannel``).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
@@ -90,7 +95,8 @@ public struct RingletServerApp: Sendable {
         onRevocation: @escaping @Sendable (CredentialRevocation) async -> Void = { _ in },
         authLimiter: AuthFailureLimiter? = nil,
         devAppID: String? = nil, webApp: WebAppFiles = .bundled, push: PushService? = nil,
-        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging },
+        tls: TLSContextStore? = nil, turnOverHTTPS: TURNStreamAcceptor? = nil
     ) {
         self.onRevocation = onRevocation
         self.authLimiter = authLimiter ?? AuthFailureLimiter(
@@ -98,7 +104,8 @@ public struct RingletServerApp: Sendable {
             metricsFactory: metrics.factory)
         self.connectionSettings = HTTPConnectionGuard.Settings(
             limits: configuration.limits, maxConnections: configuration.limits.httpMaxConnections,
-            metricsFactory: metrics.factory)
+            metricsFactory: metrics.factory,
+            perIPExempt: configuration.behindProxy ? configuration.trustedProxies.compactMap(IPNetwork.init) : [])
         self.push = push
         self.rejectCall = rejectCall
         self.configuration = configuration
@@ -113,12 +120,18 @@ public struct RingletServerApp: Sendable {
         self.onlineDevices = onlineDevices
         self.devAppID = configuration.dev ? devAppID : nil
         self.webApp = webApp
+        self.tls = tls.map { ($0, turnOverHTTPS) }
     }
 
     /// The HTTP router: the API's routes, `/metrics`, the web app's files; returns it with the routes registered
     /// (for the OpenAPI check).
     public func makeRouter() -> (Router<RingletRequestContext>, [APIRoutes.Route]) {
         let router = Router(context: RingletRequestContext.self)
+        // First, so that every route and middleware sees the client's address and scheme as judged here.
+        router.add(middleware: ClientOriginMiddleware(policy: clientOriginPolicy))
+        if configuration.hstsMaxAgeSeconds > 0 {
+            router.add(middleware: HSTSMiddleware(maxAgeSeconds: configuration.hstsMaxAgeSeconds))
+        }
         var apiConfiguration = configuration.apiConfiguration
         apiConfiguration.devAppID = devAppID
         if let push {
@@ -173,7 +186,8 @@ public struct RingletServerApp: Sendable {
         )
     }
 
-    /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, the extra services attached.
+    /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, behind TLS when configured, the extra
+    /// services attached.
     ///
     /// - Parameter onServerRunning: called with the listening channel (its local address has the real port
     ///   when ``ServerConfiguration/http`` asks for port 0).
@@ -182,13 +196,13 @@ public struct RingletServerApp: Sendable {
     ) -> some ApplicationProtocol {
         let (router, _) = makeRouter()
         let webSocketRouter = Router(context: RingletRequestContext.self)
+        webSocketRouter.add(middleware: ClientOriginMiddleware(policy: clientOriginPolicy))
         registerWebSocketRoutes(webSocketRouter)
+        var services = self.services
+        if let tls { services.append(TLSReloadService(store: tls.store, logger: logger)) }
         return Application(
             router: router,
-            server: .guardedHTTP1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: SignalingHub.webSocketConfiguration),
-                settings: connectionSettings
-            ),
+            server: serverBuilder(webSocketRouter: webSocketRouter),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "ringlet"
             ),
@@ -196,6 +210,38 @@ public struct RingletServerApp: Sendable {
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+
+    /// How forwarded headers are judged on the HTTP listener (``ClientOrigin``).
+    var clientOriginPolicy: ClientOrigin.Policy {
+        ClientOrigin.Policy(behindProxy: configuration.behindProxy,
+                            trustedProxies: configuration.trustedProxies.compactMap(IPNetwork.init), tls: tls != nil)
+    }
+
+    /// HTTP/1.1 with the WebSocket upgrade, every connection held to the connection guard
+    /// (``HTTPConnectionGuard``), and TLS in front of the guard when configured (``TLSServerChannel``): the guard
+    /// then sees the decrypted bytes and starts its deadlines when the handshake is done (the handshake has its
+    /// own), and a TURN-over-TLS connection on the same port leaves the guard for the TURN server's limits.
+    func serverBuilder(webSocketRouter: Router<RingletRequestContext>) -> HTTPServerBuilder {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let setup = tls.map {
+            TLSConnectionSetup(
+                store: $0.store, role: $0.turn == nil ? .https : .httpsAndTURN,
+                handshakeTimeout: .seconds(Int64(configuration.tlsHandshakeTimeoutSeconds)),
+                publicBaseURL: configuration.effectivePublicBaseURL, logger: logger, metricsFactory: metrics.factory)
+        }
+        let turn = tls?.turn
+        var settings = connectionSettings
+        settings.afterTLSHandshake = setup != nil
+        let guardSettings = settings
+        return HTTPServerBuilder { responder in
+            let http = GuardedChildChannel(
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                   configuration: .init(ws: SignalingHub.webSocketConfiguration)),
+                settings: guardSettings)
+            guard let setup else { return http }
+            return TLSServerChannel(base: http, setup: setup, turn: turn)
+        }
     }
 
     /// Runs the server and its services until SIGINT or SIGTERM, then shuts them all down gracefully.

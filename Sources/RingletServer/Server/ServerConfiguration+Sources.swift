@@ -7,7 +7,10 @@ extension ServerConfiguration {
     /// "turnSecret": "…", "turnSecretFile": "…", "allowLoopbackPeers": false, "allowPrivatePeers": false,
     /// "metrics": "127.0.0.1:9090", "dev": false, "ringTimeoutSeconds": 60, "publicBaseURL": "…",
     /// "maxBodySize": 65536, "adminToken": "rla_…", "turnUserQuota": 16, "vapidSubject": "mailto:…",
-    /// "limits": {…}}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
+    /// "limits": {…}, "tlsCert": "/etc/…/fullchain.pem", "tlsKey": "/etc/…/privkey.pem", "turnTLS": "0.0.0.0:5349"
+    /// (or "off"), "turnExternalIP": "203.0.113.7", "turnHost": "turn.example.com", "turnRelayPorts": "49152-65535",
+    /// "behindProxy": false, "trustedProxies": ["127.0.0.1", "::1"], "tlsHandshakeTimeoutSeconds": 10,
+    /// "hstsMaxAgeSeconds": 31536000}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -27,6 +30,18 @@ extension ServerConfiguration {
         /// The file's `limits` object (flags and environment set single limits only).
         public var limits: ServerLimits?
         public var vapidSubject: String?
+        public var tlsCert: String?
+        public var tlsKey: String?
+        /// `HOST:PORT` or `off`.
+        public var turnTLS: String?
+        public var turnExternalIP: String?
+        public var turnHost: String?
+        /// `LOW-HIGH`.
+        public var turnRelayPorts: String?
+        public var behindProxy: Bool?
+        public var trustedProxies: [String]?
+        public var tlsHandshakeTimeoutSeconds: Int?
+        public var hstsMaxAgeSeconds: Int?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
 
@@ -35,7 +50,10 @@ extension ServerConfiguration {
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
             publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil,
             turnSecretFile: String? = nil, allowPrivatePeers: Bool? = nil, metrics: String? = nil,
-            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil
+            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil,
+            tlsCert: String? = nil, tlsKey: String? = nil, turnTLS: String? = nil, turnExternalIP: String? = nil,
+            turnHost: String? = nil, turnRelayPorts: String? = nil, behindProxy: Bool? = nil,
+            trustedProxies: [String]? = nil, tlsHandshakeTimeoutSeconds: Int? = nil, hstsMaxAgeSeconds: Int? = nil
         ) {
             self.turnSecretFile = turnSecretFile
             self.allowPrivatePeers = allowPrivatePeers
@@ -53,6 +71,16 @@ extension ServerConfiguration {
             self.publicBaseURL = publicBaseURL
             self.maxBodySize = maxBodySize
             self.adminToken = adminToken
+            self.tlsCert = tlsCert
+            self.tlsKey = tlsKey
+            self.turnTLS = turnTLS
+            self.turnExternalIP = turnExternalIP
+            self.turnHost = turnHost
+            self.turnRelayPorts = turnRelayPorts
+            self.behindProxy = behindProxy
+            self.trustedProxies = trustedProxies
+            self.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds
+            self.hstsMaxAgeSeconds = hstsMaxAgeSeconds
             self.configFile = configFile
         }
 
@@ -60,7 +88,9 @@ extension ServerConfiguration {
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
         /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`,
         /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`,
-        /// `RINGLET_VAPID_SUBJECT`.
+        /// `RINGLET_VAPID_SUBJECT`, `RINGLET_TLS_CERT`, `RINGLET_TLS_KEY`, `RINGLET_TURN_TLS`,
+        /// `RINGLET_TURN_EXTERNAL_IP`, `RINGLET_TURN_HOST`, `RINGLET_TURN_RELAY_PORTS`, `RINGLET_BEHIND_PROXY`,
+        /// `RINGLET_TRUSTED_PROXIES` (comma-separated), `RINGLET_TLS_HANDSHAKE_TIMEOUT`, `RINGLET_HSTS_MAX_AGE`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -83,7 +113,16 @@ extension ServerConfiguration {
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
                 configFile: environment["RINGLET_CONFIG"], turnSecretFile: environment["RINGLET_TURN_SECRET_FILE"],
                 allowPrivatePeers: try bool("RINGLET_ALLOW_PRIVATE_PEERS"), metrics: environment["RINGLET_METRICS"],
-                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"]
+                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"],
+                tlsCert: environment["RINGLET_TLS_CERT"], tlsKey: environment["RINGLET_TLS_KEY"],
+                turnTLS: environment["RINGLET_TURN_TLS"], turnExternalIP: environment["RINGLET_TURN_EXTERNAL_IP"],
+                turnHost: environment["RINGLET_TURN_HOST"], turnRelayPorts: environment["RINGLET_TURN_RELAY_PORTS"],
+                behindProxy: try bool("RINGLET_BEHIND_PROXY"),
+                trustedProxies: environment["RINGLET_TRUSTED_PROXIES"].map {
+                    $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                },
+                tlsHandshakeTimeoutSeconds: try int("RINGLET_TLS_HANDSHAKE_TIMEOUT"),
+                hstsMaxAgeSeconds: try int("RINGLET_HSTS_MAX_AGE")
             )
         }
 
@@ -124,7 +163,28 @@ extension ServerConfiguration {
             if let limits { result.limits = limits }
             if let turnUserQuota { result.limits.turnUserQuota = turnUserQuota }
             if let vapidSubject { result.vapidSubject = vapidSubject }
+            if let tlsCert { result.tlsCertificateFile = tlsCert }
+            if let tlsKey { result.tlsKeyFile = tlsKey }
+            if let turnTLS {
+                result.turnTLSListener = turnTLS.lowercased() == "off" ? .off : .address(try HostPort(parsing: turnTLS))
+            }
+            if let turnExternalIP { result.turnExternalIP = turnExternalIP }
+            if let turnHost { result.turnHost = turnHost }
+            if let turnRelayPorts { result.turnRelayPorts = try Self.portRange(turnRelayPorts) }
+            if let behindProxy { result.behindProxy = behindProxy }
+            if let trustedProxies { result.trustedProxies = trustedProxies }
+            if let tlsHandshakeTimeoutSeconds { result.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds }
+            if let hstsMaxAgeSeconds { result.hstsMaxAgeSeconds = hstsMaxAgeSeconds }
             return result
+        }
+
+        /// `LOW-HIGH`.
+        static func portRange(_ text: String) throws(ServerConfigurationError) -> ClosedRange<Int> {
+            let parts = text.split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let low = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let high = Int(parts[1].trimmingCharacters(in: .whitespaces)), low <= high
+            else { throw ServerConfigurationError("\"\(text)\" is not a port range LOW-HIGH") }
+            return low...high
         }
     }
 

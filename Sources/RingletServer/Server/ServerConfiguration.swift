@@ -34,8 +34,54 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var dataDir: String = "./ringlet-data"
     /// Where the HTTP API, `/metrics` and the WebSocket signaling listen. Default `127.0.0.1:8080`.
     public var http = HostPort(host: "127.0.0.1", port: 8080)
-    /// Where STUN/TURN listens on UDP and TCP. Default `127.0.0.1:3478`.
-    public var turn = HostPort(host: "127.0.0.1", port: 3478)
+    /// Where STUN/TURN listens on UDP and TCP; `0.0.0.0` (or `::`) listens on every address of that family.
+    /// Default: the host of ``http`` at port 3478 (so `--http 0.0.0.0:…` alone puts TURN on every address too).
+    public var turn: HostPort {
+        get { turnOverride ?? HostPort(host: http.host, port: 3478) }
+        set { turnOverride = newValue }
+    }
+    /// ``turn`` when it was set; nil follows ``http``'s host.
+    public var turnOverride: HostPort?
+    /// Where TURN over TLS (`turns:`, RFC 8656 §3.1) listens, with the certificate of ``tlsCertificateFile``:
+    /// see ``TURNTLSListener``. Default ``TURNTLSListener/automatic``.
+    public var turnTLSListener = TURNTLSListener.automatic
+    /// Where TURN over TLS listens, or nil for none: ``turnTLSListener`` resolved (automatic: with TLS, the host
+    /// of ``turn`` at port 5349; without TLS none). When it equals ``http``, TURN over TLS is served beside HTTPS
+    /// on that one port (docs/deploy.md, "One address, port 443").
+    public var turnTLS: HostPort? {
+        switch turnTLSListener {
+        case .off: nil
+        case .address(let address): address
+        case .automatic: servesTLS ? HostPort(host: turn.host, port: 5349) : nil
+        }
+    }
+    /// The public IP of this host when it sits behind 1:1 NAT (a cloud VM): TURN puts it in
+    /// XOR-RELAYED-ADDRESS and `iceServers` name it (unless ``turnHost``). Default none (the local address).
+    public var turnExternalIP: String?
+    /// The host name or IP that `iceServers` URLs name. Default: ``turnExternalIP``, else the TURN listening IP
+    /// when it is one address, else the host of ``effectivePublicBaseURL``. `turns:` URLs name the host of
+    /// ``effectivePublicBaseURL`` unless this is set (a TLS client checks the certificate against it).
+    public var turnHost: String?
+    /// The UDP ports relay sockets are taken from, e.g. 49152…65535 (a firewall rule can open just these).
+    /// Default none: the kernel's ephemeral ports.
+    public var turnRelayPorts: ClosedRange<Int>?
+    /// The PEM certificate chain (leaf first) that HTTPS, WSS and TURN over TLS present. Default none.
+    public var tlsCertificateFile: String?
+    /// The PEM private key of ``tlsCertificateFile``. Required with it.
+    public var tlsKeyFile: String?
+    /// How long a client may take to finish its TLS handshake before the connection is closed. Default 10 s,
+    /// 1...120.
+    public var tlsHandshakeTimeoutSeconds = 10
+    /// `max-age` of the `Strict-Transport-Security` header on HTTPS answers. Default 31536000 (one year);
+    /// 0 sends none.
+    public var hstsMaxAgeSeconds = 31_536_000
+    /// The server sits behind a TLS-terminating reverse proxy: it may then listen on a non-loopback address
+    /// without TLS, and it believes `X-Forwarded-For` / `X-Forwarded-Proto` from ``trustedProxies`` only.
+    /// Default false.
+    public var behindProxy = false
+    /// The addresses (IPs or CIDR networks) of the reverse proxies whose `X-Forwarded-*` headers are believed,
+    /// with ``behindProxy``. Default `127.0.0.1` and `::1`.
+    public var trustedProxies: [String] = ["127.0.0.1", "::1"]
     /// The TURN REST shared secret. Required unless ``dev`` (then one is generated and kept in the store) or
     /// ``turnSecretFile`` gives it.
     public var turnSecret: String?
@@ -83,11 +129,18 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// The SQLite file in ``dataDir``.
     public var databasePath: String { (dataDir as NSString).appendingPathComponent("ringlet.sqlite") }
 
-    /// ``publicBaseURL`` or the default made from ``http``.
+    /// Whether ``http`` serves HTTPS and WSS (a certificate is configured).
+    public var servesTLS: Bool { tlsCertificateFile != nil }
+
+    /// ``publicBaseURL`` (without a trailing slash) or the default made from ``http``: `https://` with TLS,
+    /// else `http://`.
     public var effectivePublicBaseURL: String {
-        if let publicBaseURL { return publicBaseURL }
+        if var publicBaseURL {
+            while publicBaseURL.hasSuffix("/") { publicBaseURL.removeLast() }
+            return publicBaseURL
+        }
         let host = ["0.0.0.0", "::", ""].contains(http.host) ? "127.0.0.1" : http.host
-        return "http://\(HostPort(host: host, port: http.port))"
+        return "\(servesTLS ? "https" : "http")://\(HostPort(host: host, port: http.port))"
     }
 
     /// Which Web Push endpoints subscriptions may name: https only, and in dev mode also http:// to a loopback
@@ -112,6 +165,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         if let publicBaseURL, !(publicBaseURL.hasPrefix("http://") || publicBaseURL.hasPrefix("https://")) {
             throw ServerConfigurationError("publicBaseURL must start with http:// or https://")
         }
+        // The deployment's rules first: where the server listens and how it is reached decide the rest.
+        try validateDeployment()
         if let vapidSubject {
             do {
                 _ = try VAPIDSubject(vapidSubject)
@@ -124,6 +179,16 @@ public struct ServerConfiguration: Sendable, Hashable {
                     + "the contact Web Push services see (Apple's refuses others)")
         }
     }
+}
+
+/// Where TURN over TLS listens (`--turn-tls HOST:PORT|off`).
+public enum TURNTLSListener: Sendable, Hashable {
+    /// With a certificate, the TURN host at port 5349; without one, none.
+    case automatic
+    /// None, even with a certificate.
+    case off
+    /// This address (a certificate is required).
+    case address(ServerConfiguration.HostPort)
 }
 
 /// A configuration that cannot be used: what is wrong.

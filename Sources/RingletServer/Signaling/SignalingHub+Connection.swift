@@ -26,14 +26,16 @@ extension SignalingHub {
     }
 
     /// Serves one WebSocket connection until it closes.
+    /// - Parameter clientIP: the client's address for the failed-authentication limit (default: the channel's
+    ///   peer; the routes pass ``RingletRequestContext/clientIP``, the client behind a trusted proxy).
     func serve(kind: EndpointKind, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
-               channel: (any Channel)? = nil) async {
+               channel: (any Channel)? = nil, clientIP: String?? = nil) async {
         let id = await core.makeSessionID()
         // A peer that does not read fills the outbox; the connection is then closed under its stuck writer.
         let outbox = SessionOutbox(maximumMessages: limits.signalingQueueMessages,
                                    maximumBytes: limits.signalingQueueBytes,
                                    onOverflow: { channel?.close(mode: .all, promise: nil) })
-        let ip = channel?.remoteAddress?.ipAddress
+        let ip = clientIP ?? channel?.remoteAddress?.ipAddress
         let flag = AuthenticationFlag()
         let deadline = authenticationDeadline
         let logger = self.logger

@@ -83,10 +83,12 @@ public final class SignalingHub: Service, Sendable {
     /// Adds `GET /v1/signal/device` and `GET /v1/signal/user` (WebSocket upgrade) to `router`.
     public func register(on router: Router<RingletRequestContext>) {
         router.ws("/v1/signal/device") { [self] inbound, outbound, context in
-            await self.serve(kind: .device, inbound: inbound, outbound: outbound, channel: context.requestContext.channel)
+            await self.serve(kind: .device, inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
+                             clientIP: context.requestContext.clientIP)
         }
         router.ws("/v1/signal/user") { [self] inbound, outbound, context in
-            await self.serve(kind: .user, inbound: inbound, outbound: outbound, channel: context.requestContext.channel)
+            await self.serve(kind: .user, inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
+                             clientIP: context.requestContext.clientIP)
         }
     }
 

@@ -19,10 +19,14 @@ public import ServiceLifecycle
 public struct TURNService: Service {
     /// The core's configuration (shared secret, realm, quotas, peer policy).
     public let configuration: TURNServer.Configuration
-    /// Where to listen on UDP and TCP (port 0: any free port).
+    /// Where to listen on UDP and TCP (port 0: any free port; `0.0.0.0` or `::`: every address).
     public let listen: TransportAddress
-    /// The IP relay sockets bind to.
-    public let relayIP: IPAddress
+    /// Where relay sockets bind and what address they are announced as.
+    public let relay: TURNRelayServer.RelayAddressing
+    /// TURN over TLS: its own listener (nil: none) with the connection setup of every TLS port.
+    public let tlsListener: (address: TransportAddress, setup: TLSConnectionSetup)?
+    /// Told of the running server, for TURN over TLS on the HTTPS port (nil: not shared).
+    public let acceptor: TURNStreamAcceptor?
     let group: any EventLoopGroup
     let logger: Logger
     let metricsFactory: any MetricsFactory
@@ -32,8 +36,28 @@ public struct TURNService: Service {
 
     /// Makes the service; nothing is bound until `run()`.
     /// - Parameters:
+    ///   - relayIP: the IP relay sockets bind to (unspecified: the IP each client reached).
     ///   - onStarted: called once the sockets are bound (e.g. to log or publish the chosen port).
     public init(configuration: TURNServer.Configuration, listen: TransportAddress, relayIP: IPAddress,
+                group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory,
+                tcpLimits: TURNRelayServer.TCPLimits = TURNRelayServer.TCPLimits(),
+                onStarted: (@Sendable (TURNRelayServer) -> Void)? = nil)
+    {
+        self.init(configuration: configuration, listen: listen, relay: .init(bindIP: relayIP), group: group,
+                  logger: logger, metricsFactory: metricsFactory, tcpLimits: tcpLimits, onStarted: onStarted)
+    }
+
+    /// Makes the service; nothing is bound until `run()`.
+    /// - Parameters:
+    ///   - relay: where relay sockets bind, their port range and the external IP they are announced with.
+    ///   - tlsListener: TURN over TLS on its own port (`turns:`), with the TLS guards of every TLS port.
+    ///   - acceptor: set to the running server, for TURN over TLS on the HTTPS port.
+    ///   - tcpLimits: the limits of every TURN stream: TCP, TLS on its own port, TLS handed over by the HTTPS port.
+    ///   - onStarted: called once the sockets are bound (e.g. to log or publish the chosen port).
+    public init(configuration: TURNServer.Configuration, listen: TransportAddress,
+                relay: TURNRelayServer.RelayAddressing,
+                tlsListener: (address: TransportAddress, setup: TLSConnectionSetup)? = nil,
+                acceptor: TURNStreamAcceptor? = nil,
                 group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory,
                 tcpLimits: TURNRelayServer.TCPLimits = TURNRelayServer.TCPLimits(),
                 onStarted: (@Sendable (TURNRelayServer) -> Void)? = nil)
@@ -41,7 +65,9 @@ public struct TURNService: Service {
         self.tcpLimits = tcpLimits
         self.configuration = configuration
         self.listen = listen
-        self.relayIP = relayIP
+        self.relay = relay
+        self.tlsListener = tlsListener
+        self.acceptor = acceptor
         self.group = group
         self.logger = logger
         self.metricsFactory = metricsFactory
@@ -49,10 +75,17 @@ public struct TURNService: Service {
     }
 
     /// Serves until graceful shutdown or cancellation, then shuts the server down.
-    /// - Throws: the start errors of ``TURNRelayServer/start(configuration:listen:relayIP:group:logger:)``.
+    /// - Throws: the start errors of ``TURNRelayServer/start(configuration:listen:relay:streamListeners:group:logger:tcpLimits:)``.
     public func run() async throws {
-        let server = try await TURNRelayServer.start(configuration: configuration, listen: listen, relayIP: relayIP,
-                                                     group: group, logger: logger, tcpLimits: tcpLimits)
+        var streams: [TURNRelayServer.StreamListener] = []
+        if let tlsListener {
+            let setup = tlsListener.setup
+            streams.append(.init(address: tlsListener.address) { try setup.addHandlers(to: $0) })
+        }
+        let server = try await TURNRelayServer.start(configuration: configuration, listen: listen, relay: relay,
+                                                     streamListeners: streams, group: group, logger: logger,
+                                                     tcpLimits: tcpLimits)
+        acceptor?.attach(server)
         onStarted?(server)
         let metrics = TURNMetrics(factory: metricsFactory)
         try? await cancelWhenGracefulShutdown {
@@ -61,6 +94,7 @@ public struct TURNService: Service {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+        acceptor?.attach(nil)
         metrics.update(await server.counters(), tcp: server.tcpCountersSnapshot())
         await server.shutdown()
     }

@@ -3,10 +3,13 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import NIOCore
 import NIOPosix
 import RingletCore
 import RingletNIO
+import RingletServer
 import RingletTURN
+import Metrics
 
 /// `ringlet bench turn`: coturn and Ringlet's TURN server side by side under the same `turnutils_uclient` load.
 struct TURNBenchCommand: ParsableCommand {
@@ -36,6 +39,9 @@ struct TURNBenchCommand: ParsableCommand {
     @Flag(help: "Relay with channels (ChannelBind, ChannelData) instead of Send/Data indications (uclient -s).")
     var channels = false
 
+    @Flag(help: "Clients reach both servers over TURN over TLS (uclient -t -S; coturn's TLS listener, Ringlet's turns: listener).")
+    var tls = false
+
     func validate() throws {
         guard (1...50).contains(rounds) else { throw ValidationError("--rounds must be 1…50") }
         guard (1...200).contains(clients) else { throw ValidationError("--clients must be 1…200") }
@@ -47,7 +53,7 @@ struct TURNBenchCommand: ParsableCommand {
 
     func run() throws {
         let load = TURNBench.Load(clients: clients, messages: messages, payload: payload, interval: interval,
-                                  channels: channels, timeout: timeout)
+                                  channels: channels, tls: tls, timeout: timeout)
         let report = try TURNBench.run(rounds: rounds, load: load)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -79,9 +85,19 @@ struct TURNServerBenchCommand: ParsableCommand {
     @Flag(help: "Let clients relay to loopback peers.")
     var allowLoopbackPeers = false
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: also serve TURN over TLS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-listen"), help: "TURN over TLS listening address, IP:PORT (port 0: any).")
+    var tlsListen: String = "127.0.0.1:0"
+
     func run() throws {
         guard let address = TransportAddress(listen) else { throw ValidationError("--listen: not IP:PORT") }
         guard let relay = IPAddress(relayIP) else { throw ValidationError("--relay-ip: not an IP") }
+        guard let tlsAddress = TransportAddress(tlsListen) else { throw ValidationError("--tls-listen: not IP:PORT") }
         var configuration = TURNServer.Configuration(sharedSecret: Array(secret.utf8))
         configuration.realm = realm
         configuration.allowLoopbackPeers = allowLoopbackPeers
@@ -92,19 +108,29 @@ struct TURNServerBenchCommand: ParsableCommand {
         configuration.totalBytesPerSecond = 0
         configuration.unauthenticatedAnswersPerSecond = 1_000_000
         configuration.unauthenticatedAnswerBurst = 1_000_000
+        var streams: [TURNRelayServer.StreamListener] = []
+        if let tlsCert, let tlsKey {
+            // The same TLS set-up as `ringlet serve`'s turns: listener (RingletServer's TLSConnectionSetup).
+            let store = try TLSContextStore(certificateFile: tlsCert, keyFile: tlsKey)
+            let setup = TLSConnectionSetup(store: store, role: .turn, handshakeTimeout: .seconds(10),
+                                           publicBaseURL: "https://127.0.0.1", logger: Logger(label: "ringlet.turn"),
+                                           metricsFactory: NOOPMetricsHandler.instance)
+            streams.append(.init(address: tlsAddress) { try setup.addHandlers(to: $0) })
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let started = BlockingResult<TURNRelayServer>()
         Task {
             do {
                 started.set(.success(try await TURNRelayServer.start(
-                    configuration: configuration, listen: address, relayIP: relay, group: group,
-                    logger: Logger(label: "ringlet.turn"))))
+                    configuration: configuration, listen: address, relay: .init(bindIP: relay), streamListeners: streams,
+                    group: group, logger: Logger(label: "ringlet.turn"))))
             } catch {
                 started.set(.failure(error))
             }
         }
         let server = try started.wait()
-        print("listening udp=\(server.udpAddress) tcp=\(server.tcpAddress)")
+        let tls = server.streamAddresses.first.map { " tls=\($0)" } ?? ""
+        print("listening udp=\(server.udpAddress) tcp=\(server.tcpAddress)\(tls)")
         fflush(nil)
         while true { pause() }  // until a signal ends the process
     }
@@ -187,11 +213,13 @@ enum TURNBench {
         var interval: Int
         /// ChannelData (uclient without `-s`) rather than Send/Data indications.
         var channels: Bool
+        /// Clients connect over TURN over TLS (uclient `-t -S`).
+        var tls: Bool
         var timeout: Double
 
         enum CodingKeys: String, CodingKey {
             case clients = "uclient_m", messages = "uclient_n", payload = "uclient_l", interval = "uclient_z_ms"
-            case relay
+            case relay, transport
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -201,12 +229,14 @@ enum TURNBench {
             try c.encode(payload, forKey: .payload)
             try c.encode(interval, forKey: .interval)
             try c.encode(channels ? "ChannelData" : "Send/Data indications", forKey: .relay)
+            try c.encode(tls ? "TLS" : "UDP", forKey: .transport)
         }
 
         /// The `turnutils_uclient` arguments for this load (server address and secret aside).
         var uclientArguments: [String] {
-            // -c: no RTCP (its EVEN-PORT R=1 reservation gets 508 from Ringlet); -s: Send/Data indications.
-            ["-c"] + (channels ? [] : ["-s"])
+            // -c: no RTCP (its EVEN-PORT R=1 reservation gets 508 from Ringlet); -s: Send/Data indications;
+            // -t -S: TURN over TLS (the relay to the peer stays UDP).
+            ["-c"] + (channels ? [] : ["-s"]) + (tls ? ["-t", "-S"] : [])
                 + ["-m", "\(clients)", "-n", "\(messages)", "-l", "\(payload)", "-z", "\(interval)"]
         }
     }
@@ -236,36 +266,55 @@ enum TURNBench {
         let peer = try ChildProcess.spawn(["turnutils_peer", "-L", "127.0.0.1", "-p", "\(peerPort)"])
         defer { peer.terminate() }
 
+        // TLS: one self-signed certificate (ECDSA P-256, like the test CA's) for both servers.
+        let certificate = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        if load.tls {
+            guard which("openssl") != nil else { throw BenchError("openssl is not installed (apt-get install -y openssl)") }
+            guard try runBounded(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                  "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=bench",
+                                  "-addext", "subjectAltName=IP:127.0.0.1"], seconds: 30) == 0
+            else { throw BenchError("openssl could not make the bench's certificate") }
+        }
+
         let coturnPort = try freePort()
+        let coturnTLSPort = load.tls ? try freePort() : 0
         let coturnLog = folder.appendingPathComponent("coturn.log").path
+        let coturnTLS = load.tls
+            ? ["--tls-listening-port=\(coturnTLSPort)", "--cert=\(certificate)", "--pkey=\(key)", "--no-dtls"]
+            : ["--no-tls", "--no-dtls"]
         let coturn = try ChildProcess.spawn([
             "turnserver", "-n", "--listening-port=\(coturnPort)", "--listening-ip=127.0.0.1",
             "--relay-ip=127.0.0.1", "--use-auth-secret", "--static-auth-secret=\(secret)",
-            "--realm=ringlet.test", "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls",
+            "--realm=ringlet.test", "--allow-loopback-peers", "--no-cli",
             "--log-file=stdout", "--simple-log", "--no-stdout-log", "--min-port=40000", "--max-port=60000",
-        ], outputPath: coturnLog)
+        ] + coturnTLS, outputPath: coturnLog)
         defer { coturn.terminate() }
 
         let ringletLog = folder.appendingPathComponent("ringlet.log").path
         let ringlet = try ChildProcess.spawn([
             CommandLine.arguments[0], "bench", "turn-server", "--listen", "127.0.0.1:0", "--secret", secret,
             "--allow-loopback-peers",
-        ], outputPath: ringletLog)
+        ] + (load.tls ? ["--tls-cert", certificate, "--tls-key", key] : []), outputPath: ringletLog)
         defer { ringlet.terminate() }
-        let ringletPort = try waitForListening(logPath: ringletLog, timeout: 10)
+        let ringletPorts = try waitForListening(logPath: ringletLog, timeout: 10)
         try waitForSTUN(port: coturnPort, timeout: 10)
-        try waitForSTUN(port: ringletPort, timeout: 10)
+        try waitForSTUN(port: ringletPorts.udp, timeout: 10)
+        // Where the load goes: the TLS listeners, or the UDP ones.
+        let coturnLoadPort = load.tls ? coturnTLSPort : coturnPort
+        guard let ringletLoadPort = load.tls ? ringletPorts.tls : ringletPorts.udp else {
+            throw BenchError("ringlet bench turn-server printed no TLS address")
+        }
         // A warm-up run each, not counted (allocations' first paths, page faults).
         var warmUp = load
         warmUp.messages = min(load.messages, 100)
-        _ = try runLoad(warmUp, port: coturnPort, serverPID: coturn.pid, peerPort: peerPort, folder: folder)
-        _ = try runLoad(warmUp, port: ringletPort, serverPID: ringlet.pid, peerPort: peerPort, folder: folder)
+        _ = try runLoad(warmUp, port: coturnLoadPort, serverPID: coturn.pid, peerPort: peerPort, folder: folder)
+        _ = try runLoad(warmUp, port: ringletLoadPort, serverPID: ringlet.pid, peerPort: peerPort, folder: folder)
 
         var coturnRounds: [RoundResult] = [], ringletRounds: [RoundResult] = []
         for _ in 0..<rounds {
-            coturnRounds.append(try runLoad(load, port: coturnPort, serverPID: coturn.pid, peerPort: peerPort,
+            coturnRounds.append(try runLoad(load, port: coturnLoadPort, serverPID: coturn.pid, peerPort: peerPort,
                                             folder: folder))
-            ringletRounds.append(try runLoad(load, port: ringletPort, serverPID: ringlet.pid, peerPort: peerPort,
+            ringletRounds.append(try runLoad(load, port: ringletLoadPort, serverPID: ringlet.pid, peerPort: peerPort,
                                              folder: folder))
         }
         func summary(_ results: [RoundResult], version: String) -> TURNBenchReport.Server {
@@ -282,7 +331,9 @@ enum TURNBench {
         }
         return TURNBenchReport(
             rounds: rounds, load: load, coturn: summary(coturnRounds, version: coturnVersion()),
-            ringlet: summary(ringletRounds, version: "ringlet 0.1.0 (TURNRelayServer, one epoll thread)"),
+            ringlet: summary(ringletRounds, version: load.tls
+                ? "ringlet 0.1.0 (TURNRelayServer: TLS on SwiftNIO + swift-nio-ssl, relays on one epoll thread)"
+                : "ringlet 0.1.0 (TURNRelayServer, one epoll thread)"),
             cpuRatio: .init(ratios, places: 3))
     }
 
@@ -385,16 +436,19 @@ enum TURNBench {
         throw BenchError("no free port on 127.0.0.1")
     }
 
-    /// Waits for the `listening udp=127.0.0.1:PORT` line of `ringlet bench turn-server`.
-    static func waitForListening(logPath: String, timeout: Double) throws -> UInt16 {
+    /// Waits for the `listening udp=127.0.0.1:PORT tcp=… [tls=127.0.0.1:PORT]` line of `ringlet bench
+    /// turn-server`; returns the UDP port and the TLS one.
+    static func waitForListening(logPath: String, timeout: Double) throws -> (udp: UInt16, tls: UInt16?) {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening udp=") }),
-               let token = line.split(separator: " ").dropFirst().first?.dropFirst(4),
-               let address = TransportAddress(String(token))
-            {
-                return address.port
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening udp=") }) {
+                var ports: [String: UInt16] = [:]
+                for field in line.split(separator: " ").dropFirst() {
+                    let parts = field.split(separator: "=", maxSplits: 1)
+                    if parts.count == 2, let address = TransportAddress(String(parts[1])) { ports[String(parts[0])] = address.port }
+                }
+                if let udp = ports["udp"] { return (udp, ports["tls"]) }
             }
             usleep(20_000)
         }

@@ -3,6 +3,7 @@ import RingletDeviceTool
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import RingletCall
 import RingletPhone
 import RingletSignaling
 
@@ -19,6 +20,8 @@ struct PhoneCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
+    @Option(name: .customLong("ca-file"), help: "Trust the CA certificates of this PEM file for an https:// server (a private CA) instead of the system's.")
+    var caFile: String?
     @Option(help: "The user's session token (rlu_…), e.g. from `ringlet admin user sign-in-link`.") var token: String
     @Option(help: "When a device calls: answer, reject, busy or ignore.") var answer = "answer"
     @Option(name: .customLong("answer-after"), help: "Seconds before the answer policy acts.") var answerAfter: Double = 1
@@ -41,6 +44,7 @@ struct PhoneCommand: AsyncParsableCommand {
     func run() async throws {
         let output = EventOutput(json: eventsJSON)
         var c = RingletPhone.Configuration(server: server, token: token)
+        c.tlsConfiguration = try ClientTLS.configuration(trusting: caFile)
         let delay = Duration.milliseconds(Int64(answerAfter * 1000))
         c.answerPolicy = switch answer {
         case "reject": .reject(after: delay)
