@@ -280,6 +280,7 @@ let package = Package(
                 "RingletSampleMedia", "RingletTestSupport", "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

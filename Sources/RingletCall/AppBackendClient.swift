@@ -5,6 +5,7 @@ import Foundation
 #endif
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import RingletCore
 
 /// What an app backend does with `ringlet serve`'s HTTP API (docs/api.md) with its app secret: create users,
@@ -16,11 +17,13 @@ public struct AppBackendClient: Sendable {
     private let secret: String
     private let client: HTTPJSONClient
 
-    /// A client for the app `appId` with its secret on the server at `base`.
-    public init(base: HTTPJSONClient.BaseURL, appId: String, secret: String, eventLoopGroup: any EventLoopGroup) {
+    /// A client for the app `appId` with its secret on the server at `base` (`tlsConfiguration` for an
+    /// `https://` server; nil: the system's trust store).
+    public init(base: HTTPJSONClient.BaseURL, appId: String, secret: String, eventLoopGroup: any EventLoopGroup,
+                tlsConfiguration: TLSConfiguration? = nil) {
         self.appId = appId
         self.secret = secret
-        self.client = HTTPJSONClient(base: base, eventLoopGroup: eventLoopGroup)
+        self.client = HTTPJSONClient(base: base, eventLoopGroup: eventLoopGroup, tlsConfiguration: tlsConfiguration)
     }
 
     private var basic: (String, String) { ("Authorization", "Basic " + Base64.encode(Array("\(appId):\(secret)".utf8))) }

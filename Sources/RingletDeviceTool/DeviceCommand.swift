@@ -20,6 +20,8 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
     @Option(name: .customLong("ca-file"), help: "Trust the CA certificates of this PEM file for an https:// server (a private CA) instead of the system's.")
     var caFile: String?
+    @Flag(name: .customLong("relay-only"), help: "Gather relayed candidates only: calls go through the cloud's TURN (UDP, TCP or TLS).")
+    var relayOnly = false
     @Option(help: "The device SN.") var sn: String
     @Option(help: "The device's model id.") var model: String
     @Option(help: "The device's app id.") var app: String
@@ -63,6 +65,7 @@ package struct DeviceCommand: AsyncParsableCommand {
         }
         var system = SysInitInfo(productId: "", deviceName: sn, server: server)
         system.trustedCAFile = caFile
+        system.relayOnly = relayOnly
         try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
         try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))

@@ -87,6 +87,14 @@ extension PeerConnection {
         public var streamID = "ringlet"
         /// NTP time at `Instant.zero` for sender reports (the shell's wall clock, read once).
         public var ntpOffset: Duration = .zero
+        /// Once one TURN server has given a relayed candidate, how much longer the others (and server-reflexive
+        /// gathering) get before end-of-candidates is signaled; those still pending then are given up (closed).
+        /// A server that is blocked (UDP dropped, a port filtered) would otherwise hold end-of-candidates for the
+        /// 39.5 s of a STUN transaction (RFC 8489 §6.2.1), and a peer that waits for it would wait that long.
+        /// Default 1 s.
+        public var gatheringGrace: Duration = .seconds(1)
+        /// The longest gathering waits for any server when none has given a relayed candidate. Default 10 s.
+        public var gatheringTimeout: Duration = .seconds(10)
 
         /// A configuration with the defaults above.
         public init(certificate: DTLSCertificate, hostAddresses: [TransportAddress]) {

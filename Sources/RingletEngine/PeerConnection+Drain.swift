@@ -113,6 +113,7 @@ extension PeerConnection {
         case .allocated(let relayed, let mapped, _):
             turn[i].relayed = relayed
             turn[i].finished = true
+            if firstRelayedAt == nil { firstRelayedAt = now }
             if let c = ice?.addRelayedCandidate(relayed: relayed, mapped: mapped, server: turn[i].server,
                                                 serverTransport: turn[i].client.configuration.transport, now: now),
                let text = try? c.sdpText()
@@ -144,6 +145,19 @@ extension PeerConnection {
         guard turn[i].client.state == .allocated, let r = turn[i].relayed, r.ip.family == peer.ip.family,
               !turn[i].client.hasPermission(for: peer.ip) else { return }
         try? turn[i].client.createPermission(for: peer, now: now)
+    }
+
+    /// The gathering deadline passed: TURN clients still allocating are closed (their candidates could no longer
+    /// be signaled after end-of-candidates) and ICE gives up its server-reflexive requests, so end-of-candidates
+    /// goes out now.
+    func cutGathering(now: Instant) {
+        for i in turn.indices where !turn[i].finished {
+            turn[i].client.close(now: now)
+            turn[i].finished = true
+            counters.turnServersGivenUp &+= 1
+        }
+        checkLocalGathering(now: now)
+        counters.gathersGivenUp &+= ice?.abandonGathering(now: now) ?? 0
     }
 
     /// Tells ICE that no more local candidates come once every TURN client allocated or gave up.

@@ -142,6 +142,7 @@ extension PeerConnection {
     func startTURN(now: Instant) {
         guard !turnStarted, ice != nil else { return }
         turnStarted = true
+        gatheringStartedAt = now
         for i in turn.indices { turn[i].client.start(now: now) }
         checkLocalGathering(now: now)
     }

@@ -71,6 +71,10 @@ public final class PeerConnection: DatagramDriven {
     var ice: ICEAgent?
     var turn: [TURNSlot] = []
     var turnStarted = false
+    /// When TURN allocation (and so gathering) started, and when the first relayed candidate came: the
+    /// gathering deadline counts from them (``Configuration/gatheringGrace``, ``Configuration/gatheringTimeout``).
+    var gatheringStartedAt: Instant?
+    var firstRelayedAt: Instant?
     var localEndOfCandidates = false
     var gatheringComplete = false
     var dtls: DTLSTransport?
@@ -163,7 +167,16 @@ public final class PeerConnection: DatagramDriven {
         for ssrc in receiverOrder { consider(receivers[ssrc]?.stream.pollTimeout()) }
         if !receivers.isEmpty { consider(nextReceiverReport) }
         consider(transportFeedback?.nextDeadline)
+        consider(gatheringDeadline)
         return next
+    }
+
+    /// When gathering still under way is given up, or nil when it is complete (or has not started).
+    var gatheringDeadline: Instant? {
+        guard !gatheringComplete, let start = gatheringStartedAt, ice != nil else { return nil }
+        let timeout = start + configuration.gatheringTimeout
+        guard let first = firstRelayedAt else { return timeout }
+        return min(timeout, first + configuration.gatheringGrace)
     }
 
     /// Runs every component whose deadline has passed.
@@ -179,6 +192,7 @@ public final class PeerConnection: DatagramDriven {
         }
         if let t = nextReceiverReport, t <= now, !receivers.isEmpty { sendReceiverReport(now: now) }
         if let t = transportFeedback?.nextDeadline, t <= now { sendTransportFeedback(now: now) }
+        if let t = gatheringDeadline, t <= now { cutGathering(now: now) }
         pump(now: now)
     }
 

@@ -24,6 +24,10 @@ public struct PeerConnectionCounters: Hashable, Sendable {
     public var sendDropped = 0
     /// Remote candidates that could not be used (mDNS names, TCP, bad lines).
     public var candidatesIgnored = 0
+    /// TURN servers that had not answered by the gathering deadline, and server-reflexive requests given up then
+    /// (``PeerConnection/Configuration/gatheringGrace``).
+    public var turnServersGivenUp = 0
+    public var gathersGivenUp = 0
 
     /// Makes zero counters.
     public init() {}

@@ -119,6 +119,24 @@ extension ICEAgent {
         updateState(now: now)
     }
 
+    /// Gives up on server-reflexive gathering still under way (requests not sent yet and those awaiting an
+    /// answer): the caller's gathering deadline has passed. Completes gathering if the caller has said
+    /// ``endOfLocalCandidates(now:)``. Returns how many gathers were abandoned.
+    @discardableResult
+    public mutating func abandonGathering(now: Instant) -> Int {
+        var abandoned = pendingGathers.count
+        pendingGathers.removeAll()
+        for (id, t) in transactions {
+            if case .gather = t.purpose {
+                transactions.removeValue(forKey: id)
+                abandoned += 1
+            }
+        }
+        checkGatheringComplete()
+        updateState(now: now)
+        return abandoned
+    }
+
     mutating func addLocal(_ entry: LocalEntry) {
         locals.append(entry)
         guard entry.pairs else { return }

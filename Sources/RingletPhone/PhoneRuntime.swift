@@ -56,6 +56,8 @@ final class PhoneRuntime {
     var placingKind: [String: CallKind] = [:]
     var nextRequest = 0
     var stats = RingletPhone.Statistics()
+    /// When the newest offer arrived and, once it did, its end-of-candidates (which may both come while ringing).
+    private var peerGathering: (callId: String, offerAt: Instant, endMs: Int64?)?
 
     init(configuration: RingletPhone.Configuration, driver: DatagramDriver<MediaPeer>, certificate: DTLSCertificate,
          clip: SampleClip?, ntpOffset: Duration, logger: Logger,
@@ -103,8 +105,14 @@ final class PhoneRuntime {
             ringing.removeValue(forKey: s.callId)?.slot.close()
             emit(.ringStopped(s))
         case .sdp(let s):
+            if s.sdpType == .offer { peerGathering = (s.callId, now, nil) }
             route(message, callId: s.callId)
         case .candidate(let c):
+            if c.isEndOfCandidates, let g = peerGathering, g.callId == c.callId, g.endMs == nil {
+                let ms = (now.nanoseconds - g.offerAt.nanoseconds) / 1_000_000
+                peerGathering?.endMs = ms
+                if stats.callId == c.callId { stats.peerEndOfCandidatesMs = ms }
+            }
             route(message, callId: c.callId)
         case .callResult(let r):
             guard let done = placing.removeValue(forKey: r.requestId) else { return }
@@ -224,6 +232,7 @@ final class PhoneRuntime {
         let call = Call(callId: callId, role: role, kind: kind, slot: slot, ice: ice, startedAt: now)
         current = call
         stats = RingletPhone.Statistics(callId: callId)
+        if let g = peerGathering, g.callId == callId { stats.peerEndOfCandidatesMs = g.endMs }
         if let folder = configuration.recordFolder {
             call.video = Self.openRecording(folder, "\(callId).h264")
             call.audio = Self.openRecording(folder, "\(callId).audio")

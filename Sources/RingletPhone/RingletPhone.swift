@@ -105,6 +105,9 @@ public final class RingletPhone: Sendable {
         public var connectedMs: Int64?
         public var firstVideoMs: Int64?
         public var firstAudioMs: Int64?
+        /// Milliseconds from the peer's offer to its end-of-candidates, both as this phone received them (how long
+        /// the calling device took to gather: a TURN server that stalls gathering shows here, RFC 8838 §4.3).
+        public var peerEndOfCandidatesMs: Int64?
     }
 
     /// The configuration.

@@ -30,17 +30,35 @@ package final class DeviceProcess {
     ///   - ticket: the SN ticket to register with; nil when the data folder already has credentials.
     ///   - arguments: more flags (`--call OPENID`, `--on-join busy`, `--hang-up-after 2` …).
     ///   - name: the name of its output files in `folder`.
-    package init(server: DevServer, namespace: NetworkNamespace, folder: URL, sn: String, ticket: String?,
-                 arguments: [String], name: String) throws {
-        self.sn = sn
-        dataFolder = folder.appendingPathComponent("device-\(sn)")
+    package convenience init(server: DevServer, namespace: NetworkNamespace, folder: URL, sn: String, ticket: String?,
+                             arguments: [String], name: String) throws {
+        try self.init(base: server.base, modelID: server.modelID, appID: server.appID,
+                      caFile: server.certificates?.caFile, namespace: namespace, folder: folder, sn: sn,
+                      ticket: ticket, arguments: arguments, name: name)
+    }
+
+    /// The same for a server at `base` with an app and model made some other way (`caFile`: the CA to trust for
+    /// an https:// server).
+    package convenience init(base: String, modelID: String, appID: String, caFile: String?, namespace: NetworkNamespace,
+                             folder: URL, sn: String, ticket: String?, arguments: [String], name: String) throws {
+        let data = folder.appendingPathComponent("device-\(sn)")
         var command = [
-            try ringletExecutable(), "device", "--server", server.base, "--sn", sn, "--model", server.modelID,
-            "--app", server.appID, "--data-dir", dataFolder.path, "--events-json",
+            try ringletExecutable(), "device", "--server", base, "--sn", sn, "--model", modelID,
+            "--app", appID, "--data-dir", data.path, "--events-json",
         ]
         if let ticket { command += ["--ticket", ticket] }
-        if let certificates = server.certificates { command += ["--ca-file", certificates.caFile] }
-        let full = namespace.exec(command + arguments)
+        if let caFile { command += ["--ca-file", caFile] }
+        try self.init(command: command + arguments, namespace: namespace, folder: folder, sn: sn, dataFolder: data,
+                      name: name)
+    }
+
+    /// Starts `ip netns exec NS command…`: a `ringlet device`, or another tool that prints the same JSON events
+    /// (`ringlet phone --events-json`; `sn` then only names it in messages).
+    package init(command: [String], namespace: NetworkNamespace, folder: URL, sn: String, dataFolder: URL,
+                 name: String) throws {
+        self.sn = sn
+        self.dataFolder = dataFolder
+        let full = namespace.exec(command)
         process = try RingletTestSupport.ChildProcess(
             full[0], arguments: Array(full.dropFirst()), folder: folder, name: name,
             options: .init(keepStandardInputOpen: true, grace: 5))

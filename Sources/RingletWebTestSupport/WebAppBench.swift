@@ -83,12 +83,14 @@ package final class WebAppBench {
         }
     }
 
-    /// `/etc/netns/NS/hosts`: `host` is 127.0.0.1 for every program run with `ip netns exec NS`.
-    package static func mapHost(_ host: String, in namespace: NetworkNamespace) throws {
+    /// `/etc/netns/NS/hosts`: `host` is `address` (default 127.0.0.1) for every program run with
+    /// `ip netns exec NS`.
+    package static func mapHost(_ host: String, to address: String = "127.0.0.1", in namespace: NetworkNamespace) throws {
         let folder = URL(fileURLWithPath: "/etc/netns/\(namespace.name)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try "127.0.0.1 localhost \(host)\n::1 localhost\n".write(to: folder.appendingPathComponent("hosts"),
-                                                                atomically: true, encoding: .utf8)
+        let line = address == "127.0.0.1" ? "127.0.0.1 localhost \(host)\n" : "127.0.0.1 localhost\n\(address) \(host)\n"
+        try (line + "::1 localhost\n").write(to: folder.appendingPathComponent("hosts"), atomically: true,
+                                            encoding: .utf8)
     }
 
     package static func unmapHosts(in namespace: NetworkNamespace) {
@@ -145,11 +147,18 @@ extension NetworkNamespace {
     /// Runs `argv` inside the namespace (`nft`, `ip`) and waits for it (10 s); throws with its error output when
     /// it fails.
     package func run(_ argv: [String], folder: URL) async throws {
+        _ = try await output(of: argv, folder: folder)
+    }
+
+    /// Runs `argv` inside the namespace to its end (10 s) and returns its standard output; throws with its error
+    /// output when it fails.
+    package func output(of argv: [String], folder: URL) async throws -> String {
         let p = try RingletTestSupport.ChildProcess("ip", arguments: Array(exec(argv).dropFirst()), folder: folder,
                                                     name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
         guard await p.wait(timeout: 10), p.terminationStatus == 0 else {
             throw TestSupportError("\(argv.joined(separator: " ")) failed: \(p.errorText)")
         }
+        return p.outputText
     }
 
     /// Drops every UDP datagram in the namespace with nftables (media, STUN, TURN), as a network that breaks
@@ -160,6 +169,25 @@ extension NetworkNamespace {
                        "{ type filter hook input priority 0 ; policy accept ; }"], folder: folder)
         try await run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"],
                       folder: folder)
+    }
+
+    /// Drops what is sent to `port` over each of `protocols` ("udp", "tcp") in the namespace — a network that
+    /// blocks a service — and nothing else. Returns the nftables rules loaded (for failure messages).
+    @discardableResult
+    package func dropOutput(toPorts ports: [(protocol: String, port: Int)], folder: URL) async throws -> String {
+        let rules = """
+            table inet ringlet_block_ports {
+                chain output {
+                    type filter hook output priority 0; policy accept;
+            \(ports.map { "            \($0.protocol) dport \($0.port) counter drop" }.joined(separator: "\n"))
+                }
+            }
+
+            """
+        let file = folder.appendingPathComponent("block-\(UInt32.random(in: 0...UInt32.max)).nft")
+        try rules.write(to: file, atomically: true, encoding: .utf8)
+        try await run(["nft", "-f", file.path], folder: folder)
+        return rules
     }
 }
 

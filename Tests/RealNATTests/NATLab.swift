@@ -192,6 +192,8 @@ final class NATLab: @unchecked Sendable {
             try ringletExecutable(), "serve", "--data-dir", work.appendingPathComponent("ringlet-data").path,
             "--http", "\(address):8080", "--turn", "\(address):3478", "--turn-secret", secret,
             "--vapid-subject", "mailto:ops@ringlet.test",
+            // Plain HTTP off loopback: these tests use its TURN only (HTTPS is tested in DeploymentTests).
+            "--behind-proxy",
         ])
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)

@@ -15,14 +15,23 @@ struct FacadeDevice {
     let facade = VideoNativeInterface.getInstance()
 
     static func start(_ lab: CallLab, sn: String, ticket: String, recorder: CallbackRecorder = CallbackRecorder(),
-                      avt: AvtInitInfo = AvtInitInfo()) async throws -> FacadeDevice
+                      avt: AvtInitInfo = AvtInitInfo(), relayOnly: Bool = false) async throws -> FacadeDevice
     {
-        let dataPath = lab.folder.appendingPathComponent("device-\(sn)").path
-        var made = SysInitInfo(productId: "", deviceName: sn, server: lab.base)
-        made.eventLoopGroup = lab.group
-        let info = made
+        var info = SysInitInfo(productId: "", deviceName: sn, server: lab.base)
+        info.eventLoopGroup = lab.group
+        info.trustedCAFile = lab.caFile
+        info.relayOnly = relayOnly
+        return try await start(info, dataPath: lab.folder.appendingPathComponent("device-\(sn)").path,
+                               model: lab.modelId, app: lab.appId, ticket: ticket, recorder: recorder, avt: avt)
+    }
+
+    /// The same for a device described by `info` (its server, loops, CA), outside a lab.
+    static func start(_ info: SysInitInfo, dataPath: String, model: String, app: String, ticket: String,
+                      recorder: CallbackRecorder = CallbackRecorder(), avt: AvtInitInfo = AvtInitInfo())
+        async throws -> FacadeDevice
+    {
+        let sn = info.sn
         let facade = VideoNativeInterface.getInstance()
-        let model = lab.modelId, app = lab.appId
         let codes: [Int] = await offPool {
             [facade.initIvSystem(info, recorder), facade.initIvDm(), facade.initIvAvt(avt, recorder),
              facade.initWxCloudVoipV2(dataPath, model, app, VOIP_WXA_TYPE_RELEASE, recorder),

@@ -7,13 +7,24 @@ import Testing
 struct RelayPathTests {
     static let turnAddress = TransportAddress(IPAddress(203, 0, 113, 1), 3478)
 
-    static func scenario(policy: PeerConnection.ICETransportPolicy, seed: UInt64) throws -> Scenario {
+    /// An address where no host answers: datagrams sent there vanish, as to a TURN server behind a firewall
+    /// that drops them.
+    static let silentAddress = TransportAddress(IPAddress(203, 0, 113, 99), 3478)
+
+    /// `silentTURN`: A's and B's TURN servers are the live one and, first, a silent one (`silentOnly`: just the
+    /// silent one).
+    static func scenario(policy: PeerConnection.ICETransportPolicy, seed: UInt64, silentTURN: Bool = false,
+                         silentOnly: Bool = false) throws -> Scenario {
         func configure(_ id: String) -> (inout PeerConnection.Configuration) -> Void {
             { c in
                 // Sound in a test: the REST credential is an HMAC of fixed inputs.
                 let cred = try! TURNServerNode.credential(id: id)
-                c.turnServers = [.init(address: turnAddress, username: cred.username, password: cred.password)]
-                c.stunServers = [turnAddress]
+                let live = PeerConnection.TURNServerConfiguration(address: turnAddress, username: cred.username,
+                                                                  password: cred.password)
+                let silent = PeerConnection.TURNServerConfiguration(address: silentAddress, username: cred.username,
+                                                                    password: cred.password)
+                c.turnServers = silentOnly ? [silent] : (silentTURN ? [silent, live] : [live])
+                c.stunServers = silentOnly ? [silentAddress] : (silentTURN ? [silentAddress, turnAddress] : [turnAddress])
                 c.iceTransportPolicy = policy
             }
         }
@@ -69,5 +80,35 @@ struct RelayPathTests {
         s.run(for: .seconds(1))
         let hosts = s.a.events { if case .localCandidate(let t) = $0 { t.contains("typ host") } else { false } }
         #expect(hosts.isEmpty)
+    }
+
+    @Test("a TURN server that never answers does not hold end-of-candidates: it goes out the grace (1 s) after the first relayed candidate, the silent server is given up, and the call connects through the live one",
+          arguments: [PeerConnection.ICETransportPolicy.relay, .all])
+    func silentServerDoesNotHoldGathering(policy: PeerConnection.ICETransportPolicy) throws {
+        var s = try Self.scenario(policy: policy, seed: 23, silentTURN: true)
+        try s.negotiate()
+        let connected = s.runUntilConnected(limit: .seconds(15))
+        #expect(connected)
+        s.run(for: .seconds(2))
+        let relayed = try #require(s.a.firstTime { if case .localCandidate(let t) = $0 { t.contains(" typ relay") } else { false } })
+        let complete = try #require(s.a.firstTime { if case .gatheringComplete = $0 { true } else { false } })
+        let grace = PeerConnection.Configuration(certificate: s.a.pc.configuration.certificate, hostAddresses: []).gatheringGrace
+        #expect(complete >= relayed + grace && complete < relayed + grace + .milliseconds(100),
+                "end-of-candidates at \(complete), first relayed candidate at \(relayed)")
+        #expect(s.a.pc.counters.turnServersGivenUp == 1)
+        #expect(policy == .relay || s.a.pc.counters.gathersGivenUp >= 1, "the silent STUN server's request")
+        #expect(sameFrames(s.b.receivedVideo.map(\.data), s.a.video.map(\.bytes)))
+    }
+
+    @Test("with no TURN server answering, end-of-candidates goes out at the gathering timeout (10 s), not after the 39.5 s of a STUN transaction")
+    func noServerAnswers() throws {
+        var s = try Self.scenario(policy: .all, seed: 24, silentOnly: true)
+        try s.negotiate()
+        s.run(for: .seconds(12))
+        let complete = try #require(s.a.firstTime { if case .gatheringComplete = $0 { true } else { false } })
+        let start = try #require(s.a.firstTime { _ in true })
+        #expect(complete - start >= .seconds(9) && complete - start <= .seconds(10) + .milliseconds(100),
+                "end-of-candidates \(complete - start) after the first event")
+        #expect(s.a.pc.counters.turnServersGivenUp == 1)
     }
 }

@@ -21,11 +21,7 @@ struct DeploymentTests {
 
     /// Runs `command` in the bench's namespace to its end (bounded); its standard output.
     func run(_ bench: WebAppBench, _ command: [String]) async throws -> String {
-        let full = bench.namespace.exec(command)
-        let child = try ChildProcess(full[0], arguments: Array(full.dropFirst()), folder: bench.folder,
-                                     name: "run-\(UInt16.random(in: 0...UInt16.max))")
-        #expect(await child.wait(timeout: 15) && child.terminationStatus == 0, "\(command): \(child.errorText)")
-        return child.outputText
+        try await bench.namespace.output(of: command, folder: bench.folder)
     }
 
     /// The page came from https://ringlet.test:PORT and the browser counts it as a secure context.
@@ -103,28 +99,18 @@ struct DeploymentTests {
         }
     }
 
-    @Test("relay only through turns: (plain TURN's port 3478 blocked in the namespace): the page says Relayed, with media both ways")
-    func relayedOverTURNS() async throws {
+    @Test("relay only with one TURN transport left in the namespace (turn: over TCP, or turns: over TLS): the page says Relayed, with media both ways",
+          arguments: ["tcp", "tls"])
+    func relayedOverTURNTCPOrTLS(transport: String) async throws {
         // The page's relay sends to the device on 127.0.0.1: loopback peers must be allowed, as in the other
         // relay-only tests (CallTests).
         try await WebAppBench.run(serverFlags: ["--allow-loopback-peers"], front: .tls) { bench in
-            // Drop TURN over UDP and TCP to 3478: the only relay left is TURN over TLS on 5349.
-            let nft = """
-                table inet ringlet_block_turn {
-                    chain output {
-                        type filter hook output priority 0; policy accept;
-                        udp dport 3478 counter drop
-                        tcp dport 3478 counter drop
-                    }
-                }
-
-                """
-            let rules = bench.folder.appendingPathComponent("block-turn.nft")
-            try nft.write(to: rules, atomically: true, encoding: .utf8)
-            let command = bench.namespace.exec(["nft", "-f", rules.path])
+            // TCP: drop TURN over UDP (3478) and TURN over TLS (5349); TLS: drop TURN over UDP and TCP to 3478.
+            let blocked: [(protocol: String, port: Int)] = transport == "tcp"
+                ? [("udp", 3478), ("tcp", 5349)] : [("udp", 3478), ("tcp", 3478)]
             _ = try requireTool("nft", package: "nftables")
-            let load = try ChildProcess(command[0], arguments: Array(command.dropFirst()), folder: bench.folder, name: "nft")
-            #expect(await load.wait(timeout: 10) && load.terminationStatus == 0, "\(load.errorText)")
+            try await bench.namespace.dropOutput(toPorts: blocked, folder: bench.folder)
+            let port = transport == "tcp" ? 3478 : 5349, other = transport == "tcp" ? 5349 : 3478
 
             let browser = try await bench.launchBrowser(url: bench.server.appURL + "?ice=relay")
             let page = try await browser.firstPage()
@@ -133,11 +119,12 @@ struct DeploymentTests {
             let (_, status) = try await callWithMedia(bench, page: page, link: "relayed")
             #expect(try await page.string("document.getElementById('call-link').textContent") == "Relayed")
             #expect(status["link"] as? String == "relayed", "the device sees the relay too: \(status)")
-            // The relay is reached over TLS: Chromium holds a TCP connection to 5349 (and none to 3478).
-            let tls = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :5349 )"])
-            #expect(!tls.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no connection to 5349")
-            let plain = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :3478 )"])
-            #expect(plain.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(plain)")
+            // The relay is reached over the transport left: Chromium holds a TCP connection to its port (and none
+            // to the other).
+            let used = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :\(port) )"])
+            #expect(!used.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no connection to \(port)")
+            let unused = try await run(bench, ["ss", "-Htn", "state", "established", "( dport = :\(other) )"])
+            #expect(unused.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(unused)")
             let relayed = try await bench.server.metric("ringlet_turn_relayed_packets_total", above: 100)
             #expect(relayed > 100, "packets relayed by Ringlet's TURN server: \(relayed)")
         }

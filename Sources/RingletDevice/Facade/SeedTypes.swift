@@ -25,6 +25,9 @@ public struct SysInitInfo: Sendable {
     /// Ringlet: a PEM file of CA certificates to trust for an `https://` server instead of the system's trust
     /// store (a private CA). Certificates are verified either way.
     public var trustedCAFile: String?
+    /// Ringlet: gather relayed candidates only (ICE transport policy `relay`): the device's own addresses never
+    /// reach the peer and every call goes through the cloud's TURN, over UDP, TCP or TLS — whichever reaches it.
+    public var relayOnly = false
 
     /// Makes the information (the seed's four fields and Ringlet's server).
     public init(productId: String, deviceName: String, deviceKey: String = "", region: String = "",

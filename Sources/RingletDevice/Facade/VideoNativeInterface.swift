@@ -198,6 +198,7 @@ public final class VideoNativeInterface: @unchecked Sendable {
         }
         var configuration = DeviceConfiguration(server: info.server, sn: info.sn, dataPath: dataPath)
         configuration.eventLoopGroup = info.eventLoopGroup
+        configuration.iceTransportPolicy = info.relayOnly ? .relay : .all
         do {
             configuration.tlsConfiguration = try ClientTLS.configuration(trusting: info.trustedCAFile)
         } catch {

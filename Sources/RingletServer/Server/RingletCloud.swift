@@ -149,9 +149,9 @@ public struct RingletCloud: Sendable {
             onlineDevices: { await hub.onlineDevices(among: $0) },
             onRevocation: { await hub.revoke($0) },
             authLimiter: authLimiter,
-            devAppID: devAppID, tls: tls, turnOverHTTPS: acceptor,
-            push: push,
-            rejectCall: { await hub.rejectCall(userID: $0, callID: $1, endpoint: $2) }
+            devAppID: devAppID, push: push,
+            rejectCall: { await hub.rejectCall(userID: $0, callID: $1, endpoint: $2) },
+            tls: tls, turnOverHTTPS: acceptor
         )
     }
 

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import RingletCore
 import RingletStore
 import ServiceLifecycle
 

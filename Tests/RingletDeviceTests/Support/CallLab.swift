@@ -28,9 +28,11 @@ final class CallLab: @unchecked Sendable {
     let allowLoopbackPeers: Bool
 
     static let ringTimeoutSeconds = 3
+    static let tlsBase = "https://localhost:8443"
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, serve: RingletTestSupport.ChildProcess,
-                 base: String, modelId: String, backend: AppBackendClient, allowLoopbackPeers: Bool) {
+                 base: String, modelId: String, backend: AppBackendClient, allowLoopbackPeers: Bool,
+                 certificate: TestCA.Issued?, caFile: String?) {
         self.allowLoopbackPeers = allowLoopbackPeers
         self.namespace = namespace
         self.group = group
@@ -39,12 +41,23 @@ final class CallLab: @unchecked Sendable {
         self.base = base
         self.modelId = modelId
         self.backend = backend
+        self.certificate = certificate
+        self.caFile = caFile
     }
+
+    /// With `tls`, the server's certificate (for `localhost`, from a CA made for the lab) and that CA's file, which
+    /// devices and phones are told to trust: the server serves HTTPS and WSS on 127.0.0.1:8443 and TURN over TLS
+    /// on 127.0.0.1:5349 besides TURN over UDP and TCP on 3478; clients name it `localhost` (an https:// server
+    /// is named by the host name its certificate names), and `iceServers` say `turns:localhost:5349`.
+    let certificate: TestCA.Issued?
+    let caFile: String?
 
     /// Runs `body` with a fresh lab and tears it all down afterwards, even when `body` throws. The server keeps
     /// its default TURN peer policy unless `allowLoopbackPeers` (a relay-only call on one loopback needs it).
-    static func with<R>(allowLoopbackPeers: Bool = false, _ body: (CallLab) async throws -> R) async throws -> R {
-        let lab = try await start(allowLoopbackPeers: allowLoopbackPeers)
+    static func with<R>(allowLoopbackPeers: Bool = false, tls: Bool = false, _ body: (CallLab) async throws -> R)
+        async throws -> R
+    {
+        let lab = try await start(allowLoopbackPeers: allowLoopbackPeers, tls: tls)
         do {
             let r = try await body(lab)
             await lab.stop()
@@ -55,13 +68,21 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func start(allowLoopbackPeers: Bool = false) async throws -> CallLab {
+    static func start(allowLoopbackPeers: Bool = false, tls: Bool = false) async throws -> CallLab {
         guard geteuid() == 0 else { throw TestSupportError("the device call tests need root (network namespaces)") }
         let ns = try NetworkNamespace.create(name: "ringlet-dev-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
             let group = try ns.makeEventLoopGroup()
-            let serve = try launchServe(ns, folder, name: "serve", allowLoopbackPeers: allowLoopbackPeers)
+            var certificate: TestCA.Issued?
+            var caFile: String?
+            if tls {
+                let ca = try await TestCA.make(in: folder.appendingPathComponent("ca"))
+                certificate = try await ca.issue(file: "server", dnsNames: ["localhost"])
+                caFile = ca.certificatePath
+            }
+            let serve = try launchServe(ns, folder, name: "serve", allowLoopbackPeers: allowLoopbackPeers,
+                                        certificate: certificate)
             guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil,
                   let demo = await serve.waitForLine(containing: "demo app:", timeout: 1) else {
                 await serve.stop()
@@ -75,11 +96,13 @@ final class CallLab: @unchecked Sendable {
                 await serve.stop()
                 throw TestSupportError("unexpected demo app line: \(demo)")
             }
-            let base = "http://127.0.0.1:8080"
+            let base = tls ? Self.tlsBase : "http://127.0.0.1:8080"
             let backend = AppBackendClient(base: try HTTPJSONClient.BaseURL(parsing: base), appId: appId, secret: secret,
-                                           eventLoopGroup: group)
+                                           eventLoopGroup: group,
+                                           tlsConfiguration: try ClientTLS.configuration(trusting: caFile))
             return CallLab(namespace: ns, group: group, folder: folder, serve: serve, base: base, modelId: model,
-                           backend: backend, allowLoopbackPeers: allowLoopbackPeers)
+                           backend: backend, allowLoopbackPeers: allowLoopbackPeers, certificate: certificate,
+                           caFile: caFile)
         } catch {
             ns.delete()
             try? FileManager.default.removeItem(at: folder)
@@ -87,15 +110,18 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String, allowLoopbackPeers: Bool)
-        throws -> RingletTestSupport.ChildProcess
+    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String, allowLoopbackPeers: Bool,
+                            certificate: TestCA.Issued?) throws -> RingletTestSupport.ChildProcess
     {
-        try RingletTestSupport.ChildProcess(
+        let listeners = certificate.map {
+            ["--http", "127.0.0.1:8443", "--tls-cert", $0.chainPath, "--tls-key", $0.keyPath,
+             "--turn-tls", "127.0.0.1:5349", "--public-base-url", tlsBase]
+        } ?? ["--http", "127.0.0.1:8080"]
+        return try RingletTestSupport.ChildProcess(
             "ip", arguments: Array(ns.exec([
                 try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("server").path,
-                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478",
-                "--ring-timeout", String(ringTimeoutSeconds),
-            ] + (allowLoopbackPeers ? ["--allow-loopback-peers"] : [])).dropFirst()),
+                "--turn", "127.0.0.1:3478", "--ring-timeout", String(ringTimeoutSeconds),
+            ] + listeners + (allowLoopbackPeers ? ["--allow-loopback-peers"] : [])).dropFirst()),
             folder: folder, name: name)
     }
 
@@ -108,7 +134,7 @@ final class CallLab: @unchecked Sendable {
     func restartServer() async throws {
         await serve.stop()
         serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))",
-                                     allowLoopbackPeers: allowLoopbackPeers)
+                                     allowLoopbackPeers: allowLoopbackPeers, certificate: certificate)
         guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
             throw TestSupportError("ringlet serve did not start again: \(serve.errorText)")
         }
@@ -159,6 +185,7 @@ final class CallLab: @unchecked Sendable {
         c.answerPolicy = policy
         c.iceTransportPolicy = relayOnly ? .relay : .all
         c.eventLoopGroup = group
+        c.tlsConfiguration = try ClientTLS.configuration(trusting: caFile)
         let phone = try RingletPhone(configuration: c)
         let handle = PhoneHandle(phone: phone)
         guard await poll(seconds: eventually, { handle.online }) else { throw TestSupportError("the phone did not come online") }
@@ -168,6 +195,13 @@ final class CallLab: @unchecked Sendable {
     /// Drops every UDP datagram in the namespace (media, STUN, TURN); signaling (TCP) goes on.
     func blockUDP() async throws {
         try await namespace.blockUDP(folder: folder)
+    }
+
+    /// Drops what reaches the server's TURN port 3478: over UDP only, or also over TCP. Relays still carry
+    /// media to and from each other over UDP on the loopback; only the clients' way to the TURN server is cut,
+    /// so TURN over TCP (or, with TCP 3478 cut too, TURN over TLS on 5349) is the only way left to allocate.
+    func blockTURNPort(tcpToo: Bool) async throws {
+        try await namespace.dropOutput(toPorts: [("udp", 3478)] + (tcpToo ? [("tcp", 3478)] : []), folder: folder)
     }
 }
 
