@@ -193,7 +193,7 @@ final class NATLab: @unchecked Sendable {
             "--http", "\(address):8080", "--turn", "\(address):3478", "--turn-secret", secret,
             "--vapid-subject", "mailto:ops@ringlet.test",
             // Plain HTTP off loopback: these tests use its TURN only (HTTPS is tested in DeploymentTests).
-            "--behind-proxy",
+            "--behind-proxy", "--public-base-url", "https://ringlet.test",
         ])
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
