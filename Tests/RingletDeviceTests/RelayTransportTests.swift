@@ -6,10 +6,9 @@ import RingletWebTestSupport
 import Testing
 
 /// Issue 14: TURN over TCP and over TLS, first-class in the device SDK and the phone, through Ringlet's own
-/// server over HTTPS/WSS — not only in the TURN client's tests.
-@Suite("Relay-only device and phone calls over TURN/TCP and TURN/TLS through ringlet serve over HTTPS", .serialized,
-       .timeLimit(.minutes(6)))
-struct RelayTransportTests {
+/// server over HTTPS/WSS — not only in the TURN client's tests. In `DeviceCallTests`' suite: the facade is one
+/// per process, so its tests run one at a time.
+extension DeviceCallTests {
     @Test("with only TURN over TCP (or only TURN over TLS) reachable, a relay-only device calls a relay-only phone: media both ways, both relayed, the device's end-of-candidates within 2 s of its offer",
           arguments: ["tcp", "tls"])
     func relayOnlyOverTransport(transport: String) async throws {

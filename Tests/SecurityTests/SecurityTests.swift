@@ -15,6 +15,12 @@ struct SecurityTests {
     static let httpMaxConnections = 1024
     static let httpMaxConnectionsPerIP = 64
     static let headTimeoutSeconds = 10.0
+    /// Whether a connection was admitted, i.e. held by the server until a deadline (`deadline` seconds after it
+    /// opened) rather than closed at accept. By the deadline, not by "open longer than a moment": on a loaded
+    /// machine a refused connection can wait seconds in the listen backlog before the server accepts and closes it.
+    static func heldUntil(_ deadline: Double) -> (RawConnection) -> Bool {
+        { lifetime($0) >= deadline - 1.5 }
+    }
     static let turnTCPIdleSeconds = 5.0
 
     // MARK: HTTP connections
@@ -41,7 +47,7 @@ struct SecurityTests {
             let during = await call.expectMediaKeepsFlowing(since: before, "slowloris on HTTP")
             let resources = sampler.stop()
             let lifetimes = connections.map { lifetime($0) }
-            let admitted = connections.filter { lifetime($0) > 1.5 }
+            let admitted = connections.filter(Self.heldUntil(Self.headTimeoutSeconds))
             #expect(allClosed, "\(connections.filter { !$0.isClosed }.count) slowloris connections still open")
             #expect(admitted.count <= Self.httpMaxConnections)
             #expect(admitted.allSatisfy { lifetime($0) <= Self.headTimeoutSeconds + 6 })
@@ -79,8 +85,8 @@ struct SecurityTests {
             let allClosed = await poll(seconds: Self.headTimeoutSeconds + 25) { all.allSatisfy(\.isClosed) }
             let during = await call.expectMediaKeepsFlowing(since: before, "half-open connections")
             let resources = sampler.stop()
-            let admittedMany = many.filter { lifetime($0) > 1.5 }.count
-            let admittedSingle = single.filter { lifetime($0) > 1.5 }.count
+            let admittedMany = many.filter(Self.heldUntil(Self.headTimeoutSeconds)).count
+            let admittedSingle = single.filter(Self.heldUntil(Self.headTimeoutSeconds)).count
             #expect(allClosed)
             #expect(admittedMany + admittedSingle <= Self.httpMaxConnections)
             #expect(admittedSingle <= Self.httpMaxConnectionsPerIP && admittedSingle >= Self.httpMaxConnectionsPerIP - 2,
@@ -120,7 +126,7 @@ struct SecurityTests {
             dribble.cancel()
             let during = await call.expectMediaKeepsFlowing(since: before, "slowloris on TURN/TCP")
             let resources = sampler.stop()
-            let admitted = connections.filter { lifetime($0) > 1.5 }
+            let admitted = connections.filter(Self.heldUntil(Self.turnTCPIdleSeconds))
             #expect(allClosed)
             #expect(admitted.count <= 1024)
             #expect(admitted.allSatisfy { lifetime($0) <= Self.turnTCPIdleSeconds + 8 })
@@ -157,8 +163,10 @@ func growthMB(_ r: (baseline: ProcessResources, peak: ProcessResources, now: Pro
 func expectBounded(_ r: (baseline: ProcessResources, peak: ProcessResources, now: ProcessResources), descriptors cap: Int,
                    _ attack: String) {
     #expect(growthMB(r) < 128, "\(attack): RSS grew from \(r.baseline) to \(r.peak)")
-    // The margin covers the call's and the test's own requests and the services' lazily opened descriptors (the
-    // push service's HTTP client, TURN's relay sockets for the call): 64, not the attack's thousands.
-    #expect(r.peak.descriptors <= r.baseline.descriptors + cap + 64, "\(attack): descriptors \(r.baseline) → \(r.peak)")
+    // The margin covers the call's and the test's own requests, the services' lazily opened descriptors (the
+    // push service's HTTP client, TURN's relay sockets for the call) and connections over the cap, each open for
+    // the moment between accept and close (more of them at once when the machine is loaded): 96, not the
+    // attack's thousands.
+    #expect(r.peak.descriptors <= r.baseline.descriptors + cap + 96, "\(attack): descriptors \(r.baseline) → \(r.peak)")
     #expect(r.now.descriptors <= r.baseline.descriptors + 64, "\(attack): descriptors not given back: \(r.now)")
 }
