@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RingletStore", targets: ["RingletStore"]),
         .library(name: "RingletServer", targets: ["RingletServer"]),
         .library(name: "RingletDevice", targets: ["RingletDevice"]),
+        .library(name: "RingletMediaStreams", targets: ["RingletMediaStreams"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,9 +120,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip and a
-        // G.711 tone, with their pacing.
-        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "CRingletSampleClip",
+        // Readers of the encoded media a device sends (sans-IO): Ogg Opus, Annex B H.264/H.265 byte streams, raw
+        // G.711 — from an encoder, a file, a FIFO or a pipe.
+        .target(name: "RingletMediaStreams", dependencies: ["RingletCore", "RingletRTP"], swiftSettings: strict),
+        // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip, a G.711
+        // tone and an Opus tone, with their pacing.
+        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "RingletMediaStreams", "CRingletSampleClip",
                                                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 swiftSettings: strict),
         // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
@@ -251,10 +255,16 @@ let package = Package(
             name: "RingletDeviceTests",
             dependencies: [
                 "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
-                "RingletSampleMedia", "RingletTestSupport",
+                "RingletSampleMedia", "RingletMediaStreams", "RingletRTP", "RingletSDP", "RingletTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // The readers of a device's media input, against ffmpeg/ffprobe.
+        .testTarget(
+            name: "RingletMediaStreamsTests",
+            dependencies: ["RingletMediaStreams", "RingletSampleMedia", "RingletTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),

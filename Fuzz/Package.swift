@@ -30,6 +30,7 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzTURNServer", module: "RingletTURN", ready: true),
     .init(name: "FuzzSignalingMessage", module: "RingletSignaling", ready: true),
     .init(name: "FuzzICEServerURL", module: "RingletSignaling", ready: true),
+    .init(name: "FuzzOggOpus", module: "RingletMediaStreams", ready: true),
 ]
 
 let package = Package(

@@ -31,8 +31,8 @@ extension DeviceRuntime {
             certificate: certificate,
             hostAddresses: configuration.hostAddresses ?? LocalInterfaces.addresses(forServer: serverHost))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
-        settings.audio = .init(codecs: configuration.audioCodecs.compactMap(\.codec))
-        settings.video = call.kind == .video ? .init(codecs: [.h264]) : nil
+        settings.audio = .init(codecs: audioCodecs.compactMap(\.codec))
+        settings.video = call.kind == .video ? .init(codecs: videoCodecs.compactMap(\.codec)) : nil
         settings.consentLossTimeout = configuration.consentLossTimeout
         settings.watermarks = watermarks
         let send = sendSignal
@@ -64,6 +64,7 @@ extension DeviceRuntime {
         guard let slot = media, slot.callId == callId else { return }
         media = nil
         highWatermark = false
+        streamFormat = nil
         slot.close()
     }
 
@@ -78,7 +79,7 @@ extension DeviceRuntime {
         guard let slot = media, slot.callId == callId, !slot.isClosed, let session = slot.session else { return }
         switch event {
         case .readyToSend:
-            machine.mediaReady(callId: callId)
+            machine.mediaReady(callId: callId, format: Self.format(of: session.peer.pc.negotiatedMedia))
         case .selectedPath(let p):
             link = p.relayed ? .relayed : .direct
             machine.pathSelected(callId: callId, address: p.remoteAddress.ip.description)
@@ -89,7 +90,8 @@ extension DeviceRuntime {
             machine.frameReceived(callId: callId, kind: .video, data: f.data, ptsMilliseconds: f.presentationTimeMilliseconds,
                                   isKeyframe: f.isKeyframe, info: info)
         case .audioFrame(let f):
-            let codec = session.peer.pc.negotiatedMedia.first { $0.kind == .audio }?.codec
+            // What the peer sends in (it may be another of the offered codecs than the one it receives, RFC 3264).
+            let codec = session.peer.pc.receiveCodec(.audio) ?? session.peer.pc.negotiatedMedia.first { $0.kind == .audio }?.codec
             let encoding = codec.flatMap(AudioEncoding.init)
             let info = ReceivedStreamInfo(kind: .audio, audio: encoding, video: nil,
                                           sampleRate: codec == .opus ? 48000 : 8000, samplesPerFrame: f.sampleCount)
@@ -122,6 +124,46 @@ extension DeviceRuntime {
         }
     }
 
+    /// What the device sends in a call that negotiated `media`.
+    static func format(of media: [NegotiatedMedia]) -> StreamFormat {
+        let audio = media.first { $0.kind == .audio && $0.sends }.flatMap { AudioEncoding($0.codec) }
+        let video: VideoEncoding? = media.contains { $0.kind == .video && $0.sends } ? .h264 : nil
+        return StreamFormat(audio: audio, video: video)
+    }
+
+    // MARK: The declared format
+
+    /// A stream started in `format`: until the application declares otherwise it sends exactly that.
+    func adopt(_ format: StreamFormat) {
+        streamFormat = format
+        mismatchReported = false
+        sendFormat.audio = format.audio ?? sendFormat.audio
+        sendFormat.video = format.video ?? sendFormat.video
+        if format.audio == nil { logger.warning("the peer took no audio of \(audioCodecs)") }
+    }
+
+    /// The application declares what it sends (`onGetAvEncInfo`'s answer). When that is not what the call
+    /// negotiated, frames of it will be refused (-308): say so once, with what to change.
+    func declare(_ format: SendFormat) {
+        sendFormat = format
+        guard let negotiated = streamFormat, let ctx = machine.streamContext, !mismatchReported else { return }
+        var wrong: [String] = []
+        if let audio = negotiated.audio, audio != format.audio {
+            wrong.append("audio \(format.audio) declared, \(audio) negotiated")
+        }
+        if let video = negotiated.video, video != format.video {
+            wrong.append("video \(format.video) declared, \(video) negotiated")
+        }
+        guard !wrong.isEmpty else { return }
+        mismatchReported = true
+        logger.error("""
+            the stream's declared format is not the negotiated one (\(wrong.joined(separator: "; "))): those frames \
+            will be refused (-308). Send what was negotiated (onGetAvEncInfo's argument), or declare only what you \
+            can send before the call (AvtInitInfo.sendAudioTypes, DeviceConfiguration.audioCodecs)
+            """)
+        emitEvent(.notification(.formatMismatch, ctx))
+    }
+
     // MARK: Sending
 
     /// Sends one frame of the current stream.
@@ -137,7 +179,7 @@ extension DeviceRuntime {
         switch kind {
         case .video:
             guard sendFormat.video == .h264 else {
-                throw DeviceError(.formatMismatch, "the stream was declared \(sendFormat.video); the call carries H264")
+                throw DeviceError(.formatMismatch, "the stream was declared \(sendFormat.video); the call negotiated H264")
             }
             guard Self.looksLikeH264AnnexB(data) else {
                 throw DeviceError(.formatMismatch, "the frame is not an H.264 Annex B access unit")
@@ -145,7 +187,7 @@ extension DeviceRuntime {
         case .audio:
             guard let carried = AudioEncoding(negotiated.codec), carried == sendFormat.audio else {
                 throw DeviceError(.formatMismatch,
-                                  "the stream was declared \(sendFormat.audio); the call carries \(negotiated.codec)")
+                                  "the stream was declared \(sendFormat.audio); the call negotiated \(negotiated.codec)")
             }
         }
         guard !highWatermark else {

@@ -36,7 +36,14 @@ final class DeviceRuntime {
     var welcomeICE: ICEServerSet?
     var link: LinkMode = .none
     var highWatermark = false
-    var sendFormat: SendFormat
+    /// The encodings offered (or answered with), in order of preference.
+    var audioCodecs: [AudioEncoding]
+    var videoCodecs: [VideoEncoding]
+    /// What the current stream negotiated, and what the application says it sends (the negotiated encodings
+    /// until it declares otherwise).
+    var streamFormat: StreamFormat?
+    var sendFormat = SendFormat()
+    var mismatchReported = false
     var watermarks: (low: Int, warn: Int, high: Int)
     var maximumFrameSize: Int
     var videoFramesSent = 0
@@ -65,7 +72,8 @@ final class DeviceRuntime {
         self.emitEvent = emitEvent
         self.sendSignal = sendSignal
         self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout)
-        self.sendFormat = configuration.sendFormat
+        self.audioCodecs = configuration.audioCodecs
+        self.videoCodecs = configuration.videoCodecs
         self.watermarks = configuration.watermarks
         self.maximumFrameSize = configuration.maximumFrameSize
     }
@@ -232,6 +240,7 @@ final class DeviceRuntime {
                     try? session.run { pc, now in pc.requestKeyframe(now: now) }
                 }
             case .event(let e):
+                if case .streamStarted(_, let format) = e { adopt(format) }
                 emitEvent(e)
             case .placed(let requestId, let result):
                 if let p = pending.removeValue(forKey: requestId) { p.timer.cancel() }

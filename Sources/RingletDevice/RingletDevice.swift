@@ -21,7 +21,7 @@ import RingletSignaling
 ///
 /// Lifecycle: make it, ``register(ticket:)`` once (the credentials file then holds the device key and DTLS
 /// certificate), ``run()`` it (it connects, reconnects with backoff, and returns after ``stop()`` or when its
-/// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:)`` arrives.
+/// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:_:)`` arrives.
 ///
 /// Thread-safe. Events are delivered in order, off the media loop: to ``events``, or to the handler given at
 /// creation (called on one serial queue). Read them: ``events`` keeps what is not read (received frames too).
@@ -277,7 +277,7 @@ public final class RingletDevice: Sendable {
     /// Whether a call is placing, ringing or in progress (the seed's `isWxCloudVoipBusy`).
     public var isBusy: Bool { (try? onLoopSync { $0.machine.isBusy }) ?? false }
 
-    /// The current stream, from ``DeviceEvent/streamStarted(_:)`` until it stops.
+    /// The current stream, from ``DeviceEvent/streamStarted(_:_:)`` until it stops.
     public var currentStream: StreamContext? { (try? onLoopSync { $0.machine.streamContext }) ?? nil }
 
     // MARK: Media
@@ -292,9 +292,24 @@ public final class RingletDevice: Sendable {
         }
     }
 
-    /// Declares what the device sends from now on (the seed's `onGetAvEncInfo` answer).
+    /// Declares what the device sends in the current stream (the seed's `onGetAvEncInfo` answer). Not needed
+    /// with the native API: a stream sends what ``DeviceEvent/streamStarted(_:_:)`` says was negotiated. A
+    /// format other than that one makes frames of it refused (`formatMismatch`) and fires
+    /// ``AVTNotification/formatMismatch`` once.
     public func setSendFormat(_ format: SendFormat) {
-        try? onLoopSync { $0.sendFormat = format }
+        try? onLoopSync { $0.declare(format) }
+    }
+
+    /// Declares the encodings the device can send, for the calls placed or answered from now on (the
+    /// configuration's ``DeviceConfiguration/audioCodecs`` and ``DeviceConfiguration/videoCodecs``).
+    /// - Throws: `invalidArgument` for encodings WebRTC peers do not carry (see
+    ///   ``DeviceConfiguration/validateCodecs(audio:video:)``).
+    public func setCodecs(audio: [AudioEncoding], video: [VideoEncoding]) throws(DeviceError) {
+        try DeviceConfiguration.validateCodecs(audio: audio, video: video)
+        try onLoopSync { runtime in
+            runtime.audioCodecs = audio
+            runtime.videoCodecs = video
+        }
     }
 
     /// Sends one video frame (an H.264 access unit in Annex B, PTS in milliseconds) of the current stream.

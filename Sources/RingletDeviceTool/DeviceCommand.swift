@@ -35,6 +35,9 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "Exit after this many calls ended.") var calls: Int?
     @Option(help: "Write received video and audio to this folder.") var record: String?
     @Option(help: "Send this notice once online.") var notice: String?
+    @Option(name: .customLong("audio-codecs"),
+            help: "The audio encodings the device declares it can send, in order of preference: g711u, g711a, opus.")
+    var audioCodecs = "g711u,g711a,opus"
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
     @Flag(name: .customLong("keep-startup-pages"),
@@ -47,13 +50,30 @@ package struct DeviceCommand: AsyncParsableCommand {
         guard SimulatedDevice.JoinPolicy(rawValue: onJoin) != nil else {
             throw ValidationError("--on-join is accept, busy, refuse or ignore")
         }
+        _ = try declaredAudioTypes()
+    }
+
+    /// `--audio-codecs` as the seed's `IV_CM_AENC_TYPE_*` values.
+    func declaredAudioTypes() throws -> [Int] {
+        let names = ["g711u": IV_CM_AENC_TYPE_G711U, "g711a": IV_CM_AENC_TYPE_G711A, "opus": IV_CM_AENC_TYPE_OPUS]
+        let types = try audioCodecs.split(separator: ",").map { word -> Int in
+            guard let t = names[String(word.filter { $0 != " " }).lowercased()] else {
+                throw ValidationError("--audio-codecs: \(word) is not g711u, g711a or opus")
+            }
+            return t
+        }
+        guard !types.isEmpty, Set(types).count == types.count else {
+            throw ValidationError("--audio-codecs: give g711u, g711a and/or opus, each once")
+        }
+        return types
     }
 
     package func run() async throws {
         let output = EventOutput(json: eventsJSON)
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
-                                     hangUpAfter: hangUpAfter, recordFolder: record)
+                                     hangUpAfter: hangUpAfter, recordFolder: record,
+                                     audioTypes: try declaredAudioTypes())
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
             output.event(step, ["code": code])
@@ -61,7 +81,7 @@ package struct DeviceCommand: AsyncParsableCommand {
         }
         try check("initIvSystem", facade.initIvSystem(SysInitInfo(productId: "", deviceName: sn, server: server), device))
         try check("initIvDm", facade.initIvDm())
-        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))
+        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(sendAudioTypes: device.audioTypes), device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
         try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
         if facade.isAvtVoipRegistered() != 1 {
@@ -144,6 +164,7 @@ package struct DeviceCommand: AsyncParsableCommand {
             "online": s.online, "busy": facade.isWxCloudVoipBusyV2() == 1, "streaming": s.streaming,
             "videoSent": counters.videoSent, "audioSent": counters.audioSent, "refused": counters.refused,
             "videoReceived": s.videoReceived, "audioReceived": s.audioReceived, "callsEnded": s.callsEnded,
+            "formatMismatches": s.mismatches,
         ]
         var line = "[" + EventOutput.seconds(output.elapsedMilliseconds) + "s] " + (s.online ? "online" : "offline")
         if s.streaming, let info = facade.getSendStreamStatus(s.visitor, 0, s.resType) {

@@ -27,6 +27,9 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         var callsEnded = 0
         var pendingJoin: String?
         var lastCommand: String?
+        /// What `onGetAvEncInfo` declared for the current stream.
+        var declared: AvDataInfo?
+        var mismatches = 0
     }
 
     let facade = VideoNativeInterface.getInstance()
@@ -35,15 +38,19 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     let joinPolicy: JoinPolicy
     let hangUpAfter: Double?
     let recordFolder: String?
+    /// What the device declares it can send (its `AvtInitInfo.sendAudioTypes`): the sample tone exists in each.
+    let audioTypes: [Int]
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
     private var videoFile: RecordingFile?
     private var audioFile: RecordingFile?
 
-    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?) {
+    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
+         audioTypes: [Int]) {
         self.output = output
         self.player = SamplePlayer(clip: clip)
+        self.audioTypes = audioTypes
         self.joinPolicy = joinPolicy
         self.hangUpAfter = hangUpAfter
         self.recordFolder = recordFolder
@@ -72,20 +79,27 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     // MARK: IvAvtCallback
 
-    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
-        output.event("onGetAvEncInfo", ["visitor": visitor, "channel": channel, "res": videoResType])
-        return AvDataInfo.createDefaultAvDataInfo(videoResType)
+    /// The sample media can send every encoding it declared: it sends what the call negotiated.
+    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int, _ negotiated: AvDataInfo) -> AvDataInfo {
+        lock.withLock { stats.declared = negotiated }
+        output.event("onGetAvEncInfo", ["visitor": visitor, "channel": channel, "res": videoResType,
+                                        "audioType": negotiated.audioType, "videoType": negotiated.videoType,
+                                        "sampleRate": negotiated.audioSampleRate])
+        return negotiated
     }
 
     func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
-        lock.withLock {
+        let declared = lock.withLock {
             stats.streaming = true
             stats.visitor = visitor
             stats.resType = videoResType
+            return stats.declared ?? AvDataInfo()
         }
         output.event("onStartRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
         let facade = self.facade
+        let audio = AudioEncoding(rawValue: declared.audioType).flatMap(SampleAudio.init)
         player.start(
+            audio: audio, video: videoResType != IV_AVT_VIDEO_AUDIO,
             sendVideo: { frame, pts, key in
                 facade.sendVideoData(frame, pts, 0, key, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
             },
@@ -140,6 +154,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     func onNotify(_ event: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int) {
         if event == IV_AVT_EVENT_P2P_PEER_READY { lock.withLock { stats.peerReady = true } }
+        if event == IV_AVT_EVENT_FORMAT_MISMATCH { lock.withLock { stats.mismatches += 1 } }
         if event == IV_AVT_EVENT_P2P_PEER_ERROR {
             player.stop()
             endCall()

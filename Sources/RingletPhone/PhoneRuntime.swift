@@ -234,7 +234,7 @@ final class PhoneRuntime {
                 ?? LocalInterfaces.addresses(forServer: (try? HTTPJSONClient.BaseURL(parsing: configuration.server).host) ?? ""))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs)
-        settings.video = kind == .video ? .init(codecs: [.h264]) : nil
+        settings.video = kind == .video && !configuration.videoCodecs.isEmpty ? .init(codecs: configuration.videoCodecs) : nil
         let send = self.send
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver, ntpOffset: ntpOffset,
                                sendSignal: { _ = send($0) }) { [weak self] result in
@@ -273,6 +273,12 @@ final class PhoneRuntime {
         switch event {
         case .readyToSend:
             stats.connectedMs = (now.nanoseconds - call.startedAt.nanoseconds) / 1_000_000
+            if let session = call.slot.session {
+                let media = session.peer.pc.negotiatedMedia
+                stats.audioCodec = media.first { $0.kind == .audio }?.codec.rawValue
+                stats.video = media.contains { $0.kind == .video }
+                stats.remoteAudioCodecs = Self.audioCodecNames(session.remoteDescription ?? "")
+            }
             if configuration.sendsMedia, clip != nil, call.schedule == nil {
                 call.schedule = MediaSchedule(startNanoseconds: now.nanoseconds, framesPerSecond: clip?.framesPerSecond ?? 15)
             }
@@ -327,7 +333,7 @@ final class PhoneRuntime {
             } else if let audioCodec {
                 let frame: [UInt8] = switch audioCodec {
                 case .pcma: SampleTone.aLaw(frame: due.index, hertz: 660)
-                case .opus: SampleTone.opusSilence
+                case .opus: SampleTone.opus(frame: due.index)
                 default: SampleTone.muLaw(frame: due.index, hertz: 660)
                 }
                 if (try? pc.sendAudio(frame: frame, ptsMilliseconds: due.ptsMilliseconds, now: now)) != nil {
@@ -345,6 +351,19 @@ final class PhoneRuntime {
         try? call.video?.close()
         try? call.audio?.close()
         if notify { emit(.callEnded(callId: call.callId, reason: reason)) }
+    }
+
+    /// The audio codec names of a description's `a=rtpmap` lines in its first audio m-section, lowercased.
+    static func audioCodecNames(_ sdp: String) -> [String] {
+        var inAudio = false
+        var names: [String] = []
+        for line in sdp.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("m=") { inAudio = line.hasPrefix("m=audio") && names.isEmpty }
+            if inAudio, line.hasPrefix("a=rtpmap:"), let space = line.firstIndex(of: " ") {
+                names.append(line[line.index(after: space)...].split(separator: "/").first.map { $0.lowercased() } ?? "")
+            }
+        }
+        return names
     }
 
     private static func openRecording(_ folder: String, _ name: String) -> FileHandle? {

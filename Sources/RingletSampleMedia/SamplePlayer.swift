@@ -30,22 +30,20 @@ public final class SamplePlayer: Sendable {
 
     /// The clip played.
     public let clip: SampleClip
-    /// The audio: µ-law (true) or A-law.
-    public let muLaw: Bool
     private let state = NIOLockedValueBox(State())
 
-    /// A player of `clip` with a G.711 tone (µ-law unless `muLaw` is false).
-    public init(clip: SampleClip, muLaw: Bool = true) {
+    /// A player of `clip` and a tone.
+    public init(clip: SampleClip) {
         self.clip = clip
-        self.muLaw = muLaw
     }
 
-    /// Starts playing (a running player is restarted from PTS 0 with an IDR).
-    public func start(sendVideo: @escaping @Sendable (_ frame: [UInt8], _ pts: Int64, _ isKeyframe: Bool) -> SendResult,
+    /// Starts playing (a running player is restarted from PTS 0 with an IDR): the tone in `audio` (nil: no
+    /// audio), the clip when `video`.
+    public func start(audio: SampleAudio? = .muLaw, video: Bool = true,
+                      sendVideo: @escaping @Sendable (_ frame: [UInt8], _ pts: Int64, _ isKeyframe: Bool) -> SendResult,
                       sendAudio: @escaping @Sendable (_ frame: [UInt8], _ pts: Int64) -> SendResult) {
         stop()
         let clip = self.clip
-        let muLaw = self.muLaw
         let state = self.state
         let task = Task.detached {
             let clock = ContinuousClock()
@@ -60,6 +58,7 @@ public final class SamplePlayer: Sendable {
                 let now = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
                 while let due = schedule.take(now: now) {
                     if due.video {
+                        guard video else { continue }
                         let index = state.withLockedValue { s -> Int in
                             if s.jumpToKeyframe {
                                 s.jumpToKeyframe = false
@@ -72,7 +71,8 @@ public final class SamplePlayer: Sendable {
                         let result = sendVideo(frame.bytes, due.ptsMilliseconds, frame.isKeyframe)
                         state.withLockedValue { if case .sent = result { $0.counters.videoSent += 1 } else { $0.counters.refused += 1 } }
                     } else {
-                        let frame = muLaw ? SampleTone.muLaw(frame: due.index) : SampleTone.aLaw(frame: due.index)
+                        guard let audio else { continue }
+                        let frame = audio.frame(due.index)
                         let result = sendAudio(frame, due.ptsMilliseconds)
                         state.withLockedValue { if case .sent = result { $0.counters.audioSent += 1 } else { $0.counters.refused += 1 } }
                     }
@@ -100,4 +100,18 @@ public final class SamplePlayer: Sendable {
 
     /// The counters since the player was made.
     public var counters: Counters { state.withLockedValue { $0.counters } }
+}
+
+/// Which tone the sample media sends: G.711 µ-law or A-law (generated, 440 Hz), or the bundled Opus tone.
+public enum SampleAudio: String, Sendable, Hashable, CaseIterable {
+    case muLaw, aLaw, opus
+
+    /// Frame `index` (20 ms) of the endless tone in this encoding.
+    public func frame(_ index: Int, hertz: Double = 440) -> [UInt8] {
+        switch self {
+        case .muLaw: SampleTone.muLaw(frame: index, hertz: hertz)
+        case .aLaw: SampleTone.aLaw(frame: index, hertz: hertz)
+        case .opus: SampleTone.opus(frame: index)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRingletSampleClip
+import RingletMediaStreams
 import RingletRTP
 
 /// A 440 Hz tone as 20 ms G.711 frames (8 kHz, 160 samples each): what the simulated device and phone send as
@@ -21,6 +23,23 @@ public enum SampleTone {
 
     /// 20 ms of Opus silence: TOC 0xF8 (CELT fullband 20 ms, mono, one frame) and a 2-byte frame.
     public static let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
+
+    /// The bundled 440 Hz Opus tone (CRingletSampleClip/PROVENANCE.md): 2 s of 20 ms packets, built into the
+    /// program.
+    public static let opusPackets: [TimedOpusPacket] = {
+        let bytes = UnsafeBufferPointer(start: ringlet_sample_tone_opus_bytes(), count: Int(ringlet_sample_tone_opus_size()))
+        var reader = OggOpusReader()
+        reader.push(bytes)
+        var packets: [TimedOpusPacket] = []
+        while let p = try? reader.nextPacket() { packets.append(p) }
+        return packets
+    }()
+
+    /// Frame `index` of the endless Opus tone (the bundled packets in a loop; each lasts 20 ms).
+    public static func opus(frame index: Int) -> [UInt8] {
+        let packets = opusPackets
+        return packets.isEmpty ? opusSilence : packets[index % packets.count].bytes
+    }
 
     static func samples(frame index: Int, hertz: Double) -> [Int16] {
         (0..<samplesPerFrame).map { i in

@@ -75,6 +75,7 @@ struct FacadeDevice {
 /// Runs `body` with a lab, an online facade device `sn` authorized by `users`, and phones; resets the facade.
 func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPolicy, avt: AvtInitInfo = AvtInitInfo(),
               recorder: CallbackRecorder = CallbackRecorder(), phoneRelayOnly: Bool = false,
+              phone configure: @escaping (inout RingletPhone.Configuration) -> Void = { _ in },
               _ body: (CallLab, FacadeDevice, [CallLab.User], [PhoneHandle]) async throws -> Void) async throws {
     try await CallLab.with { lab in
         var users: [CallLab.User] = []
@@ -82,7 +83,9 @@ func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPoli
         let sn = "DOOR_\(UInt32.random(in: 0...UInt32.max))"
         let ticket = try await lab.provision(sn: sn, authorizedBy: users)
         var phones: [PhoneHandle] = []
-        for u in users { phones.append(try await lab.phone(u, policy: policy, relayOnly: phoneRelayOnly)) }
+        for u in users {
+            phones.append(try await lab.phone(u, policy: policy, relayOnly: phoneRelayOnly, configure: configure))
+        }
         let device = try await FacadeDevice.start(lab, sn: sn, ticket: ticket, recorder: recorder, avt: avt)
         do {
             try await body(lab, device, users, phones)

@@ -34,6 +34,8 @@ public let IV_AVT_EVENT_P2P_PEER_ERROR = AVTNotification.peerError.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_LOW = AVTNotification.watermarkLow.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_WARN = AVTNotification.watermarkWarn.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_HIGH = AVTNotification.watermarkHigh.rawValue
+/// Ringlet's addition: the format `onGetAvEncInfo` returned is not the one the call negotiated (fires once).
+public let IV_AVT_EVENT_FORMAT_MISMATCH = AVTNotification.formatMismatch.rawValue
 
 // MARK: iv_avt_command_type_e
 

@@ -115,7 +115,8 @@ public final class VideoNativeInterface: @unchecked Sendable {
         let c = info.congestion
         let marksGiven = c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0
         guard c.lowMark >= 0, c.warnMark >= 0, c.highMark >= 0, info.maxFrameSizeKB >= 0, info.maxFrameSizeKB <= 16384,
-              !marksGiven || (c.lowMark <= c.warnMark && c.warnMark <= c.highMark && c.highMark > 0) else { return -302 }
+              !marksGiven || (c.lowMark <= c.warnMark && c.warnMark <= c.highMark && c.highMark > 0),
+              info.sendCodecs != nil else { return -302 }
         let (result, device, isOnline): (Int, RingletDevice?, Bool) = locked {
             guard sysInfo != nil, dataModel else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil, false) }
             guard avtInfo == nil else { return (IV_ERR_AVT_STATE_ERROR, nil, false) }
@@ -221,6 +222,7 @@ public final class VideoNativeInterface: @unchecked Sendable {
         let marks = (c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0) ? (c.lowMark, c.warnMark, c.highMark) : nil
         device.setMediaLimits(watermarks: marks,
                               maximumFrameSize: info.maxFrameSizeKB > 0 ? info.maxFrameSizeKB * 1024 : nil)
+        if let codecs = info.sendCodecs { try? device.setCodecs(audio: codecs.audio, video: codecs.video) }
     }
 
     /// Runs on the device's event queue: hands the event to the callback queue (where facade-made events go too).
@@ -249,8 +251,9 @@ public final class VideoNativeInterface: @unchecked Sendable {
         case .command(let command, let ctx, let args):
             _ = avt?.onRecvCommand(command.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0),
                                    ctx?.resType.rawValue ?? 0, args)
-        case .streamStarted(let ctx):
-            let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue) ?? AvDataInfo()
+        case .streamStarted(let ctx, let negotiated):
+            let offered = AvDataInfo(negotiated: negotiated)
+            let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue, offered) ?? offered
             let format = info.sendFormat ?? SendFormat(audio: .pcm, video: .mjpeg)
             let device = locked {
                 stream = ctx

@@ -53,6 +53,7 @@ struct DemoCall {
         deviceConfiguration.modelId = cloud.modelId
         deviceConfiguration.appId = cloud.appId
         deviceConfiguration.iceTransportPolicy = relayOnly ? .relay : .all
+        deviceConfiguration.audioCodecs = [.g711u, .g711a, .opus]  // the sample media has a tone in each
         let device = try RingletDevice(configuration: deviceConfiguration, logger: logger)
         let side = NIOLockedValueBox(DeviceSide())
         let player = SamplePlayer(clip: try SampleClip.bundled())
@@ -133,12 +134,13 @@ struct DemoCall {
                 side.withLockedValue { $0.answeredAt = .now }
             case .command(.requestIFrame, _, _):
                 player.requestKeyframe()
-            case .streamStarted(let ctx):
+            case .streamStarted(let ctx, let format):
                 side.withLockedValue {
                     $0.streamAt = .now
                     $0.stream = ctx
                 }
                 player.start(
+                    audio: format.audio.flatMap(SampleAudio.init), video: format.video != nil,
                     sendVideo: { frame, pts, key in
                         (try? device.sendVideo(frame, ptsMilliseconds: pts, isKeyframe: key)) != nil ? .sent : .refused
                     },

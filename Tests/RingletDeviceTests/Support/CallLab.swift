@@ -135,11 +135,13 @@ final class CallLab: @unchecked Sendable {
     }
 
     /// A headless phone for `user`, running until the returned handle stops it.
-    func phone(_ user: User, policy: RingletPhone.AnswerPolicy, relayOnly: Bool = false) async throws -> PhoneHandle {
+    func phone(_ user: User, policy: RingletPhone.AnswerPolicy, relayOnly: Bool = false,
+               configure: (inout RingletPhone.Configuration) -> Void = { _ in }) async throws -> PhoneHandle {
         var c = RingletPhone.Configuration(server: base, token: user.token)
         c.answerPolicy = policy
         c.iceTransportPolicy = relayOnly ? .relay : .all
         c.eventLoopGroup = group
+        configure(&c)
         let phone = try RingletPhone(configuration: c)
         let handle = PhoneHandle(phone: phone)
         guard await poll(seconds: eventually, { handle.online }) else { throw TestSupportError("the phone did not come online") }
