@@ -126,6 +126,7 @@ let package = Package(
         // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip, a G.711
         // tone and an Opus tone, with their pacing.
         .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "RingletMediaStreams", "CRingletSampleClip",
+                                                          .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 swiftSettings: strict),
         // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
@@ -193,6 +194,8 @@ let package = Package(
                 "RingletDevice", "RingletSampleMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

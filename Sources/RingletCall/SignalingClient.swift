@@ -252,7 +252,7 @@ extension SignalingClient.Authenticator {
         case .welcome(let w):
             return w
         case .error(let e):
-            throw CallClientError(.authenticationFailed, "\(e.code.rawValue): \(e.message)")
+            throw CallClientError(.authenticationFailed, e.message, serverError: e)
         case nil:
             throw CallClientError(.authenticationFailed, "the server closed the connection during authentication")
         case let other?:

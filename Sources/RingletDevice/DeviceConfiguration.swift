@@ -71,7 +71,7 @@ public struct DeviceConfiguration: Sendable {
         do {
             _ = try HTTPJSONClient.BaseURL(parsing: server)
         } catch {
-            throw DeviceError(.invalidArgument, "server: \(error.message)")
+            throw DeviceError(.invalidArgument, "server: \(error.message)", cause: .client(error))
         }
         guard !dataPath.isEmpty, dataPath.utf8.count <= 4096 else {
             throw DeviceError(.invalidArgument, "dataPath must be a folder path")

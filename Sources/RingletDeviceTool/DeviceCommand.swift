@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import NIOPosix
 import RingletDevice
 import RingletSampleMedia
 
@@ -70,28 +71,47 @@ package struct DeviceCommand: AsyncParsableCommand {
 
     package func run() async throws {
         let output = EventOutput(json: eventsJSON)
+        // One event loop for the SDK and the sample media's pacing: the device program runs one thread of its own
+        // besides the callback queues.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
                                      hangUpAfter: hangUpAfter, recordFolder: record,
-                                     audioTypes: try declaredAudioTypes())
+                                     audioTypes: try declaredAudioTypes(), eventLoop: group.next())
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
             output.event(step, ["code": code])
             guard code == IV_ERR_NONE else { throw ExitCode(1) }
         }
-        try check("initIvSystem", facade.initIvSystem(SysInitInfo(productId: "", deviceName: sn, server: server), device))
+        var info = SysInitInfo(productId: "", deviceName: sn, server: server)
+        info.eventLoopGroup = group
+        let system = info
+        try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
         try check("initIvAvt", facade.initIvAvt(AvtInitInfo(sendAudioTypes: device.audioTypes), device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
-        try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
-        if facade.isAvtVoipRegistered() != 1 {
-            guard let ticket else {
-                output.event("registerAvtVoip", ["error": "not registered and no --ticket"])
-                throw ExitCode(1)
+        do {
+            try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
+            if facade.isAvtVoipRegistered() != 1 {
+                guard let ticket else {
+                    output.event("registerAvtVoip", ["error": "not registered and no --ticket"])
+                    throw ExitCode(1)
+                }
+                // The seed's blocking methods run on the device's own queue, never on Swift concurrency's threads.
+                try check("registerAvtVoip", await device.perform { facade.registerAvtVoip(ticket) })
             }
-            try check("registerAvtVoip", facade.registerAvtVoip(ticket))
+            try await runOnline(device, facade, output)
+        } catch {
+            await teardown(device, facade, output)
+            try? await group.shutdownGracefully()
+            throw error
         }
-        defer { teardown(facade, output) }
+        await teardown(device, facade, output)
+        try? await group.shutdownGracefully()
+    }
+
+    /// Online: places the call, serves the commands on standard input, prints status lines, until done.
+    private func runOnline(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) async throws {
         guard await pollUntil(seconds: 20, { device.snapshot.peerReady }) else {
             output.event("error", ["message": "not online within 20 s"])
             throw ExitCode(1)
@@ -159,7 +179,7 @@ package struct DeviceCommand: AsyncParsableCommand {
 
     private func status(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) {
         let s = device.snapshot
-        let counters = device.player.counters
+        let counters = device.pump.counters
         var fields: [String: Any] = [
             "online": s.online, "busy": facade.isWxCloudVoipBusyV2() == 1, "streaming": s.streaming,
             "videoSent": counters.videoSent, "audioSent": counters.audioSent, "refused": counters.refused,
@@ -182,10 +202,13 @@ package struct DeviceCommand: AsyncParsableCommand {
         if eventsJSON { output.event("status", fields) }
     }
 
-    private func teardown(_ facade: VideoNativeInterface, _ output: EventOutput) {
-        output.event("exitWxCloudVoipV2", ["code": facade.exitWxCloudVoipV2()])
-        output.event("exitIvAvt", ["code": facade.exitIvAvt()])
-        output.event("exitIvDm", ["code": facade.exitIvDm()])
-        output.event("exitIvSys", ["code": facade.exitIvSys()])
+    private func teardown(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) async {
+        device.pump.stop()
+        let codes = await device.perform {
+            [facade.exitWxCloudVoipV2(), facade.exitIvAvt(), facade.exitIvDm(), facade.exitIvSys()]
+        }
+        for (name, code) in zip(["exitWxCloudVoipV2", "exitIvAvt", "exitIvDm", "exitIvSys"], codes) {
+            output.event(name, ["code": code])
+        }
     }
 }

@@ -1,11 +1,14 @@
 import Dispatch
 import NIOConcurrencyHelpers
+import NIOCore
 import RingletDevice
 import RingletSampleMedia
 
 /// The device behind `ringlet device`: the seed's three callback protocols, written as device code for the
 /// original SDK would be, on the seed-compatible facade. It streams the sample clip and tone from
-/// `onStartRealPlay` to `onStopRealPlay`, writes what it receives to files, and reports every callback.
+/// `onStartRealPlay` to `onStopRealPlay` (paced by a ``MediaPump`` on the SDK's event loop; the facade's sends
+/// never block), writes what it receives to files, and reports every callback. The seed's blocking methods run
+/// on `actions`, a queue of its own.
 final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @unchecked Sendable {
     // @unchecked Sendable: the callbacks run on the SDK's one callback queue; the fields they share with the
     // command's task are under `lock`.
@@ -34,7 +37,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     let facade = VideoNativeInterface.getInstance()
     let output: EventOutput
-    let player: SamplePlayer
+    let clip: SampleClip
+    let pump: MediaPump
     let joinPolicy: JoinPolicy
     let hangUpAfter: Double?
     let recordFolder: String?
@@ -47,9 +51,10 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     private var audioFile: RecordingFile?
 
     init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
-         audioTypes: [Int]) {
+         audioTypes: [Int], eventLoop: any EventLoop) {
         self.output = output
-        self.player = SamplePlayer(clip: clip)
+        self.clip = clip
+        self.pump = MediaPump(eventLoop: eventLoop)
         self.audioTypes = audioTypes
         self.joinPolicy = joinPolicy
         self.hangUpAfter = hangUpAfter
@@ -98,14 +103,16 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         output.event("onStartRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
         let facade = self.facade
         let audio = AudioEncoding(rawValue: declared.audioType).flatMap(SampleAudio.init)
-        player.start(
-            audio: audio, video: videoResType != IV_AVT_VIDEO_AUDIO,
-            sendVideo: { frame, pts, key in
-                facade.sendVideoData(frame, pts, 0, key, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
-            },
-            sendAudio: { frame, pts in
-                facade.sendAudioData(frame, pts, 0, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
-            })
+        let video = videoResType != IV_AVT_VIDEO_AUDIO
+        let clip = self.clip
+        pump.start(sources: {
+            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video)
+        }, send: { frame in
+            let code = frame.kind == .video
+                ? facade.sendVideoData(frame.bytes, frame.ptsMilliseconds, 0, frame.isKeyframe, visitor, videoResType)
+                : facade.sendAudioData(frame.bytes, frame.ptsMilliseconds, 0, visitor, videoResType)
+            return code == IV_ERR_NONE ? .sent : .refused
+        })
         if let hangUpAfter {
             actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
                 let code = facade.doWxCloudVoipHangUpV2()
@@ -115,7 +122,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     }
 
     func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
-        player.stop()
+        pump.stop()
         endCall()
         output.event("onStopRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
     }
@@ -156,7 +163,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         if event == IV_AVT_EVENT_P2P_PEER_READY { lock.withLock { stats.peerReady = true } }
         if event == IV_AVT_EVENT_FORMAT_MISMATCH { lock.withLock { stats.mismatches += 1 } }
         if event == IV_AVT_EVENT_P2P_PEER_ERROR {
-            player.stop()
+            pump.stop()
             endCall()
         }
         output.event("onNotify", ["event": event, "name": AVTNotification(rawValue: event).description,
@@ -171,7 +178,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         output.event("onRecvCommand", fields)
         switch command {
         case IV_AVT_COMMAND_REQ_IFRAME:
-            player.requestKeyframe()
+            pump.requestKeyframe()
         case IV_AVT_COMMAND_CALL_ANSWER:
             lock.withLock { stats.inCall = true }
         case IV_AVT_COMMAND_CALL_REJECT, IV_AVT_COMMAND_CALL_BUSY, IV_AVT_COMMAND_CALL_TIMEOUT, IV_AVT_COMMAND_CALL_CANCEL:
@@ -212,6 +219,11 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     }
 
     // MARK: Actions (off the callback queue: the facade blocks)
+
+    /// Runs a blocking facade call on `actions` and returns its result without blocking the caller's task.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in actions.async { c.resume(returning: body()) } }
+    }
 
     /// Answers the waiting user's call.
     func join(_ status: Int) {

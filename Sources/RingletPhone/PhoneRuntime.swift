@@ -20,8 +20,8 @@ final class PhoneRuntime {
         let slot: CallMediaSlot
         let ice: ICEServerSet
         var startedAt: Instant
-        var schedule: MediaSchedule?
-        var clipIndex = 0
+        /// The clip and tone, paced, once the media is connected.
+        var pump: MediaPump?
         var video: FileHandle?
         var audio: FileHandle?
         init(callId: String, role: Role, kind: CallKind, slot: CallMediaSlot, ice: ICEServerSet, startedAt: Instant) {
@@ -248,14 +248,6 @@ final class PhoneRuntime {
                 session.onEvent = { [weak self, weak call] event in
                     if let self, let call { mediaEvent(event, call: call) }
                 }
-                session.peer.nextMediaTime = { [weak call] in
-                    call?.schedule.map { Instant(nanoseconds: $0.nextDue) }
-                }
-                session.peer.sendDueMedia = { [weak self, weak call, weak session] in
-                    if let self, let call, let session {
-                        sendDueMedia(call: call, pc: session.peer.pc, now: session.peer.now)
-                    }
-                }
                 guard current === call, slot.attach(session) else { return }
                 if role == .caller {
                     do {
@@ -278,9 +270,7 @@ final class PhoneRuntime {
                 stats.audioCodec = media.first { $0.kind == .audio }?.codec.rawValue
                 stats.video = media.contains { $0.kind == .video }
                 stats.remoteAudioCodecs = Self.audioCodecNames(session.remoteDescription ?? "")
-            }
-            if configuration.sendsMedia, clip != nil, call.schedule == nil {
-                call.schedule = MediaSchedule(startNanoseconds: now.nanoseconds, framesPerSecond: clip?.framesPerSecond ?? 15)
+                if configuration.sendsMedia, call.pump == nil { startPump(call, session) }
             }
         case .selectedPath(let p):
             let first = stats.relayed == nil
@@ -302,7 +292,7 @@ final class PhoneRuntime {
             stats.audioReceived += 1
             call.audio?.write(Data(f.data))
         case .keyframeRequested:
-            if let clip { call.clipIndex = clip.nextKeyframe(from: call.clipIndex) }
+            call.pump?.requestKeyframe()
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed {
                 _ = send(.hangUp(CallAction(callId: call.callId)))
@@ -313,40 +303,43 @@ final class PhoneRuntime {
         }
     }
 
-    /// Sends the clip and tone frames due at `now` (inside the driver: straight to the connection).
-    private func sendDueMedia(call: Call, pc: PeerConnection, now: Instant) {
-        guard current === call, pc.connectionState == .connected, let clip else { return }
-        let audioCodec = pc.negotiatedMedia.first { $0.kind == .audio && $0.sends }?.codec
-        let sendsVideo = pc.negotiatedMedia.contains { $0.kind == .video && $0.sends }
-        var rounds = 0
-        while rounds < 50, var schedule = call.schedule, let due = schedule.take(now: now.nanoseconds) {
-            rounds += 1
-            call.schedule = schedule
-            if due.video {
-                guard sendsVideo else { continue }
-                let frame = clip.frame(at: call.clipIndex)
-                call.clipIndex += 1
-                if (try? pc.sendVideo(frame: frame.bytes, ptsMilliseconds: due.ptsMilliseconds,
-                                      isKeyframe: frame.isKeyframe, now: now)) != nil {
-                    stats.videoSent += 1
-                }
-            } else if let audioCodec {
-                let frame: [UInt8] = switch audioCodec {
-                case .pcma: SampleTone.aLaw(frame: due.index, hertz: 660)
-                case .opus: SampleTone.opus(frame: due.index)
-                default: SampleTone.muLaw(frame: due.index, hertz: 660)
-                }
-                if (try? pc.sendAudio(frame: frame, ptsMilliseconds: due.ptsMilliseconds, now: now)) != nil {
-                    stats.audioSent += 1
+    /// Starts sending the clip (when video is sent) and a 660 Hz tone in the negotiated codec, paced by a
+    /// ``MediaPump`` on the phone's loop (started from an engine event: the pump sends from tasks of its own).
+    private func startPump(_ call: Call, _ session: CallMediaSession) {
+        guard let clip else { return }
+        let media = session.peer.pc.negotiatedMedia
+        let audio: SampleAudio? = switch media.first(where: { $0.kind == .audio && $0.sends })?.codec {
+        case .pcmu?: .muLaw
+        case .pcma?: .aLaw
+        case .opus?: .opus
+        default: nil
+        }
+        let video = media.contains { $0.kind == .video && $0.sends }
+        let pump = MediaPump(eventLoop: loop)
+        call.pump = pump
+        let bound = NIOLoopBound(session, eventLoop: loop)
+        let counted = NIOLoopBound(self, eventLoop: loop)
+        pump.start(sources: {
+            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video, hertz: 660)
+        }, send: { frame in
+            let sent: Void? = try? bound.value.run { pc, now in
+                if frame.kind == .video {
+                    try pc.sendVideo(frame: frame.bytes, ptsMilliseconds: frame.ptsMilliseconds, isKeyframe: frame.isKeyframe, now: now)
+                } else {
+                    try pc.sendAudio(frame: frame.bytes, ptsMilliseconds: frame.ptsMilliseconds, now: now)
                 }
             }
-        }
+            guard sent != nil else { return .refused }
+            if frame.kind == .video { counted.value.stats.videoSent += 1 } else { counted.value.stats.audioSent += 1 }
+            return .sent
+        })
     }
 
     private func end(_ call: Call, reason: String, notify: Bool) {
         guard current === call else { return }
         current = nil
-        call.schedule = nil
+        call.pump?.stop()
+        call.pump = nil
         call.slot.close()
         try? call.video?.close()
         try? call.audio?.close()

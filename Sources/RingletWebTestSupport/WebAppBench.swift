@@ -38,7 +38,7 @@ package final class WebAppBench {
         do {
             let made = try temporaryFolder(prefix: "ringlet-webapp")
             folder = made
-            let loops = try namespace.makeEventLoopGroup(numberOfThreads: 1)
+            let loops = try await namespace.makeEventLoopGroup(numberOfThreads: 1)
             group = loops
             let dev = try await DevServer(namespace: namespace, folder: made, extra: serverFlags)
             server = dev

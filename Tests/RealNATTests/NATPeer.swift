@@ -165,7 +165,7 @@ struct NATEngine {
     static func start(in namespace: NetworkNamespace, address: IPAddress, clip: [AccessUnit],
                       turn: TURNAccess? = nil, relayOnly: Bool = false) async throws -> NATEngine {
         guard let certificate else { throw NATLabError(description: "could not make a DTLS certificate") }
-        let group = try namespace.makeEventLoopGroup()
+        let group = try await namespace.makeEventLoopGroup()
         do {
             let driver = DatagramDriver<NATPeer>(eventLoop: group.next())
             let local = try await driver.bindUDP(TransportAddress(address, 0)).get()

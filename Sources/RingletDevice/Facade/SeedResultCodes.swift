@@ -37,6 +37,7 @@ enum SeedResultCodes {
         case .offline: return IV_ERR_DEVICE_OFFLINE
         case .unknownCall: return VOIP_ERR_ROOM_ID
         case .noCall: return IV_ERR_AVT_STATE_ERROR
+        case .wouldBlock: return family == .media ? IV_ERR_AVT_STATE_ERROR : wx(WXERROR_FAILED_PRECONDITION, family)
         case .notRegistered, .stopped: return IV_ERR_AVT_INPUT_PARAM_INVAILD
         case .refused: return IV_ERR_AVT_FAILED
         default: break

@@ -9,7 +9,7 @@ import RingletNIO
 import RingletTURN
 
 /// `ringlet bench turn`: coturn and Ringlet's TURN server side by side under the same `turnutils_uclient` load.
-struct TURNBenchCommand: ParsableCommand {
+struct TURNBenchCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "turn",
         abstract: "coturn vs Ringlet's TURN server: messages/s, loss and CPU-seconds per relayed message."
@@ -45,7 +45,7 @@ struct TURNBenchCommand: ParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600]") }
     }
 
-    func run() throws {
+    func runBlocking() throws {
         let load = TURNBench.Load(clients: clients, messages: messages, payload: payload, interval: interval,
                                   channels: channels, timeout: timeout)
         let report = try TURNBench.run(rounds: rounds, load: load)
@@ -57,7 +57,7 @@ struct TURNBenchCommand: ParsableCommand {
 
 /// `ringlet bench turn-server` (hidden): Ringlet's TURN server alone in this process, for `bench turn`. Prints
 /// `listening udp=IP:PORT tcp=IP:PORT` once bound, then serves until killed (SIGTERM/SIGINT).
-struct TURNServerBenchCommand: ParsableCommand {
+struct TURNServerBenchCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "turn-server",
         abstract: "Runs only Ringlet's TURN server until killed (used by `ringlet bench turn`).",
@@ -79,7 +79,7 @@ struct TURNServerBenchCommand: ParsableCommand {
     @Flag(help: "Let clients relay to loopback peers.")
     var allowLoopbackPeers = false
 
-    func run() throws {
+    func runBlocking() throws {
         guard let address = TransportAddress(listen) else { throw ValidationError("--listen: not IP:PORT") }
         guard let relay = IPAddress(relayIP) else { throw ValidationError("--relay-ip: not an IP") }
         var configuration = TURNServer.Configuration(sharedSecret: Array(secret.utf8))

@@ -55,7 +55,7 @@ final class CallLab: @unchecked Sendable {
         let ns = try NetworkNamespace.create(name: "ringlet-dev-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
-            let group = try ns.makeEventLoopGroup()
+            let group = try await ns.makeEventLoopGroup()
             let serve = try launchServe(ns, folder, name: "serve")
             guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil,
                   let demo = await serve.waitForLine(containing: "demo app:", timeout: 1) else {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import RingletDevice
 import RingletSampleMedia
 
@@ -15,7 +16,9 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     private var rooms: [String] = []
     private var lastPTS: [Int: Int64] = [:]
     private var ptsBackwards = 0
-    let player = SamplePlayer(clip: try! SampleClip.bundled())
+    let clip = try! SampleClip.bundled()
+    /// The sample media, paced on a loop of NIO's shared group (the facade's sends never block).
+    let player = MediaPump(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
     let facade = VideoNativeInterface.getInstance()
     /// What `onGetAvEncInfo` declares; nil (the default): what the call negotiated.
     var encInfo: AvDataInfo? {
@@ -81,10 +84,16 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
         case IV_CM_AENC_TYPE_OPUS: .opus
         default: nil
         }
-        player.start(
-            audio: audio, video: videoResType != IV_AVT_VIDEO_AUDIO,
-            sendVideo: { f, pts, key in facade.sendVideoData(f, pts, 0, key, visitor, videoResType) == 0 ? .sent : .refused },
-            sendAudio: { f, pts in facade.sendAudioData(f, pts, 0, visitor, videoResType) == 0 ? .sent : .refused })
+        let video = videoResType != IV_AVT_VIDEO_AUDIO
+        let clip = self.clip
+        player.start(sources: {
+            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video)
+        }, send: { f in
+            let code = f.kind == .video
+                ? facade.sendVideoData(f.bytes, f.ptsMilliseconds, 0, f.isKeyframe, visitor, videoResType)
+                : facade.sendAudioData(f.bytes, f.ptsMilliseconds, 0, visitor, videoResType)
+            return code == 0 ? .sent : .refused
+        })
     }
 
     func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
