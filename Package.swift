@@ -98,7 +98,7 @@ let package = Package(
             name: "RingletDevice",
             dependencies: [
                 "RingletCall", "RingletCore", "RingletDTLS", "RingletEngine", "RingletNIO", "RingletRTP", "RingletSDP",
-                "RingletSignaling",
+                "RingletSignaling", "RingletMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -122,7 +122,7 @@ let package = Package(
         ),
         // Readers of the encoded media a device sends (sans-IO): Ogg Opus, Annex B H.264/H.265 byte streams, raw
         // G.711 — from an encoder, a file, a FIFO or a pipe.
-        .target(name: "RingletMediaStreams", dependencies: ["RingletCore", "RingletRTP"], swiftSettings: strict),
+        .target(name: "RingletMediaStreams", dependencies: ["RingletCore", "RingletRTP", "RingletSDP"], swiftSettings: strict),
         // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip, a G.711
         // tone and an Opus tone, with their pacing.
         .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "RingletMediaStreams", "CRingletSampleClip",
@@ -191,7 +191,7 @@ let package = Package(
         .target(
             name: "RingletDeviceTool",
             dependencies: [
-                "RingletDevice", "RingletSampleMedia",
+                "RingletDevice", "RingletSampleMedia", "RingletMediaStreams", "RingletRTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -31,6 +31,7 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzSignalingMessage", module: "RingletSignaling", ready: true),
     .init(name: "FuzzICEServerURL", module: "RingletSignaling", ready: true),
     .init(name: "FuzzOggOpus", module: "RingletMediaStreams", ready: true),
+    .init(name: "FuzzAnnexBStream", module: "RingletMediaStreams", ready: true),
 ]
 
 let package = Package(

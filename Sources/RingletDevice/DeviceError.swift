@@ -58,6 +58,8 @@ public struct DeviceError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let sendBufferFull = Code(rawValue: "sendBufferFull")
         /// The frame could not be packetized (e.g. no NAL unit in it).
         public static let invalidFrame = Code(rawValue: "invalidFrame")
+        /// An H.264 stream in a profile the call cannot carry (High, Main): the message says what to change.
+        public static let unsupportedProfile = Code(rawValue: "unsupportedProfile")
         /// The device was stopped.
         public static let stopped = Code(rawValue: "stopped")
         /// A blocking method of the facade was called on a Swift concurrency thread (inside a task), where it

@@ -293,7 +293,9 @@ public final class RingletDevice: Sendable {
     /// Sends one video frame (an H.264 access unit in Annex B, PTS in milliseconds) of the current stream: it is
     /// checked and queued at once; the device's loop sends it.
     /// - Throws: `noStream` (-305), `frameTooLarge` (-304), `needKeyframe` (-306, the first frame must be an
-    ///   IDR), `formatMismatch` (-308), `sendBufferFull` (-303), `invalidFrame`.
+    ///   IDR), `formatMismatch` (-308), `unsupportedProfile` (-313: an H.264 profile other than Constrained
+    ///   Baseline, e.g. High — logged once per stream with what to change), `sendBufferFull` (-303),
+    ///   `invalidFrame`.
     public func sendVideo(_ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
         try send(.video, frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe)
     }
@@ -305,8 +307,13 @@ public final class RingletDevice: Sendable {
     }
 
     private func send(_ kind: StreamKind, _ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
-        if try gate.admit(kind, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe) {
-            loop.execute { [box] in box.runtime.drainSendQueue() }
+        do {
+            if try gate.admit(kind, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe) {
+                loop.execute { [box] in box.runtime.drainSendQueue() }
+            }
+        } catch {
+            if error.code == .unsupportedProfile, gate.firstProfileRefusal() { logger.error("\(error.message)") }
+            throw error
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import RingletCore
+import RingletMediaStreams
 
 /// What the device's loop has published for the threads that call the device: the state an immediate answer
 /// depends on. Written only by the runtime, on its loop (``SendGate/publish(_:)``).
@@ -54,6 +55,8 @@ final class SendGate: Sendable {
         var videoStarted = false
         /// Whether the application finished the stream (`sendFinishStream`).
         var finished = false
+        /// Whether a profile refusal was reported for this stream (it is logged once).
+        var profileReported = false
         var queue: [Queued] = []
         var queuedBytes = 0
         var drainScheduled = false
@@ -85,6 +88,7 @@ final class SendGate: Sendable {
             guard s.snapshot.streamEpoch != epoch else { return }
             s.videoStarted = false
             s.finished = false
+            s.profileReported = false
             if let f = s.snapshot.format {
                 s.declared.audio = f.audio ?? s.declared.audio
                 s.declared.video = f.video ?? s.declared.video
@@ -111,7 +115,8 @@ final class SendGate: Sendable {
     /// Checks a frame against the snapshot and queues it for the loop.
     /// - Returns: whether the caller must schedule a drain on the loop (the queue was idle).
     /// - Throws: `noStream` (-305), `invalidFrame`, `frameTooLarge` (-304), `formatMismatch` (-308),
-    ///   `needKeyframe` (-306), `sendBufferFull` (-303).
+    ///   `unsupportedProfile` (-313: an IDR whose SPS is not Constrained Baseline), `needKeyframe` (-306),
+    ///   `sendBufferFull` (-303).
     func admit(_ kind: StreamKind, data: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) -> Bool {
         let result: Result<Bool, DeviceError> = state.withLockedValue { s in
             do throws(DeviceError) {
@@ -149,6 +154,10 @@ final class SendGate: Sendable {
             guard looksLikeH264AnnexB(data) else {
                 throw DeviceError(.formatMismatch, "the frame is not an H.264 Annex B access unit")
             }
+            if isKeyframe, negotiated == .h264, let sps = H264SequenceParameterSet.first(inAccessUnit: data),
+               !sps.isConstrainedBaselineCompatible {
+                throw DeviceError(.unsupportedProfile, sps.refusal)
+            }
             guard s.videoStarted || isKeyframe else {
                 throw DeviceError(.needKeyframe, "the first video frame must be an IDR")
             }
@@ -164,6 +173,14 @@ final class SendGate: Sendable {
         let bound = max(snap.highMark, snap.maximumFrameSize)
         guard s.queue.isEmpty || (s.queuedBytes + data.count <= bound && s.queue.count < maximumQueuedFrames) else {
             throw DeviceError(.sendBufferFull, "\(s.queuedBytes) bytes wait for the device's loop")
+        }
+    }
+
+    /// Whether a profile refusal is the first of the stream (then the caller logs it).
+    func firstProfileRefusal() -> Bool {
+        state.withLockedValue { s in
+            defer { s.profileReported = true }
+            return !s.profileReported
         }
     }
 

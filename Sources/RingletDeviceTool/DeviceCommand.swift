@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import NIOPosix
 import RingletDevice
+import RingletMediaStreams
 import RingletSampleMedia
 
 /// `ringlet device`: a simulated device on the device SDK's seed-compatible facade (docs/device-sdk.md).
@@ -36,6 +37,16 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "Exit after this many calls ended.") var calls: Int?
     @Option(help: "Write received video and audio to this folder.") var record: String?
     @Option(help: "Send this notice once online.") var notice: String?
+    @Option(help: "Send this H.264 (or --video-codec h265) Annex B stream as the camera: a file (played in a loop), a FIFO, or - for standard input.")
+    var video: String?
+    @Option(name: .customLong("video-codec"), help: "The --video stream's codec: h264 or h265.")
+    var videoCodec = "h264"
+    @Option(help: "The --video stream's frame rate (default: the SPS's VUI timing, else 15).")
+    var fps: Double?
+    @Option(help: "Send this audio as the microphone: G.711 raw (µ-law or A-law bytes at 8 kHz) or Opus in Ogg; a file, a FIFO or -.")
+    var audio: String?
+    @Option(name: .customLong("audio-format"), help: "The --audio stream's format: mulaw, alaw or opus (default: opus for .opus/.ogg, alaw for .alaw/.al, else mulaw).")
+    var audioFormat: String?
     @Option(name: .customLong("audio-codecs"),
             help: "The audio encodings the device declares it can send, in order of preference: g711u, g711a, opus.")
     var audioCodecs = "g711u,g711a,opus"
@@ -52,6 +63,55 @@ package struct DeviceCommand: AsyncParsableCommand {
             throw ValidationError("--on-join is accept, busy, refuse or ignore")
         }
         _ = try declaredAudioTypes()
+        guard AnnexBCodec(rawValue: videoCodec) != nil else { throw ValidationError("--video-codec is h264 or h265") }
+        if let fps, !(fps > 0 && fps <= 120) { throw ValidationError("--fps must be in (0, 120]") }
+        if let audioFormat, !["mulaw", "alaw", "opus"].contains(audioFormat) {
+            throw ValidationError("--audio-format is mulaw, alaw or opus")
+        }
+        if video == "-" && audio == "-" { throw ValidationError("only one of --video and --audio can read standard input") }
+    }
+
+    /// `--audio`'s format: given, or guessed from the file name.
+    var resolvedAudioFormat: String {
+        if let audioFormat { return audioFormat }
+        let name = (audio ?? "").lowercased()
+        if name.hasSuffix(".opus") || name.hasSuffix(".ogg") { return "opus" }
+        if name.hasSuffix(".alaw") || name.hasSuffix(".al") { return "alaw" }
+        return "mulaw"
+    }
+
+    /// Opens `--video` and `--audio`; their notes become events.
+    func openInputs(_ output: EventOutput) throws -> (video: LiveInput?, audio: LiveInput?) {
+        func notes(_ name: String) -> @Sendable (LiveInput.Note) -> Void {
+            { note in
+                switch note {
+                case .started(let live): output.event("input", ["input": name, "live": live])
+                case .frameRate(let fps, let from): output.event("input", ["input": name, "fps": fps, "from": from])
+                case .profile(let sps):
+                    var fields: [String: Any] = ["input": name, "profile": sps.profileLevelID, "profileName": sps.profileName,
+                                                 "callable": sps.isConstrainedBaselineCompatible]
+                    if let w = sps.width, let h = sps.height { fields["size"] = "\(w)x\(h)" }
+                    if !sps.isConstrainedBaselineCompatible { fields["message"] = sps.refusal }
+                    output.event("input", fields)
+                case .streamError(let e): output.event("input", ["input": name, "error": e.description])
+                case .ended: output.event("input", ["input": name, "ended": true])
+                case .readFailed(let text): output.event("input", ["input": name, "error": text])
+                }
+            }
+        }
+        do {
+            let videoInput = try video.map {
+                try LiveInput(path: $0, format: .annexB(AnnexBCodec(rawValue: videoCodec) ?? .h264, fps: fps),
+                              notes: notes("video"))
+            }
+            let audioInput = try audio.map {
+                try LiveInput(path: $0, format: resolvedAudioFormat == "opus" ? .opus : .g711, notes: notes("audio"))
+            }
+            return (videoInput, audioInput)
+        } catch {
+            output.event("input", ["error": "\(error)"])
+            throw ExitCode(1)
+        }
     }
 
     /// `--audio-codecs` as the seed's `IV_CM_AENC_TYPE_*` values.
@@ -74,10 +134,16 @@ package struct DeviceCommand: AsyncParsableCommand {
         // One event loop for the SDK and the sample media's pacing: the device program runs one thread of its own
         // besides the callback queues.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let inputs = try openInputs(output)
+        let audioTypes = audio == nil ? try declaredAudioTypes() : [
+            ["mulaw": IV_CM_AENC_TYPE_G711U, "alaw": IV_CM_AENC_TYPE_G711A, "opus": IV_CM_AENC_TYPE_OPUS][resolvedAudioFormat]
+                ?? IV_CM_AENC_TYPE_G711U,
+        ]
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
                                      hangUpAfter: hangUpAfter, recordFolder: record,
-                                     audioTypes: try declaredAudioTypes(), eventLoop: group.next())
+                                     audioTypes: audioTypes, eventLoop: group.next(),
+                                     videoInput: inputs.video, audioInput: inputs.audio)
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
             output.event(step, ["code": code])
@@ -121,14 +187,15 @@ package struct DeviceCommand: AsyncParsableCommand {
         if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
         if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
 
-        let commands = stdinCommands()
+        // Standard input carries commands, unless a stream comes in on it.
+        let commands: StdinCommands? = video == "-" || audio == "-" ? nil : stdinCommands()
         let stop = StopSignal()
         let start = ContinuousClock.now
         var nextStatus = start + .seconds(1)
         while !stop.raised {
             if let duration, start.duration(to: .now) >= .seconds(duration) { break }
             if let calls, device.snapshot.callsEnded >= calls { break }
-            if let line = commands.next() {
+            if let line = commands?.next() {
                 if line == "quit" { break }
                 handle(line, device: device, facade: facade, output: output)
             }

@@ -2,6 +2,7 @@ import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
 import RingletDevice
+import RingletMediaStreams
 import RingletSampleMedia
 
 /// The device behind `ringlet device`: the seed's three callback protocols, written as device code for the
@@ -33,6 +34,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         /// What `onGetAvEncInfo` declared for the current stream.
         var declared: AvDataInfo?
         var mismatches = 0
+        /// The send codes other than 0 already reported in this stream.
+        var refusedCodes: Set<Int> = []
     }
 
     let facade = VideoNativeInterface.getInstance()
@@ -42,8 +45,12 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     let joinPolicy: JoinPolicy
     let hangUpAfter: Double?
     let recordFolder: String?
-    /// What the device declares it can send (its `AvtInitInfo.sendAudioTypes`): the sample tone exists in each.
+    /// What the device declares it can send (its `AvtInitInfo.sendAudioTypes`): the sample tone exists in each;
+    /// with `--audio`, the input's one encoding.
     let audioTypes: [Int]
+    /// `--video` and `--audio`: what it sends instead of the clip and the tone.
+    let videoInput: LiveInput?
+    let audioInput: LiveInput?
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
@@ -51,7 +58,9 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     private var audioFile: RecordingFile?
 
     init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
-         audioTypes: [Int], eventLoop: any EventLoop) {
+         audioTypes: [Int], eventLoop: any EventLoop, videoInput: LiveInput? = nil, audioInput: LiveInput? = nil) {
+        self.videoInput = videoInput
+        self.audioInput = audioInput
         self.output = output
         self.clip = clip
         self.pump = MediaPump(eventLoop: eventLoop)
@@ -98,6 +107,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
             stats.streaming = true
             stats.visitor = visitor
             stats.resType = videoResType
+            stats.refusedCodes = []
             return stats.declared ?? AvDataInfo()
         }
         output.event("onStartRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
@@ -105,12 +115,20 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         let audio = AudioEncoding(rawValue: declared.audioType).flatMap(SampleAudio.init)
         let video = videoResType != IV_AVT_VIDEO_AUDIO
         let clip = self.clip
+        let (videoInput, audioInput) = (video ? self.videoInput : nil, self.audioInput)
+        videoInput?.startStream(pump: pump)
+        audioInput?.startStream(pump: pump)
         pump.start(sources: {
-            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video)
-        }, send: { frame in
+            var sources = SampleClipSource.sampleSources(clip: clip, audio: audioInput == nil ? audio : nil,
+                                                         video: video && videoInput == nil)
+            if let videoInput { sources.append(videoInput.source()) }
+            if let audioInput { sources.append(audioInput.source()) }
+            return sources
+        }, send: { [self] frame in
             let code = frame.kind == .video
                 ? facade.sendVideoData(frame.bytes, frame.ptsMilliseconds, 0, frame.isKeyframe, visitor, videoResType)
                 : facade.sendAudioData(frame.bytes, frame.ptsMilliseconds, 0, visitor, videoResType)
+            if code != IV_ERR_NONE { refused(code, frame) }
             return code == IV_ERR_NONE ? .sent : .refused
         })
         if let hangUpAfter {
@@ -123,6 +141,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
         pump.stop()
+        videoInput?.stopStream()
+        audioInput?.stopStream()
         endCall()
         output.event("onStopRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
     }
@@ -218,6 +238,17 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         return IV_ERR_NONE
     }
 
+    /// Reports the first refusal of each code in a stream, with what to change for a refused H.264 profile.
+    private func refused(_ code: Int, _ frame: PacedFrame) {
+        guard lock.withLock({ stats.refusedCodes.insert(code).inserted }) else { return }
+        var fields: [String: Any] = ["kind": frame.kind == .video ? "video" : "audio", "code": code]
+        if code == IV_ERR_AVT_VIDEO_DATA_ERROR, let sps = H264SequenceParameterSet.first(inAccessUnit: frame.bytes) {
+            fields["profile"] = sps.profileLevelID
+            fields["message"] = sps.refusal
+        }
+        output.event("refused", fields)
+    }
+
     // MARK: Actions (off the callback queue: the facade blocks)
 
     /// Runs a blocking facade call on `actions` and returns its result without blocking the caller's task.
@@ -255,3 +286,4 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         RecordingFile(folder: folder, name: name)
     }
 }
+

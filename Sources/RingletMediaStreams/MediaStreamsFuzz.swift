@@ -30,4 +30,35 @@ public enum MediaStreamsFuzz {
             if reader.bufferedBytes > 65_307 + chunk { fatalError("Ogg reader buffers \(reader.bufferedBytes) bytes") }
         }
     }
+
+    /// Feeds `data` to an ``AnnexBStreamReader`` (H.264 when the first byte is even, else H.265) in chunks whose
+    /// sizes come from the first byte, with a 64 KiB unit limit; every unit must fit it and hold a start code,
+    /// the buffer must stay bounded, and every SPS that comes out is parsed.
+    public static func annexB(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let chunk = Int(first) * 13 + 1
+        var reader = AnnexBStreamReader(codec: first % 2 == 0 ? .h264 : .h265, maximumAccessUnitSize: 65_536)
+        var i = 1
+        func drain() {
+            var errors = 0
+            while errors < 64 {
+                do {
+                    guard let unit = try reader.nextAccessUnit() else { return }
+                    if unit.bytes.count > 65_536 || unit.bytes.prefix(4) != [0, 0, 0, 1] { fatalError("Annex B unit broken") }
+                    if let sps = unit.sequenceParameterSet, first % 2 == 0 { _ = try? H264SequenceParameterSet(nal: sps) }
+                } catch {
+                    errors += 1
+                }
+            }
+        }
+        while i < data.count {
+            let end = min(data.count, i + chunk)
+            reader.push(data[i..<end])
+            i = end
+            drain()
+            if reader.bufferedBytes > 2 * 65_536 + chunk + 65_536 { fatalError("Annex B reader buffers \(reader.bufferedBytes)") }
+        }
+        reader.finish()
+        drain()
+    }
 }

@@ -30,8 +30,11 @@ package final class DeviceProcess {
     ///   - ticket: the SN ticket to register with; nil when the data folder already has credentials.
     ///   - arguments: more flags (`--call OPENID`, `--on-join busy`, `--hang-up-after 2` …).
     ///   - name: the name of its output files in `folder`.
+    ///   - producer: a shell command whose standard output becomes the device's standard input (`ffmpeg … -f
+    ///     h264 -`, for `--video -`); the two run as `sh -c 'PRODUCER | ringlet device …'` in a process group of
+    ///     their own, stopped together. The device then takes no commands.
     package init(server: DevServer, namespace: NetworkNamespace, folder: URL, sn: String, ticket: String?,
-                 arguments: [String], name: String) throws {
+                 arguments: [String], name: String, producer: String? = nil) throws {
         self.sn = sn
         dataFolder = folder.appendingPathComponent("device-\(sn)")
         var command = [
@@ -39,10 +42,15 @@ package final class DeviceProcess {
             "--app", server.appID, "--data-dir", dataFolder.path, "--events-json",
         ]
         if let ticket { command += ["--ticket", ticket] }
-        let full = namespace.exec(command + arguments)
+        command += arguments
+        if let producer {
+            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            command = ["sh", "-c", "\(producer) | \(quoted)"]
+        }
+        let full = namespace.exec(command)
         process = try RingletTestSupport.ChildProcess(
             full[0], arguments: Array(full.dropFirst()), folder: folder, name: name,
-            options: .init(keepStandardInputOpen: true, grace: 5))
+            options: .init(keepStandardInputOpen: producer == nil, ownProcessGroup: producer != nil, grace: 5))
     }
 
     // MARK: Events

@@ -91,9 +91,11 @@ package final class WebAppBench {
     /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):
     /// registered with `ticket`, or with the credentials an earlier process of the same SN left in the bench's
     /// folder when `ticket` is nil; `arguments` are more flags. Stopped at teardown.
-    package func startDevice(sn: String, ticket: String?, arguments: [String] = []) throws -> DeviceProcess {
+    package func startDevice(sn: String, ticket: String?, arguments: [String] = [], producer: String? = nil) throws
+        -> DeviceProcess
+    {
         let device = try DeviceProcess(server: server, namespace: namespace, folder: folder, sn: sn, ticket: ticket,
-                                       arguments: arguments, name: "device-\(devices.count)")
+                                       arguments: arguments, name: "device-\(devices.count)", producer: producer)
         devices.append(device)
         return device
     }
