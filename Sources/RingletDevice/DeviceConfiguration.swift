@@ -38,7 +38,8 @@ public struct DeviceConfiguration: Sendable {
     /// ``DeviceEvent/streamStarted(_:_:)``. G.711 µ-law (`g711u`), A-law (`g711a`) or Opus. Default µ-law only —
     /// a device never offers what it cannot send, and every WebRTC peer takes µ-law (RFC 7874 §3).
     public var audioCodecs: [AudioEncoding] = [.g711u]
-    /// The video encodings the device can send, in order of preference. H.264 only (packetization mode 1).
+    /// The video encodings the device can send, in order of preference: H.264 (packetization mode 1; what
+    /// browsers take) and H.265 (for peers that take it). Default H.264.
     public var videoCodecs: [VideoEncoding] = [.h264]
     /// How long after an answer the media may take to connect before the call is given up. Default 15 s.
     public var mediaConnectTimeout: Duration = .seconds(15)
@@ -103,14 +104,28 @@ extension DeviceConfiguration {
                               "audio encodings \(audio): give G711U, G711A and/or OPUS, each once (WebRTC peers take no other)")
         }
         guard !video.isEmpty, video.allSatisfy({ $0.codec != nil }), Set(video).count == video.count else {
-            throw DeviceError(.invalidArgument, "video encodings \(video): give H264 (WebRTC peers take no other here)")
+            throw DeviceError(.invalidArgument, "video encodings \(video): give H264 and/or H265, each once")
         }
     }
 }
 
 extension VideoEncoding {
     /// The engine codec that carries this encoding, if Ringlet sends it.
-    var codec: RingletCodec? { self == .h264 ? .h264 : nil }
+    var codec: RingletCodec? {
+        switch self {
+        case .h264: .h264
+        case .h265: .h265
+        case .mjpeg: nil
+        }
+    }
+
+    init?(_ codec: RingletCodec) {
+        switch codec {
+        case .h264: self = .h264
+        case .h265: self = .h265
+        default: return nil
+        }
+    }
 }
 
 extension AudioEncoding {
@@ -129,7 +144,7 @@ extension AudioEncoding {
         case .pcmu: self = .g711u
         case .pcma: self = .g711a
         case .opus: self = .opus
-        case .h264: return nil
+        case .h264, .h265: return nil
         }
     }
 }

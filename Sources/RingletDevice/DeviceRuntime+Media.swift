@@ -85,7 +85,9 @@ extension DeviceRuntime {
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed { machine.mediaLost(callId: callId) }
         case .videoFrame(let f):
-            let info = ReceivedStreamInfo(kind: .video, audio: nil, video: .h264, sampleRate: 0, samplesPerFrame: 0)
+            let codec = session.peer.pc.receiveCodec(.video) ?? session.peer.pc.negotiatedMedia.first { $0.kind == .video }?.codec
+            let info = ReceivedStreamInfo(kind: .video, audio: nil, video: codec.flatMap(VideoEncoding.init) ?? .h264,
+                                          sampleRate: 0, samplesPerFrame: 0)
             machine.frameReceived(callId: callId, kind: .video, data: f.data, ptsMilliseconds: f.presentationTimeMilliseconds,
                                   isKeyframe: f.isKeyframe, info: info)
         case .audioFrame(let f):
@@ -126,7 +128,7 @@ extension DeviceRuntime {
     /// What the device sends in a call that negotiated `media`.
     static func format(of media: [NegotiatedMedia]) -> StreamFormat {
         let audio = media.first { $0.kind == .audio && $0.sends }.flatMap { AudioEncoding($0.codec) }
-        let video: VideoEncoding? = media.contains { $0.kind == .video && $0.sends } ? .h264 : nil
+        let video = media.first { $0.kind == .video && $0.sends }.flatMap { VideoEncoding($0.codec) }
         return StreamFormat(audio: audio, video: video)
     }
 

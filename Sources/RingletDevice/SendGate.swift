@@ -151,8 +151,8 @@ final class SendGate: Sendable {
             guard s.declared.video == negotiated else {
                 throw DeviceError(.formatMismatch, "the stream was declared \(s.declared.video); the call negotiated \(negotiated)")
             }
-            guard looksLikeH264AnnexB(data) else {
-                throw DeviceError(.formatMismatch, "the frame is not an H.264 Annex B access unit")
+            guard negotiated == .h265 ? looksLikeH265AnnexB(data) : looksLikeH264AnnexB(data) else {
+                throw DeviceError(.formatMismatch, "the frame is not an \(negotiated) Annex B access unit")
             }
             if isKeyframe, negotiated == .h264, let sps = H264SequenceParameterSet.first(inAccessUnit: data),
                !sps.isConstrainedBaselineCompatible {
@@ -209,6 +209,16 @@ final class SendGate: Sendable {
         }
         guard let epoch else { throw DeviceError(.noStream, "no stream is sending") }
         return epoch
+    }
+
+    /// Whether `data` starts with an Annex B start code followed by an H.265 NAL unit header (forbidden bit 0,
+    /// `nuh_layer_id` 0, type 0–40: slices, parameter sets, AUD, SEI).
+    static func looksLikeH265AnnexB(_ data: [UInt8]) -> Bool {
+        var i = 0
+        while i < data.count, i < 4, data[i] == 0 { i += 1 }
+        guard i >= 2, i < data.count, data[i] == 1, i + 2 < data.count else { return false }
+        let type = (data[i + 1] >> 1) & 0x3F
+        return data[i + 1] & 0x80 == 0 && data[i + 1] & 0x01 == 0 && data[i + 2] >> 3 == 0 && type <= 40
     }
 
     /// Whether `data` starts with an Annex B start code followed by an H.264 NAL unit header (types 1–23; an

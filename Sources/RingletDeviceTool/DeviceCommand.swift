@@ -154,7 +154,9 @@ package struct DeviceCommand: AsyncParsableCommand {
         let system = info
         try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
-        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(sendAudioTypes: device.audioTypes), device))
+        let videoTypes = video != nil && videoCodec == "h265" ? [IV_CM_VENC_TYPE_H265] : [IV_CM_VENC_TYPE_H264]
+        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(sendAudioTypes: device.audioTypes, sendVideoTypes: videoTypes),
+                                                device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
         do {
             try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))

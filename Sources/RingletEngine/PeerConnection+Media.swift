@@ -69,6 +69,7 @@ extension PeerConnection {
             let codec: RTPSendStream.Codec
             switch m.codec {
             case .h264: codec = .h264
+            case .h265: codec = .h265
             case .opus: codec = .opus
             case .pcmu: codec = .g711(.muLaw)
             case .pcma: codec = .g711(.aLaw)

@@ -124,6 +124,7 @@ extension PeerConnection {
         var c = media.kind == .video ? configuration.videoReceive : configuration.audioReceive
         switch codec {
         case .h264: c.format = .h264
+        case .h265: c.format = .h265
         case .opus: c.format = .opus
         case .pcmu, .pcma: c.format = .g711
         }

@@ -314,7 +314,7 @@ final class PhoneRuntime {
         case .opus?: .opus
         default: nil
         }
-        let video = media.contains { $0.kind == .video && $0.sends }
+        let video = media.contains { $0.kind == .video && $0.sends && $0.codec == .h264 }  // the clip is H.264
         let pump = MediaPump(eventLoop: loop)
         call.pump = pump
         let bound = NIOLoopBound(session, eventLoop: loop)
