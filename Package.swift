@@ -26,6 +26,10 @@ let package = Package(
         .library(name: "RingletServer", targets: ["RingletServer"]),
         .library(name: "RingletDevice", targets: ["RingletDevice"]),
         .library(name: "RingletMediaStreams", targets: ["RingletMediaStreams"]),
+        // The device SDK's C API (include/ringlet_device.h): libringlet_device.so and, as ringlet_device_static,
+        // the static archive (scripts/build-c-library.sh installs both as libringlet_device.{so,a}).
+        .library(name: "ringlet_device", type: .dynamic, targets: ["RingletDeviceC"]),
+        .library(name: "ringlet_device_static", type: .static, targets: ["RingletDeviceC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -105,6 +109,13 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strict
+        ),
+        // The C API's header (include/ringlet_device.h, linked into the target) and its Swift implementation.
+        .target(name: "CRingletDeviceAPI"),
+        .target(
+            name: "RingletDeviceC",
+            dependencies: ["CRingletDeviceAPI", "RingletDevice", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
         // A headless callee on the engine, speaking the web app's signaling (`ringlet phone`, the device tests).

@@ -12,6 +12,10 @@ packages=(
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
+    gcc             # the C API: examples/c-doorbell is built with gcc
+    make            # … and its plain Makefile
+    binutils        # objcopy (a debug-free copy of the library for valgrind)
+    valgrind        # memcheck on the C example's whole call
 )
 
 missing=()

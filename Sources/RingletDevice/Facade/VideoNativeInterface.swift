@@ -201,8 +201,9 @@ public final class VideoNativeInterface: @unchecked Sendable {
         configuration.appId = appId
         let made: RingletDevice
         do {
-            made = try RingletDevice(configuration: configuration, logger: logger) { [weak self] event in
-                self?.deliver(event, generation: g)
+            // The facade is a singleton that lives as long as the process: a strong capture holds nothing up.
+            made = try RingletDevice(configuration: configuration, logger: logger) { [self] event in
+                deliver(event, generation: g)
             }
         } catch {
             return SeedResultCodes.code(for: error, in: family)
