@@ -232,7 +232,10 @@ package struct DeviceCommand: AsyncParsableCommand {
             guard words.count >= 2 else { return output.event("error", ["message": "call OPENID [audio|video]"]) }
             place(words[1], kind: words.count > 2 ? words[2] : kind, device: device, facade: facade, output: output)
         case "hangup"?, "cancel"?:
-            device.actions.async { output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()]) }
+            device.actions.async {
+                device.pump.stop()  // the encoders stop before the call does
+                output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()])
+            }
         case "accept"?: device.join(IV_VOIP_CALLED_STATUS_ACCEPT)
         case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
         case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)

@@ -133,6 +133,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         })
         if let hangUpAfter {
             actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
+                // The encoders stop before the call does (no frame is sent into the ending stream).
+                pump.stop()
                 let code = facade.doWxCloudVoipHangUpV2()
                 output.event("hangUp", ["code": code])
             }
