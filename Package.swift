@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "RingletSignaling", targets: ["RingletSignaling"]),
         .library(name: "RingletStore", targets: ["RingletStore"]),
         .library(name: "RingletServer", targets: ["RingletServer"]),
+        .library(name: "RingletWebPush", targets: ["RingletWebPush"]),
         .library(name: "RingletDevice", targets: ["RingletDevice"]),
         .library(name: "RingletMediaStreams", targets: ["RingletMediaStreams"]),
         // The device SDK's C API (include/ringlet_device.h): libringlet_device.so and, as ringlet_device_static,
@@ -42,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -52,6 +55,8 @@ let package = Package(
         ),
         // epoll, eventfd and recvmmsg/sendmmsg for RingletNIO's TURN data path (Glibc's module hides them).
         .target(name: "CRingletSockets"),
+        // gettimeofday() that returns the caller's Instant inside RingletDTLS's OpenSSL calls (docs/dtls.md, "Time").
+        .target(name: "CRingletClock"),
         .target(name: "RingletCore", swiftSettings: strict),
         .target(name: "RingletSTUN", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletTURN", dependencies: ["RingletCore", "RingletSTUN"], swiftSettings: strict),
@@ -59,7 +64,7 @@ let package = Package(
         .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletSDP"], swiftSettings: strict),
-        .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
+        .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL", "CRingletClock"], swiftSettings: strict),
         .target(
             name: "RingletEngine",
             dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletICE", "RingletDTLS", "RingletSRTP",
@@ -75,6 +80,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -128,6 +134,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -142,6 +149,13 @@ let package = Package(
                 swiftSettings: strict),
         // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
         .target(name: "CRingletSampleClip", exclude: ["PROVENANCE.md"]),
+        // Web Push as an application server speaks it: RFC 8291 aes128gcm encryption, RFC 8292 VAPID (ES256 JWT),
+        // subscription and endpoint checks, the delivery decision table (sans-IO; swift-crypto).
+        .target(
+            name: "RingletWebPush",
+            dependencies: ["RingletCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
         .target(
             name: "RingletStore",
@@ -153,6 +167,9 @@ let package = Package(
             name: "RingletServer",
             dependencies: [
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletNIO", "RingletSignaling", "RingletStore", "COpenSSL",
+                "RingletWebPush",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -182,13 +199,13 @@ let package = Package(
             resources: [.copy("Pages")],
             swiftSettings: strict
         ),
-        // The web app's browser tests: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
+        // The end-to-end tests' support: a Chrome DevTools Protocol client (HummingbirdWSClient on namespace loops),
         // headless Chromium, `ringlet serve --dev` and `ringlet device` processes in a private network namespace.
         // Not a product: WebAppTests uses it.
         .target(
             name: "RingletWebTestSupport",
             dependencies: [
-                "RingletNIO", "RingletTestSupport", "RingletBrowserHarness",
+                "RingletNIO", "RingletTestSupport", "RingletBrowserHarness", "RingletPhone",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -217,8 +234,12 @@ let package = Package(
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
-                "RingletSampleMedia",
+                "RingletSampleMedia", "RingletWebPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -259,7 +280,7 @@ let package = Package(
             name: "RealNATTests",
             dependencies: [
                 "RingletEngine", "RingletNIO", "RingletDTLS", "RingletTURN", "RingletTestSupport", "RingletEngineTestSupport",
-                "RingletSampleMedia",
+                "RingletSampleMedia", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -270,6 +291,7 @@ let package = Package(
             dependencies: [
                 "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
                 "RingletSampleMedia", "RingletMediaStreams", "RingletRTP", "RingletSDP", "RingletTestSupport",
+                "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -282,12 +304,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),
+        // Web Push: RFC 8291 Appendix A byte for byte, VAPID tokens, subscription checks, the delivery decisions.
+        .testTarget(
+            name: "RingletWebPushTests",
+            dependencies: ["RingletWebPush", "RingletCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
         .testTarget(
             name: "RingletServerTests",
             dependencies: [
-                "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport",
+                "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport", "RingletWebPush", "RingletCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
@@ -297,6 +328,18 @@ let package = Package(
         .testTarget(
             name: "WebAppTests",
             dependencies: ["RingletWebTestSupport", "RingletTestSupport"],
+            swiftSettings: strict
+        ),
+        // Attacks on a real `ringlet serve` in a network namespace, beside a call with media (docs/security.md).
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: [
+                "RingletWebTestSupport", "RingletTestSupport", "RingletPhone", "RingletNIO", "RingletCore", "RingletSTUN",
+                "RingletTURN", "RingletSignaling",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // coturn's tools (turnutils_stunclient, turnutils_uclient/peer) and Debian's `stun` against Ringlet's TURN.

@@ -13,6 +13,7 @@ struct FuzzTarget {
 
 let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzCoreByteReader", module: "RingletCore", ready: true),
+    .init(name: "FuzzCorePageToken", module: "RingletCore", ready: true),
     .init(name: "FuzzSTUNMessage", module: "RingletSTUN", ready: true),
     .init(name: "FuzzTURNChannelData", module: "RingletTURN", ready: true),
     .init(name: "FuzzRTP", module: "RingletRTP", ready: true),
@@ -32,6 +33,8 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzICEServerURL", module: "RingletSignaling", ready: true),
     .init(name: "FuzzOggOpus", module: "RingletMediaStreams", ready: true),
     .init(name: "FuzzAnnexBStream", module: "RingletMediaStreams", ready: true),
+    .init(name: "FuzzWebPushDecrypt", module: "RingletWebPush", ready: true),
+    .init(name: "FuzzWebPushSubscription", module: "RingletWebPush", ready: true),
 ]
 
 let package = Package(

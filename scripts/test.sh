@@ -4,7 +4,7 @@
 #
 # The tests run in three groups, one after the other, each group in parallel: the unit and loopback tests,
 # then the tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK
-# and the web app end to end. Run all at once on two cores, the first minute starves everything (dozens of
+# and the web app end to end, and the attacks on a real server (SecurityTests). Run all at once on two cores, the first minute starves everything (dozens of
 # servers and browsers start together) and a test's wait for a callback can run out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ swift build --product ringlet_device
 swift build --product ringlet_device_static
 
 interop=(ChromiumInteropTests FFmpegInteropTests RealNATTests TURNInteropTests)
-endToEnd=(RingletDeviceTests WebAppTests)
+endToEnd=(RingletDeviceTests WebAppTests SecurityTests)
 
 # Each group as `swift test` arguments; the first skips what the others run, so every test runs once.
 skipOthers=()

@@ -26,6 +26,10 @@ public struct CallClientError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let badResponse = Code(rawValue: "badResponse")
         /// Not connected to the signaling server.
         public static let offline = Code(rawValue: "offline")
+        /// The server will not take these credentials again: the device key or session token was refused, the
+        /// session expired or was signed out, the device was reset. Retrying with them is pointless, so the
+        /// session stops (docs/security.md).
+        public static let credentialsRejected = Code(rawValue: "credentialsRejected")
     }
 
     /// What failed.

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import RingletCore
 import RingletDTLS
 import RingletEngine
@@ -29,6 +30,8 @@ public final class CallMediaSession {
         public var consentLossTimeout: Duration = .seconds(5)
         /// Pacer watermarks (bytes): low, warn, high; nil keeps the engine's defaults.
         public var watermarks: (low: Int, warn: Int, high: Int)?
+        /// TLS for `turns:` servers (trust roots; nil: the system's, as for the signaling's `wss://`).
+        public var tlsConfiguration: TLSConfiguration?
 
         /// Settings with the defaults above.
         public init(certificate: DTLSCertificate, hostAddresses: [IPAddress]) {
@@ -102,6 +105,10 @@ public final class CallMediaSession {
         callId: String, settings: Settings, iceServers: ICEServerSet, locals: [TransportAddress],
         driver: DatagramDriver<MediaPeer>, ntpOffset: Duration, sendSignal: @escaping (ClientMessage) -> Void
     ) throws -> CallMediaSession {
+        for server in iceServers.tlsServers {
+            try driver.useTLSOnLoop(toward: server.address, serverName: server.serverName,
+                                    configuration: settings.tlsConfiguration ?? .makeClientConfiguration())
+        }
         var c = PeerConnection.Configuration(certificate: settings.certificate, hostAddresses: locals)
         c.stunServers = iceServers.stunServers
         c.turnServers = iceServers.turnServers

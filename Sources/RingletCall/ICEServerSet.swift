@@ -12,8 +12,27 @@ public struct ICEServerSet: Hashable, Sendable {
     public var stunServers: [TransportAddress] = []
     /// TURN servers with their credentials (relayed candidates).
     public var turnServers: [PeerConnection.TURNServerConfiguration] = []
-    /// URLs that were left out, with the reason (TLS schemes, unresolvable hosts, TURN without credentials).
+    /// The TURN servers of `turns:` URLs (TURN over TLS, RFC 8656 §3.1): their entries in ``turnServers`` use TCP,
+    /// and the shell runs TLS on those connections, verifying the certificate against `serverName` (the URL's
+    /// host name; nil for an IP literal, which is checked against the certificate's IP addresses).
+    public var tlsServers: [TLSServer] = []
+    /// URLs that were left out, with the reason (`stuns:`, TURN over DTLS, unresolvable hosts, TURN without
+    /// credentials).
     public var skipped: [String] = []
+
+    /// A TURN server reached over TLS.
+    public struct TLSServer: Hashable, Sendable {
+        /// The server's address (one the host name resolved to).
+        public var address: TransportAddress
+        /// The name the certificate must carry (also sent as SNI); nil when the URL named an IP address.
+        public var serverName: String?
+
+        /// Makes an entry.
+        public init(address: TransportAddress, serverName: String?) {
+            self.address = address
+            self.serverName = serverName
+        }
+    }
 
     /// An empty set.
     public init() {}
@@ -30,8 +49,13 @@ public struct ICEServerSet: Hashable, Sendable {
                     skipped.append("\(text): \(error.message)")
                     continue
                 }
-                guard url.scheme == .stun || url.scheme == .turn else {
-                    skipped.append("\(text): TLS to STUN/TURN servers is not supported")
+                if url.scheme == .stuns {
+                    skipped.append("\(text): STUN over TLS is not supported (use turns: for TLS)")
+                    continue
+                }
+                let tls = url.scheme == .turns
+                if tls, url.transportGiven, url.transport == .udp {
+                    skipped.append("\(text): TURN over DTLS is not supported (turns: runs over TCP)")
                     continue
                 }
                 let addresses = resolve(url.host)
@@ -44,8 +68,12 @@ public struct ICEServerSet: Hashable, Sendable {
                     if url.scheme == .stun {
                         if !stunServers.contains(address) { stunServers.append(address) }
                     } else if let username = server.username, let credential = server.credential {
-                        turnServers.append(.init(address: address, transport: url.transport, username: username,
-                                                 password: credential))
+                        turnServers.append(.init(address: address, transport: tls ? .tcp : url.transport,
+                                                 username: username, password: credential))
+                        if tls {
+                            tlsServers.append(TLSServer(address: address,
+                                                        serverName: IPAddress(url.host) == nil ? url.host : nil))
+                        }
                     } else {
                         skipped.append("\(text): TURN without credentials")
                     }

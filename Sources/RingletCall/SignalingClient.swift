@@ -120,7 +120,9 @@ public final class SignalingClient: Sendable {
         }
     }
 
-    /// Connects, and reconnects after every loss, until ``stop()`` or the task is cancelled.
+    /// Connects, and reconnects after every loss, until ``stop()`` or the task is cancelled, or until the server
+    /// rejects the credentials for good (``CallClientError/Code/credentialsRejected``: a refused key or token, an
+    /// expired or signed-out session, a reset device), which ends it with that reason and no retry.
     public func run() async {
         var attempt = 0
         while !Task.isCancelled, !shared.withLockedValue({ $0.stopped }) {
@@ -128,6 +130,12 @@ public final class SignalingClient: Sendable {
             onState(.connecting(attempt: attempt))
             let reason = await connectOnce()
             if shared.withLockedValue({ $0.stopped }) || Task.isCancelled { break }
+            if reason.code == .credentialsRejected {
+                shared.withLockedValue { $0.stopped = true }
+                logger.info("signaling stopped: the server rejects these credentials", metadata: ["reason": "\(reason)"])
+                onState(.offline(reason: reason, retryIn: nil))
+                return
+            }
             let delay = shared.withLockedValue { s in s.backoff.nextDelay(using: &s.rng) }
             onState(.offline(reason: reason, retryIn: delay))
             logger.info("signaling offline, retrying", metadata: ["reason": "\(reason)", "in": "\(delay)"])
@@ -205,6 +213,10 @@ public final class SignalingClient: Sendable {
                         send(.pong(RequestReference(requestId: p.requestId)))
                         continue
                     }
+                    if case .error(let e) = message, e.code.rejectsCredentials {
+                        // The server closes the session next (a signed-out token, a reset device).
+                        reason = CallClientError(.credentialsRejected, "\(e.code.rawValue): \(e.message)")
+                    }
                     onMessage(message)
                 }
             } catch {
@@ -251,6 +263,8 @@ extension SignalingClient.Authenticator {
         switch try await next() {
         case .welcome(let w):
             return w
+        case .error(let e) where e.code.rejectsCredentials:
+            throw CallClientError(.credentialsRejected, "\(e.code.rawValue): \(e.message)")
         case .error(let e):
             throw CallClientError(.authenticationFailed, e.message, serverError: e)
         case nil:

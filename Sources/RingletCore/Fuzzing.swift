@@ -128,3 +128,16 @@ public enum CoreFuzz {
         if !ok { fatalError("CoreFuzz invariant broken: \(what())") }
     }
 }
+
+extension CoreFuzz {
+    /// Parses `data` as a ``PageToken`` (the API's list cursors come from a query parameter). Traps only if a
+    /// token that parsed does not print back to the same text, or one made from parsed numbers does not parse
+    /// back to them.
+    public static func pageToken(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        guard let token = PageToken(text: text) else { return }
+        check(PageToken(text: token.text) == token, "a page token does not survive printing and parsing")
+        check(token.text.utf8.count == 22, "a page token printed to \(token.text.utf8.count) characters")
+    }
+}
+

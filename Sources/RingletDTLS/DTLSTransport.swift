@@ -27,14 +27,17 @@ import RingletCore
 /// `failed` and `closed` are final: later inputs are ignored.
 ///
 /// ## Time
-/// Retransmission follows the caller's clock: each time OpenSSL (re)starts its flight timer (observed through
+/// Retransmission runs on the caller's clock alone. Each time OpenSSL (re)starts its flight timer (observed through
 /// `DTLS_set_timer_cb`, which also sets the interval: `initialRetransmitInterval`, doubling up to
-/// `maximumRetransmitInterval`), the deadline becomes `now + interval` on the caller's clock, and only
-/// `handleTimeout` at or after it asks OpenSSL to retransmit. Caveat: OpenSSL 3's DTLS timer itself stores a
-/// `gettimeofday` deadline and `DTLSv1_handle_timeout` retransmits only when that has passed too (it counts the
-/// last 15 ms as passed). With a real clock both agree; when the caller's clock runs ahead of the wall clock
-/// (a fake clock in a test), the retransmission waits for OpenSSL's clock and the deadline is pushed back by
-/// what OpenSSL says remains. OpenSSL may also retransmit on its own while reading input after its deadline.
+/// `maximumRetransmitInterval`), the deadline becomes `now + interval`, and `handleTimeout` at or after it makes
+/// OpenSSL retransmit. OpenSSL 3 itself keeps that timer as a `gettimeofday` deadline and checks it in
+/// `DTLSv1_handle_timeout` and on every record read; every OpenSSL call here runs inside `CallerClock.enter(now)`,
+/// under which `gettimeofday` returns `now` on this thread (CRingletClock), so OpenSSL's deadline and its expiry
+/// checks are the caller's too. A fake clock can run hours ahead of the system clock, or behind it; nothing waits for
+/// real time. OpenSSL still counts the last 15 ms before its deadline as expired and retransmits by itself when it
+/// reads a record once its deadline passed, both now measured on the caller's clock. Where a program does not bind
+/// CRingletClock's `gettimeofday` (`followsCallerClock` is false), OpenSSL reads the system clock and the deadline is
+/// pushed back by what OpenSSL says remains, so the transport never spins (docs/dtls.md).
 ///
 /// ## Not Sendable
 /// It owns an `SSL_CTX` and an `SSL` with mutable state that OpenSSL forbids using from two threads at once,
@@ -69,10 +72,8 @@ public final class DTLSTransport {
     private var retransmitDeadline: Instant?
     private var handshakeDeadline: Instant?
 
-    private var datagrams: [[UInt8]] = []
-    private var datagramHead = 0
-    private var events: [DTLSEvent] = []
-    private var eventHead = 0
+    private var datagrams = FIFOQueue<[UInt8]>()
+    private var events = FIFOQueue<DTLSEvent>()
     /// Application data that arrived before the fingerprint could be checked (bounded).
     private var heldData: [[UInt8]] = []
     private var outputScratch: [UInt8] = []
@@ -145,6 +146,10 @@ public final class DTLSTransport {
         }
     }
 
+    /// Whether OpenSSL's DTLS timer reads the caller's `Instant` in this program (CRingletClock's `gettimeofday` is
+    /// exported and bound). True in programs that link libssl and RingletDTLS normally; see docs/dtls.md.
+    public static var followsCallerClock: Bool { CallerClock.isBound }
+
     deinit {
         if let peerCertificate { X509_free(peerCertificate) }
         SSL_free(ssl)  // frees both BIOs
@@ -201,6 +206,8 @@ public final class DTLSTransport {
             return
         }
         guard let deadline = retransmitDeadline, now >= deadline else { return }
+        let clock = CallerClock.enter(now)
+        defer { CallerClock.leave(clock) }
         let startsBefore = timer.starts
         ERR_clear_error()
         let result = ringlet_DTLSv1_handle_timeout(ssl)
@@ -212,7 +219,8 @@ public final class DTLSTransport {
         if timer.starts != startsBefore {
             updateTimer(now: now)
         } else {
-            // OpenSSL's gettimeofday deadline has not passed yet: wait for what it says remains.
+            // OpenSSL's own deadline is later: it restarted its timer after this deadline was set, or (in a program
+            // where CallerClock is not bound) its system-clock deadline has not passed yet. Wait for what remains.
             var remaining = timeval()
             if ringlet_DTLSv1_get_timeout(ssl, &remaining) == 1 {
                 let ns = Int64(remaining.tv_sec) &* 1_000_000_000 &+ Int64(remaining.tv_usec) &* 1000
@@ -238,6 +246,8 @@ public final class DTLSTransport {
             throw DTLSError(.recordTooLarge, field: "application data", message: "\(data.count) bytes")
         }
         guard !data.isEmpty else { return }
+        let clock = CallerClock.enter(now)
+        defer { CallerClock.leave(clock) }
         ERR_clear_error()
         let written = data.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
         flushOutput()
@@ -250,6 +260,8 @@ public final class DTLSTransport {
     public func close(now: Instant) {
         guard state != .closed, state != .failed else { return }
         if state == .connected || state == .awaitingFingerprint {
+            let clock = CallerClock.enter(now)
+            defer { CallerClock.leave(clock) }
             ERR_clear_error()
             _ = SSL_shutdown(ssl)
             ERR_clear_error()
@@ -261,28 +273,10 @@ public final class DTLSTransport {
     // MARK: - Outputs
 
     /// The next datagram to send to the peer, in order, or nil.
-    public func pollDatagram() -> [UInt8]? {
-        guard datagramHead < datagrams.count else { return nil }
-        let d = datagrams[datagramHead]
-        datagramHead &+= 1
-        if datagramHead == datagrams.count {
-            datagrams.removeAll(keepingCapacity: true)
-            datagramHead = 0
-        }
-        return d
-    }
+    public func pollDatagram() -> [UInt8]? { datagrams.popFirst() }
 
     /// The next event, or nil.
-    public func pollEvent() -> DTLSEvent? {
-        guard eventHead < events.count else { return nil }
-        let e = events[eventHead]
-        eventHead &+= 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return e
-    }
+    public func pollEvent() -> DTLSEvent? { events.popFirst() }
 
     /// When `handleTimeout(now:)` should next be called, or nil when no timer runs.
     public func pollTimeout() -> Instant? {
@@ -301,6 +295,8 @@ public final class DTLSTransport {
     // MARK: - Driving OpenSSL
 
     private func drive(now: Instant) {
+        let clock = CallerClock.enter(now)
+        defer { CallerClock.leave(clock) }
         if state == .handshaking {
             ERR_clear_error()
             let result = SSL_do_handshake(ssl)
@@ -414,7 +410,7 @@ public final class DTLSTransport {
         events.append(event)
     }
 
-    /// Sets the retransmission deadline after an OpenSSL call made at `now`.
+    /// Sets the retransmission deadline after an OpenSSL call made at `now` (inside `CallerClock.enter(now)`).
     private func updateTimer(now: Instant) {
         if timer.starts != seenTimerStarts {
             seenTimerStarts = timer.starts

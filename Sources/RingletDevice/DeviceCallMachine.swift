@@ -83,8 +83,7 @@ struct DeviceCallMachine {
     let mediaConnectTimeout: Duration
     private(set) var call: Call?
     private var nextVisitor: UInt32 = 1
-    private var outputs: [Output] = []
-    private var outputHead = 0
+    private var outputs = FIFOQueue<Output>()
 
     init(mediaConnectTimeout: Duration) {
         self.mediaConnectTimeout = mediaConnectTimeout
@@ -99,15 +98,7 @@ struct DeviceCallMachine {
         return call.context
     }
 
-    mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            outputs.removeAll(keepingCapacity: true)
-            outputHead = 0
-            return nil
-        }
-        defer { outputHead += 1 }
-        return outputs[outputHead]
-    }
+    mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// When the answered call gives up waiting for media.
     func nextDeadline() -> Instant? {
@@ -355,7 +346,7 @@ struct DeviceCallMachine {
 
     private mutating func mediaLost() {
         guard let c = call, c.phase == .active else { return }
-        if let id = c.id { emit(.send(.hangUp(CallAction(callId: id)))) }
+        if let id = c.id { emit(.send(.hangUp(CallAction(callId: id, reason: .mediaLost)))) }
         endByLoss(c, .mediaLost)
     }
 

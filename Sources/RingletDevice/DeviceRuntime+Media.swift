@@ -35,6 +35,7 @@ extension DeviceRuntime {
         settings.video = call.kind == .video ? .init(codecs: videoCodecs.compactMap(\.codec)) : nil
         settings.consentLossTimeout = configuration.consentLossTimeout
         settings.watermarks = watermarks
+        settings.tlsConfiguration = configuration.tlsConfiguration
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver,
                                ntpOffset: ntpOffset, sendSignal: { [weak self] in _ = self?.sendSignal($0) }) { [weak self] result in
             guard let self else { return }

@@ -113,12 +113,13 @@ extension PeerConnection {
         case .allocated(let relayed, let mapped, _):
             turn[i].relayed = relayed
             turn[i].finished = true
-            if let c = ice?.addRelayedCandidate(relayed: relayed, mapped: mapped, server: turn[i].server, now: now),
+            if let c = ice?.addRelayedCandidate(relayed: relayed, mapped: mapped, server: turn[i].server,
+                                                serverTransport: turn[i].client.configuration.transport, now: now),
                let text = try? c.sdpText()
             {
                 emit(.localCandidate(text))
             }
-            for r in ice?.remoteCandidates ?? [] { permit(r.address.ip, slot: i, now: now) }
+            for r in ice?.remoteCandidates ?? [] { permit(r.address, slot: i, now: now) }
             checkLocalGathering(now: now)
         case .data(let peer, let bytes):
             guard let relayed = turn[i].relayed else { return }
@@ -137,10 +138,12 @@ extension PeerConnection {
         }
     }
 
-    func permit(_ ip: IPAddress, slot i: Int, now: Instant) {
-        guard turn[i].client.state == .allocated, let r = turn[i].relayed, r.ip.family == ip.family,
-              !turn[i].client.hasPermission(for: ip) else { return }
-        try? turn[i].client.createPermission(for: ip, now: now)
+    /// Asks TURN client `i` for a permission toward the remote candidate `peer` (its IP; the whole address is
+    /// named, see ``TURNClient/createPermission(for:now:)-(TransportAddress,_)``).
+    func permit(_ peer: TransportAddress, slot i: Int, now: Instant) {
+        guard turn[i].client.state == .allocated, let r = turn[i].relayed, r.ip.family == peer.ip.family,
+              !turn[i].client.hasPermission(for: peer.ip) else { return }
+        try? turn[i].client.createPermission(for: peer, now: now)
     }
 
     /// Tells ICE that no more local candidates come once every TURN client allocated or gave up.

@@ -340,7 +340,7 @@ extension PeerConnection {
     func takeRemoteCandidate(_ c: ICECandidate, now: Instant) -> Bool {
         let taken = ice?.addRemoteCandidate(c, now: now) ?? false
         if !taken { counters.candidatesIgnored &+= 1 }
-        for i in turn.indices { permit(c.address.ip, slot: i, now: now) }
+        for i in turn.indices { permit(c.address, slot: i, now: now) }
         return taken
     }
 }

@@ -7,12 +7,22 @@ import RingletSRTP
 
 extension PeerConnection {
     /// Demultiplexes one received datagram (RFC 7983 §7; TURN flow first, RFC 8656 §12).
+    ///
+    /// A TURN flow is its server, local address *and transport*: a server listens for UDP and TCP on the same
+    /// address, and a TCP connection's bytes are a stream that only its own client can unframe. Stream bytes no
+    /// TURN client owns are dropped (ICE itself runs on UDP only).
     func receive(_ datagram: Datagram, now: Instant) {
         let payload = datagram.payload
+        if datagram.transport == .tcp {
+            guard let i = turnSlot(for: datagram) else {
+                counters.unknownDropped &+= 1
+                return
+            }
+            turn[i].client.handleIncoming(payload, now: now)
+            return
+        }
         let kind = DatagramKind.classify(payload)
-        if let i = turn.firstIndex(where: { $0.server == datagram.source && $0.local == datagram.destination }),
-           datagram.transport == .tcp || kind == .turnChannelData || (kind == .stun && !Self.isBinding(payload))
-        {
+        if kind == .turnChannelData || (kind == .stun && !Self.isBinding(payload)), let i = turnSlot(for: datagram) {
             turn[i].client.handleIncoming(payload, now: now)
             return
         }
@@ -25,6 +35,14 @@ extension PeerConnection {
             receiveOnCandidate(payload[...], kind: kind, from: datagram.source, to: datagram.destination, now: now)
         default:
             counters.unknownDropped &+= 1
+        }
+    }
+
+    /// The TURN client whose flow (server, local address, transport) `datagram` arrived on.
+    func turnSlot(for datagram: Datagram) -> Int? {
+        turn.firstIndex {
+            $0.server == datagram.source && $0.local == datagram.destination
+                && $0.client.configuration.transport == datagram.transport
         }
     }
 

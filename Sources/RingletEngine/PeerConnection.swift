@@ -96,10 +96,8 @@ public final class PeerConnection: DatagramDriven {
     let sessionID: UInt64
     var sessionVersion: UInt64 = 1
 
-    var transmits: [Datagram] = []
-    var transmitHead = 0
-    var events: [PeerConnectionEvent] = []
-    var eventHead = 0
+    var transmits = FIFOQueue<Datagram>()
+    var events = FIFOQueue<PeerConnectionEvent>()
     var scratch: [UInt8] = []
 
     /// Makes a peer connection; nothing is sent until the first offer or remote offer.
@@ -146,28 +144,10 @@ public final class PeerConnection: DatagramDriven {
     }
 
     /// The next datagram to send, or nil.
-    public func pollTransmit() -> Datagram? {
-        guard transmitHead < transmits.count else {
-            if !transmits.isEmpty { transmits.removeAll(keepingCapacity: true) }
-            transmitHead = 0
-            return nil
-        }
-        let d = transmits[transmitHead]
-        transmitHead &+= 1
-        return d
-    }
+    public func pollTransmit() -> Datagram? { transmits.popFirst() }
 
     /// The next event, or nil.
-    public func pollEvent() -> PeerConnectionEvent? {
-        guard eventHead < events.count else {
-            if !events.isEmpty { events.removeAll(keepingCapacity: true) }
-            eventHead = 0
-            return nil
-        }
-        let e = events[eventHead]
-        eventHead &+= 1
-        return e
-    }
+    public func pollEvent() -> PeerConnectionEvent? { events.popFirst() }
 
     /// The earliest deadline of every component, or nil.
     public func nextDeadline() -> Instant? {

@@ -24,12 +24,15 @@ public struct TURNAccess: Sendable {
     public let username: String
     /// The REST password.
     public let password: String
+    /// UDP or TCP to the server.
+    public let transport: TransportProtocol
 
     /// Makes TURN access.
-    public init(address: TransportAddress, username: String, password: String) {
+    public init(address: TransportAddress, username: String, password: String, transport: TransportProtocol = .udp) {
         self.address = address
         self.username = username
         self.password = password
+        self.transport = transport
     }
 }
 

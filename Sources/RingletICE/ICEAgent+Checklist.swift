@@ -37,6 +37,8 @@ struct PairEntry {
     var nominated = false
     var remoteNominated = false
     var nominateOnNextCheck = false
+    /// When the peer last showed this pair works: a success response to our check on it, or its check on it.
+    var lastHeard: Instant?
 }
 
 /// A STUN request in flight.
@@ -90,14 +92,18 @@ extension ICEAgent {
     ///   - relayed: the XOR-RELAYED-ADDRESS of the allocation.
     ///   - mapped: the allocation's XOR-MAPPED-ADDRESS, signalled as the related address.
     ///   - server: the TURN server's address.
+    ///   - serverTransport: the transport the allocation was made over (UDP, or TCP/TLS): part of the foundation,
+    ///     so relayed candidates of one server over UDP and over TCP are checked independently (RFC 8445 §5.1.1.3).
     /// - Returns: the candidate to signal to the peer.
     @discardableResult
     public mutating func addRelayedCandidate(
-        relayed: TransportAddress, mapped: TransportAddress?, server: TransportAddress, now: Instant
+        relayed: TransportAddress, mapped: TransportAddress?, server: TransportAddress,
+        serverTransport: TransportProtocol = .udp, now: Instant
     ) -> ICECandidate? {
         guard connectionState != .closed, !locals.contains(where: { $0.base == relayed }) else { return nil }
         guard let c = try? ICECandidate(
-            foundation: ICECandidate.foundation(kind: .relayed, baseIP: relayed.ip, server: server.ip),
+            foundation: ICECandidate.foundation(kind: .relayed, baseIP: relayed.ip, server: server.ip,
+                                                transport: serverTransport),
             priority: ICECandidate.priority(kind: .relayed), address: relayed, kind: .relayed,
             relatedAddress: mapped)
         else { return nil }
@@ -110,6 +116,7 @@ extension ICEAgent {
     public mutating func endOfLocalCandidates(now: Instant) {
         localEndOfCandidates = true
         checkGatheringComplete()
+        updateState(now: now)
     }
 
     mutating func addLocal(_ entry: LocalEntry) {
@@ -278,50 +285,77 @@ extension ICEAgent {
 
     var canCheck: Bool { remoteKey != nil && !awaitingRemoteRestart && connectionState != .closed }
 
-    /// Whether a paced transaction is waiting to go out.
-    var hasPacedWork: Bool {
-        if !pendingGathers.isEmpty { return true }
-        guard canCheck else { return false }
-        if !triggered.isEmpty { return true }
-        return pairs.contains {
-            $0.inChecklist && $0.generation == generation && ($0.state == .waiting || $0.state == .frozen)
-        }
+    /// The one paced transaction that is due next (RFC 8445 §6.1.4.2), in the order ``sendPaced(now:)`` sends them.
+    enum PacedWork {
+        /// A triggered check of pair index `i`.
+        case triggered(Int)
+        /// A server-reflexive gathering request.
+        case gather
+        /// The ordinary check of the highest-priority Waiting pair `i`.
+        case waiting(Int)
+        /// A Frozen pair `i` whose foundation has no pair Waiting or In-Progress: unfrozen and checked.
+        case unfreeze(Int)
     }
 
-    /// Sends one paced transaction (RFC 8445 §6.1.4.2): a triggered check, else a gathering request, else the
-    /// highest-priority Waiting pair, else unfreezes a Frozen pair whose foundation has none Waiting or
-    /// In-Progress. Returns whether something was sent.
-    mutating func sendPaced(now: Instant) -> Bool {
+    /// What the next Ta tick would send, or nil when nothing can go out now. The only place that decides it:
+    /// ``hasPacedWork`` (which arms the pacing timer) and ``sendPaced(now:)`` (which acts) both ask here, so the
+    /// timer is never due while the tick has nothing to send. (They once disagreed: Frozen pairs behind an
+    /// In-Progress check of their foundation counted as work, sent nothing, and left the timer due — a shell
+    /// spun on it without reading its sockets.)
+    func nextPacedWork() -> PacedWork? {
         if canCheck {
-            while !triggered.isEmpty {
-                let id = triggered.removeFirst()
-                guard let i = pairIndex(id) else { continue }
-                if pairs[i].state == .inProgress && !pairs[i].nominateOnNextCheck { continue }
-                if pairs[i].state == .succeeded && !pairs[i].nominateOnNextCheck { continue }
-                sendCheck(i, now: now)
-                return true
+            for id in triggered {
+                guard let i = pairIndex(id), isLiveTrigger(i) else { continue }
+                return .triggered(i)
             }
         }
-        if !pendingGathers.isEmpty {
-            let g = pendingGathers.removeFirst()
-            sendGather(base: g.base, server: g.server, now: now)
-            return true
-        }
-        guard canCheck else { return false }
+        if !pendingGathers.isEmpty { return .gather }
+        guard canCheck else { return nil }
         let current = pairs.indices.filter { pairs[$0].inChecklist && pairs[$0].generation == generation }
         if let i = current.filter({ pairs[$0].state == .waiting }).max(by: { pairs[$0].priority < pairs[$1].priority }) {
-            sendCheck(i, now: now)
-            return true
+            return .waiting(i)
         }
         let busy = Set(current.filter { pairs[$0].state == .waiting || pairs[$0].state == .inProgress }
             .map { pairs[$0].foundation })
         if let i = current.filter({ pairs[$0].state == .frozen && !busy.contains(pairs[$0].foundation) })
             .max(by: { pairs[$0].priority < pairs[$1].priority })
         {
-            sendCheck(i, now: now)
-            return true
+            return .unfreeze(i)
         }
-        return false
+        return nil
+    }
+
+    /// Whether a triggered check of pair `i` still has something to do: a pair already checking or succeeded
+    /// needs none, unless it is to carry USE-CANDIDATE.
+    func isLiveTrigger(_ i: Int) -> Bool {
+        (pairs[i].state != .inProgress && pairs[i].state != .succeeded) || pairs[i].nominateOnNextCheck
+    }
+
+    /// Whether a paced transaction is waiting to go out.
+    var hasPacedWork: Bool { nextPacedWork() != nil }
+
+    /// Whether a triggered check still has something to do.
+    var hasLiveTriggers: Bool { triggered.contains { pairIndex($0).map(isLiveTrigger) ?? false } }
+
+    /// Sends one paced transaction (RFC 8445 §6.1.4.2): a triggered check, else a gathering request, else the
+    /// highest-priority Waiting pair, else unfreezes a Frozen pair whose foundation has none Waiting or
+    /// In-Progress. Triggered entries with nothing left to do are dropped. Returns whether something was sent.
+    mutating func sendPaced(now: Instant) -> Bool {
+        let live = triggered.filter { id in pairIndex(id).map(isLiveTrigger) ?? false }
+        triggered = live
+        switch nextPacedWork() {
+        case .triggered(let i):
+            triggered.removeAll { $0 == pairs[i].id }
+            sendCheck(i, now: now)
+        case .gather:
+            let g = pendingGathers.removeFirst()
+            sendGather(base: g.base, server: g.server, now: now)
+        case .waiting(let i), .unfreeze(let i):
+            sendCheck(i, now: now)
+        case nil:
+            return false
+        }
+        return true
     }
 
     mutating func enqueueTriggered(_ i: Int) {

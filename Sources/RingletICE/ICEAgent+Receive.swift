@@ -124,6 +124,8 @@ extension ICEAgent {
         }
         // The triggered check (RFC 8445 §7.3.1.4).
         guard let i = addPair(local: localIndex, remote: remote) else { return .consumed }
+        pairs[i].lastHeard = now
+        if let v = pairs[i].validPairID.flatMap({ pairIndex($0) }) { pairs[v].lastHeard = now }
         switch pairs[i].state {
         case .succeeded:
             break
@@ -282,6 +284,8 @@ extension ICEAgent {
         if pairs[i].inChecklist { pairs[i].state = .succeeded }
         pairs[i].validPairID = pairs[v].id
         pairs[v].valid = true
+        pairs[i].lastHeard = now
+        pairs[v].lastHeard = now
         if pairs[v].generation == generation, firstValidAt == nil { firstValidAt = now }
         // Unfreeze pairs with the same foundation (RFC 8445 §7.2.5.3.3).
         let foundation = pairs[i].foundation

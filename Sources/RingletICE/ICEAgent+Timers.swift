@@ -34,6 +34,7 @@ extension ICEAgent {
             nextPacedSend = now + configuration.checkInterval
         }
         nominateIfReady(now: now)
+        leaveSilentSelection(now: now)
         refreshConsent(now: now)
         updateState(now: now)
     }
@@ -155,17 +156,54 @@ extension ICEAgent {
         triggered.insert(pairs[best].id, at: 0)
     }
 
-    /// Marks pair `i` nominated and selects it (RFC 8445 §8.1.1, §8.2). The latest nomination wins, which is what
-    /// a controlling Chromium expects when it re-nominates.
+    /// Marks pair `i` nominated and selects it unless a better one is selected (RFC 8445 §8.1.1, §8.2).
+    ///
+    /// Our own nomination (controlling) always selects. As controlled, of several pairs the peer nominated the
+    /// highest-priority one is used (§8.1.1): a later nomination of a lower-priority pair — a browser nominating
+    /// host → our relayed address after host → host — does not move us off a selected pair that still answers
+    /// (as libwebrtc's controlled side keeps the better connection). If the selected pair stops answering while
+    /// the peer goes on checking another nominated pair, ``leaveSilentSelection(now:)`` moves there.
     mutating func nominate(_ i: Int, now: Instant) {
         pairs[i].nominated = true
         if pairs[i].generation == generation { previousLocal = nil }
         guard selectedPairID != pairs[i].id else { return }
+        if role == .controlled, let s = selectedPairID.flatMap({ pairIndex($0) }),
+           pairs[s].generation == pairs[i].generation, pairs[s].priority >= pairs[i].priority,
+           selectionAnswers(now: now)
+        {
+            return
+        }
+        select(i, now: now)
+    }
+
+    /// Makes pair `i` the selected pair and restarts consent on it.
+    mutating func select(_ i: Int, now: Instant) {
         selectedPairID = pairs[i].id
         consentExpired = false
         lastConsent = now
         nextConsent = now + consentJitter()
         emit(.selectedPairChanged(publicPair(i)))
+    }
+
+    /// Whether the selected pair answered consent within the last two consent intervals.
+    func selectionAnswers(now: Instant) -> Bool {
+        now - lastConsent < configuration.consentInterval * 2
+    }
+
+    /// As controlled: when the selected pair has gone silent for two consent intervals and another pair the peer
+    /// nominated was heard from within that time, that one becomes the selected pair (the highest-priority such
+    /// pair) — the peer moved its media there, so consent and media follow before the loss timeout.
+    mutating func leaveSilentSelection(now: Instant) {
+        guard role == .controlled, !consentExpired, let s = selectedPairID.flatMap({ pairIndex($0) }),
+              !selectionAnswers(now: now)
+        else { return }
+        let recent = configuration.consentInterval * 2
+        let alive = pairs.indices.filter { j in
+            j != s && pairs[j].nominated && pairs[j].valid && pairs[j].generation == pairs[s].generation
+                && (pairs[j].lastHeard.map { now - $0 < recent } ?? false)
+        }
+        guard let best = alive.max(by: { pairs[$0].priority < pairs[$1].priority }) else { return }
+        select(best, now: now)
     }
 
     // MARK: Consent (RFC 7675)
@@ -220,7 +258,7 @@ extension ICEAgent {
                 let pending = pairs.contains {
                     $0.inChecklist && $0.generation == generation
                         && ($0.state == .waiting || $0.state == .inProgress || $0.state == .frozen)
-                } || !triggered.isEmpty || nominationInFlight != nil
+                } || hasLiveTriggers || nominationInFlight != nil
                 setState(pending || !hasNominatedInGeneration ? .connected : .completed)
             }
             return
@@ -231,8 +269,12 @@ extension ICEAgent {
             if case .check = $0.purpose { return true }
             return false
         }
-        if remoteEndOfCandidates, canCheck, current.allSatisfy({ $0.state == .failed }), !checksInFlight,
-           triggered.isEmpty, !pairs.contains(where: { $0.valid && $0.generation == generation })
+        // Failed only when neither side can add a pair any more (RFC 8445 §8.1.2, RFC 8838 §4.4): the peer said
+        // end-of-candidates *and* our own gathering is over — a relay-only agent whose allocations are still
+        // pending has no pair yet, and that is not failure.
+        if remoteEndOfCandidates, gatheringCompleteSent, canCheck, current.allSatisfy({ $0.state == .failed }),
+           !checksInFlight,
+           !hasLiveTriggers, !pairs.contains(where: { $0.valid && $0.generation == generation })
         {
             setState(.failed)
         } else if remoteCredentials != nil, !current.isEmpty {

@@ -235,8 +235,7 @@ public struct ICEAgent {
     /// What the agent counted.
     public internal(set) var statistics = Statistics()
 
-    var outputs: [Output] = []
-    var outputHead = 0
+    var outputs = FIFOQueue<Output>()
 
     /// Makes an agent with fresh random credentials and tie-breaker.
     /// - Parameters:
@@ -269,16 +268,7 @@ public struct ICEAgent {
     // MARK: Output
 
     /// The next output, or nil when drained. Call after every input until it returns nil.
-    public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            if !outputs.isEmpty { outputs.removeAll(keepingCapacity: true) }
-            outputHead = 0
-            return nil
-        }
-        let o = outputs[outputHead]
-        outputHead &+= 1
-        return o
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     mutating func emit(_ event: Event) { outputs.append(.event(event)) }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingletCore
 
 extension DatagramDriver {
@@ -129,14 +130,47 @@ extension DatagramDriver {
         }
     }
 
+    // MARK: TLS
+
+    /// Runs TLS on every TCP flow toward `remote` from now on (TURN over TLS: `turns:`). The certificate is
+    /// verified against `serverName` (also sent as SNI) or, when nil, against `remote`'s IP address, with the trust
+    /// roots of `configuration` (`TLSConfiguration.makeClientConfiguration()`: the system's).
+    /// - Throws: `.tlsFailed` when `configuration` cannot make a TLS context or `serverName` is not a valid SNI name.
+    public func useTLS(toward remote: TransportAddress, serverName: String?, configuration: TLSConfiguration)
+        -> EventLoopFuture<Void>
+    {
+        eventLoop.submit { try self.useTLSOnLoop(toward: remote, serverName: serverName, configuration: configuration) }
+    }
+
+    /// ``useTLS(toward:serverName:configuration:)`` from code already on the loop.
+    public func useTLSOnLoop(toward remote: TransportAddress, serverName: String?, configuration: TLSConfiguration)
+        throws(NIOShellError)
+    {
+        eventLoop.preconditionInEventLoop()
+        do {
+            let context = try NIOSSLContext(configuration: configuration)
+            _ = try NIOSSLClientHandler(context: context, serverHostname: serverName)  // refuses a name SNI cannot carry
+            tlsRemotes[remote] = (context, serverName)
+        } catch {
+            throw NIOShellError(.tlsFailed, "TLS toward a TURN server cannot be set up: \(error)")
+        }
+    }
+
+    // MARK: Connecting
+
     func connect(_ key: FlowKey, _ flow: TCPFlow) {
         let serial = flow.serial
+        let tls = tlsRemotes[key.remote]
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(configuration.tcpConnectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(TCPHandler(driver: self, key: key))
                 }
             }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +31,10 @@ public struct MachineID: Hashable, Sendable, CustomStringConvertible {
 ///   `Datagram(source: destination, destination: source, transport: .tcp)`; framing (STUN / ChannelData
 ///   lengths) is the machine's job. A closed or failed connection is dropped silently (counted); the machine
 ///   finds out through its own timeouts, and its next `.tcp` datagram reopens it.
+/// - A TCP flow to a remote registered with `useTLS(toward:serverName:configuration:)` runs TLS on that connection
+///   (TURN over TLS, RFC 8656 §3.1, `turns:`): the machine still reads and writes plain bytes; the certificate is
+///   verified against the server name (or, without one, the IP address) and the configured trust roots, and a
+///   failed handshake closes the flow like a failed connect (counted, logged).
 ///
 /// The drain contract of `DatagramDriven`: after every `handle`, `handleTimeout` or `withMachine` body, the
 /// driver drains `pollTransmit()` until nil, flushes the sockets it wrote to, then reads `nextDeadline()` and
@@ -87,7 +92,14 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
         public var timeoutsFired = 0
         /// UDP sockets that NIO closed on an error and the driver bound again at the same address.
         public var udpRebinds = 0
+        /// Timeouts after which the machine's next deadline was still due: a machine breaking the driving
+        /// contract. The driver re-arms such a timer ``stalledDeadlineDelay`` later, so that the loop goes on
+        /// reading sockets instead of spinning on the machine. Zero in a healthy process.
+        public var stalledDeadlines = 0
     }
+
+    /// How long after `now` the driver re-arms a machine whose deadline stayed due through `handleTimeout`.
+    public static var stalledDeadlineDelay: Duration { .milliseconds(1) }
 
     /// The loop every machine and socket lives on.
     public let eventLoop: any EventLoop
@@ -126,6 +138,8 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
     var owners: [TransportAddress: MachineID] = [:]
     var udpSockets: [TransportAddress: any Channel] = [:]
     var tcpFlows: [FlowKey: TCPFlow] = [:]
+    /// TLS for TCP flows toward these remotes: the context and the name to verify and send as SNI.
+    var tlsRemotes: [TransportAddress: (context: NIOSSLContext, serverName: String?)] = [:]
     var pendingFlush: [ObjectIdentifier: any Channel] = [:]
     var nextID = 0
     var stats = Statistics()
@@ -249,14 +263,15 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
         service(id)
     }
 
-    /// Drains a machine's output, flushes, and re-arms its timer. On the loop.
-    func service(_ id: MachineID) {
+    /// Drains a machine's output, flushes, and re-arms its timer, not before `notBefore`. On the loop.
+    func service(_ id: MachineID, notBefore: Instant? = nil) {
         guard let slot = slots[id] else { return }
         while let out = slot.machine.pollTransmit() {
             send(out, from: id)
         }
         flushPending()
-        let deadline = slot.machine.nextDeadline()
+        var deadline = slot.machine.nextDeadline()
+        if let d = deadline, let floor = notBefore, d < floor { deadline = floor }
         guard deadline != slot.timerDeadline || (deadline != nil && slot.timer == nil) else { return }
         slot.timer?.cancel()
         slot.timer = nil
@@ -271,12 +286,18 @@ public final class DatagramDriver<Machine: DatagramDriven & SendableMetatype>: @
         guard let slot = slots[id] else { return }
         slot.timer = nil
         let now = Self.now()
+        var notBefore: Instant?
         if let d = slot.timerDeadline, now >= d {
             slot.timerDeadline = nil
             stats.timeoutsFired += 1
             slot.machine.handleTimeout(now: now)
+            if let next = slot.machine.nextDeadline(), next <= now {
+                stats.stalledDeadlines += 1
+                if stats.stalledDeadlines == 1 { log("a machine's deadline stayed due after its timeout; re-arming later") }
+                notBefore = now + Self.stalledDeadlineDelay
+            }
         }
-        service(id)
+        service(id, notBefore: notBefore)
     }
 
     func flushPending() {

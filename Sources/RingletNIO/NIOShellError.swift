@@ -27,6 +27,8 @@ public struct NIOShellError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let invalidName = Code(rawValue: "invalidName")
         /// A socket, epoll or thread call failed (the message names it and carries errno).
         public static let socketFailed = Code(rawValue: "socketFailed")
+        /// TLS could not be set up (a bad configuration or server name).
+        public static let tlsFailed = Code(rawValue: "tlsFailed")
     }
 
     /// What failed.

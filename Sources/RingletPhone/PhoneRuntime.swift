@@ -235,6 +235,7 @@ final class PhoneRuntime {
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs)
         settings.video = kind == .video && !configuration.videoCodecs.isEmpty ? .init(codecs: configuration.videoCodecs) : nil
+        settings.tlsConfiguration = configuration.tlsConfiguration
         let send = self.send
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver, ntpOffset: ntpOffset,
                                sendSignal: { _ = send($0) }) { [weak self] result in
@@ -295,7 +296,7 @@ final class PhoneRuntime {
             call.pump?.requestKeyframe()
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed {
-                _ = send(.hangUp(CallAction(callId: call.callId)))
+                _ = send(.hangUp(CallAction(callId: call.callId, reason: .mediaLost)))
                 end(call, reason: "media_lost", notify: true)
             }
         case .localCandidate, .gatheringComplete, .iceConnectionStateChanged, .watermark, .framesDropped:

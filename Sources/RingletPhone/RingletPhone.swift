@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingletCall
 import RingletCore
 import RingletDTLS
@@ -58,6 +59,8 @@ public final class RingletPhone: Sendable {
         public var eventLoopGroup: (any EventLoopGroup)?
         /// Reconnection of the signaling session.
         public var backoff = ReconnectBackoff()
+        /// TLS for `wss://` and `turns:` (trust roots); nil: the system's.
+        public var tlsConfiguration: TLSConfiguration?
 
         /// A configuration with the defaults above.
         public init(server: String, token: String) {
@@ -164,6 +167,7 @@ public final class RingletPhone: Sendable {
         }
         var c = SignalingClient.Configuration(url: base.webSocketURL("/v1/signal/user"), eventLoopGroup: group)
         c.backoff = configuration.backoff
+        c.tlsConfiguration = configuration.tlsConfiguration
         let token = configuration.token
         let box = self.box
         let loop = self.loop

@@ -13,8 +13,10 @@ public struct ICEServerURL: Hashable, Sendable {
     public let host: String
     /// The port (3478 by default, 5349 for the TLS schemes).
     public let port: UInt16
-    /// The transport to the server (`?transport=tcp`; UDP otherwise).
+    /// The transport to the server: `?transport=udp|tcp`; without it UDP, but TCP for `turns:` (RFC 7065 §3.1).
     public let transport: TransportProtocol
+    /// Whether the URL named its transport (`turns:…?transport=udp` means TURN over DTLS).
+    public let transportGiven: Bool
 
     /// Parses a URL such as `turn:turn.example:3478?transport=udp` or `stun:[::1]:3478`.
     /// - Throws: `malformed` (field `urls`) for another scheme, an empty host, a bad port or transport.
@@ -23,7 +25,7 @@ public struct ICEServerURL: Hashable, Sendable {
             throw SignalingError(.malformed, field: "urls", "not a stun:, stuns:, turn: or turns: URL")
         }
         var rest = Substring(text[text.index(after: colon)...])
-        var transport: TransportProtocol = .udp
+        var transport: TransportProtocol?
         if let q = rest.firstIndex(of: "?") {
             let query = rest[rest.index(after: q)...].lowercased()
             rest = rest[..<q]
@@ -62,6 +64,7 @@ public struct ICEServerURL: Hashable, Sendable {
         self.scheme = scheme
         self.host = String(host)
         self.port = port
-        self.transport = transport
+        self.transport = transport ?? (scheme == .turns ? .tcp : .udp)
+        transportGiven = transport != nil
     }
 }

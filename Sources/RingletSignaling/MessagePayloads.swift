@@ -43,7 +43,20 @@ public struct CallRequest: Codable, Sendable, Hashable {
 public struct CallAction: Codable, Sendable, Hashable {
     public let callId: String
     public let requestId: String?
-    public init(callId: String, requestId: String? = nil) { self.callId = callId; self.requestId = requestId }
+    /// Why a `hang_up` ends an answered call, when it is not the person's choice (absent: they hung up).
+    public let reason: HangUpReason?
+    public init(callId: String, requestId: String? = nil, reason: HangUpReason? = nil) {
+        self.callId = callId
+        self.requestId = requestId
+        self.reason = reason
+    }
+}
+
+/// Why a party ends an answered call by itself (`hang_up`'s `reason`).
+public enum HangUpReason: String, Codable, Sendable, CaseIterable {
+    /// The media path was lost (ICE consent expired, or media never connected after the answer): the call is
+    /// recorded as dropped (`peer_gone`), and the other party is told `peer_gone`, not `hang_up`.
+    case mediaLost = "media_lost"
 }
 
 /// `call_device`: a user calls a device (the seed's WeChat → device call); answered by `call_result`.

@@ -34,6 +34,22 @@ public struct SignalingError: Error, Hashable, Sendable, CustomStringConvertible
         public static let internalError = Code(rawValue: "internal")
         /// OpenSSL failed or a key could not be parsed.
         public static let crypto = Code(rawValue: "crypto")
+        /// The session sends faster than its limit (messages per second, notices per minute), or its address
+        /// failed to authenticate too often; the message was dropped (docs/security.md).
+        public static let rateLimited = Code(rawValue: "rate_limited")
+        /// The session's token expired: sent just before the server closes the session.
+        public static let sessionExpired = Code(rawValue: "session_expired")
+        /// The session's token was signed out or the user is gone: sent just before the server closes it.
+        public static let sessionRevoked = Code(rawValue: "session_revoked")
+        /// The device was reset or deleted (its key no longer counts): sent just before the server closes it.
+        public static let deviceReset = Code(rawValue: "device_reset")
+
+        /// Whether this code means the credentials the session stands on will not be accepted again (so a
+        /// client should not retry with them): a failed authentication, an expired or revoked session, a reset
+        /// device.
+        public var rejectsCredentials: Bool {
+            [Code.authenticationFailed, .sessionExpired, .sessionRevoked, .deviceReset].contains(self)
+        }
     }
 
     /// What kind of failure.

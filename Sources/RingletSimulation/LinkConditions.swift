@@ -7,7 +7,8 @@ import RingletCore
 ///    queued (FIFO) and is serialised at the link rate; if the bytes already waiting plus this one exceed
 ///    `queueCapacityBytes` it is dropped (drop-tail, `DropReason.queueOverflow`). Sizes count the IP and UDP
 ///    headers (28 bytes for IPv4, 48 for IPv6).
-/// 2. **Loss**: dropped with probability `lossProbability` (independent per datagram, `DropReason.lost`).
+/// 2. **Loss**: dropped by `kindLoss` when the datagram is of its kind (`DropReason.kindLost`), else with
+///    probability `lossProbability` (independent per datagram, `DropReason.lost`).
 /// 3. **Delay**: arrives `delay + j` after leaving the queue, where `j` is drawn in `-jitter … +jitter`
 ///    (`jitterDistribution`) and the total is never negative. Jitter alone reorders datagrams sent closer together
 ///    than the jitter spread.
@@ -35,6 +36,8 @@ public struct LinkConditions: Hashable, Sendable {
     public var bandwidthBitsPerSecond: Int64?
     /// Bytes the queue holds before it drops (drop-tail); only with a bandwidth cap. Default 64 000.
     public var queueCapacityBytes: Int
+    /// Loss aimed at one kind of datagram (for example DTLS handshake flights); nil for none. Default nil.
+    public var kindLoss: KindLoss?
 
     /// Makes link conditions; every parameter defaults to a perfect link.
     public init(
@@ -46,7 +49,8 @@ public struct LinkConditions: Hashable, Sendable {
         reorderDelay: Duration = .milliseconds(20),
         duplicateProbability: Double = 0,
         bandwidthBitsPerSecond: Int64? = nil,
-        queueCapacityBytes: Int = 64_000
+        queueCapacityBytes: Int = 64_000,
+        kindLoss: KindLoss? = nil
     ) {
         self.delay = delay
         self.jitter = jitter
@@ -57,13 +61,14 @@ public struct LinkConditions: Hashable, Sendable {
         self.duplicateProbability = duplicateProbability
         self.bandwidthBitsPerSecond = bandwidthBitsPerSecond
         self.queueCapacityBytes = queueCapacityBytes
+        self.kindLoss = kindLoss
     }
 
     /// No delay, no loss, no limit.
     public static let perfect = LinkConditions()
 
-    /// Throws `invalidConfiguration` for a probability outside 0…1, a negative duration, a non-positive bandwidth
-    /// or a negative queue capacity.
+    /// Throws `invalidConfiguration` for a probability outside 0…1, a negative duration, a non-positive bandwidth,
+    /// a negative queue capacity or an invalid `kindLoss`.
     public func validate() throws(SimulationError) {
         func probability(_ p: Double, _ name: String) throws(SimulationError) {
             guard p >= 0, p <= 1 else {
@@ -84,6 +89,7 @@ public struct LinkConditions: Hashable, Sendable {
             throw SimulationError(.invalidConfiguration, field: "LinkConditions.queueCapacityBytes",
                                   "\(queueCapacityBytes) is negative")
         }
+        try kindLoss?.validate()
     }
 }
 
@@ -129,6 +135,8 @@ struct LinkDirection: Sendable {
     var conditions: LinkConditions
     /// When the last queued datagram finishes serialising.
     var busyUntil: Instant = .zero
+    /// Datagrams of `conditions.kindLoss`'s kind that reached the loss stage.
+    var kindSeen = 0
 
     init(_ conditions: LinkConditions) { self.conditions = conditions }
 
@@ -139,8 +147,8 @@ struct LinkDirection: Sendable {
         var second: Instant?
     }
 
-    /// Runs one datagram of `size` bytes (headers included) through this direction, entering at `now`.
-    mutating func transmit(size: Int, now: Instant, random: inout SeededRandom) -> Outcome {
+    /// Runs one datagram (`payload`, `size` bytes with headers) through this direction, entering at `now`.
+    mutating func transmit(_ payload: [UInt8], size: Int, now: Instant, random: inout SeededRandom) -> Outcome {
         let c = conditions
         var departure = now
         if let bw = c.bandwidthBitsPerSecond, bw > 0 {
@@ -153,6 +161,13 @@ struct LinkDirection: Sendable {
             let serialisation = Int64((Double(size) * 8e9 / Double(bw)).rounded(.up))
             busyUntil = Instant(nanoseconds: start.nanoseconds &+ serialisation)
             departure = busyUntil
+        }
+        if let aimed = c.kindLoss, DatagramKind.classify(payload) == aimed.kind {
+            kindSeen &+= 1
+            if kindSeen <= aimed.dropFirst { return Outcome(drop: .kindLost) }
+            if aimed.probability > 0, Double.random(in: 0..<1, using: &random) < aimed.probability {
+                return Outcome(drop: .kindLost)
+            }
         }
         if c.lossProbability > 0, Double.random(in: 0..<1, using: &random) < c.lossProbability {
             return Outcome(drop: .lost)

@@ -4,6 +4,8 @@ import RingletCore
 public enum DropReason: String, Hashable, Sendable, CaseIterable {
     /// Random loss on a link (`LinkConditions.lossProbability`).
     case lost
+    /// Loss aimed at one kind of datagram on a link (`LinkConditions.kindLoss`).
+    case kindLost
     /// A link's queue was full (`LinkConditions.queueCapacityBytes`).
     case queueOverflow
     /// The path or the host is cut (`cutPath`, `cut(host:)`).

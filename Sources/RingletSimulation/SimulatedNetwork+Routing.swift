@@ -19,7 +19,7 @@ extension SimulatedNetwork {
         }
         let realm = hosts[host.rawValue].interfaces[index].realm
         let outcome = hosts[host.rawValue].interfaces[index].upstream.transmit(
-            size: wireSize(datagram), now: now, random: &linkRandom)
+            datagram.payload, size: wireSize(datagram), now: now, random: &linkRandom)
         schedule(outcome, datagram, .route(realm: realm), at: now)
     }
 
@@ -62,11 +62,11 @@ extension SimulatedNetwork {
         let destination = datagram.destination.ip
         if let ref = realms[realm].interfaces[destination] {
             let outcome = hosts[ref.host].interfaces[ref.index].downstream.transmit(
-                size: wireSize(datagram), now: t, random: &linkRandom)
+                datagram.payload, size: wireSize(datagram), now: t, random: &linkRandom)
             schedule(outcome, datagram, .deliver(ref), at: t)
         } else if let nat = realms[realm].natsByPublicIP[destination] {
             guard let inside = translateInbound(datagram, nat: nat, at: t) else { return }
-            let outcome = nats[nat].downstream.transmit(size: wireSize(inside), now: t, random: &linkRandom)
+            let outcome = nats[nat].downstream.transmit(inside.payload, size: wireSize(inside), now: t, random: &linkRandom)
             schedule(outcome, inside, .route(realm: nats[nat].innerRealm), at: t)
         } else if let nat = realms[realm].nat {
             guard let external = nats[nat].table.outbound(from: datagram.source, to: datagram.destination, now: t,
@@ -87,7 +87,7 @@ extension SimulatedNetwork {
                 events.push(InFlight(stage: .route(realm: nats[nat].innerRealm), datagram: inside), at: t)
                 return
             }
-            let outcome = nats[nat].upstream.transmit(size: wireSize(outside), now: t, random: &linkRandom)
+            let outcome = nats[nat].upstream.transmit(outside.payload, size: wireSize(outside), now: t, random: &linkRandom)
             schedule(outcome, outside, .route(realm: nats[nat].outerRealm), at: t)
         } else {
             drop(datagram, .noRoute, at: t)

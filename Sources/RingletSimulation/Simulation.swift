@@ -42,6 +42,9 @@ public struct Simulation {
     public private(set) var steps = 0
     /// Datagrams delivered to a host with no participant, since the simulation was made.
     public private(set) var unclaimedDeliveries = 0
+    /// Timeouts after which a participant's next deadline was still at or before `now`: a machine breaking the
+    /// driving contract (a real shell would spin on it). Scenario tests expect zero.
+    public private(set) var stalledTimeouts = 0
     /// Most datagrams drained from one participant in one step (a guard against a participant that never stops
     /// sending). Default 10 000.
     public var maxTransmitsPerStep = 10_000
@@ -137,6 +140,7 @@ public struct Simulation {
         for i in slots.indices {
             if let d = slots[i].participant.nextDeadline(), d <= now {
                 slots[i].participant.handleTimeout(now: now)
+                if let again = slots[i].participant.nextDeadline(), again <= now { stalledTimeouts &+= 1 }
             }
         }
         drainTransmissions()

@@ -69,10 +69,12 @@ public struct DeviceRecord: Codable, Sendable, Hashable {
     }
 }
 
-/// An SN ticket: valid 5 minutes; registers its device once, and lets users authorize that device while valid.
+/// An SN ticket: valid 5 minutes; registers its device once, and lets a few users authorize that device while
+/// valid (docs/security.md, "SN tickets"). The store keeps only the ticket's SHA-256: whoever reads the database
+/// cannot register or authorize with what it finds there.
 public struct TicketRecord: Codable, Sendable, Hashable {
-    /// The ticket string handed to the app backend (random, URL-safe).
-    public var ticket: String
+    /// The SHA-256 (hex) of the ticket string handed to the app backend; the ticket itself is shown once.
+    public var ticketHash: String
     public var sn: String
     public var modelID: String
     public var appID: String
@@ -81,14 +83,41 @@ public struct TicketRecord: Codable, Sendable, Hashable {
     public var usedAt: Int64?
     public var createdAt: Int64
 
-    public init(ticket: String, sn: String, modelID: String, appID: String, expiresAt: Int64, usedAt: Int64? = nil,
+    public init(ticketHash: String, sn: String, modelID: String, appID: String, expiresAt: Int64, usedAt: Int64? = nil,
                 createdAt: Int64) {
-        self.ticket = ticket
+        self.ticketHash = ticketHash
         self.sn = sn
         self.modelID = modelID
         self.appID = appID
         self.expiresAt = expiresAt
         self.usedAt = usedAt
+        self.createdAt = createdAt
+    }
+}
+
+/// A one-time sign-in code (a sign-in link's `#code=rlc_…`): exchanged once, before it expires, for a session of
+/// `userID` on `channel` lasting `ttlSeconds` from the exchange. Only its SHA-256 is stored.
+public struct SignInCodeRecord: Codable, Sendable, Hashable {
+    /// SHA-256 of the code, hex.
+    public var codeHash: String
+    public var userID: String
+    public var appID: String
+    /// The channel of the session the code makes.
+    public var channel: AppChannel
+    /// The lifetime of the session the code makes, seconds.
+    public var ttlSeconds: Int
+    /// The code is refused from this time on.
+    public var expiresAt: Int64
+    public var createdAt: Int64
+
+    public init(codeHash: String, userID: String, appID: String, channel: AppChannel, ttlSeconds: Int, expiresAt: Int64,
+                createdAt: Int64) {
+        self.codeHash = codeHash
+        self.userID = userID
+        self.appID = appID
+        self.channel = channel
+        self.ttlSeconds = ttlSeconds
+        self.expiresAt = expiresAt
         self.createdAt = createdAt
     }
 }
@@ -157,6 +186,10 @@ public struct CallRecord: Codable, Sendable, Hashable {
         case ringing, active, completed, rejected, busy, timeout, cancelled, failed
         /// A peer vanished (network loss, dead session) during the call.
         case peerGone = "peer_gone"
+        /// The user revoked the device's authorization (or the device was reset or deleted) during the call.
+        case revoked
+        /// The server stopped without ending the call (a crash); closed when it started again.
+        case interrupted
     }
     public var id: String
     public var appID: String
@@ -211,5 +244,88 @@ public struct NoticeRecord: Codable, Sendable, Hashable {
         self.text = text
         self.createdAt = createdAt
         self.readAt = readAt
+    }
+}
+
+/// Where a page of a list ends: the sort key (a time, Unix ms) and the SQLite rowid of its last item. The next
+/// page starts after it, in the list's order, so items inserted meanwhile never shift a page.
+public struct PageCursor: Hashable, Sendable {
+    public var key: Int64
+    public var rowID: Int64
+
+    public init(key: Int64, rowID: Int64) {
+        self.key = key
+        self.rowID = rowID
+    }
+}
+
+/// Which page of a list to read: at most `limit` items after `after` (from the start when nil).
+public struct PageRequest: Hashable, Sendable {
+    public var limit: Int
+    public var after: PageCursor?
+
+    public init(limit: Int, after: PageCursor? = nil) {
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// One page of a list, and where the next one starts (nil: this was the last).
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var next: PageCursor?
+
+    public init(items: [Item], next: PageCursor?) {
+        self.items = items
+        self.next = next
+    }
+}
+
+extension Page: Equatable where Item: Equatable {}
+
+/// What ``Store/purge(now:ticketRetentionMs:noticeRetentionMs:)`` deleted.
+public struct PurgeCounts: Hashable, Sendable {
+    public var tickets = 0
+    public var sessions = 0
+    public var signInCodes = 0
+    public var notices = 0
+
+    public init(tickets: Int = 0, sessions: Int = 0, signInCodes: Int = 0, notices: Int = 0) {
+        self.tickets = tickets
+        self.sessions = sessions
+        self.signInCodes = signInCodes
+        self.notices = notices
+    }
+
+    /// Everything deleted.
+    public var total: Int { tickets + sessions + signInCodes + notices }
+}
+
+/// A browser's Web Push subscription for one user (the push resource and the keys its messages are encrypted
+/// for), so that calls ring that browser when no page of the app is open (docs/push.md).
+public struct PushSubscriptionRecord: Codable, Sendable, Hashable {
+    /// `psb_` + 16 hex digits.
+    public var id: String
+    public var userID: String
+    public var appID: String
+    /// The channel of the session that subscribed; a call pushes to the subscriptions of its channel.
+    public var channel: AppChannel
+    /// The push resource URL (unique: one browser profile's subscription belongs to one user at a time).
+    public var endpoint: String
+    /// The user agent's P-256 public key (65 bytes) and authentication secret (16 bytes), RFC 8291 §2.
+    public var p256dh: [UInt8]
+    public var auth: [UInt8]
+    public var createdAt: Int64
+
+    public init(id: String, userID: String, appID: String, channel: AppChannel, endpoint: String, p256dh: [UInt8],
+                auth: [UInt8], createdAt: Int64) {
+        self.id = id
+        self.userID = userID
+        self.appID = appID
+        self.channel = channel
+        self.endpoint = endpoint
+        self.p256dh = p256dh
+        self.auth = auth
+        self.createdAt = createdAt
     }
 }

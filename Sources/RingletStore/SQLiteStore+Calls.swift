@@ -33,8 +33,15 @@ extension SQLiteStore {
     }
 
     /// At most `limit` calls (0 or less: none), newest `startedAt` first (ties: last inserted first); every
-    /// non-nil filter must match.
+    /// non-nil filter must match. The first page of ``calls(appID:sn:userID:page:)``.
     public func calls(appID: String?, sn: String?, userID: String?, limit: Int) throws(StoreError) -> [CallRecord] {
+        try calls(appID: appID, sn: sn, userID: userID, page: PageRequest(limit: limit)).items
+    }
+
+    /// One page of calls, newest `startedAt` first (ties: last inserted first); every non-nil filter must match.
+    public func calls(appID: String?, sn: String?, userID: String?, page: PageRequest) throws(StoreError)
+        -> Page<CallRecord>
+    {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         for (column, value) in [("app_id", appID), ("sn", sn), ("user_id", userID)] {
@@ -42,12 +49,25 @@ extension SQLiteStore {
             conditions.append("\(column) = ?")
             arguments += [value]
         }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [max(0, limit)]
+        if let after = page.after {
+            conditions.append("(started_at, rowid) < (?, ?)")
+            arguments += [after.key, after.rowID]
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read("listing calls") { db in
-            try db.all(
-                "SELECT \(CallRecord.columns) FROM calls \(filter) ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                arguments, CallRecord.init(row:))
+            try db.page(
+                "SELECT rowid AS page_rowid, \(CallRecord.columns) FROM calls\(filter) ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                arguments, request: page, CallRecord.init(row:), key: \.startedAt)
+        }
+    }
+
+    /// Ends every call left `ringing` or `active` with `outcome` at `now`; returns how many there were.
+    public func closeUnfinishedCalls(outcome: CallRecord.Outcome, now: Int64) throws(StoreError) -> Int {
+        try write("closing unfinished calls") { db in
+            try db.execute(
+                sql: "UPDATE calls SET outcome = ?, ended_at = ? WHERE outcome IN ('ringing', 'active')",
+                arguments: [outcome.rawValue, now])
+            return db.changesCount
         }
     }
 
@@ -64,16 +84,21 @@ extension SQLiteStore {
     }
 
     /// At most `limit` of the user's notices (0 or less: none), newest first (ties: last inserted first);
-    /// only those not read yet when `unreadOnly`.
+    /// only those not read yet when `unreadOnly`. The first page of ``notices(userID:unreadOnly:page:)``.
     public func notices(userID: String, unreadOnly: Bool, limit: Int) throws(StoreError) -> [NoticeRecord] {
-        let unread = unreadOnly ? "AND read_at IS NULL" : ""
+        try notices(userID: userID, unreadOnly: unreadOnly, page: PageRequest(limit: limit)).items
+    }
+
+    /// One page of the user's notices, newest first (ties: last inserted first); only unread ones when
+    /// `unreadOnly`.
+    public func notices(userID: String, unreadOnly: Bool, page: PageRequest) throws(StoreError) -> Page<NoticeRecord> {
+        let unread = unreadOnly ? " AND read_at IS NULL" : ""
+        let (filter, cursor) = Database.pageFilter(page.after, descending: true, keyColumn: "created_at", prefix: "AND")
         return try read("listing notices of user \(userID)") { db in
-            try db.all(
-                """
-                SELECT \(NoticeRecord.columns) FROM notices WHERE user_id = ? \(unread)
-                ORDER BY created_at DESC, rowid DESC LIMIT ?
-                """,
-                [userID, max(0, limit)], NoticeRecord.init(row:))
+            try db.page(
+                "SELECT rowid AS page_rowid, \(NoticeRecord.columns) FROM notices WHERE user_id = ?\(unread)\(filter) "
+                    + "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                [userID] + cursor, request: page, NoticeRecord.init(row:), key: \.createdAt)
         }
     }
 
@@ -85,6 +110,27 @@ extension SQLiteStore {
                 sql: "UPDATE notices SET read_at = coalesce(read_at, ?) WHERE id = ? AND user_id = ?",
                 arguments: [now, id, userID])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "user \(userID) has no notice \(id)") }
+        }
+    }
+
+    // MARK: Housekeeping
+
+    /// Deletes tickets that expired more than `ticketRetentionMs` before `now` (their uses go with them), sessions
+    /// and sign-in codes that have expired, and notices read more than `noticeRetentionMs` before `now`; one
+    /// write transaction.
+    public func purge(now: Int64, ticketRetentionMs: Int64, noticeRetentionMs: Int64) throws(StoreError) -> PurgeCounts {
+        try write("purging") { db in
+            var counts = PurgeCounts()
+            try db.execute(sql: "DELETE FROM tickets WHERE expires_at <= ?", arguments: [now - ticketRetentionMs])
+            counts.tickets = db.changesCount
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now])
+            counts.sessions = db.changesCount
+            try db.execute(sql: "DELETE FROM sign_in_codes WHERE expires_at <= ?", arguments: [now])
+            counts.signInCodes = db.changesCount
+            try db.execute(sql: "DELETE FROM notices WHERE read_at IS NOT NULL AND read_at <= ?",
+                           arguments: [now - noticeRetentionMs])
+            counts.notices = db.changesCount
+            return counts
         }
     }
 

@@ -28,6 +28,24 @@ extension SQLiteStore {
         }
     }
 
+    /// The apps, oldest first (ties: first inserted first), one page at a time.
+    public func apps(page: PageRequest) throws(StoreError) -> Page<AppRecord> {
+        let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "WHERE")
+        return try read("listing apps") { db in
+            try db.page(
+                "SELECT rowid AS page_rowid, \(AppRecord.columns) FROM apps\(filter) ORDER BY created_at, rowid LIMIT ?",
+                arguments, request: page, AppRecord.init(row:), key: \.createdAt)
+        }
+    }
+
+    /// Replaces the app's secret hash; `notFound` if absent. The old secret stops working with this commit.
+    public func updateAppSecret(appID: String, secretHash: String) throws(StoreError) {
+        try write("rotating the secret of app \(appID)") { db in
+            try db.execute(sql: "UPDATE apps SET secret_hash = ? WHERE id = ?", arguments: [secretHash, appID])
+            guard db.changesCount == 1 else { throw StoreError(.notFound, "no app \(appID)") }
+        }
+    }
+
     /// Replaces name, releaseApproved and callQuota (not the secret hash or creation time); `notFound` if absent.
     public func updateApp(_ app: AppRecord) throws(StoreError) {
         try write("updating app \(app.id)") { db in
@@ -79,6 +97,17 @@ extension SQLiteStore {
         }
     }
 
+    /// The app's models, oldest first, one page at a time.
+    public func models(appID: String, page: PageRequest) throws(StoreError) -> Page<ModelRecord> {
+        let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
+        return try read("listing models of app \(appID)") { db in
+            try db.page(
+                "SELECT rowid AS page_rowid, \(ModelRecord.columns) FROM models WHERE app_id = ?\(filter) "
+                    + "ORDER BY created_at, rowid LIMIT ?",
+                [appID] + arguments, request: page, ModelRecord.init(row:), key: \.createdAt)
+        }
+    }
+
     // MARK: Devices
 
     /// Inserts a device; `conflict` when its SN exists, `notFound` when its model is not a model of its app.
@@ -107,45 +136,96 @@ extension SQLiteStore {
         }
     }
 
+    /// The app's devices, oldest first, one page at a time.
+    public func devices(appID: String, page: PageRequest) throws(StoreError) -> Page<DeviceRecord> {
+        let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
+        return try read("listing devices of app \(appID)") { db in
+            try db.page(
+                "SELECT rowid AS page_rowid, \(DeviceRecord.columns) FROM devices WHERE app_id = ?\(filter) "
+                    + "ORDER BY created_at, rowid LIMIT ?",
+                [appID] + arguments, request: page, DeviceRecord.init(row:), key: \.createdAt)
+        }
+    }
+
+    /// Forgets the device's key, authorizations and tickets in one transaction; `notFound` if absent.
+    public func resetDevice(sn: String) throws(StoreError) -> DeviceRecord {
+        try write("resetting device \(sn)") { db in
+            guard var device = try db.one(
+                "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
+            else { throw StoreError(.notFound, "no device \(sn)") }
+            try db.execute(sql: "UPDATE devices SET public_key = NULL, registered_at = NULL WHERE sn = ?", arguments: [sn])
+            try Self.forgetCredentials(of: sn, db)
+            device.publicKey = nil
+            device.registeredAt = nil
+            return device
+        }
+    }
+
+    /// Deletes the device, its authorizations and tickets; false if there was none.
+    public func deleteDevice(sn: String) throws(StoreError) -> Bool {
+        try write("deleting device \(sn)") { db in
+            try Self.forgetCredentials(of: sn, db)
+            try db.execute(sql: "DELETE FROM devices WHERE sn = ?", arguments: [sn])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Deletes what lets anyone use or call the device: its authorizations and its tickets (with their uses).
+    static func forgetCredentials(of sn: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM authorizations WHERE sn = ?", arguments: [sn])
+        try db.execute(sql: "DELETE FROM tickets WHERE sn = ?", arguments: [sn])
+    }
+
     // MARK: SN tickets
 
-    /// Inserts a ticket; `conflict` when the ticket string exists, `notFound` when its model is not of its app.
+    /// Inserts a ticket; `conflict` when its hash exists, `notFound` when its model is not of its app.
     public func insertTicket(_ ticket: TicketRecord) throws(StoreError) {
         try write("inserting a ticket for \(ticket.sn)") { db in
             try db.execute(
                 sql: "INSERT INTO tickets (\(TicketRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [ticket.ticket, ticket.sn, ticket.modelID, ticket.appID, ticket.expiresAt, ticket.usedAt,
+                arguments: [ticket.ticketHash, ticket.sn, ticket.modelID, ticket.appID, ticket.expiresAt, ticket.usedAt,
                             ticket.createdAt])
         }
     }
 
-    /// The ticket record, or nil.
-    public func ticket(_ ticket: String) throws(StoreError) -> TicketRecord? {
+    /// The ticket record with this hash, or nil.
+    public func ticket(hash: String) throws(StoreError) -> TicketRecord? {
         try read("reading a ticket") { db in
-            try db.one("SELECT \(TicketRecord.columns) FROM tickets WHERE ticket = ?", [ticket], TicketRecord.init(row:))
+            try Self.ticket(hash: hash, db)
         }
+    }
+
+    static func ticket(hash: String, _ db: Database) throws -> TicketRecord? {
+        try db.one("SELECT \(TicketRecord.columns) FROM tickets WHERE ticket_hash = ?", [hash], TicketRecord.init(row:))
     }
 
     /// Registers a device with a ticket in one write transaction.
     ///
-    /// The ticket must exist, be for `sn`, not be used, and `now` must be before its `expiresAt` (a ticket is
-    /// expired at `expiresAt`). It is marked used at `now`. The device gets `publicKey` and `registeredAt = now`;
-    /// a device registered before gets the new key (a re-provisioned device). When no device record exists yet,
-    /// one is created from the ticket (name = SN, createdAt = now); when one exists under another model or app
-    /// than the ticket's, the ticket is invalid for it. Any failed rule → `ticketInvalid`, and nothing changes.
-    public func registerDevice(ticket: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError)
+    /// The ticket must exist, be for `sn`, and `now` must be before its `expiresAt` (a ticket is expired at
+    /// `expiresAt`). A device that is registered already is not re-keyed (`alreadyRegistered`: the app or the
+    /// operator resets it first), except that the same key presented again with the very ticket that
+    /// registered it returns the device unchanged, so a device whose first answer was lost can retry. Otherwise
+    /// an unused ticket is marked used at `now` and the device gets `publicKey` and `registeredAt = now`. When
+    /// no device record exists yet, one is created from the ticket (name = SN, createdAt = now); when one exists
+    /// under another model or app than the ticket's, the ticket is invalid for it. Any failed rule throws and
+    /// nothing changes.
+    public func registerDevice(ticketHash: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError)
         -> DeviceRecord
     {
         try write("registering device \(sn)") { db in
-            guard let record = try db.one(
-                "SELECT \(TicketRecord.columns) FROM tickets WHERE ticket = ?", [ticket], TicketRecord.init(row:))
-            else { throw StoreError(.ticketInvalid, "unknown ticket") }
+            guard let record = try Self.ticket(hash: ticketHash, db) else { throw StoreError(.ticketInvalid, "unknown ticket") }
             guard record.sn == sn else { throw StoreError(.ticketInvalid, "the ticket is for another SN") }
-            guard record.usedAt == nil else { throw StoreError(.ticketInvalid, "the ticket was used already") }
             guard now < record.expiresAt else { throw StoreError(.ticketInvalid, "the ticket expired") }
-
             let existing = try db.one(
                 "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
+            if let existing, existing.publicKey != nil {
+                if existing.publicKey == publicKey, let used = record.usedAt, used == existing.registeredAt {
+                    return existing
+                }
+                guard record.usedAt == nil else { throw StoreError(.ticketInvalid, "the ticket was used already") }
+                throw StoreError(.alreadyRegistered, "device \(sn) is registered; reset it before registering it again")
+            }
+            guard record.usedAt == nil else { throw StoreError(.ticketInvalid, "the ticket was used already") }
             var device: DeviceRecord
             if let existing {
                 guard existing.appID == record.appID, existing.modelID == record.modelID else {
@@ -164,8 +244,35 @@ extension SQLiteStore {
                     sql: "INSERT INTO devices (\(DeviceRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [sn, device.modelID, device.appID, device.name, Data(publicKey), now, now])
             }
-            try db.execute(sql: "UPDATE tickets SET used_at = ? WHERE ticket = ?", arguments: [now, ticket])
+            try db.execute(sql: "UPDATE tickets SET used_at = ? WHERE ticket_hash = ?", arguments: [now, ticketHash])
             return device
+        }
+    }
+
+    /// A user authorizes a device with a ticket in one write transaction (see the protocol): the ticket must be
+    /// known, for `sn` and `appID`, unexpired at `now`, and have authorized fewer than `maxUsers` other users.
+    public func authorizeWithTicket(ticketHash: String, sn: String, userID: String, appID: String, maxUsers: Int,
+                                    now: Int64) throws(StoreError) -> AuthorizationRecord
+    {
+        try write("authorizing \(sn) for user \(userID) with a ticket") { db in
+            guard let record = try Self.ticket(hash: ticketHash, db), record.sn == sn, record.appID == appID,
+                  now < record.expiresAt
+            else { throw StoreError(.ticketInvalid, "the ticket is unknown, expired or for another device") }
+            let already = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM ticket_uses WHERE ticket_hash = ? AND user_id = ?)",
+                arguments: [ticketHash, userID]) ?? false
+            if !already {
+                let count = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM ticket_uses WHERE ticket_hash = ?", arguments: [ticketHash]) ?? 0
+                guard count < maxUsers else {
+                    throw StoreError(.ticketInvalid, "the ticket has authorized \(count) users, its limit")
+                }
+                try db.execute(sql: "INSERT INTO ticket_uses (ticket_hash, user_id, created_at) VALUES (?, ?, ?)",
+                               arguments: [ticketHash, userID, now])
+            }
+            let authorization = AuthorizationRecord(userID: userID, sn: sn, status: .authorized, updatedAt: now)
+            try Self.setAuthorization(authorization, db)
+            return authorization
         }
     }
 }

@@ -53,10 +53,10 @@ extension DeviceRecord {
 }
 
 extension TicketRecord {
-    static let columns = "ticket, sn, model_id, app_id, expires_at, used_at, created_at"
+    static let columns = "ticket_hash, sn, model_id, app_id, expires_at, used_at, created_at"
 
     init(row: Row) throws {
-        self.init(ticket: try row.value("ticket"), sn: try row.value("sn"), modelID: try row.value("model_id"),
+        self.init(ticketHash: try row.value("ticket_hash"), sn: try row.value("sn"), modelID: try row.value("model_id"),
                   appID: try row.value("app_id"), expiresAt: try row.value("expires_at"),
                   usedAt: try row.value("used_at"), createdAt: try row.value("created_at"))
     }
@@ -78,6 +78,17 @@ extension SessionRecord {
         self.init(tokenHash: try row.value("token_hash"), userID: try row.value("user_id"),
                   appID: try row.value("app_id"), channel: try row.raw("channel"),
                   expiresAt: try row.value("expires_at"), createdAt: try row.value("created_at"))
+    }
+}
+
+extension SignInCodeRecord {
+    static let columns = "code_hash, user_id, app_id, channel, ttl_seconds, expires_at, created_at"
+
+    init(row: Row) throws {
+        self.init(codeHash: try row.value("code_hash"), userID: try row.value("user_id"),
+                  appID: try row.value("app_id"), channel: try row.raw("channel"),
+                  ttlSeconds: try row.value("ttl_seconds"), expiresAt: try row.value("expires_at"),
+                  createdAt: try row.value("created_at"))
     }
 }
 
@@ -113,6 +124,34 @@ extension NoticeRecord {
 }
 
 extension Database {
+    /// One page of the records `sql` selects. `sql` must select `rowid AS page_rowid` besides the record's
+    /// columns, filter with `filter` (a `WHERE`/`AND` clause comparing `(key column, rowid)` to the cursor, or
+    /// nothing for the first page, as ``pageFilter(_:descending:keyColumn:rowidColumn:)`` makes it), order by
+    /// (key, rowid) and end with `LIMIT ?`; the limit argument is appended here (one more than asked, to know
+    /// whether another page follows). `key` reads an item's sort key.
+    func page<R: Sendable>(_ sql: String, _ arguments: StatementArguments, request: PageRequest, _ decode: (Row) throws -> R,
+                 key: (R) -> Int64) throws -> Page<R> {
+        let limit = max(0, request.limit)
+        guard limit > 0 else { return Page(items: [], next: nil) }
+        let rows = try Row.fetchAll(self, sql: sql, arguments: arguments + [limit + 1])
+        var items: [R] = []
+        var last: PageCursor?
+        for row in rows.prefix(limit) {
+            let item = try decode(row)
+            items.append(item)
+            last = PageCursor(key: key(item), rowID: try row.value("page_rowid"))
+        }
+        return Page(items: items, next: rows.count > limit ? last : nil)
+    }
+
+    /// The `(key, rowid)` comparison that starts a page after `cursor` ("" for the first page), and its
+    /// arguments; `descending` lists go down from the cursor.
+    static func pageFilter(_ cursor: PageCursor?, descending: Bool, keyColumn: String, rowidColumn: String = "rowid",
+                           prefix: String) -> (String, StatementArguments) {
+        guard let cursor else { return ("", []) }
+        return (" \(prefix) (\(keyColumn), \(rowidColumn)) \(descending ? "<" : ">") (?, ?)", [cursor.key, cursor.rowID])
+    }
+
     /// Fetches the records that `sql` selects, decoded by `decode`.
     func all<R>(_ sql: String, _ arguments: StatementArguments = [], _ decode: (Row) throws -> R) throws -> [R] {
         try Row.fetchAll(self, sql: sql, arguments: arguments).map(decode)

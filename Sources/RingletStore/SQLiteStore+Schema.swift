@@ -124,6 +124,71 @@ extension SQLiteStore {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // Tickets are kept hashed. Tickets live 5 minutes, so the clear ones of v1 are dropped rather than
+            // hashed (RingletStore has no hash function): a ticket issued just before the upgrade must be issued
+            // again. `ticket_uses` records which users a ticket authorized (at most a few, docs/security.md);
+            // `sign_in_codes` holds the one-time codes of sign-in links. The other indexes serve the purge and
+            // the start-up closing of calls a crash left open.
+            try db.execute(sql: """
+                DROP TABLE tickets;
+                CREATE TABLE tickets (
+                    ticket_hash TEXT NOT NULL PRIMARY KEY,
+                    sn TEXT NOT NULL,
+                    model_id TEXT NOT NULL,
+                    app_id TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    used_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    FOREIGN KEY (model_id, app_id) REFERENCES models (id, app_id)
+                ) STRICT;
+                CREATE INDEX tickets_by_sn ON tickets (sn);
+                CREATE INDEX tickets_by_model ON tickets (model_id, app_id);
+                CREATE INDEX tickets_by_expiry ON tickets (expires_at);
+
+                CREATE TABLE ticket_uses (
+                    ticket_hash TEXT NOT NULL REFERENCES tickets (ticket_hash) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (ticket_hash, user_id)
+                ) STRICT;
+
+                CREATE TABLE sign_in_codes (
+                    code_hash TEXT NOT NULL PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    app_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    ttl_seconds INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    FOREIGN KEY (user_id, app_id) REFERENCES users (id, app_id)
+                ) STRICT;
+                CREATE INDEX sign_in_codes_by_user ON sign_in_codes (user_id, app_id);
+                CREATE INDEX sign_in_codes_by_expiry ON sign_in_codes (expires_at);
+
+                CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+                CREATE INDEX notices_read ON notices (read_at) WHERE read_at IS NOT NULL;
+                CREATE INDEX calls_unfinished ON calls (outcome) WHERE outcome IN ('ringing', 'active');
+                CREATE INDEX apps_by_time ON apps (created_at);
+                """)
+        }
+        // Web Push subscriptions (docs/push.md): one row per browser endpoint, owned by one user.
+        migrator.registerMigration("v3-push-subscriptions") { db in
+            try db.execute(sql: """
+                CREATE TABLE push_subscriptions (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    app_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    endpoint TEXT NOT NULL UNIQUE,
+                    p256dh BLOB NOT NULL,
+                    auth BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    FOREIGN KEY (user_id, app_id) REFERENCES users (id, app_id)
+                ) STRICT;
+                CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id, created_at);
+                """)
+        }
         return migrator
     }()
 }

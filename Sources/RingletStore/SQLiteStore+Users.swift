@@ -38,6 +38,17 @@ extension SQLiteStore {
         }
     }
 
+    /// The app's users, oldest first, one page at a time.
+    public func users(appID: String, page: PageRequest) throws(StoreError) -> Page<UserRecord> {
+        let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
+        return try read("listing users of app \(appID)") { db in
+            try db.page(
+                "SELECT rowid AS page_rowid, \(UserRecord.columns) FROM users WHERE app_id = ?\(filter) "
+                    + "ORDER BY created_at, rowid LIMIT ?",
+                [appID] + arguments, request: page, UserRecord.init(row:), key: \.createdAt)
+        }
+    }
+
     // MARK: Sessions
 
     /// Inserts a session; `conflict` when the token hash exists, `notFound` when the user is not of that app.
@@ -66,19 +77,47 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Sign-in codes
+
+    /// Inserts a sign-in code; `conflict` when its hash exists, `notFound` when the user is not of that app.
+    public func insertSignInCode(_ code: SignInCodeRecord) throws(StoreError) {
+        try write("inserting a sign-in code of user \(code.userID)") { db in
+            try db.execute(
+                sql: "INSERT INTO sign_in_codes (\(SignInCodeRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [code.codeHash, code.userID, code.appID, code.channel.rawValue, code.ttlSeconds,
+                            code.expiresAt, code.createdAt])
+        }
+    }
+
+    /// Deletes the code and returns it when it exists and has not expired at `now`; nil otherwise. One write
+    /// transaction, so two exchanges of one code never both succeed.
+    public func consumeSignInCode(codeHash: String, now: Int64) throws(StoreError) -> SignInCodeRecord? {
+        try write("exchanging a sign-in code") { db in
+            guard let code = try db.one(
+                "SELECT \(SignInCodeRecord.columns) FROM sign_in_codes WHERE code_hash = ?", [codeHash],
+                SignInCodeRecord.init(row:))
+            else { return nil }
+            try db.execute(sql: "DELETE FROM sign_in_codes WHERE code_hash = ?", arguments: [codeHash])
+            return now < code.expiresAt ? code : nil
+        }
+    }
+
     // MARK: Authorizations
 
     /// Inserts or replaces the (user, SN) authorization; `notFound` for an unknown user.
     public func setAuthorization(_ authorization: AuthorizationRecord) throws(StoreError) {
         try write("setting the authorization of \(authorization.sn) by user \(authorization.userID)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO authorizations (\(AuthorizationRecord.columns)) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (user_id, sn) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-                    """,
-                arguments: [authorization.userID, authorization.sn, authorization.status.rawValue,
-                            authorization.updatedAt])
+            try Self.setAuthorization(authorization, db)
         }
+    }
+
+    static func setAuthorization(_ authorization: AuthorizationRecord, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO authorizations (\(AuthorizationRecord.columns)) VALUES (?, ?, ?, ?)
+                ON CONFLICT (user_id, sn) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+                """,
+            arguments: [authorization.userID, authorization.sn, authorization.status.rawValue, authorization.updatedAt])
     }
 
     /// The (user, SN) authorization, or nil.
@@ -105,6 +144,43 @@ extension SQLiteStore {
             try db.all(
                 "SELECT \(AuthorizationRecord.columns) FROM authorizations WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC",
                 [userID], AuthorizationRecord.init(row:))
+        }
+    }
+
+    /// Authorizations, most recently changed first (ties: last inserted first), one page at a time: of `sn`,
+    /// else of `userID`, else of every device of `appID`.
+    public func authorizations(appID: String, sn: String?, userID: String?, page: PageRequest) throws(StoreError)
+        -> Page<AuthorizationRecord>
+    {
+        let columns = "a.user_id, a.sn, a.status, a.updated_at"
+        let (filter, cursor) = Database.pageFilter(page.after, descending: true, keyColumn: "a.updated_at",
+                                                   rowidColumn: "a.rowid", prefix: "AND")
+        let condition: String
+        var arguments: StatementArguments
+        if let sn {
+            condition = "a.sn = ?"
+            arguments = [sn]
+        } else if let userID {
+            condition = "a.user_id = ?"
+            arguments = [userID]
+        } else {
+            condition = "a.sn IN (SELECT sn FROM devices WHERE app_id = ?)"
+            arguments = [appID]
+        }
+        if sn != nil, let userID {
+            return try read("listing authorizations") { db in
+                try db.page(
+                    "SELECT a.rowid AS page_rowid, \(columns) FROM authorizations a WHERE \(condition) AND a.user_id = ?"
+                        + "\(filter) ORDER BY a.updated_at DESC, a.rowid DESC LIMIT ?",
+                    arguments + [userID] + cursor, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
+            }
+        }
+        arguments += cursor
+        return try read("listing authorizations") { db in
+            try db.page(
+                "SELECT a.rowid AS page_rowid, \(columns) FROM authorizations a WHERE \(condition)\(filter) "
+                    + "ORDER BY a.updated_at DESC, a.rowid DESC LIMIT ?",
+                arguments, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
         }
     }
 }

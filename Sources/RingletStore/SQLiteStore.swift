@@ -19,7 +19,7 @@ import GRDB
 /// The store reads no clock: every time comes in as an argument (Unix milliseconds).
 public final class SQLiteStore: Store {
     /// The migrations this version knows, in the order they run (`appliedMigrations()` lists the applied ones).
-    public static let migrations: [String] = ["v1"]
+    public static let migrations: [String] = ["v1", "v2", "v3-push-subscriptions"]
 
     /// The database file this store opened.
     public let path: String

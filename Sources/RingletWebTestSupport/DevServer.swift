@@ -18,16 +18,17 @@ package final class DevServer {
     package private(set) var appSecret: String
     package private(set) var modelID: String
 
-    /// Starts `ringlet serve --dev --data-dir FOLDER/data --http 127.0.0.1:HTTP --turn 127.0.0.1:TURN
-    /// --allow-loopback-peers [extra…]` in `namespace` and waits (30 s) until it listens. The namespace is the
-    /// test's own, so fixed ports are free, and a restart comes back at the same address.
+    /// Starts `ringlet serve --dev --data-dir FOLDER/data --http 127.0.0.1:HTTP --turn 127.0.0.1:TURN [extra…]`
+    /// in `namespace` and waits (30 s) until it listens. The namespace is the test's own, so fixed ports are free,
+    /// and a restart comes back at the same address. The TURN server keeps its default peer policy (no relaying
+    /// to loopback or private addresses): the calls run as they do for a user of `ringlet serve --dev`.
     package init(namespace: NetworkNamespace, folder: URL, httpPort: Int = 8080, turnPort: Int = 3478,
                  extra: [String] = []) async throws {
         self.namespace = namespace
         self.folder = folder
         arguments = namespace.exec([
             try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
-            "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)", "--allow-loopback-peers",
+            "--http", "127.0.0.1:\(httpPort)", "--turn", "127.0.0.1:\(turnPort)",
         ] + extra)
         base = "http://127.0.0.1:\(httpPort)"
         (process, adminToken, appID, appSecret, modelID) = try await Self.start(arguments, folder: folder, run: 0)
@@ -68,6 +69,9 @@ package final class DevServer {
     }
 
     private var restarts = 0
+
+    /// The server process's id (`ip netns exec` execs it in place), for reading its resources in /proc.
+    package var pid: pid_t { process.pid }
 
     /// The web app's address.
     package var appURL: String { "\(base)/app/" }
@@ -123,9 +127,10 @@ package final class DevServer {
         return Answer(status: status, body: Data(output[..<newline].utf8))
     }
 
-    /// The value of a Prometheus metric at `/metrics` (the sum over its label sets; 0 when it is not there yet).
+    /// The value of a Prometheus metric at `/metrics` (the sum over its label sets; 0 when it is not there yet);
+    /// `/metrics` needs the admin token.
     package func metric(_ name: String) async throws -> Double {
-        let answer = try await request("GET", "/metrics", .none)
+        let answer = try await request("GET", "/metrics", .admin)
         guard answer.status == 200 else { throw TestSupportError("GET /metrics: \(answer.status)") }
         return String(decoding: answer.body, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
             let parts = line.split(separator: " ")
@@ -147,7 +152,7 @@ package final class DevServer {
     }
 
     /// Makes a user of the demo app named `name` and a sign-in link for it (as the app backend); returns the
-    /// link's URL (`<base>/app/#token=rlu_…`).
+    /// link's URL (`<base>/app/#code=rlc_…`, a one-time code the page exchanges for a session of `ttlSeconds`).
     package func signInLink(name: String, ttlSeconds: Int? = nil) async throws -> String {
         let user = try await request("POST", "/v1/apps/\(appID)/users", json: ["name": name])
         guard user.status == 201 else { throw TestSupportError("user create: \(user.status) \(user.json)") }

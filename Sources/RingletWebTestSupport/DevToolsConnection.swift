@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import RingletTestSupport
 import Synchronization
 
 /// What went wrong talking to the browser: a command's error, a timeout, a closed connection.
@@ -171,20 +172,5 @@ package final class DevToolsConnection: Sendable {
             return Array(state.waiting.values)
         }
         for continuation in waiting { continuation.resume(throwing: DevToolsError(reason)) }
-    }
-}
-
-/// Runs `body`, throwing if it takes longer than `timeout` (the body is cancelled).
-package func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String,
-                                       _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw DevToolsError("\(what): no result within \(timeout)")
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw DevToolsError("\(what): nothing ran") }
-        return first
     }
 }

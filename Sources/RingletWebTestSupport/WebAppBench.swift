@@ -100,3 +100,32 @@ package final class WebAppBench {
         return device
     }
 }
+
+extension NetworkNamespace {
+    /// Runs `argv` inside the namespace (`nft`, `ip`) and waits for it (10 s); throws with its error output when
+    /// it fails.
+    package func run(_ argv: [String], folder: URL) async throws {
+        let p = try RingletTestSupport.ChildProcess("ip", arguments: Array(exec(argv).dropFirst()), folder: folder,
+                                                    name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
+        guard await p.wait(timeout: 10), p.terminationStatus == 0 else {
+            throw TestSupportError("\(argv.joined(separator: " ")) failed: \(p.errorText)")
+        }
+    }
+
+    /// Drops every UDP datagram in the namespace with nftables (media, STUN, TURN), as a network that breaks
+    /// mid-call; TCP (signaling) goes on.
+    package func blockUDP(folder: URL) async throws {
+        try await run(["nft", "add", "table", "inet", "ringlet_block"], folder: folder)
+        try await run(["nft", "add", "chain", "inet", "ringlet_block", "input",
+                       "{ type filter hook input priority 0 ; policy accept ; }"], folder: folder)
+        try await run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"],
+                      folder: folder)
+    }
+}
+
+extension WebAppBench {
+    /// Drops every UDP datagram in the bench's namespace (see ``NetworkNamespace/blockUDP(folder:)``).
+    package func blockUDP() async throws {
+        try await namespace.blockUDP(folder: folder)
+    }
+}

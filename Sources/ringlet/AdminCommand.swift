@@ -13,7 +13,16 @@ struct Admin: AsyncParsableCommand {
     )
 
     struct AppGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "app", subcommands: [Create.self])
+        static let configuration = CommandConfiguration(commandName: "app", subcommands: [Create.self, RotateSecret.self])
+        struct RotateSecret: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "rotate-secret", abstract: "A new app secret (printed once); the old one stops working at once.")
+            @OptionGroup var connection: AdminConnection
+            @Option(help: "The app id.") var app: String
+            func run() async throws {
+                try await connection.call("POST", "/v1/apps/\(app.pathEscaped)/secret", body: nil)
+            }
+        }
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create an app; prints its id and secret (once).")
             @OptionGroup var connection: AdminConnection
@@ -46,7 +55,25 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct DeviceGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "device", subcommands: [Create.self])
+        static let configuration = CommandConfiguration(commandName: "device",
+                                                        subcommands: [Create.self, Reset.self, Delete.self])
+        struct Reset: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Forget a device's key, authorizations and tickets (a new ticket may register it); ends its session.")
+            @OptionGroup var connection: AdminConnection
+            @Option(help: "The device SN.") var sn: String
+            func run() async throws {
+                try await connection.call("POST", "/v1/devices/\(sn.pathEscaped)/reset", body: nil)
+            }
+        }
+        struct Delete: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Delete a device (its call history stays).")
+            @OptionGroup var connection: AdminConnection
+            @Option(help: "The device SN.") var sn: String
+            func run() async throws {
+                try await connection.call("DELETE", "/v1/devices/\(sn.pathEscaped)", body: nil)
+            }
+        }
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a device of a model.")
             @OptionGroup var connection: AdminConnection
@@ -77,7 +104,21 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct UserGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "user", subcommands: [Create.self, SignInLink.self])
+        static let configuration = CommandConfiguration(commandName: "user",
+                                                        subcommands: [Create.self, SignInLink.self, Revoke.self])
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Revoke a user's authorization of a device; a call between them ends at once.")
+            @OptionGroup var connection: AdminConnection
+            @Option(help: "The app id.") var app: String
+            @Option(help: "The user id.") var user: String
+            @Option(help: "The device SN.") var sn: String
+            func run() async throws {
+                try await connection.call(
+                    "DELETE", "/v1/apps/\(app.pathEscaped)/users/\(user.pathEscaped)/authorizations/\(sn.pathEscaped)",
+                    body: nil)
+            }
+        }
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a user of an app (gets an openId).")
             @OptionGroup var connection: AdminConnection
@@ -91,7 +132,7 @@ struct Admin: AsyncParsableCommand {
         }
         struct SignInLink: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "sign-in-link", abstract: "A web app link carrying a fresh session token for a user."
+                commandName: "sign-in-link", abstract: "A web app link carrying a one-time sign-in code for a user."
             )
             @OptionGroup var connection: AdminConnection
             @Option(help: "The app id.") var app: String

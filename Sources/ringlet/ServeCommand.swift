@@ -21,16 +21,30 @@ struct Serve: AsyncParsableCommand {
     var http: String?
     @Option(help: "HOST:PORT for STUN/TURN over UDP and TCP. Default 127.0.0.1:3478.")
     var turn: String?
-    @Option(name: .customLong("turn-secret"), help: "The TURN REST shared secret (required unless --dev).")
+    @Option(name: .customLong("turn-secret"),
+            help: "The TURN REST shared secret (visible to other users in /proc: prefer --turn-secret-file).")
     var turnSecret: String?
-    @Flag(name: .customLong("allow-loopback-peers"), help: "Let TURN relay to loopback and private addresses.")
+    @Option(name: .customLong("turn-secret-file"), help: "A file whose first line is the TURN REST shared secret.")
+    var turnSecretFile: String?
+    @Flag(name: .customLong("allow-loopback-peers"),
+          help: "Let TURN relay to loopback addresses (tests on one machine); the server's own ports stay refused.")
     var allowLoopbackPeers = false
+    @Flag(name: .customLong("allow-private-peers"),
+          help: "Let TURN relay to private and link-local addresses (the cloud metadata address stays refused).")
+    var allowPrivatePeers = false
+    @Option(name: .customLong("turn-user-quota"), help: "TURN allocations one user may hold at once. Default 16.")
+    var turnUserQuota: Int?
+    @Option(help: "HOST:PORT to serve /metrics on, without credentials. Default: /metrics on --http, admin token required.")
+    var metrics: String?
     @Flag(help: "Development mode: a demo app; the admin token printed at every start.")
     var dev = false
     @Option(help: "A JSON configuration file.")
     var config: String?
     @Option(name: .customLong("ring-timeout"), help: "Seconds a call rings before it times out. Default 60.")
     var ringTimeout: Int?
+    @Option(name: .customLong("vapid-subject"),
+            help: "Web Push contact: mailto:you@your-domain or https://your-domain (required unless --dev).")
+    var vapidSubject: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -42,8 +56,12 @@ struct Serve: AsyncParsableCommand {
         let flags = ServerConfiguration.Overrides(
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
-            configFile: config
+            configFile: config, turnSecretFile: turnSecretFile, allowPrivatePeers: allowPrivatePeers ? true : nil,
+            metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject
         )
+        if turnSecret != nil {
+            logger.warning("--turn-secret on the command line is visible to every user of this machine; use --turn-secret-file")
+        }
         let configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
@@ -56,9 +74,13 @@ struct Serve: AsyncParsableCommand {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 
         switch try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
-        case .generated(let token): say("admin token (shown once, keep it): \(token)")
+        case .generated(let token): say(try ServerBootstrap.revealAdminToken(token, configuration: configuration))
         case .dev(let token): say("admin token: \(token)")
         case .configured, .existing: break
+        }
+        let interrupted = try ServerBootstrap.closeInterruptedCalls(store: store, now: now)
+        if interrupted > 0 {
+            logger.warning("closed calls left open by an earlier crash", metadata: ["calls": "\(interrupted)", "outcome": "interrupted"])
         }
         var demoAppID: String?
         if configuration.dev,
@@ -70,19 +92,23 @@ struct Serve: AsyncParsableCommand {
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
+        let vapidKey = try ServerBootstrap.vapidKey(store: store)
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,
-                                      devAppID: demoAppID)
+                                      devAppID: demoAppID, vapidKey: vapidKey)
         } catch {
             throw ValidationError(error.description)
         }
+        logger.info("limits", metadata: ["budget": "\(server.descriptorBudget)"])
         let dev = configuration.dev
         let base = configuration.effectivePublicBaseURL
+        let metricsAddress = configuration.metrics
         try await server.run { channel in
             let port = channel.localAddress?.port ?? configuration.http.port
             say("listening on http://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
             say("STUN/TURN on udp and tcp \(server.turnAddress)")
+            if let metricsAddress { say("metrics on http://\(metricsAddress)/metrics") }
             if dev { say("web app: \(base)/app/") }
         }
         say("stopped")

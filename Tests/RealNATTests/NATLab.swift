@@ -160,15 +160,20 @@ final class NATLab: @unchecked Sendable {
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
-    /// Starts coturn in `pub` on `address`:3478 (TURN REST shared secret); returns once it listens.
-    func startTurnserver(on address: IPAddress, secret: String) async throws -> TransportAddress {
+    /// Starts coturn in `pub` on `address`:3478 (TURN REST shared secret), and with `tls` also TURN over TLS on
+    /// `address`:5349 with that certificate; returns once it listens.
+    func startTurnserver(on address: IPAddress, secret: String, tls: TestCA.Issued? = nil) async throws
+        -> TransportAddress
+    {
         let log = work.appendingPathComponent("turn.log").path
+        let tlsFlags = tls.map { ["--tls-listening-port=5349", "--cert=\($0.chainPath)", "--pkey=\($0.keyPath)"] }
+            ?? ["--no-tls"]
         let argv = pub.exec([
             "turnserver", "-n", "--listening-port=3478", "--listening-ip=\(address)", "--relay-ip=\(address)",
             "--use-auth-secret", "--static-auth-secret=\(secret)", "--realm=ringlet.test",
             "--pidfile=\(work.appendingPathComponent("turn.pid").path)",
-            "--cli-password=x", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
-        ] + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
+            "--cli-password=x", "--no-cli", "--no-dtls", "--log-file=stdout", "--simple-log",
+        ] + tlsFlags + (Self.keepTurnLog == nil ? [] : ["--verbose"]))
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
         let listening = await poll(timeout: .seconds(5)) {
@@ -176,6 +181,25 @@ final class NATLab: @unchecked Sendable {
             return text.contains("listener opened on") || text.contains("Total General servers")
         }
         guard listening else { throw NATLabError(description: "turnserver did not start:\n\(turnLog())") }
+        return TransportAddress(address, 3478)
+    }
+
+    /// Starts Ringlet's own server (`ringlet serve`, default TURN peer policy) in `pub` with TURN on `address`:3478
+    /// over UDP and TCP and the given REST secret; returns the TURN address once it listens.
+    func startRingletTURN(on address: IPAddress, secret: String) async throws -> TransportAddress {
+        let log = work.appendingPathComponent("turn.log").path
+        let argv = pub.exec([
+            try ringletExecutable(), "serve", "--data-dir", work.appendingPathComponent("ringlet-data").path,
+            "--http", "\(address):8080", "--turn", "\(address):3478", "--turn-secret", secret,
+            "--vapid-subject", "mailto:ops@ringlet.test",
+        ])
+        commandLog.append(argv.joined(separator: " "))
+        turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)
+        let listening = await poll(timeout: .seconds(30)) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.contains("TURN server listening")
+        }
+        guard listening else { throw NATLabError(description: "ringlet serve did not start:\n\(turnLog())") }
         return TransportAddress(address, 3478)
     }
 

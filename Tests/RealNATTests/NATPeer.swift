@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingletCore
 import RingletDTLS
 @testable import RingletEngine
@@ -163,17 +164,26 @@ struct NATEngine {
     static var certificate: DTLSCertificate? { TestCertificate.shared }
 
     static func start(in namespace: NetworkNamespace, address: IPAddress, clip: [AccessUnit],
-                      turn: TURNAccess? = nil, relayOnly: Bool = false) async throws -> NATEngine {
+                      turn: TURNAccess? = nil, alsoTCP: Bool = false, relayOnly: Bool = false,
+                      tls: TLSConfiguration? = nil) async throws -> NATEngine {
         guard let certificate else { throw NATLabError(description: "could not make a DTLS certificate") }
         let group = try await namespace.makeEventLoopGroup()
         do {
             let driver = DatagramDriver<NATPeer>(eventLoop: group.next())
             let local = try await driver.bindUDP(TransportAddress(address, 0)).get()
+            if let tls, let turn {
+                // TURN over TLS: the IP literal is checked against the certificate's IP addresses.
+                try await driver.useTLS(toward: turn.address, serverName: nil, configuration: tls).get()
+            }
             let id = try await driver.addMachine(owning: [local]) { _ in
                 var c = PeerConnection.Configuration(certificate: certificate, hostAddresses: [local])
                 if let turn {
-                    c.turnServers = [.init(address: turn.address, transport: .udp, username: turn.username,
+                    c.turnServers = [.init(address: turn.address, transport: turn.transport, username: turn.username,
                                            password: turn.password)]
+                    if alsoTCP {
+                        c.turnServers.append(.init(address: turn.address, transport: .tcp, username: turn.username,
+                                                   password: turn.password))
+                    }
                 }
                 c.iceTransportPolicy = relayOnly ? .relay : .all
                 c.video = .init(codecs: [.h264])

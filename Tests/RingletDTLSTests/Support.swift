@@ -76,8 +76,8 @@ final class LinkedPair {
         }
     }
 
-    /// Pumps, and when both sides go quiet before connecting, lets the earliest retransmission deadline pass
-    /// (on the fake clock, and on the wall clock that OpenSSL's timer also reads) and fires it.
+    /// Pumps, and when both sides go quiet before connecting, moves the fake clock to the earliest deadline and
+    /// fires it (nothing waits for real time: OpenSSL's timer reads this clock too).
     func pumpWithTimers(
         maxTimeouts: Int = 8,
         deliver: (_ fromClient: Bool, _ datagrams: [[UInt8]]) -> [[UInt8]] = { $1 }
@@ -87,9 +87,7 @@ final class LinkedPair {
         while fired < maxTimeouts, client.state != .connected || server.state != .connected {
             let deadlines = [client.pollTimeout(), server.pollTimeout()].compactMap { $0 }
             guard let next = deadlines.min() else { break }
-            let wait = max(0, (next - now).nanosecondsClamped / 1000)
-            usleep(UInt32(clamping: wait + 2_000))
-            now = next
+            now = max(now, next)
             client.handleTimeout(now: now)
             server.handleTimeout(now: now)
             fired += 1

@@ -11,7 +11,8 @@ struct ClientPartsTests {
         ("stun:stun.example", .stun, "stun.example", 3478, .udp),
         ("turn:turn.example:3479?transport=tcp", .turn, "turn.example", 3479, .tcp),
         ("TURN:[::1]:5000?transport=udp", .turn, "::1", 5000, .udp),
-        ("turns:relay.example", .turns, "relay.example", 5349, .udp),
+        ("turns:relay.example", .turns, "relay.example", 5349, .tcp),
+        ("turns:relay.example:443?transport=tcp", .turns, "relay.example", 443, .tcp),
     ])
     func urls(text: String, scheme: ICEServerURL.Scheme, host: String, port: UInt16, transport: TransportProtocol) throws {
         let url = try ICEServerURL(parsing: text)
@@ -29,19 +30,27 @@ struct ClientPartsTests {
         #expect { _ = try ICEServerURL(parsing: text) } throws: { ($0 as? SignalingError)?.code == .malformed }
     }
 
-    @Test("an ICE server list becomes STUN and TURN entries; TLS and credential-less TURN are left out")
+    @Test("an ICE server list becomes STUN and TURN entries; turns: is TURN over TCP with TLS; stuns:, TURN over DTLS and credential-less TURN are left out")
     func serverSet() {
         let set = ICEServerSet([
-            ICEServer(urls: ["stun:10.0.0.1:3478", "turns:10.0.0.1:5349"]),
-            ICEServer(urls: ["turn:relay.test:3478?transport=udp", "turn:relay.test:3478?transport=tcp"],
+            ICEServer(urls: ["stun:10.0.0.1:3478", "stuns:10.0.0.1:5349"]),
+            ICEServer(urls: ["turn:relay.test:3478?transport=udp", "turn:relay.test:3478?transport=tcp",
+                             "turns:relay.test:443?transport=tcp", "turns:10.0.0.3:5349", "turns:relay.test?transport=udp"],
                       username: "1700000000:dev", credential: "c2VjcmV0"),
             ICEServer(urls: ["turn:10.0.0.2:3478"]),
         ], resolve: { $0 == "relay.test" ? [IPAddress(192, 0, 2, 7)] : (IPAddress($0).map { [$0] } ?? []) })
         #expect(set.stunServers == [TransportAddress(IPAddress(10, 0, 0, 1), 3478)])
-        #expect(set.turnServers.map(\.transport) == [.udp, .tcp])
-        #expect(set.turnServers.allSatisfy { $0.address == TransportAddress(IPAddress(192, 0, 2, 7), 3478) })
+        #expect(set.turnServers.map(\.transport) == [.udp, .tcp, .tcp, .tcp])
+        #expect(set.turnServers.map(\.address) == [
+            TransportAddress(IPAddress(192, 0, 2, 7), 3478), TransportAddress(IPAddress(192, 0, 2, 7), 3478),
+            TransportAddress(IPAddress(192, 0, 2, 7), 443), TransportAddress(IPAddress(10, 0, 0, 3), 5349),
+        ])
         #expect(set.turnServers.first?.username == "1700000000:dev")
-        #expect(set.skipped.count == 2)
+        #expect(set.tlsServers == [
+            .init(address: TransportAddress(IPAddress(192, 0, 2, 7), 443), serverName: "relay.test"),
+            .init(address: TransportAddress(IPAddress(10, 0, 0, 3), 5349), serverName: nil),
+        ])
+        #expect(set.skipped.count == 3, "\(set.skipped)")
     }
 
     @Test("server base URLs give the WebSocket URL and the Host header", arguments: [

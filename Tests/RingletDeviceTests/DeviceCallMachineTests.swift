@@ -171,7 +171,8 @@ struct DeviceCallMachineTests {
         h.machine.mediaLost(callId: id)
         h.drain()
         #expect(h.log == ["streamStopped", "media:stop", "ended media_lost"])
-        #expect(h.sent.last == .hangUp(CallAction(callId: id)))
+        // The server records a dropped call, not a hang-up (docs/protocol.md).
+        #expect(h.sent.last == .hangUp(CallAction(callId: id, reason: .mediaLost)))
     }
 
     @Test("the peer's session vanishing mid-call shows only stream stopped")

@@ -5,6 +5,7 @@ import RingletDevice
 import RingletPhone
 import RingletSignaling
 import RingletTestSupport
+import RingletWebTestSupport
 import Testing
 
 /// The facade's device in a lab: initialized in the seed's order, registered with a ticket, online.
@@ -77,7 +78,7 @@ func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPoli
               recorder: CallbackRecorder = CallbackRecorder(), phoneRelayOnly: Bool = false,
               phone configure: @escaping (inout RingletPhone.Configuration) -> Void = { _ in },
               _ body: (CallLab, FacadeDevice, [CallLab.User], [PhoneHandle]) async throws -> Void) async throws {
-    try await CallLab.with { lab in
+    try await CallLab.with(allowLoopbackPeers: phoneRelayOnly) { lab in
         var users: [CallLab.User] = []
         for n in names { users.append(try await lab.user(n)) }
         let sn = "DOOR_\(UInt32.random(in: 0...UInt32.max))"
@@ -278,7 +279,7 @@ struct DeviceCallTests {
         }
     }
 
-    @Test("the network path is cut mid-call: only onStopRealPlay, within 5 s")
+    @Test("the network path is cut mid-call: only onStopRealPlay, within 5 s; the history says dropped")
     func networkLoss() async throws {
         try await withCall(policy: .answer(after: .milliseconds(200))) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
@@ -292,6 +293,9 @@ struct DeviceCallTests {
             try await Task.sleep(for: .seconds(1))
             #expect(Array(device.recorder.callLog.dropFirst(before)) == ["onStopRealPlay"])
             #expect(device.facade.isWxCloudVoipBusyV2() == 0)
+            // A dropped call (peer_gone, "Dropped" in History), not a completed one: the device's hang_up says
+            // media_lost (the signaling runs over TCP, which the cut leaves alone).
+            #expect(await poll(seconds: eventually) { (try? await lab.lastCallOutcome(users[0])) == "peer_gone" })
         }
     }
 

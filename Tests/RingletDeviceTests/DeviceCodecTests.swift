@@ -5,6 +5,7 @@ import RingletRTP
 import RingletSampleMedia
 import RingletSDP
 import RingletTestSupport
+import RingletWebTestSupport
 import Testing
 
 /// The audio codec a call negotiates reaches the app (issue 15, item 3): the device offers what the app declared,

@@ -103,32 +103,38 @@ struct DeviceCommandTests {
                 c.videoCodecs = [.h265]
                 c.recordFolder = received.path
             }
-            defer { Task { await phone.stop() } }
-            let device = try ChildProcess(
-                "ip", arguments: Array(lab.namespace.exec([
-                    try ringletExecutable(), "device", "--server", lab.base, "--sn", sn, "--model", lab.modelId,
-                    "--app", lab.appId, "--data-dir", lab.folder.appendingPathComponent("h265-device").path,
-                    "--ticket", ticket, "--call", user.openId, "--calls", "1", "--hang-up-after", "4",
-                    "--video", stream, "--video-codec", "h265", "--fps", "15", "--duration", "40", "--events-json",
-                ]).dropFirst()), folder: lab.folder, name: "h265-device")
-            defer { device.stop() }
-            #expect(await device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
-            let events = jsonLines(device.outputText)
-            let info = try #require(events.first { $0["cb"] as? String == "onGetAvEncInfo" })
-            #expect(info["videoType"] as? Int == 1, "H.265 negotiated: \(info)")
-            #expect(!events.contains { $0["cb"] as? String == "refused" }, "\(events.filter { $0["cb"] as? String == "refused" })")
-            let stats = await phone.phone.statistics()
-            #expect(stats.videoReceived >= 30, "\(stats)")
-            let callId = try #require(stats.callId)
-            let decode = try ChildProcess("ffmpeg", arguments: [
-                "-hide_banner", "-f", "hevc", "-i", received.appendingPathComponent("\(callId).h264").path, "-f", "null", "-",
-            ], folder: lab.folder, name: "decode")
-            #expect(await decode.wait(timeout: 60))
-            // ffmpeg's progress line: "frame=   NN".
-            let frames = decode.errorText.components(separatedBy: "frame=").last.map {
-                Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
-            } ?? 0
-            #expect(frames >= 30, "ffmpeg decoded \(frames) frames: \(decode.errorText.suffix(600))")
+            // Stopped here, before the lab shuts its event loops down.
+            do {
+                let device = try ChildProcess(
+                    "ip", arguments: Array(lab.namespace.exec([
+                        try ringletExecutable(), "device", "--server", lab.base, "--sn", sn, "--model", lab.modelId,
+                        "--app", lab.appId, "--data-dir", lab.folder.appendingPathComponent("h265-device").path,
+                        "--ticket", ticket, "--call", user.openId, "--calls", "1", "--hang-up-after", "4",
+                        "--video", stream, "--video-codec", "h265", "--fps", "15", "--duration", "40", "--events-json",
+                    ]).dropFirst()), folder: lab.folder, name: "h265-device")
+                defer { device.stop() }
+                #expect(await device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
+                let events = jsonLines(device.outputText)
+                let info = try #require(events.first { $0["cb"] as? String == "onGetAvEncInfo" })
+                #expect(info["videoType"] as? Int == 1, "H.265 negotiated: \(info)")
+                #expect(!events.contains { $0["cb"] as? String == "refused" }, "\(events.filter { $0["cb"] as? String == "refused" })")
+                let stats = await phone.phone.statistics()
+                #expect(stats.videoReceived >= 30, "\(stats)")
+                let callId = try #require(stats.callId)
+                let decode = try ChildProcess("ffmpeg", arguments: [
+                    "-hide_banner", "-f", "hevc", "-i", received.appendingPathComponent("\(callId).h264").path, "-f", "null", "-",
+                ], folder: lab.folder, name: "decode")
+                #expect(await decode.wait(timeout: 60))
+                // ffmpeg's progress line: "frame=   NN".
+                let frames = decode.errorText.components(separatedBy: "frame=").last.map {
+                    Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
+                } ?? 0
+                #expect(frames >= 30, "ffmpeg decoded \(frames) frames: \(decode.errorText.suffix(600))")
+            } catch {
+                await phone.stop()
+                throw error
+            }
+            await phone.stop()
         }
     }
 }

@@ -145,6 +145,7 @@ struct AgentScenarioTests {
         try w.exchangeCredentials()
         w.cut = true
         w.exchangeCandidates()
+        w.agents[0].endOfLocalCandidates(now: w.now)
         w.agents[0].endOfRemoteCandidates(now: w.now)
         let start = w.now
         w.run(for: .seconds(60))

@@ -48,6 +48,24 @@ final class DatagramDriverTests {
         try await driver.shutdown().get()
     }
 
+    @Test("a machine whose deadline stays due through its timeout is re-armed later: the loop still reads its sockets")
+    func stalledDeadline() async throws {
+        let driver = makeDriver()
+        let (a, aAddress, _, bAddress) = try await pair(driver)
+        try await driver.withMachine(a) { m, _ in
+            m.stuck = true
+            for i in 0..<50 { m.outbox.append(Datagram(source: aAddress, destination: bAddress, payload: [UInt8(i)])) }
+        }.get()
+        let done = await eventually { try await driver.withMachine(a) { m, _ in m.received.count }.get() == 50 }
+        #expect(done, "the echoes came back while the machine's timer stayed due")
+        let stats = try await driver.statistics().get()
+        #expect(stats.stalledDeadlines > 0)
+        // Re-armed 1 ms later each time, not spun on: a few hundred timeouts a second at most.
+        let timeouts = try await driver.withMachine(a) { m, _ in m.timeouts }.get()
+        #expect(timeouts < 20_000, "\(timeouts) timeouts")
+        try await driver.shutdown().get()
+    }
+
     @Test("a UDP socket closed by an error is bound again at the same address and traffic goes on")
     func socketClosedByErrorIsRebound() async throws {
         // NIO closes a datagram channel on read errors such as the ENETUNREACH of an ICMP "network unreachable"

@@ -11,6 +11,9 @@ struct EchoMachine: DatagramDriven {
     var outbox: [Datagram] = []
     var deadlines: [Instant] = []
     var fired: [(deadline: Instant, at: Instant)] = []
+    /// Breaks the driving contract: a deadline that stays due whatever `handleTimeout` does.
+    var stuck = false
+    var timeouts = 0
 
     init(echoes: Bool) { self.echoes = echoes }
 
@@ -24,9 +27,10 @@ struct EchoMachine: DatagramDriven {
 
     mutating func pollTransmit() -> Datagram? { outbox.isEmpty ? nil : outbox.removeFirst() }
 
-    mutating func nextDeadline() -> Instant? { deadlines.min() }
+    mutating func nextDeadline() -> Instant? { stuck ? .zero : deadlines.min() }
 
     mutating func handleTimeout(now: Instant) {
+        timeouts += 1
         let due = deadlines.filter { $0 <= now }
         deadlines.removeAll { $0 <= now }
         for d in due { fired.append((d, now)) }

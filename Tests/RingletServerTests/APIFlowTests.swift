@@ -112,7 +112,7 @@ struct APIFlowTests {
         }
     }
 
-    @Test("a sign-in link opens the web app with a fresh session token", arguments: Transport.allCases)
+    @Test("a sign-in link opens the web app with a one-time code that the page exchanges for a session", arguments: Transport.allCases)
     func signInLink(transport: Transport) async throws {
         let harness = try APIHarness()
         let admin = harness.admin
@@ -121,10 +121,12 @@ struct APIFlowTests {
             let user = try await client.call(.post, "/v1/apps/\(fixture.appID)/users", admin, json: ["name": "Bo"])
             let link = try await client.call(.post, "/v1/apps/\(fixture.appID)/users/\(user.string("id"))/sign-in-links", admin)
             #expect(link.status == .created)
-            let token = link.string("token")
-            #expect(token.hasPrefix("rlu_"))
-            #expect(link.string("url") == "http://ringlet.test:8080/app/#token=\(token)")
-            #expect(try await client.call(.get, "/v1/me", .bearer(token)).status == .ok)
+            let code = link.string("code")
+            #expect(code.hasPrefix("rlc_"))
+            #expect(link.string("url") == "http://ringlet.test:8080/app/#code=\(code)")
+            let session = try await client.call(.post, "/v1/sign-in", json: ["code": code])
+            #expect(session.status == .created)
+            #expect(try await client.call(.get, "/v1/me", .bearer(session.string("token"))).status == .ok)
         }
     }
 

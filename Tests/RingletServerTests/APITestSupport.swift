@@ -4,6 +4,7 @@ import HummingbirdTesting
 import RingletCore
 import RingletServer
 import RingletStore
+import RingletWebPush
 import Synchronization
 import Testing
 
@@ -19,6 +20,12 @@ final class TestClock: Sendable {
 actor AuthorizationRecorder {
     private(set) var records: [AuthorizationRecord] = []
     func record(_ record: AuthorizationRecord) { records.append(record) }
+}
+
+/// Records the credentials the API reports taken back.
+actor RevocationRecorder {
+    private(set) var revocations: [CredentialRevocation] = []
+    func record(_ revocation: CredentialRevocation) { revocations.append(revocation) }
 }
 
 /// How a test reaches the server: in process (no sockets) or over loopback.
@@ -87,23 +94,34 @@ struct APIHarness {
     let store: any Store
     let clock = TestClock()
     let recorder = AuthorizationRecorder()
+    let revocations = RevocationRecorder()
     let server: RingletServerApp
 
     init(store: any Store = APITestStore(), devAppID: String? = nil,
          onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+         push: Bool = false,
          configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         self.store = store
         var configuration = ServerConfiguration()
         configuration.http = .init(host: "127.0.0.1", port: 0)
         configuration.dev = true
         configuration.publicBaseURL = "http://ringlet.test:8080"
+        // The rule tests make many failed authentications from one address on purpose; the limit on them has
+        // tests of its own.
+        configuration.limits.authFailureBurst = 100_000
         configure(&configuration)
         try configuration.validate()
         try store.setSetting(APIRoutes.adminTokenHashSetting, Identifiers.hash(Self.adminToken))
-        let clock = clock, recorder = recorder
+        let clock = clock, recorder = recorder, revocations = revocations
+        var service: PushService?
+        if push, let subject = configuration.effectiveVAPIDSubject {
+            service = PushService(configuration: .init(subject: subject, endpointPolicy: configuration.pushEndpointPolicy),
+                                  key: VAPIDKey(), store: store, metricsFactory: ServerMetrics().factory)
+        }
         server = RingletServerApp(
             configuration: configuration, store: store, now: { clock.now },
-            onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices, devAppID: devAppID
+            onAuthorizationChange: { await recorder.record($0) }, onlineDevices: onlineDevices,
+            onRevocation: { await revocations.record($0) }, devAppID: devAppID, push: service
         )
     }
 

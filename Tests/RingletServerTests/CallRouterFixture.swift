@@ -30,7 +30,7 @@ final class CallRouterFixture {
     static let strangerOpenID = "oid_ddddddddddddddddddddddd4"
     static let secret: [UInt8] = Array("turn-shared-secret".utf8)
 
-    init(ringTimeoutMs: Int64 = 60_000, releaseApproved: Bool = true, callQuota: Int? = nil) throws {
+    init(ringTimeoutMs: Int64 = 60_000, releaseApproved: Bool = true, callQuota: Int? = nil, push: Bool = false) throws {
         folder = try temporaryFolder(prefix: "ringlet-router")
         store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
         let t: Int64 = 1_600_000_000_000
@@ -54,14 +54,30 @@ final class CallRouterFixture {
                 try store.setAuthorization(AuthorizationRecord(userID: user, sn: sn, status: .authorized, updatedAt: t))
             }
         }
-        let configuration = CallRouter.Configuration(
+        var configuration = CallRouter.Configuration(
             ringTimeoutMs: ringTimeoutMs, stunURLs: ["stun:127.0.0.1:3478"],
             turnURLs: ["turn:127.0.0.1:3478?transport=udp"], turnSecret: Self.secret, credentialTTLSeconds: 600)
+        configuration.pushEnabled = push
         router = CallRouter(configuration: configuration, store: store, random: SeededRandom(seed: 7),
                             logger: Logger(label: "test.router"))
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// The records of a live test: the app and model, the device (registered with `deviceKey`'s public key),
+    /// Alice (who authorized it) and a session of hers with `token` (release channel, an hour).
+    static func seedLive(_ store: SQLiteStore, deviceKey: DeviceKey, token: String) throws {
+        let t = Int64(Date().timeIntervalSince1970 * 1000)
+        try store.insertApp(AppRecord(id: appID, name: "Doorbell", secretHash: "00", releaseApproved: true, callQuota: nil,
+                                      createdAt: t))
+        try store.insertModel(ModelRecord(id: modelID, appID: appID, name: "Door", createdAt: t))
+        try store.insertDevice(DeviceRecord(sn: sn, modelID: modelID, appID: appID, name: "Front door",
+                                            publicKey: deviceKey.publicKey, registeredAt: t, createdAt: t))
+        try store.insertUser(UserRecord(id: alice, appID: appID, openID: aliceOpenID, name: "Alice", createdAt: t))
+        try store.setAuthorization(AuthorizationRecord(userID: alice, sn: sn, status: .authorized, updatedAt: t))
+        try store.insertSession(SessionRecord(tokenHash: SignalingHub.sha256Hex(Array(token.utf8)), userID: alice,
+                                              appID: appID, channel: .release, expiresAt: t + 3_600_000, createdAt: t))
+    }
 
     /// The one place that knows how SQLiteStore is made.
     static func makeStore(path: String) throws -> SQLiteStore {
@@ -105,6 +121,16 @@ final class CallRouterFixture {
     }
 
     func record(_ callID: String) throws -> CallRecord? { try store.call(id: callID) }
+
+    /// Gives `userID` a push subscription made on `channel`.
+    func subscribe(_ userID: String = CallRouterFixture.alice, channel: AppChannel = .release,
+                   endpoint: String = "https://push.example.com/alice") throws {
+        _ = try store.savePushSubscription(
+            PushSubscriptionRecord(id: "psb_\(userID.suffix(4))\(endpoint.count)", userID: userID, appID: Self.appID,
+                                   channel: channel, endpoint: endpoint, p256dh: [4] + [UInt8](repeating: 1, count: 64),
+                                   auth: [UInt8](repeating: 2, count: 16), createdAt: now),
+            maximumPerUser: 5)
+    }
 }
 
 extension [CallRouter.Output] {
@@ -116,6 +142,11 @@ extension [CallRouter.Output] {
     /// Every session that got at least one message.
     var recipients: Set<SessionID> {
         Set(compactMap { if case .send(let id, _) = $0 { id } else { nil } })
+    }
+
+    /// The Web Push messages handed to the push service, in order.
+    var pushes: [PushIntent] {
+        compactMap { if case .push(let intent) = $0 { intent } else { nil } }
     }
 
     var endedCalls: [CallRecord] {

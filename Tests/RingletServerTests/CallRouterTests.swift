@@ -327,6 +327,23 @@ struct CallRouterUserCallTests {
         #expect(try f.record(callID)?.outcome == .completed)
     }
 
+    @Test("a party whose media died hangs up with media_lost: stored as dropped, the other side told peer_gone", arguments: [
+        true, false,
+    ])
+    func mediaLost(byDevice: Bool) throws {
+        let f = try CallRouterFixture()
+        let device = f.openDevice()
+        let alice = f.openUser()
+        let (result, _) = f.call(from: device)
+        let callID = try #require(result?.callId)
+        _ = f.handle(alice, .answer(CallAction(callId: callID)))
+        let (from, to) = byDevice ? (device, alice) : (alice, device)
+        let ended = f.handle(from, .hangUp(CallAction(callId: callID, requestId: "h", reason: .mediaLost)))
+        #expect(ended.messages(to: to).compactMap(\.callEvent) == [.peerGone])
+        #expect(ended.messages(to: from) == [.ack(RequestReference(requestId: "h"))])
+        #expect(try f.record(callID)?.outcome == .peerGone)
+    }
+
     @Test("user cancels before the device joins: the device gets CALL_CANCEL")
     func cancel() throws {
         let f = try CallRouterFixture()

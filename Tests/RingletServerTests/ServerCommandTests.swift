@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RingletStore
 import RingletTestSupport
 import Testing
 
@@ -97,7 +98,18 @@ struct ServerCommandTests {
         let userID = try #require(object(userText)["id"] as? String)
         let (linkStatus, linkText, _) = try await runAdmin(["user", "sign-in-link", "--app", appID, "--user", userID], server: server)
         #expect(linkStatus == 0)
-        #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#token=rlu_") == true)
+        #expect((object(linkText)["url"] as? String)?.hasPrefix("\(server.base)/app/#code=rlc_") == true)
+        let (revokeStatus, _, revokeError) = try await runAdmin(["user", "revoke", "--app", appID, "--user", userID,
+                                                                 "--sn", "cam_001"], server: server)
+        #expect(revokeStatus == 1 && revokeError.contains("notFound"), "nothing to revoke yet: \(revokeError)")
+        let (resetStatus, resetText, _) = try await runAdmin(["device", "reset", "--sn", "cam_001"], server: server)
+        #expect(resetStatus == 0)
+        #expect(object(resetText)["sn"] as? String == "cam_001" && object(resetText)["publicKey"] == nil)
+        let (rotateStatus, rotateText, _) = try await runAdmin(["app", "rotate-secret", "--app", appID], server: server)
+        #expect(rotateStatus == 0)
+        #expect((object(rotateText)["secret"] as? String)?.hasPrefix("rls_") == true)
+        let (deleteStatus, _, _) = try await runAdmin(["device", "delete", "--sn", "cam_001"], server: server)
+        #expect(deleteStatus == 0)
         let (callsStatus, callsText, _) = try await runAdmin(["calls", "list", "--app", appID, "--limit", "10"], server: server)
         #expect(callsStatus == 0)
         #expect((object(callsText)["items"] as? [Any])?.isEmpty == true)
@@ -122,6 +134,29 @@ struct ServerCommandTests {
         #expect(again.adminToken == server.adminToken)
         let demo = server.output.split(separator: "\n").first { $0.hasPrefix("demo app:") }
         #expect(demo != nil && again.output.contains(String(demo ?? "")))
+    }
+
+    @Test("a call a crash left active is closed as interrupted when ringlet serve starts again")
+    func crashedCallsClosedAtStart() async throws {
+        let server = try await ServeProcess()
+        let demo = try #require(server.output.split(separator: "\n").first { $0.hasPrefix("demo app:") })
+        let appID = try #require(demo.split(separator: " ").first { $0.hasPrefix("id=") }?.dropFirst(3))
+        // The call is written as the router writes one at the answer; then the server dies without ending it.
+        let store = try SQLiteStore(path: server.dataDir.appendingPathComponent("data/ringlet.sqlite").path)
+        let started = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
+        try store.insertCall(CallRecord(id: "call_00000000000000cc", appID: String(appID), sn: "DOOR", userID: "usr_x",
+                                        direction: .deviceToUser, kind: .video, channel: .release, outcome: .active,
+                                        startedAt: started, answeredAt: started + 1000))
+        try store.close()
+        server.process.send(SIGKILL)
+        #expect(await server.process.wait(timeout: 15))
+        let again = try await ServeProcess(dataDir: server.dataDir)
+        let (status, text, _) = try await runAdmin(["calls", "list", "--limit", "10"], server: again)
+        #expect(status == 0)
+        let calls = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["items"] as? [[String: Any]]
+        #expect(calls?.first?["outcome"] as? String == "interrupted")
+        #expect((calls?.first?["endedAt"] as? Int ?? 0) >= Int(started + 60_000))
+        #expect(again.process.errorText.contains("closed calls left open by an earlier crash"))
     }
 
     @Test("schemathesis finds no server error in the OpenAPI document's operations (scripts/schemathesis.sh)",

@@ -49,6 +49,29 @@ struct ServerConfigurationTests {
         #expect(configuration.ringTimeoutSeconds == 50)
     }
 
+    @Test("Web Push's VAPID subject: required without --dev (with how to give it), from flag, environment or file; --dev has a default")
+    func vapidSubject() throws {
+        do {
+            _ = try ServerConfiguration.resolve(flags: .init(turnSecret: "s"), environment: [:])
+            Issue.record("started without a VAPID subject")
+        } catch {
+            #expect(error.message.contains("--vapid-subject is required"), "\(error.message)")
+        }
+        let fromFlag = try ServerConfiguration.resolve(flags: .init(turnSecret: "s", vapidSubject: "mailto:ops@ringlet.example"),
+                                                       environment: ["RINGLET_VAPID_SUBJECT": "https://env.example.com"])
+        #expect(fromFlag.effectiveVAPIDSubject?.value == "mailto:ops@ringlet.example")
+        let fromEnvironment = try ServerConfiguration.resolve(
+            flags: .init(turnSecret: "s"), environment: ["RINGLET_VAPID_SUBJECT": "https://env.example.com"])
+        #expect(fromEnvironment.effectiveVAPIDSubject?.value == "https://env.example.com")
+        let fromFile = try ServerConfiguration.resolve(
+            flags: .init(turnSecret: "s", configFile: try file(#"{"vapidSubject": "mailto:file@example.org"}"#)),
+            environment: [:])
+        #expect(fromFile.effectiveVAPIDSubject?.value == "mailto:file@example.org")
+        let dev = try ServerConfiguration.resolve(flags: .init(dev: true), environment: [:])
+        #expect(dev.effectiveVAPIDSubject?.value == ServerConfiguration.developmentVAPIDSubject)
+        #expect(dev.pushEndpointPolicy.allowLoopback && !fromFlag.pushEndpointPolicy.allowLoopback)
+    }
+
     @Test("a flag's config file wins over RINGLET_CONFIG")
     func configFileChoice() throws {
         let envFile = try file(#"{"dataDir": "/env-file", "dev": true}"#)
@@ -65,6 +88,8 @@ struct ServerConfigurationTests {
         (["RINGLET_DEV": "perhaps"], "true or false"), (["RINGLET_MAX_BODY_SIZE": "10"], "maxBodySize"),
         (["RINGLET_ADMIN_TOKEN": "short"], "adminToken"), (["RINGLET_CONFIG": "/no/such/file.json"], "cannot read"),
         (["RINGLET_PUBLIC_BASE_URL": "ftp://x"], "publicBaseURL"),
+        (["RINGLET_VAPID_SUBJECT": "mailto:ops@localhost"], "--vapid-subject"),
+        (["RINGLET_VAPID_SUBJECT": "http://ringlet.example.com"], "--vapid-subject"),
     ])
     func badValues(environment: [String: String], message: String) {
         var environment = environment

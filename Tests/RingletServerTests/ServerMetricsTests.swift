@@ -16,7 +16,8 @@ struct ServerMetricsTests {
         let other = try APIHarness()
         Counter(label: "ringlet_other_total", factory: other.server.metrics.factory).increment()
         try await harness.run(.live) { client in
-            let answer = try await client.call(.get, "/metrics")
+            #expect(try await client.call(.get, "/metrics").status == .unauthorized)
+            let answer = try await client.call(.get, "/metrics", harness.admin)
             #expect(answer.status == .ok)
             let text = String(decoding: answer.body, as: UTF8.self)
             #expect(text.contains(#"ringlet_calls_total{outcome="completed"} 3"#))

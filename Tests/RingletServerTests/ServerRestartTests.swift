@@ -52,8 +52,11 @@ struct ServerRestartTests {
             #expect(authorizations.items.map { $0["status"] as? String } == ["authorized"])
             let calls = try await client.call(.get, "/v1/apps/\(fixture.appID)/calls", fixture.app)
             #expect(calls.items.first?["durationMs"] as? Int == 10_000)
-            let reuse = try await client.call(.post, "/v1/devices/porch/register", json: ["ticket": ticket, "publicKey": key])
-            #expect(reuse.seedCode == -10008, "the used ticket stays used")
+            let retry = try await client.call(.post, "/v1/devices/porch/register", json: ["ticket": ticket, "publicKey": key])
+            #expect(retry.status == .ok, "the same ticket and key again is a retry, also after a restart")
+            let fresh = try await client.issueTicket(fixture, sn: "porch")
+            let rekey = try await client.call(.post, "/v1/devices/porch/register", json: ["ticket": fresh, "publicKey": key])
+            #expect(rekey.seedCode == -10008, "a registered device is not re-registered with a fresh ticket")
         }
     }
 }

@@ -27,21 +27,7 @@ final class SignalingLiveFixture: Sendable {
         folder = try temporaryFolder(prefix: "ringlet-signal-live")
         store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
         deviceKey = try DeviceKey.generate()
-        let t = Int64(Date().timeIntervalSince1970 * 1000)
-        try store.insertApp(AppRecord(id: CallRouterFixture.appID, name: "Doorbell", secretHash: "00", releaseApproved: true,
-                                      callQuota: nil, createdAt: t))
-        try store.insertModel(ModelRecord(id: CallRouterFixture.modelID, appID: CallRouterFixture.appID, name: "Door",
-                                          createdAt: t))
-        try store.insertDevice(DeviceRecord(sn: CallRouterFixture.sn, modelID: CallRouterFixture.modelID,
-                                            appID: CallRouterFixture.appID, name: "Front door",
-                                            publicKey: deviceKey.publicKey, registeredAt: t, createdAt: t))
-        try store.insertUser(UserRecord(id: CallRouterFixture.alice, appID: CallRouterFixture.appID,
-                                        openID: CallRouterFixture.aliceOpenID, name: "Alice", createdAt: t))
-        try store.setAuthorization(AuthorizationRecord(userID: CallRouterFixture.alice, sn: CallRouterFixture.sn,
-                                                       status: .authorized, updatedAt: t))
-        try store.insertSession(SessionRecord(tokenHash: SignalingHub.sha256Hex(Array(Self.token.utf8)),
-                                              userID: CallRouterFixture.alice, appID: CallRouterFixture.appID,
-                                              channel: .release, expiresAt: t + 3_600_000, createdAt: t))
+        try CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         hub = SignalingHub(store: store,
                            configuration: CallRouter.Configuration(stunURLs: ["stun:127.0.0.1:3478"],
                                                                    turnURLs: ["turn:127.0.0.1:3478?transport=udp"],
@@ -54,7 +40,7 @@ final class SignalingLiveFixture: Sendable {
 
     /// Runs `body` with the port of a live server.
     func withServer(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        let wsRouter = Router(context: RingletRequestContext.self)
         hub.register(on: wsRouter)
         var app = Application(router: Router(),
                               server: .http1WebSocketUpgrade(webSocketRouter: wsRouter,

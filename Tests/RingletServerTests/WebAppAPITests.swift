@@ -26,6 +26,7 @@ struct DevHarness {
         harness = try APIHarness(store: store, devAppID: demo.app.id, configure: {
             $0.dev = dev
             $0.turnSecret = "turn-secret"
+            $0.vapidSubject = "mailto:ops@ringlet.example"
         })
     }
 }

@@ -27,7 +27,8 @@ struct WebAppServingTests {
     @Test("each kind of file is served with its content type and the security headers",
           arguments: [("/app/", "text/html; charset=utf-8"), ("/app/index.html", "text/html; charset=utf-8"),
                       ("/app/app.css", "text/css; charset=utf-8"), ("/app/js/main.js", "text/javascript; charset=utf-8"),
-                      ("/app/icon.svg", "image/svg+xml")])
+                      ("/app/icon.svg", "image/svg+xml"), ("/app/sw.js", "text/javascript; charset=utf-8"),
+                      ("/app/manifest.webmanifest", "application/manifest+json"), ("/app/icons/icon-192.png", "image/png")])
     func contentTypes(path: String, type: String) async throws {
         let harness = try APIHarness()
         try await harness.run(.router) { client in
@@ -74,6 +75,43 @@ struct WebAppServingTests {
                            "from 'http", "from \"http"] {
                 #expect(!text.contains(marker), "\(path) loads from outside the server: \(marker)")
             }
+        }
+    }
+
+    @Test("the service worker caches exactly the app's files: every one it lists exists, and every page, style, module and icon is listed")
+    func shellList() throws {
+        let paths = Set(WebAppFiles.bundled.paths)
+        let worker = try String(contentsOf: sourceAppFolder().appendingPathComponent("sw.js"), encoding: .utf8)
+        let start = try #require(worker.range(of: "const SHELL = ["))
+        let end = try #require(worker.range(of: "];", range: start.upperBound..<worker.endIndex))
+        let listed = worker[start.upperBound..<end.lowerBound].split(separator: "'").enumerated()
+            .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(listed.contains("./"))
+        for file in listed where file != "./" { #expect(paths.contains(file), "sw.js caches \(file), which the app lacks") }
+        for file in paths where !file.hasSuffix("sw.js") && !file.hasPrefix("icons/icon-maskable") && !file.hasSuffix(".md") {
+            #expect(listed.contains(file), "\(file) is not in sw.js's SHELL list")
+        }
+    }
+
+    @Test("the manifest names the app, its start URL and scope, standalone display, and icons of 192 and 512 pixels that exist")
+    func manifest() throws {
+        let data = try Data(contentsOf: sourceAppFolder().appendingPathComponent("manifest.webmanifest"))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(manifest["name"] as? String == "Ringlet" && manifest["short_name"] as? String == "Ringlet")
+        #expect(manifest["start_url"] as? String == "/app/" && manifest["scope"] as? String == "/app/")
+        #expect(manifest["display"] as? String == "standalone")
+        let icons = try #require(manifest["icons"] as? [[String: Any]])
+        let paths = Set(WebAppFiles.bundled.paths)
+        for icon in icons { #expect(paths.contains(icon["src"] as? String ?? ""), "\(icon)") }
+        for size in ["192x192", "512x512"] {
+            #expect(icons.contains { $0["sizes"] as? String == size && $0["purpose"] as? String == "any" }, "\(size)")
+        }
+        #expect(icons.contains { $0["purpose"] as? String == "maskable" })
+        // Each PNG really has the size the manifest says (the IHDR chunk).
+        for icon in icons where (icon["src"] as? String ?? "").hasSuffix(".png") {
+            let png = [UInt8](try Data(contentsOf: sourceAppFolder().appendingPathComponent(icon["src"] as? String ?? "")))
+            let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+            #expect(icon["sizes"] as? String == "\(width)x\(height)")
         }
     }
 

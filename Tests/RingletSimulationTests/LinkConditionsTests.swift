@@ -120,6 +120,8 @@ struct LinkConditionsTests {
         LinkConditions(delay: .milliseconds(-1)),
         LinkConditions(bandwidthBitsPerSecond: 0),
         LinkConditions(duplicateProbability: 2),
+        LinkConditions(kindLoss: KindLoss(.dtls, dropFirst: -1)),
+        LinkConditions(kindLoss: KindLoss(.dtls, probability: 1.5)),
     ])
     func invalidSettings(conditions: LinkConditions) {
         var net = SimulatedNetwork(seed: 1)

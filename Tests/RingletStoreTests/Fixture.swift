@@ -50,7 +50,7 @@ enum Sample {
 
     static func ticket(_ ticket: String = "rlt_ticket-1", sn: String = "BELL_0001", expiresAt: Int64 = now + 300_000)
         -> TicketRecord {
-        TicketRecord(ticket: ticket, sn: sn, modelID: "mdl_0123456789ab", appID: "app_0123456789abcdef",
+        TicketRecord(ticketHash: ticket, sn: sn, modelID: "mdl_0123456789ab", appID: "app_0123456789abcdef",
                      expiresAt: expiresAt, createdAt: now)
     }
 

@@ -35,8 +35,8 @@ struct SafetyTests {
         for body in [
             { try fixture.store.insertApp(app) },
             { try fixture.store.insertTicket(Sample.ticket(ticket)) },
-            { _ = try fixture.store.registerDevice(ticket: ticket, sn: "OTHER", publicKey: [4], now: Sample.now) },
-            { _ = try fixture.store.registerDevice(ticket: ticket + "x", sn: "BELL_0001", publicKey: [4], now: Sample.now) },
+            { _ = try fixture.store.registerDevice(ticketHash: ticket, sn: "OTHER", publicKey: [4], now: Sample.now) },
+            { _ = try fixture.store.registerDevice(ticketHash: ticket + "x", sn: "BELL_0001", publicKey: [4], now: Sample.now) },
             { try fixture.store.insertSession(SessionRecord(tokenHash: secretHash, userID: "usr_none", appID: app.id,
                                                             channel: .release, expiresAt: 1, createdAt: 1)) },
         ] as [() throws -> Void] {
@@ -63,9 +63,9 @@ struct SafetyTests {
         ticket.modelID = "mdl_other"
         try fixture.store.insertTicket(ticket)
         #expect(code {
-            _ = try fixture.store.registerDevice(ticket: ticket.ticket, sn: "BELL_0001", publicKey: [4], now: Sample.now)
+            _ = try fixture.store.registerDevice(ticketHash: ticket.ticketHash, sn: "BELL_0001", publicKey: [4], now: Sample.now)
         } == .ticketInvalid)
-        #expect(try fixture.store.ticket(ticket.ticket)?.usedAt == nil)
+        #expect(try fixture.store.ticket(hash: ticket.ticketHash)?.usedAt == nil)
         #expect(try fixture.store.device(sn: "BELL_0001") == Sample.device())
     }
 
@@ -96,7 +96,7 @@ struct SafetyTests {
         ("SELECT * FROM devices WHERE app_id = 'a' ORDER BY created_at, rowid", "devices_by_app"),
         ("SELECT * FROM users WHERE app_id = 'a' AND open_id = 'o'", "sqlite_autoindex_users"),
         ("SELECT * FROM users WHERE app_id = 'a' ORDER BY created_at, rowid", "users_by_app"),
-        ("SELECT * FROM tickets WHERE ticket = 't'", "sqlite_autoindex_tickets"),
+        ("SELECT * FROM tickets WHERE ticket_hash = 't'", "sqlite_autoindex_tickets"),
         ("SELECT * FROM sessions WHERE token_hash = 't'", "sqlite_autoindex_sessions"),
         ("SELECT * FROM authorizations WHERE sn = 's' ORDER BY updated_at DESC, rowid DESC", "authorizations_by_sn"),
         ("SELECT * FROM authorizations WHERE user_id = 'u' ORDER BY updated_at DESC, rowid DESC",
@@ -108,6 +108,10 @@ struct SafetyTests {
         ("SELECT * FROM notices WHERE user_id = 'u' ORDER BY created_at DESC, rowid DESC LIMIT 5", "notices_by_user"),
         ("SELECT * FROM notices WHERE user_id = 'u' AND read_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 5",
          "notices_by_user"),
+        ("SELECT * FROM push_subscriptions WHERE user_id = 'u' ORDER BY created_at, rowid", "push_subscriptions_by_user"),
+        ("SELECT * FROM push_subscriptions WHERE endpoint = 'e'", "sqlite_autoindex_push_subscriptions"),
+        ("SELECT id FROM push_subscriptions WHERE user_id = 'u' ORDER BY created_at DESC, rowid DESC LIMIT 5",
+         "push_subscriptions_by_user"),
     ])
     func indexes(query: String, index: String) throws {
         let fixture = try Fixture()

@@ -202,7 +202,8 @@ struct TURNClientTests {
         try client.sendToPeer(Array("hello".utf8), to: peer, now: .zero + .seconds(1))
         let permission = try #require(client.drain().requests.first)
         #expect(permission.type.method == .createPermission)
-        #expect(try permission.attribute(STUNXORPeerAddress.self)?.address.transportAddress?.ip == peer.ip)
+        // The whole peer address is named (a server may judge the port: its own relayed addresses).
+        #expect(try permission.attribute(STUNXORPeerAddress.self)?.address.transportAddress == peer)
         #expect(permission.verifyMessageIntegrity(server.key))
 
         client.handleIncoming(try server.success(permission), now: .zero + .seconds(1))
@@ -245,6 +246,21 @@ struct TURNClientTests {
         _ = client.drain()
         client.handleIncoming([UInt8(number >> 8), UInt8(number & 0xFF), 0, 3, 9, 8, 7, 0], now: .zero + .seconds(2))
         #expect(client.drain().events == [.data(from: peer, [9, 8, 7][...])])
+    }
+
+    @Test("A permission asked for a peer address names that address, and its refresh names it again")
+    func permissionNamesPeer() throws {
+        let server = try FakeTURNServer()
+        var client = try server.client { $0.requestedLifetime = 3600 }
+        try client.allocate(with: server, lifetime: 3600)
+        try client.createPermission(for: peer, now: .zero)
+        let permission = try #require(client.drain().requests.first)
+        #expect(try permission.attribute(STUNXORPeerAddress.self)?.address.transportAddress == peer)
+        client.handleIncoming(try server.success(permission), now: .zero)
+        _ = client.drain()
+        client.handleTimeout(now: .zero + .seconds(241))
+        let refresh = try #require(client.drain().requests.first { $0.type.method == .createPermission })
+        #expect(try refresh.attribute(STUNXORPeerAddress.self)?.address.transportAddress == peer)
     }
 
     @Test("Permissions are refreshed every 4 minutes and channels every 9 minutes")

@@ -85,7 +85,9 @@ struct TURNServerAllocationTests {
         var c = try FakeClient(flow)
         _ = try c.allocate(on: &h)
         var d = try FakeClient(ServerHarness.flow("192.0.2.31:51000"))
-        d.nonce = c.nonce
+        // Its own nonce (a nonce is bound to the address it was given to): from the 401 to an unsigned request.
+        d.nonce = h.fromClient(try d.message(.refresh, .request, [], sign: false), d.flow).response?.nonceValue
+        #expect(d.nonce != nil && d.nonce != c.nonce)
         let peer = TransportAddress(IPAddress(8, 8, 8, 8), 9)
         #expect(try d.request(.refresh, [], on: &h)?.errorCode == 437)
         #expect(try d.request(.createPermission, [FakeClient.peer(peer)], on: &h)?.errorCode == 437)

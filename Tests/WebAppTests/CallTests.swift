@@ -213,7 +213,8 @@ struct CallTests {
 
     @Test("relay only (/app/?ice=relay): the call goes through Ringlet's TURN server, the page says Relayed and decodes the device's video")
     func relayed() async throws {
-        try await WebAppBench.run { bench in
+        // Everything runs on one loopback: the relay may only reach the page and the device with this flag.
+        try await WebAppBench.run(serverFlags: ["--allow-loopback-peers"]) { bench in
             let browser = try await bench.launchBrowser(url: bench.server.appURL + "?ice=relay")
             let page = try await browser.firstPage()
             try await page.emulatePhone()

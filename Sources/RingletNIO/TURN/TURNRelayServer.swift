@@ -63,6 +63,12 @@ public final class TURNRelayServer: @unchecked Sendable {
     let tcp: NIOLockedValueBox<(listener: (any Channel)?, address: TransportAddress)>
     /// The core's counters when the thread ended (``counters()`` after shutdown).
     let finalCounters = NIOLockedValueBox(TURNServer.Counters())
+    /// The limits of TURN-over-TCP connections.
+    let tcpLimits: TCPLimits
+    /// Counts TCP connections in total and per IP.
+    let tcpLimiter: ConnectionLimiter
+    /// What the TCP side refused and closed.
+    let tcpCounters = NIOLockedValueBox(TCPCounters())
 
     // Exclusivity is not checked at run time on the hot properties: they are touched only on the epoll thread,
     // and no access to one overlaps another access to the same property (no reentrancy into the core).
@@ -82,8 +88,10 @@ public final class TURNRelayServer: @unchecked Sendable {
     var droppedSends = 0
 
     init(core: TURNServer, udpFD: Int32, udpAddress: TransportAddress, relayIP: IPAddress, thread: EpollThread,
-         logger: Logger)
+         logger: Logger, tcpLimits: TCPLimits)
     {
+        self.tcpLimits = tcpLimits
+        tcpLimiter = ConnectionLimiter(maximumTotal: tcpLimits.maxConnections, maximumPerIP: tcpLimits.maxConnectionsPerIP)
         self.core = core
         self.udpFD = udpFD
         self.udpAddress = udpAddress
@@ -102,17 +110,29 @@ public final class TURNRelayServer: @unchecked Sendable {
     ///   - relayIP: the IP relay sockets bind to (the relayed transport address clients are given).
     ///   - group: one loop of it serves TCP clients.
     ///   - logger: start/stop at info, socket errors at debug; peer addresses are never logged.
+    ///   - tcpLimits: the limits of TURN-over-TCP connections (docs/security.md).
     /// - Throws: ``TURNError`` for a bad configuration; ``NIOShellError`` or NIO errors if a socket cannot be
     ///   bound or the thread cannot start.
     public static func start(configuration: TURNServer.Configuration, listen: TransportAddress, relayIP: IPAddress,
-                             group: any EventLoopGroup, logger: Logger) async throws -> TURNRelayServer
+                             group: any EventLoopGroup, logger: Logger, tcpLimits: TCPLimits = TCPLimits()) async throws
+        -> TURNRelayServer
     {
-        let core = try TURNServer(configuration: configuration, now: now(), unixTime: unixTimeNow(),
-                                  random: SystemRandomNumberGenerator())
+        try configuration.validate()
         // With port 0 the UDP port is the kernel's; TCP must get the same one, which may be taken: retry.
         var lastError: (any Error)?
         for _ in 0..<(listen.port == 0 ? 8 : 1) {
             let udp = try UDPSocket.bind(listen, bufferSize: listenerBufferSize)
+            // Peers may never be this listener itself (a relay must not reach the server's own service).
+            var configuration = configuration
+            if !listen.ip.isUnspecified { configuration.deniedPeerAddresses.insert(TransportAddress(listen.ip, udp.local.port)) }
+            let core: TURNServer
+            do {
+                core = try TURNServer(configuration: configuration, now: now(), unixTime: unixTimeNow(),
+                                      random: SystemRandomNumberGenerator())
+            } catch {
+                close(udp.fd)
+                throw error
+            }
             let thread: EpollThread
             do {
                 thread = try EpollThread()
@@ -121,7 +141,7 @@ public final class TURNRelayServer: @unchecked Sendable {
                 throw error
             }
             let server = TURNRelayServer(core: core, udpFD: udp.fd, udpAddress: udp.local, relayIP: relayIP,
-                                         thread: thread, logger: logger)
+                                         thread: thread, logger: logger, tcpLimits: tcpLimits)
             do {
                 let listener = try await bindTCP(TransportAddress(listen.ip, udp.local.port), loop: group.next(),
                                                  server: server)
@@ -215,8 +235,9 @@ public final class TURNRelayServer: @unchecked Sendable {
         switch event {
         case .allocationCreated:
             logger.debug("TURN allocation created")
-        case .allocationDeleted(_, _, let reason):
+        case .allocationDeleted(let flow, _, let reason):
             logger.debug("TURN allocation deleted", metadata: ["reason": "\(reason)"])
+            tcpAllocationEnded(flow)
         }
     }
 

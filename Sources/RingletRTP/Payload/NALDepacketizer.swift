@@ -22,8 +22,7 @@ struct NALDepacketizer: Sendable {
     /// Start (in `buffer`) of the NAL unit being reassembled from fragments, and its type.
     private var fragmentStart: Int?
     private var fragmentType: UInt8 = 0
-    private var outputs: [VideoDepacketizerOutput] = []
-    private var outputIndex = 0
+    private var outputs = FIFOQueue<VideoDepacketizerOutput>()
     private var capacityHint = 0
     /// Frames dropped so far.
     private(set) var droppedFrames = 0
@@ -35,15 +34,7 @@ struct NALDepacketizer: Sendable {
     }
 
     /// The next output, oldest first; nil when there is none.
-    mutating func nextOutput() -> VideoDepacketizerOutput? {
-        guard outputIndex < outputs.count else {
-            outputs.removeAll(keepingCapacity: true)
-            outputIndex = 0
-            return nil
-        }
-        defer { outputIndex += 1 }
-        return outputs[outputIndex]
-    }
+    mutating func nextOutput() -> VideoDepacketizerOutput? { outputs.popFirst() }
 
     mutating func push(payload: ArraySlice<UInt8>, sequenceNumber seq: UInt16, timestamp: UInt32,
                        marker: Bool) throws(PayloadFormatError) {
@@ -113,7 +104,7 @@ struct NALDepacketizer: Sendable {
     }
 
     private mutating func requestKeyframe() {
-        if outputIndex < outputs.count, outputs.last == .keyframeNeeded { return }
+        if outputs.last == .keyframeNeeded { return }
         outputs.append(.keyframeNeeded)
     }
 

@@ -33,6 +33,11 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let ticketInvalid = Code(rawValue: "ticketInvalid")
         /// The device's model is not the one named (422, seed code -17).
         public static let modelMismatch = Code(rawValue: "modelMismatch")
+        /// The device is registered already: it must be reset before a new ticket can register it (409, seed
+        /// code -10008).
+        public static let deviceRegistered = Code(rawValue: "deviceRegistered")
+        /// Too many failed authentications from this address (429, with `Retry-After`).
+        public static let rateLimited = Code(rawValue: "rateLimited")
         /// The server failed (500); never for bad input.
         public static let `internal` = Code(rawValue: "internal")
     }
@@ -45,13 +50,17 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// The seed's integer code (tencent-sdk-notes §3), when the seed has one for this case.
     public let seedCode: Int32?
+    /// Seconds to wait before trying again (`Retry-After` of a 429).
+    public let retryAfterSeconds: Int?
 
     /// An error with every field given.
-    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, seedCode: Int32? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, seedCode: Int32? = nil,
+                retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.seedCode = seedCode
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(status.code) \(code.rawValue): \(message)" }
@@ -66,6 +75,14 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         APIError(.unauthorized, .unauthenticated, message)
     }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, .conflict, message) }
+    static func rateLimited(retryAfter seconds: Int) -> APIError {
+        APIError(.tooManyRequests, .rateLimited, "too many failed authentications from this address; try again later",
+                 retryAfterSeconds: max(1, seconds))
+    }
+    static let deviceRegistered = APIError(
+        .conflict, .deviceRegistered, "the device is registered already; the app or the operator must reset it first",
+        seedCode: -10008
+    )
     static let ticketInvalid = APIError(
         .unprocessableContent, .ticketInvalid, "the SN ticket is unknown, expired, used or not for this device",
         seedCode: -10008
@@ -78,6 +95,7 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         case .conflict: self = .conflict(error.message)
         case .notFound: self = .notFound(error.message)
         case .ticketInvalid: self = .ticketInvalid
+        case .alreadyRegistered: self = .deviceRegistered
         default: self.init(.internalServerError, .internal, "the store failed")
         }
     }
@@ -103,6 +121,7 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="ringlet""# }
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -137,6 +156,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .contentTooLarge: return APIError(.contentTooLarge, .payloadTooLarge, "the body is too large")
         case .unauthorized: return .unauthenticated()
         case .forbidden: return .forbidden()
+        case .requestTimeout: return APIError(.requestTimeout, .badRequest, "the request took too long")
         default:
             if status.kind == .clientError { return APIError(status, .badRequest, "bad request") }
             return APIError(.internalServerError, .internal, "the server failed")

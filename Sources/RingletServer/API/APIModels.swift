@@ -152,11 +152,19 @@ struct SessionBody: Codable, Sendable {
     var expiresAt: Int64
 }
 
+/// The answer to `POST …/sign-in-links`: a link carrying a one-time code (`#code=rlc_…`), valid until
+/// `expiresAt`; the code is exchanged once for a session (`POST /v1/sign-in`).
 struct SignInLinkBody: Codable, Sendable {
     var url: String
-    var token: String
+    var code: String
     var userId: String
     var expiresAt: Int64
+    var sessionTtlSeconds: Int
+}
+
+/// `POST /v1/sign-in`.
+struct SignInCodeBody: Decodable, Sendable {
+    var code: String
 }
 
 /// `GET /v1/me`.
@@ -240,9 +248,15 @@ struct NoticeBody: Codable, Sendable {
     }
 }
 
-/// A list answer: `{"items": [...]}` (an object, so fields can be added later).
+/// A list answer: `{"items": [...], "nextCursor": "…"}` (`nextCursor` absent on the last page).
 struct ListBody<Item: Codable & Sendable>: Codable, Sendable {
     var items: [Item]
+    var nextCursor: String?
+
+    init(items: [Item], nextCursor: String? = nil) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
 }
 
 /// `POST /v1/dev/sign-in`.

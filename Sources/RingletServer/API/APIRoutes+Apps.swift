@@ -19,21 +19,34 @@ extension APIRoutes {
         return json(AppBody(app, secret: secret), status: .created)
     }
 
-    /// `GET /v1/apps` (operator).
+    /// `GET /v1/apps` (operator): one page, oldest first.
     func listApps(_ request: Request) throws -> Response {
         try requireOperator(request)
-        let apps = try storeCall { () throws(StoreError) in try store.apps() }
-        return json(ListBody(items: apps.map { AppBody($0) }))
+        let page = try pageRequest(request)
+        return list(try storeCall { () throws(StoreError) in try store.apps(page: page) }) { AppBody($0) }
+    }
+
+    /// `POST /v1/apps/{appId}/secret` (operator or that app): a new app secret, shown once; the old one stops
+    /// working at once (sessions and tickets it issued stay valid).
+    func rotateSecret(_ request: Request, _ context: RingletRequestContext) throws -> Response {
+        let app = try requireApp(request, appID: parameter("appId", context))
+        let secret = identifiers.secret("rls_")
+        let hash = Identifiers.hash(secret)
+        try storeCall { () throws(StoreError) in try store.updateAppSecret(appID: app.id, secretHash: hash) }
+        logger.info("app secret rotated", metadata: ["app": "\(app.id)"])
+        var rotated = app
+        rotated.secretHash = hash
+        return json(AppBody(rotated, secret: secret))
     }
 
     /// `GET /v1/apps/{appId}` (operator or that app).
-    func getApp(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    func getApp(_ request: Request, _ context: RingletRequestContext) throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
         return json(AppBody(app))
     }
 
     /// `PATCH /v1/apps/{appId}` (operator): name, releaseApproved, callQuota (null: unlimited).
-    func patchApp(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func patchApp(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         try requireOperator(request)
         var app = try requireApp(request, appID: parameter("appId", context))
         let body = try await decode(PatchAppBody.self, from: request)
@@ -54,7 +67,7 @@ extension APIRoutes {
     // MARK: Models
 
     /// `POST /v1/apps/{appId}/models` (operator or that app).
-    func createModel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func createModel(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
         let body = try await decode(CreateModelBody.self, from: request)
         try Self.validateName(body.name)
@@ -65,11 +78,11 @@ extension APIRoutes {
         return json(ModelBody(model), status: .created)
     }
 
-    /// `GET /v1/apps/{appId}/models` (operator or that app).
-    func listModels(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    /// `GET /v1/apps/{appId}/models` (operator or that app): one page, oldest first.
+    func listModels(_ request: Request, _ context: RingletRequestContext) throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
-        let models = try storeCall { () throws(StoreError) in try store.models(appID: app.id) }
-        return json(ListBody(items: models.map(ModelBody.init)))
+        let page = try pageRequest(request)
+        return list(try storeCall { () throws(StoreError) in try store.models(appID: app.id, page: page) }, ModelBody.init)
     }
 
     /// Model ids: `[A-Za-z0-9_-]{1,64}`.

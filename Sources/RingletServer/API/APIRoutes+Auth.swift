@@ -13,8 +13,31 @@ enum Caller: Sendable {
 }
 
 extension APIRoutes {
-    /// The caller named by the request's credentials; 401 if none or unknown.
+    /// The client's IP address of the request being handled (set by ``ClientAddressMiddleware``), for the
+    /// failed-authentication limit.
+    @TaskLocal static var clientIP: String?
+
+    /// The caller named by the request's credentials; 401 if none or unknown, 429 when this address failed to
+    /// authenticate too often (``AuthFailureLimiter``; the credentials are not even looked at then).
     func caller(_ request: Request) throws(APIError) -> Caller {
+        try guardAuthentication { () throws(APIError) in try identify(request) }
+    }
+
+    /// Runs `check`, an authentication: refused with 429 while the client's address is over its failure limit;
+    /// a 401 or a -10008 from `check` counts as one failure.
+    func guardAuthentication<T>(_ check: () throws(APIError) -> T) throws(APIError) -> T {
+        let ip = Self.clientIP
+        if let wait = authLimiter.retryAfter(ip) { throw APIError.rateLimited(retryAfter: wait) }
+        do {
+            return try check()
+        } catch {
+            if error.status == .unauthorized || error.code == .ticketInvalid { authLimiter.recordFailure(ip) }
+            throw error
+        }
+    }
+
+    /// The caller named by the request's credentials; 401 if none or unknown.
+    private func identify(_ request: Request) throws(APIError) -> Caller {
         guard let header = request.headers[.authorization], header.utf8.count <= 1024 else {
             throw APIError.unauthenticated()
         }
@@ -84,5 +107,13 @@ extension APIRoutes {
             if error.code == .database { logger.error("store failed", metadata: ["error": "\(error)"]) }
             throw APIError(error)
         }
+    }
+}
+
+/// Makes the client's address of each request known to the API (``APIRoutes/clientIP``).
+struct ClientAddressMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: RingletRequestContext,
+                next: (Request, RingletRequestContext) async throws -> Response) async throws -> Response {
+        try await APIRoutes.$clientIP.withValue(context.clientIP) { try await next(request, context) }
     }
 }

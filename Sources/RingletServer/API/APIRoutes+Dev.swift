@@ -11,10 +11,10 @@ extension APIRoutes {
     }
 
     /// `GET /v1/dev/users` (anyone, dev mode only): the demo app's users, so the web app can offer their names.
-    func devUsers() throws -> Response {
+    func devUsers(_ request: Request) throws -> Response {
         let app = try requireDevApp()
-        let users = try storeCall { () throws(StoreError) in try store.users(appID: app.id) }
-        return json(ListBody(items: users.map(UserBody.init)))
+        let page = try pageRequest(request)
+        return list(try storeCall { () throws(StoreError) in try store.users(appID: app.id, page: page) }, UserBody.init)
     }
 
     /// `POST /v1/dev/sign-in {name}` (anyone, dev mode only): the demo app's user with that name (the oldest one

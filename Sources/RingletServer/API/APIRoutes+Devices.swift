@@ -4,7 +4,7 @@ import RingletStore
 
 extension APIRoutes {
     /// `POST /v1/apps/{appId}/devices` (operator or that app): `{sn, modelId, name}`.
-    func createDevice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func createDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
         let body = try await decode(CreateDeviceBody.self, from: request)
         try SNRules.validate(body.sn)
@@ -16,15 +16,20 @@ extension APIRoutes {
         return json(DeviceBody(device), status: .created)
     }
 
-    /// `GET /v1/apps/{appId}/devices` (operator or that app).
-    func listDevices(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    /// `GET /v1/apps/{appId}/devices` (operator or that app): one page, oldest first.
+    func listDevices(_ request: Request, _ context: RingletRequestContext) throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
-        let devices = try storeCall { () throws(StoreError) in try store.devices(appID: app.id) }
-        return json(ListBody(items: devices.map(DeviceBody.init)))
+        let page = try pageRequest(request)
+        return list(try storeCall { () throws(StoreError) in try store.devices(appID: app.id, page: page) }, DeviceBody.init)
     }
 
     /// `GET /v1/devices/{sn}` (operator or the device's app).
-    func getDevice(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    func getDevice(_ request: Request, _ context: RingletRequestContext) throws -> Response {
+        json(DeviceBody(try ownedDevice(request, context)))
+    }
+
+    /// The path's device, for the operator or the device's app (401/403/404 otherwise).
+    func ownedDevice(_ request: Request, _ context: RingletRequestContext) throws(APIError) -> DeviceRecord {
         let sn = try parameter("sn", context)
         let caller = try caller(request)
         try SNRules.validate(sn)
@@ -34,14 +39,35 @@ extension APIRoutes {
         switch caller {
         case .operator: break
         case .app(let app) where app.id == device.appID: break
-        default: throw APIError.forbidden("an app may only read its own devices")
+        default: throw APIError.forbidden("an app may only use its own devices")
         }
-        return json(DeviceBody(device))
+        return device
+    }
+
+    /// `POST /v1/devices/{sn}/reset` (operator or the device's app): the device forgets its key (a new ticket
+    /// may register it), its authorizations and its outstanding tickets; its signaling session is closed and its
+    /// calls end. How a lost or stolen device is taken back, and how a re-provisioned one gets a new key.
+    func resetDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let device = try ownedDevice(request, context)
+        let reset = try storeCall { () throws(StoreError) in try store.resetDevice(sn: device.sn) }
+        logger.info("device reset", metadata: ["sn": "\(device.sn)"])
+        await onRevocation(.device(sn: device.sn))
+        return json(DeviceBody(reset))
+    }
+
+    /// `DELETE /v1/devices/{sn}` (operator or the device's app): the device, its authorizations and tickets
+    /// are deleted (its call history stays); its session is closed. 204.
+    func deleteDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let device = try ownedDevice(request, context)
+        _ = try storeCall { () throws(StoreError) in try store.deleteDevice(sn: device.sn) }
+        logger.info("device deleted", metadata: ["sn": "\(device.sn)"])
+        await onRevocation(.device(sn: device.sn))
+        return Response(status: .noContent)
     }
 
     /// `POST /v1/apps/{appId}/tickets` (operator or that app): an SN ticket for `(sn, modelId)`, valid 5 minutes.
     /// The device is created (named after its SN) if it does not exist yet.
-    func issueTicket(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func issueTicket(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
         let body = try await decode(IssueTicketBody.self, from: request)
         try SNRules.validate(body.sn)
@@ -56,30 +82,36 @@ extension APIRoutes {
             let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: body.sn, createdAt: now)
             try storeCall { () throws(StoreError) in try store.insertDevice(device) }
         }
+        let secret = identifiers.secret("rlt_")
         let ticket = TicketRecord(
-            ticket: identifiers.secret("rlt_"), sn: body.sn, modelID: model.id, appID: app.id,
+            ticketHash: Identifiers.hash(secret), sn: body.sn, modelID: model.id, appID: app.id,
             expiresAt: now + configuration.ticketLifetimeMs, createdAt: now
         )
         try storeCall { () throws(StoreError) in try store.insertTicket(ticket) }
         return json(
-            TicketBody(ticket: ticket.ticket, sn: ticket.sn, modelId: ticket.modelID, expiresAt: ticket.expiresAt),
+            TicketBody(ticket: secret, sn: ticket.sn, modelId: ticket.modelID, expiresAt: ticket.expiresAt),
             status: .created
         )
     }
 
     /// `POST /v1/devices/{sn}/register` (the ticket is the credential): stores the device's public key.
-    /// An unknown, expired, used or other-SN ticket gives -10008.
-    func registerDevice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    /// An unknown, expired, used or other-SN ticket gives -10008 (and counts as a failed authentication of the
+    /// client's address); a device registered already gives 409 `deviceRegistered` (also -10008: the device
+    /// must be reset first), except for a retry with the same ticket and key, which gets the device again.
+    func registerDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let sn = try parameter("sn", context)
         try SNRules.validate(sn)
         let body = try await decode(RegisterDeviceBody.self, from: request)
         guard let key = Identifiers.decodeBase64URL(body.publicKey), Self.isP256Point(key) else {
             throw APIError.invalid("publicKey must be a P-256 SEC1 uncompressed point (65 bytes), base64url")
         }
-        guard body.ticket.hasPrefix("rlt_"), body.ticket.utf8.count <= 128 else { throw APIError.ticketInvalid }
         let now = now()
-        let device = try storeCall { () throws(StoreError) in
-            try store.registerDevice(ticket: body.ticket, sn: sn, publicKey: key, now: now)
+        let device = try guardAuthentication { () throws(APIError) in
+            guard body.ticket.hasPrefix("rlt_"), body.ticket.utf8.count <= 128 else { throw APIError.ticketInvalid }
+            let hash = Identifiers.hash(body.ticket)
+            return try storeCall { () throws(StoreError) in
+                try store.registerDevice(ticketHash: hash, sn: sn, publicKey: key, now: now)
+            }
         }
         return json(DeviceBody(device))
     }

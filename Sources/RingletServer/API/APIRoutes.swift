@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import RingletStore
+import RingletWebPush
 
 /// The `/v1` JSON API over a ``Store`` (docs/api.md; the document is Resources/openapi.yaml).
 ///
@@ -25,13 +27,28 @@ public struct APIRoutes: Sendable {
         /// Development mode's demo app: the app whose users `/v1/dev/…` signs in. nil (the default, and always
         /// without `--dev`): those endpoints answer 404.
         public var devAppID: String?
+        /// Users one SN ticket may authorize. Default 5 (``ServerLimits/ticketMaxUsers``).
+        public var ticketMaxUsers = 5
+        /// How long a sign-in link's one-time code stays valid, ms. Default 10 minutes.
+        public var signInCodeLifetimeMs: Int64 = 600_000
+        /// The server's VAPID public key (base64url), or nil (the default) when Web Push is off: then
+        /// `GET /v1/push/vapid-public-key` and `POST /v1/me/push-subscriptions` answer 404.
+        public var pushPublicKey: String?
+        /// Which push endpoints subscriptions may name (default: https only; `--dev`: http to loopback too).
+        public var pushEndpointPolicy: PushEndpoint.Policy
+        /// Subscriptions kept per user; the oldest goes beyond it. Default 5.
+        public var maximumPushSubscriptionsPerUser: Int
 
         /// The documented defaults, with the public address given.
         public init(
             maxBodySize: Int = 64 * 1024, ticketLifetimeMs: Int64 = 5 * 60 * 1000, defaultSessionTTLSeconds: Int = 86_400,
             maxSessionTTLSeconds: Int = 30 * 86_400, publicBaseURL: String = "http://127.0.0.1:8080",
-            devAppID: String? = nil
+            devAppID: String? = nil, pushPublicKey: String? = nil, pushEndpointPolicy: PushEndpoint.Policy = .init(),
+            maximumPushSubscriptionsPerUser: Int = 5
         ) {
+            self.pushPublicKey = pushPublicKey
+            self.pushEndpointPolicy = pushEndpointPolicy
+            self.maximumPushSubscriptionsPerUser = maximumPushSubscriptionsPerUser
             self.maxBodySize = maxBodySize
             self.ticketLifetimeMs = ticketLifetimeMs
             self.defaultSessionTTLSeconds = defaultSessionTTLSeconds
@@ -61,6 +78,14 @@ public struct APIRoutes: Sendable {
     let onAuthorizationChange: @Sendable (AuthorizationRecord) async -> Void
     /// Which of the given SNs have a device session open (the signaling hub knows; none without one).
     let onlineDevices: @Sendable ([String]) async -> Set<String>
+    /// Told when a credential is taken back (sign-out, device reset or deletion): the signaling hub closes
+    /// the sessions that stood on it.
+    let onRevocation: @Sendable (CredentialRevocation) async -> Void
+    /// Failed authentications per client address.
+    let authLimiter: AuthFailureLimiter
+    /// Declines a ringing call for a user (user id, call id, the declining subscription's endpoint): the
+    /// signaling hub's ``SignalingHub/rejectCall(userID:callID:endpoint:)``; without a hub nothing rings.
+    let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
     /// The OpenAPI document served at `GET /v1/openapi.yaml`.
     let openAPIDocument: String
 
@@ -74,12 +99,21 @@ public struct APIRoutes: Sendable {
     ///   - logger: for failures (secrets are never logged).
     ///   - onAuthorizationChange: called after each authorization change.
     ///   - onlineDevices: which of the given SNs are online now (`GET /v1/me/authorizations`); default none.
+    ///   - onRevocation: told when a session token or a device's key is taken back.
+    ///   - authLimiter: failed authentications per client address (default: 20 at once, 10 a minute).
+    ///   - rejectCall: declines a ringing call (`POST /v1/me/calls/{callId}/reject`); default: nothing rings.
     public init(
         store: any Store, configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Int64,
         identifiers: Identifiers = .system, logger: Logger = Logger(label: "ringlet.api"),
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
-        onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] }
+        onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
+        onRevocation: @escaping @Sendable (CredentialRevocation) async -> Void = { _ in },
+        authLimiter: AuthFailureLimiter = AuthFailureLimiter(burst: 20, perMinute: 10, metricsFactory: NOOPMetricsHandler.instance),
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
     ) {
+        self.onRevocation = onRevocation
+        self.authLimiter = authLimiter
+        self.rejectCall = rejectCall
         self.store = store
         self.configuration = configuration
         self.now = now
@@ -92,12 +126,13 @@ public struct APIRoutes: Sendable {
 
     /// Adds the API's routes (and its JSON error middleware) to `router`; returns the routes added.
     @discardableResult
-    public func register(on router: Router<BasicRequestContext>) -> [Route] {
-        router.add(middleware: APIErrorMiddleware<BasicRequestContext>())
+    public func register(on router: Router<RingletRequestContext>) -> [Route] {
+        router.add(middleware: APIErrorMiddleware<RingletRequestContext>())
+        router.add(middleware: ClientAddressMiddleware())
         var routes: [Route] = []
         func on(
             _ method: HTTPRequest.Method, _ path: String,
-            _ handler: @escaping @Sendable (APIRoutes, Request, BasicRequestContext) async throws -> Response
+            _ handler: @escaping @Sendable (APIRoutes, Request, RingletRequestContext) async throws -> Response
         ) {
             routes.append(Route(method: method, path: path))
             router.on(RouterPath(path), method: method) { [self] request, context in
@@ -115,12 +150,15 @@ public struct APIRoutes: Sendable {
         on(.get, "/v1/apps") { api, request, _ in try api.listApps(request) }
         on(.get, "/v1/apps/{appId}") { api, request, context in try api.getApp(request, context) }
         on(.patch, "/v1/apps/{appId}") { api, request, context in try await api.patchApp(request, context) }
+        on(.post, "/v1/apps/{appId}/secret") { api, request, context in try api.rotateSecret(request, context) }
         // Models, devices, tickets (operator or the app).
         on(.post, "/v1/apps/{appId}/models") { api, request, context in try await api.createModel(request, context) }
         on(.get, "/v1/apps/{appId}/models") { api, request, context in try api.listModels(request, context) }
         on(.post, "/v1/apps/{appId}/devices") { api, request, context in try await api.createDevice(request, context) }
         on(.get, "/v1/apps/{appId}/devices") { api, request, context in try api.listDevices(request, context) }
         on(.get, "/v1/devices/{sn}") { api, request, context in try api.getDevice(request, context) }
+        on(.delete, "/v1/devices/{sn}") { api, request, context in try await api.deleteDevice(request, context) }
+        on(.post, "/v1/devices/{sn}/reset") { api, request, context in try await api.resetDevice(request, context) }
         on(.post, "/v1/apps/{appId}/tickets") { api, request, context in try await api.issueTicket(request, context) }
         on(.post, "/v1/devices/{sn}/register") { api, request, context in try await api.registerDevice(request, context) }
         // Users and their sessions (operator or the app).
@@ -134,18 +172,29 @@ public struct APIRoutes: Sendable {
         }
         // Authorizations and calls seen by the operator or the app.
         on(.get, "/v1/apps/{appId}/authorizations") { api, request, context in try api.listAppAuthorizations(request, context) }
+        on(.delete, "/v1/apps/{appId}/users/{userId}/authorizations/{sn}") { api, request, context in
+            try await api.revokeForUser(request, context)
+        }
         on(.get, "/v1/apps/{appId}/calls") { api, request, context in try api.listAppCalls(request, context) }
         on(.get, "/v1/calls") { api, request, _ in try api.listAllCalls(request) }
         // The signed-in user.
         on(.get, "/v1/me") { api, request, _ in try api.me(request) }
+        on(.delete, "/v1/me/session") { api, request, _ in try await api.signOut(request) }
+        on(.post, "/v1/sign-in") { api, request, _ in try await api.exchangeSignInCode(request) }
         on(.post, "/v1/me/authorizations") { api, request, _ in try await api.authorize(request) }
         on(.get, "/v1/me/authorizations") { api, request, _ in try await api.myAuthorizations(request) }
         on(.delete, "/v1/me/authorizations/{sn}") { api, request, context in try await api.revoke(request, context) }
         on(.get, "/v1/me/calls") { api, request, _ in try api.myCalls(request) }
         on(.get, "/v1/me/notices") { api, request, _ in try api.myNotices(request) }
         on(.post, "/v1/me/notices/{noticeId}/read") { api, request, context in try api.markNoticeRead(request, context) }
+        on(.post, "/v1/me/calls/{callId}/reject") { api, request, context in try await api.rejectMyCall(request, context) }
+        // Web Push (docs/push.md).
+        on(.get, "/v1/push/vapid-public-key") { api, _, _ in try api.vapidPublicKey() }
+        on(.get, "/v1/me/push-subscriptions") { api, request, _ in try api.myPushSubscriptions(request) }
+        on(.post, "/v1/me/push-subscriptions") { api, request, _ in try await api.addPushSubscription(request) }
+        on(.delete, "/v1/me/push-subscriptions") { api, request, _ in try api.deletePushSubscription(request) }
         // Development mode's sign-in for the web app (404 unless `--dev`).
-        on(.get, "/v1/dev/users") { api, _, _ in try api.devUsers() }
+        on(.get, "/v1/dev/users") { api, request, _ in try api.devUsers(request) }
         on(.post, "/v1/dev/sign-in") { api, request, _ in try await api.devSignIn(request) }
         return routes
     }
@@ -194,7 +243,7 @@ public struct APIRoutes: Sendable {
     }
 
     /// The path parameter `name` (always present when the route matched).
-    func parameter(_ name: String, _ context: BasicRequestContext) throws(APIError) -> String {
+    func parameter(_ name: String, _ context: RingletRequestContext) throws(APIError) -> String {
         guard let value = context.parameters.get(name) else { throw APIError.badRequest("missing \(name)") }
         return value
     }
@@ -206,6 +255,21 @@ public struct APIRoutes: Sendable {
             throw APIError.badRequest("limit must be an integer from 1 to 500")
         }
         return value
+    }
+
+    /// The page a list request asks for: `limit` and `cursor` (the `nextCursor` of the previous page).
+    func pageRequest(_ request: Request) throws(APIError) -> PageRequest {
+        let limit = try limit(request)
+        guard let text = request.uri.queryParameters.get("cursor") else { return PageRequest(limit: limit) }
+        guard let cursor = ListCursor.decode(String(text)) else {
+            throw APIError.badRequest("cursor is not a nextCursor this server gave")
+        }
+        return PageRequest(limit: limit, after: cursor)
+    }
+
+    /// A list answer: the page's items and the cursor of the next page.
+    func list<Record: Sendable, Item: Codable & Sendable>(_ page: Page<Record>, _ transform: (Record) -> Item) -> Response {
+        json(ListBody(items: page.items.map(transform), nextCursor: page.next.map(ListCursor.encode)))
     }
 
     /// Checks a display name: at most 200 bytes.

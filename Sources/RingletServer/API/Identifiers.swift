@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import RingletCore
+import RingletStore
 
 /// Makes the cloud's ids and secrets (cloud brief, "Ids") from a random source, and hashes secrets for storage.
 ///
@@ -87,5 +88,19 @@ enum SNRules {
     static func isAllowed(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
             || byte == 0x5F || byte == 0x2D
+    }
+}
+
+/// The `nextCursor` of a list answer: where the next page starts, as a ``PageToken`` (opaque to clients; a value
+/// the server did not make is refused with 400, never trusted further).
+enum ListCursor {
+    /// The text of `cursor`.
+    static func encode(_ cursor: PageCursor) -> String {
+        PageToken(key: cursor.key, position: cursor.rowID).text
+    }
+
+    /// The cursor in `text`, or nil when it is not one.
+    static func decode(_ text: String) -> PageCursor? {
+        PageToken(text: text).map { PageCursor(key: $0.key, rowID: $0.position) }
     }
 }

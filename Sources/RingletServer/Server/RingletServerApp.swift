@@ -42,13 +42,22 @@ public struct RingletServerApp: Sendable {
     let now: @Sendable () -> Int64
     let identifiers: Identifiers
     let services: [any Service]
-    let registerWebSocketRoutes: @Sendable (Router<BasicWebSocketRequestContext>) -> Void
+    let registerWebSocketRoutes: @Sendable (Router<RingletRequestContext>) -> Void
     let onAuthorizationChange: @Sendable (AuthorizationRecord) async -> Void
     let onlineDevices: @Sendable ([String]) async -> Set<String>
+    /// Told when a credential is taken back (the signaling hub closes what stood on it).
+    let onRevocation: @Sendable (CredentialRevocation) async -> Void
+    /// Failed authentications per client address, shared with the signaling hub.
+    public let authLimiter: AuthFailureLimiter
+    /// The connection guard's caps and deadlines (one for the HTTP listener).
+    let connectionSettings: HTTPConnectionGuard.Settings
     /// Development mode's demo app (the app `/v1/dev/sign-in` signs users into); nil without `--dev`.
     let devAppID: String?
     /// The web app served at `/app/`.
     let webApp: WebAppFiles
+    /// The Web Push service (its public key and limits reach the API), or nil when push is off.
+    let push: PushService?
+    let rejectCall: @Sendable (String, String, String?) async -> CallRejectOutcome
 
     /// A server over `store`.
     ///
@@ -63,19 +72,35 @@ public struct RingletServerApp: Sendable {
     ///   - registerWebSocketRoutes: adds the signaling routes to the WebSocket router.
     ///   - onAuthorizationChange: told of every authorization change made through the API.
     ///   - onlineDevices: which of the given SNs have a device session open (the signaling hub's answer).
+    ///   - onRevocation: told when a session token or a device key is taken back (the hub closes sessions).
+    ///   - authLimiter: failed authentications per address (default: made from the configuration's limits).
     ///   - devAppID: the demo app of `--dev`, whose users the web app's development sign-in creates and signs
     ///     in; ignored unless ``ServerConfiguration/dev``.
     ///   - webApp: the web app's files (default: the bundled ones).
+    ///   - push: the Web Push service (run it among `services`); nil: push is off.
+    ///   - rejectCall: declines a ringing call for a user (`POST /v1/me/calls/{callId}/reject`).
     public init(
         configuration: ServerConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger = Logger(label: "ringlet.server"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         identifiers: Identifiers = .system, services: [any Service] = [],
-        registerWebSocketRoutes: @escaping @Sendable (Router<BasicWebSocketRequestContext>) -> Void = { _ in },
+        registerWebSocketRoutes: @escaping @Sendable (Router<RingletRequestContext>) -> Void = { _ in },
         onAuthorizationChange: @escaping @Sendable (AuthorizationRecord) async -> Void = { _ in },
         onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
-        devAppID: String? = nil, webApp: WebAppFiles = .bundled
+        onRevocation: @escaping @Sendable (CredentialRevocation) async -> Void = { _ in },
+        authLimiter: AuthFailureLimiter? = nil,
+        devAppID: String? = nil, webApp: WebAppFiles = .bundled, push: PushService? = nil,
+        rejectCall: @escaping @Sendable (String, String, String?) async -> CallRejectOutcome = { _, _, _ in .notRinging }
     ) {
+        self.onRevocation = onRevocation
+        self.authLimiter = authLimiter ?? AuthFailureLimiter(
+            burst: configuration.limits.authFailureBurst, perMinute: configuration.limits.authFailuresPerMinute,
+            metricsFactory: metrics.factory)
+        self.connectionSettings = HTTPConnectionGuard.Settings(
+            limits: configuration.limits, maxConnections: configuration.limits.httpMaxConnections,
+            metricsFactory: metrics.factory)
+        self.push = push
+        self.rejectCall = rejectCall
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -92,24 +117,60 @@ public struct RingletServerApp: Sendable {
 
     /// The HTTP router: the API's routes, `/metrics`, the web app's files; returns it with the routes registered
     /// (for the OpenAPI check).
-    public func makeRouter() -> (Router<BasicRequestContext>, [APIRoutes.Route]) {
-        let router = Router()
+    public func makeRouter() -> (Router<RingletRequestContext>, [APIRoutes.Route]) {
+        let router = Router(context: RingletRequestContext.self)
         var apiConfiguration = configuration.apiConfiguration
         apiConfiguration.devAppID = devAppID
+        if let push {
+            apiConfiguration.pushPublicKey = push.publicKey
+            apiConfiguration.pushEndpointPolicy = push.configuration.endpointPolicy
+            apiConfiguration.maximumPushSubscriptionsPerUser = push.configuration.maximumSubscriptionsPerUser
+        }
         let api = APIRoutes(
             store: store, configuration: apiConfiguration, now: now, identifiers: identifiers,
-            logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices
+            logger: logger, onAuthorizationChange: onAuthorizationChange, onlineDevices: onlineDevices,
+            onRevocation: onRevocation, authLimiter: authLimiter, rejectCall: rejectCall
         )
         var routes = api.register(on: router)
         routes += webApp.register(on: router)
+        // `/metrics` here needs the admin token, unless it has a listener of its own (``metricsApplication``),
+        // where it needs none and this route is not served.
+        if configuration.metrics == nil {
+            let render = metricsResponder
+            router.get("/metrics") { request, _ -> Response in
+                try api.requireOperator(request)
+                return render()
+            }
+            routes.append(APIRoutes.Route(method: .get, path: "/metrics"))
+        }
+        return (router, routes)
+    }
+
+    /// The Prometheus text of the registry, as a response.
+    var metricsResponder: @Sendable () -> Response {
         let registry = metrics.registry
-        router.get("/metrics") { _, _ -> Response in
+        let guardMetrics = connectionSettings.closes
+        return {
+            guardMetrics.update()
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        routes.append(APIRoutes.Route(method: .get, path: "/metrics"))
-        return (router, routes)
+    }
+
+    /// The separate `/metrics` listener of ``ServerConfiguration/metrics`` (nil when none is configured): only
+    /// `GET /metrics`, without credentials; the address is meant for the monitoring network alone.
+    func metricsApplication() -> (any Service)? {
+        guard let address = configuration.metrics else { return nil }
+        let router = Router(context: RingletRequestContext.self)
+        let render = metricsResponder
+        router.get("/metrics") { _, _ -> Response in render() }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port),
+                                                    serverName: "ringlet-metrics"),
+            logger: logger
+        )
     }
 
     /// The Hummingbird application: HTTP/1.1 with WebSocket upgrade, the extra services attached.
@@ -120,17 +181,18 @@ public struct RingletServerApp: Sendable {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let (router, _) = makeRouter()
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: RingletRequestContext.self)
         registerWebSocketRoutes(webSocketRouter)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: SignalingHub.webSocketConfiguration)
+            server: .guardedHTTP1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter, configuration: .init(ws: SignalingHub.webSocketConfiguration),
+                settings: connectionSettings
             ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "ringlet"
             ),
-            services: services,
+            services: services + (metricsApplication().map { [$0] } ?? []),
             onServerRunning: onServerRunning,
             logger: logger
         )

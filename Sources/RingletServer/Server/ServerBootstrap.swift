@@ -2,7 +2,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import RingletCore
 import RingletStore
+import RingletWebPush
 
 /// What the server does with its data folder and store on start: the admin token, the TURN secret in dev mode,
 /// and the demo app in dev mode (docs/server.md, "Admin token" and "Development mode").
@@ -81,6 +83,23 @@ public enum ServerBootstrap {
         return secret
     }
 
+    /// The settings key of the VAPID private key (base64url of the 32-byte P-256 scalar).
+    public static let vapidKeySetting = "vapidPrivateKey"
+
+    /// The server's VAPID key (Web Push, docs/push.md): made on the first start and kept in the store's settings,
+    /// so that browsers' subscriptions (made for its public key) stay valid across restarts.
+    public static func vapidKey(store: any Store) throws -> VAPIDKey {
+        if let stored = try store.setting(vapidKeySetting) {
+            guard let bytes = Base64URL.decode(stored) else {
+                throw ServerConfigurationError("the stored VAPID key is not base64url")
+            }
+            return try VAPIDKey(rawRepresentation: bytes)
+        }
+        let key = VAPIDKey()
+        try store.setSetting(vapidKeySetting, Base64URL.encode(key.rawRepresentation))
+        return key
+    }
+
     /// Dev mode: the demo app ("Demo", release approved, unlimited quota, model `demo-model`), created if the
     /// store has no app; nil when apps exist that are not the demo app recorded in the dev credentials file.
     public static func ensureDemoApp(
@@ -110,6 +129,33 @@ public enum ServerBootstrap {
         return DemoApp(app: app, model: model, secret: secret)
     }
 
+    /// The file a generated admin token goes to when there is no terminal to show it on.
+    public static let adminTokenFile = "admin-token"
+
+    /// Shows a freshly generated admin token without letting it reach a log (docs/security.md, "What is
+    /// logged"): it is written to the controlling terminal (`/dev/tty`), which is not standard output — a service
+    /// manager that captures standard output into a journal never sees it. Without a terminal (a service) it is
+    /// written to `<data-dir>/admin-token`, mode 0600. Returns the line to print on standard output instead,
+    /// which says where the token went but not what it is.
+    public static func revealAdminToken(_ token: String, configuration: ServerConfiguration) throws -> String {
+        let line = "admin token (shown once, keep it): \(token)\n"
+        let tty = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC)
+        if tty >= 0 {
+            defer { close(tty) }
+            let written = line.utf8CString.withUnsafeBufferPointer { write(tty, $0.baseAddress, $0.count - 1) }
+            if written == line.utf8.count { return "admin token shown on the terminal (not in this output)" }
+        }
+        let path = (configuration.dataDir as NSString).appendingPathComponent(adminTokenFile)
+        try writePrivateFile(Data((token + "\n").utf8), to: path)
+        return "admin token written to \(path) (mode 0600): keep it elsewhere and delete the file"
+    }
+
+    /// Ends the calls a crash left `ringing` or `active` (outcome `interrupted`, ended now); returns how many.
+    /// A graceful stop ends its calls itself, so after one this finds none.
+    public static func closeInterruptedCalls(store: any Store, now: Int64) throws -> Int {
+        try store.closeUnfinishedCalls(outcome: .interrupted, now: now)
+    }
+
     /// Creates the data folder (mode 0700) if needed.
     public static func prepareDataDirectory(_ configuration: ServerConfiguration) throws {
         try FileManager.default.createDirectory(
@@ -130,9 +176,12 @@ public enum ServerBootstrap {
 
     /// Writes the dev credentials file atomically with mode 0600.
     static func writeDevCredentials(_ credentials: DevCredentials, _ configuration: ServerConfiguration) throws {
-        let path = devCredentialsPath(configuration)
+        try writePrivateFile(try JSONEncoder().encode(credentials), to: devCredentialsPath(configuration))
+    }
+
+    /// Writes `data` to `path` atomically (a temporary file renamed over it) with mode 0600.
+    static func writePrivateFile(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp"
-        let data = try JSONEncoder().encode(credentials)
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw ServerConfigurationError("cannot write \(temporary)") }
         guard rename(temporary, path) == 0 else { throw ServerConfigurationError("cannot rename \(temporary)") }

@@ -4,8 +4,10 @@ extension ServerConfiguration {
     /// Values from one source (flags, environment or file); nil means "not given here".
     ///
     /// The JSON file uses these field names: `{"dataDir": "…", "http": "127.0.0.1:8080", "turn": "…",
-    /// "turnSecret": "…", "allowLoopbackPeers": false, "dev": false, "ringTimeoutSeconds": 60,
-    /// "publicBaseURL": "…", "maxBodySize": 65536, "adminToken": "rla_…"}`.
+    /// "turnSecret": "…", "turnSecretFile": "…", "allowLoopbackPeers": false, "allowPrivatePeers": false,
+    /// "metrics": "127.0.0.1:9090", "dev": false, "ringTimeoutSeconds": 60, "publicBaseURL": "…",
+    /// "maxBodySize": 65536, "adminToken": "rla_…", "turnUserQuota": 16, "vapidSubject": "mailto:…",
+    /// "limits": {…}}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -17,14 +19,30 @@ extension ServerConfiguration {
         public var publicBaseURL: String?
         public var maxBodySize: Int?
         public var adminToken: String?
+        public var turnSecretFile: String?
+        public var allowPrivatePeers: Bool?
+        public var metrics: String?
+        /// ``ServerLimits/turnUserQuota``.
+        public var turnUserQuota: Int?
+        /// The file's `limits` object (flags and environment set single limits only).
+        public var limits: ServerLimits?
+        public var vapidSubject: String?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
 
         public init(
             dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
-            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil
+            publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil,
+            turnSecretFile: String? = nil, allowPrivatePeers: Bool? = nil, metrics: String? = nil,
+            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil
         ) {
+            self.turnSecretFile = turnSecretFile
+            self.allowPrivatePeers = allowPrivatePeers
+            self.metrics = metrics
+            self.turnUserQuota = turnUserQuota
+            self.limits = limits
+            self.vapidSubject = vapidSubject
             self.dataDir = dataDir
             self.http = http
             self.turn = turn
@@ -40,7 +58,9 @@ extension ServerConfiguration {
 
         /// The `RINGLET_*` variables: `RINGLET_DATA_DIR`, `RINGLET_HTTP`, `RINGLET_TURN`, `RINGLET_TURN_SECRET`,
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
-        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`.
+        /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`,
+        /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`,
+        /// `RINGLET_VAPID_SUBJECT`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -61,7 +81,9 @@ extension ServerConfiguration {
                 allowLoopbackPeers: try bool("RINGLET_ALLOW_LOOPBACK_PEERS"), dev: try bool("RINGLET_DEV"),
                 ringTimeoutSeconds: try int("RINGLET_RING_TIMEOUT"), publicBaseURL: environment["RINGLET_PUBLIC_BASE_URL"],
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
-                configFile: environment["RINGLET_CONFIG"]
+                configFile: environment["RINGLET_CONFIG"], turnSecretFile: environment["RINGLET_TURN_SECRET_FILE"],
+                allowPrivatePeers: try bool("RINGLET_ALLOW_PRIVATE_PEERS"), metrics: environment["RINGLET_METRICS"],
+                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"]
             )
         }
 
@@ -93,6 +115,15 @@ extension ServerConfiguration {
             if let publicBaseURL { result.publicBaseURL = publicBaseURL }
             if let maxBodySize { result.maxBodySize = maxBodySize }
             if let adminToken { result.adminToken = adminToken }
+            if let turnSecretFile {
+                result.turnSecretFile = turnSecretFile
+                if turnSecret == nil { result.turnSecret = nil }
+            }
+            if let allowPrivatePeers { result.allowPrivatePeers = allowPrivatePeers }
+            if let metrics { result.metrics = try HostPort(parsing: metrics) }
+            if let limits { result.limits = limits }
+            if let turnUserQuota { result.limits.turnUserQuota = turnUserQuota }
+            if let vapidSubject { result.vapidSubject = vapidSubject }
             return result
         }
     }
@@ -110,12 +141,30 @@ extension ServerConfiguration {
         }
         configuration = try env.applied(to: configuration)
         configuration = try flags.applied(to: configuration)
+        if let path = configuration.turnSecretFile, configuration.turnSecret == nil {
+            configuration.turnSecret = try readSecretFile(path)
+        }
         try configuration.validate()
         return configuration
     }
 
+    /// The first line of a secret file, without its line end; refused when empty or unreadable.
+    static func readSecretFile(_ path: String) throws(ServerConfigurationError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ServerConfigurationError("cannot read the TURN secret file \(path)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let secret = line.hasSuffix("\r") ? String(line.dropLast()) : line
+        guard !secret.isEmpty else { throw ServerConfigurationError("the TURN secret file \(path) is empty") }
+        return secret
+    }
+
     /// The API's settings from this configuration.
     public var apiConfiguration: APIRoutes.Configuration {
-        APIRoutes.Configuration(maxBodySize: maxBodySize, publicBaseURL: effectivePublicBaseURL)
+        var configuration = APIRoutes.Configuration(maxBodySize: maxBodySize, publicBaseURL: effectivePublicBaseURL)
+        configuration.ticketMaxUsers = limits.ticketMaxUsers
+        configuration.signInCodeLifetimeMs = Int64(limits.signInCodeSeconds) * 1000
+        return configuration
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RingletWebPush
 
 /// Everything `ringlet serve` can be told, with documented defaults, validated once (docs/server.md).
 ///
@@ -35,10 +36,21 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var http = HostPort(host: "127.0.0.1", port: 8080)
     /// Where STUN/TURN listens on UDP and TCP. Default `127.0.0.1:3478`.
     public var turn = HostPort(host: "127.0.0.1", port: 3478)
-    /// The TURN REST shared secret. Required unless ``dev`` (then one is generated and kept in the store).
+    /// The TURN REST shared secret. Required unless ``dev`` (then one is generated and kept in the store) or
+    /// ``turnSecretFile`` gives it.
     public var turnSecret: String?
-    /// Whether TURN may relay to loopback and private peers (tests on one machine). Default false.
+    /// A file holding the TURN REST shared secret (its first line), so that the secret is not on the command
+    /// line, where every user can read it in /proc. Read by ``resolve(flags:environment:)``.
+    public var turnSecretFile: String?
+    /// Whether TURN may relay to loopback peers (tests on one machine); the server's own service ports stay
+    /// refused. Default false.
     public var allowLoopbackPeers = false
+    /// Whether TURN may relay to private (RFC 1918, 100.64/10, fc00::/7) and link-local peers. The cloud
+    /// metadata address 169.254.169.254 and the server's own addresses stay refused. Default false.
+    public var allowPrivatePeers = false
+    /// Where `/metrics` is served on its own, without credentials (an address only the monitoring can reach).
+    /// Default none: `/metrics` is served on ``http`` and needs the admin token.
+    public var metrics: HostPort?
     /// Development mode: a demo app, and the admin token printed at every start. Default false.
     public var dev = false
     /// How long a call rings before it times out, seconds (the seed's 60 s). Default 60, 1...3600.
@@ -48,9 +60,22 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var publicBaseURL: String?
     /// The largest HTTP request body, bytes. Default 65536 (64 KiB), 1024...16 MiB.
     public var maxBodySize = 64 * 1024
+    /// Resource limits, rate limits and retention (docs/security.md).
+    public var limits = ServerLimits()
     /// A fixed admin token (`rla_…`); when set its hash replaces the stored one at start. Default none: the
     /// server generates one on first start (docs/server.md, "Admin token").
     public var adminToken: String?
+    /// The VAPID `sub` claim of Web Push (`mailto:…` or `https://…`, docs/push.md): how push services reach the
+    /// operator. Required unless ``dev`` (then ``developmentVAPIDSubject``).
+    public var vapidSubject: String?
+
+    /// The subject `--dev` uses when none is given.
+    public static let developmentVAPIDSubject = "mailto:ringlet-dev@example.com"
+
+    /// ``vapidSubject``, or in dev mode ``developmentVAPIDSubject``; nil only for an invalid configuration.
+    public var effectiveVAPIDSubject: VAPIDSubject? {
+        try? VAPIDSubject(vapidSubject ?? (dev ? Self.developmentVAPIDSubject : ""))
+    }
 
     /// The defaults.
     public init() {}
@@ -65,6 +90,10 @@ public struct ServerConfiguration: Sendable, Hashable {
         return "http://\(HostPort(host: host, port: http.port))"
     }
 
+    /// Which Web Push endpoints subscriptions may name: https only, and in dev mode also http:// to a loopback
+    /// address (tests with a local stand-in push service).
+    public var pushEndpointPolicy: PushEndpoint.Policy { PushEndpoint.Policy(allowLoopback: dev) }
+
     /// Checks every rule; the server calls it once before starting.
     public func validate() throws(ServerConfigurationError) {
         guard !dataDir.isEmpty else { throw ServerConfigurationError("dataDir is empty") }
@@ -75,12 +104,24 @@ public struct ServerConfiguration: Sendable, Hashable {
             throw ServerConfigurationError("maxBodySize must be from 1024 to 16777216")
         }
         if let turnSecret, turnSecret.isEmpty { throw ServerConfigurationError("turnSecret is empty") }
-        if turnSecret == nil, !dev { throw ServerConfigurationError("--turn-secret is required (or --dev)") }
+        try limits.validate()
+        if turnSecret == nil, !dev { throw ServerConfigurationError("--turn-secret or --turn-secret-file is required (or --dev)") }
         if let adminToken, !adminToken.hasPrefix("rla_") || adminToken.utf8.count < 20 {
             throw ServerConfigurationError("adminToken must start with rla_ and be at least 20 characters")
         }
         if let publicBaseURL, !(publicBaseURL.hasPrefix("http://") || publicBaseURL.hasPrefix("https://")) {
             throw ServerConfigurationError("publicBaseURL must start with http:// or https://")
+        }
+        if let vapidSubject {
+            do {
+                _ = try VAPIDSubject(vapidSubject)
+            } catch {
+                throw ServerConfigurationError("--vapid-subject: \(error.message)")
+            }
+        } else if !dev {
+            throw ServerConfigurationError(
+                "--vapid-subject is required (or --dev): mailto:you@your-domain or https://your-domain, "
+                    + "the contact Web Push services see (Apple's refuses others)")
         }
     }
 }

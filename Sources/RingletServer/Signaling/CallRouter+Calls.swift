@@ -59,8 +59,10 @@ extension CallRouter {
             guard case .user(_, let appID, let sessionChannel) = sessions[id]?.identity else { return false }
             return appID == device.appID && sessionChannel == channel
         }
-        guard !targets.isEmpty else {
-            return fail(&self, .failed, "the callee has no open session on the \(channel.rawValue) channel")
+        let subscribed = hasPushSubscription(userID: user.id, appID: device.appID, channel: channel)
+        guard !targets.isEmpty || subscribed else {
+            return fail(&self, .failed,
+                        "the callee has no open session and no push subscription on the \(channel.rawValue) channel")
         }
         guard let consumed = storeValue({ () throws(StoreError) in try store.consumeCallQuota(appID: app.id) }) else {
             return fail(&self, .failed, "store unavailable")
@@ -73,19 +75,22 @@ extension CallRouter {
         guard storeValue({ () throws(StoreError) in try store.insertCall(record) }) != nil else {
             return fail(&self, .failed, "store unavailable")
         }
-        calls[record.id] = ActiveCall(record: record, state: .ringing, deviceSession: session.id, ringing: targets,
-                                      userSession: nil, ringDeadline: now &+ configuration.ringTimeoutMs,
-                                      openID: user.openID)
         let ring = Ring(callId: record.id, sn: sn, deviceName: device.name, kind: request.kind,
                         callerCamera: request.callerCamera, calleeCamera: request.calleeCamera,
                         iceServers: iceServers(for: user.id, now: now))
+        let ringDeadline = now &+ configuration.ringTimeoutMs
+        calls[record.id] = ActiveCall(record: record, state: .ringing, deviceSession: session.id, ringing: targets,
+                                      userSession: nil, ringDeadline: ringDeadline, openID: user.openID,
+                                      pushed: subscribed, ring: ring)
         for target in targets.sorted(by: { $0.rawValue < $1.rawValue }) {
             emit(.send(target, .ring(ring)))
         }
+        if subscribed { pushRing(record, deviceName: device.name, until: ringDeadline, now: now) }
         emit(.send(session.id, .callResult(CallResult(requestId: requestId, code: .ok, callId: record.id,
                                                       iceServers: iceServers(for: sn, now: now)))))
         emit(.event(.callStarted(record)))
-        logger.info("call ringing", metadata: ["call": "\(record.id)", "sessions": "\(targets.count)"])
+        logger.info("call ringing", metadata: ["call": "\(record.id)", "sessions": "\(targets.count)",
+                                              "push": "\(subscribed)"])
     }
 
     /// `call_device` from a user: checks, then `join_notify` to the device.
@@ -169,7 +174,10 @@ extension CallRouter {
         call.record.answeredAt = now
         let others = call.ringing.subtracting([session.id])
         call.ringing = []
+        call.ring = nil
+        call.replay = []
         calls[action.callId] = call
+        if call.pushed { pushRingStop(call.record, reason: .answer, now: now) }
         let record = call.record
         let store = self.store
         _ = storeValue({ () throws(StoreError) in try store.updateCall(record) })
@@ -209,6 +217,9 @@ extension CallRouter {
             return
         }
         switch call.state {
+        case .active where action.reason == .mediaLost:
+            // The party's media path died: a dropped call, told to the other side as a network loss.
+            endCall(action.callId, outcome: .peerGone, event: .peerGone, now: now, except: session.id)
         case .active:
             endCall(action.callId, outcome: .completed, event: .hangUp, now: now, except: session.id)
         case .ringing:
@@ -257,8 +268,11 @@ extension CallRouter {
     /// Ends a call: stores the outcome and end time, tells every other party and ringing session (`call_event`
     /// to parties, `ring_stop` to ringing sessions), reports `callEnded`.
     mutating func endCall(_ callID: String, outcome: CallRecord.Outcome, event: CallEvent, now: Int64,
-                          except: SessionID?) {
+                          except: SessionID?, pushExcluding endpoint: String? = nil) {
         guard var call = calls.removeValue(forKey: callID) else { return }
+        if call.pushed, call.state == .ringing {
+            pushRingStop(call.record, reason: event, now: now, excluding: endpoint)
+        }
         call.record.outcome = outcome
         call.record.endedAt = now
         let record = call.record

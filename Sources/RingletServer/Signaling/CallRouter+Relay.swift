@@ -12,9 +12,13 @@ extension CallRouter {
             if let user = call.userSession {
                 emit(.send(user, message))
             } else {
-                // Ringing device → user call: every ringing session prepares media.
+                // Ringing device → user call: every ringing session prepares media; a session that opens later
+                // gets what was sent so far.
                 for target in call.ringing.sorted(by: { $0.rawValue < $1.rawValue }) {
                     emit(.send(target, message))
+                }
+                if call.state == .ringing, call.replay.count < CallRouter.maximumReplay {
+                    calls[callID]?.replay.append(message)
                 }
             }
         } else if call.userSession == session.id {
@@ -30,6 +34,16 @@ extension CallRouter {
     mutating func notice(_ session: Session, _ request: NoticeRequest, now: Int64) {
         guard case .device(let sn) = session.identity else {
             refuse(session.id, request.requestId, .notAllowed, "only devices send notices")
+            return
+        }
+        guard request.text.utf8.count <= configuration.noticeTextBytes else {
+            refuse(session.id, request.requestId, .refused,
+                   "notice text longer than \(configuration.noticeTextBytes) bytes")
+            return
+        }
+        guard noticeBuckets.take(sn, now: .milliseconds(now)) else {
+            refuse(session.id, request.requestId, .rateLimited,
+                   "more than \(configuration.noticeBurst) notices at once or \(configuration.noticesPerMinute) a minute")
             return
         }
         let store = self.store
@@ -49,6 +63,7 @@ extension CallRouter {
             where sessions[target]?.appID == session.appID {
                 emit(.send(target, .notice(notice)))
             }
+            pushNotice(record, now: now)
         }
         acknowledge(session.id, request.requestId)
     }

@@ -1,4 +1,5 @@
 import Logging
+import RingletCore
 import RingletSignaling
 import RingletStore
 import RingletTURN
@@ -9,6 +10,34 @@ public struct SessionID: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// Wraps a number.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public var description: String { "session-\(rawValue)" }
+}
+
+/// What an authenticated session stands on, so that the router can close it when that is taken back: the user's
+/// session token (its hash and expiry) or the device's registered key.
+public struct SessionCredential: Hashable, Sendable {
+    /// SHA-256 (hex) of the user's session token.
+    public var tokenHash: String?
+    /// When the user's session token expires (Unix ms): the session is closed then (`session_expired`).
+    public var expiresAt: Int64?
+    /// The device key the device authenticated with (a reset or re-keyed device's session is closed).
+    public var publicKey: [UInt8]?
+
+    public init(tokenHash: String? = nil, expiresAt: Int64? = nil, publicKey: [UInt8]? = nil) {
+        self.tokenHash = tokenHash
+        self.expiresAt = expiresAt
+        self.publicKey = publicKey
+    }
+
+    /// Nothing known: the session is never closed for its credential.
+    public static let none = SessionCredential()
+}
+
+/// A credential taken back through the API: the signaling sessions standing on it are closed.
+public enum CredentialRevocation: Hashable, Sendable {
+    /// A user session token was signed out (`DELETE /v1/me/session`).
+    case session(tokenHash: String)
+    /// A device was reset or deleted: its key no longer counts, its calls end.
+    case device(sn: String)
 }
 
 /// Who an authenticated session is.
@@ -56,6 +85,15 @@ public struct CallRouter {
         public var turnSecret: [UInt8]
         /// How long handed-out TURN credentials stay valid (s).
         public var credentialTTLSeconds: Int64
+        /// Notices one device may send in a burst (kept per SN). Default 20.
+        public var noticeBurst = 20
+        /// Notices one device earns back per minute. Default 10.
+        public var noticesPerMinute = 10
+        /// The longest notice text, bytes of UTF-8. Default 1024.
+        public var noticeTextBytes = 1024
+        /// Whether calls, notices and authorization changes are also pushed to the users' Web Push subscriptions
+        /// (`.push` outputs). Default false; `ringlet serve` turns it on with its push service.
+        public var pushEnabled = false
 
         /// Makes a configuration; `ringTimeoutMs` defaults to 60 000, `credentialTTLSeconds` to 3 600.
         public init(ringTimeoutMs: Int64 = 60_000, stunURLs: [String] = [], turnURLs: [String] = [],
@@ -82,6 +120,17 @@ public struct CallRouter {
         public static let replaced = CloseReason(code: "replaced", message: "a newer session of this device connected")
         /// The authenticated identity is no longer in the store.
         public static let unknownIdentity = CloseReason(code: "unknown_identity", message: "the device or user is not known")
+        /// The user's session token expired.
+        public static let sessionExpired = CloseReason(code: SignalingError.Code.sessionExpired.rawValue,
+                                                       message: "the session token expired; sign in again")
+        /// The user's session token was signed out (or is gone).
+        public static let sessionRevoked = CloseReason(code: SignalingError.Code.sessionRevoked.rawValue,
+                                                       message: "the session was signed out")
+        /// The device was reset or deleted, or registered another key.
+        public static let deviceReset = CloseReason(code: SignalingError.Code.deviceReset.rawValue,
+                                                    message: "the device was reset; register it with a new ticket")
+        /// Whether the session's credentials will not be accepted again (the client should not retry with them).
+        public var rejectsCredentials: Bool { SignalingError.Code(rawValue: code).rejectsCredentials }
         public var description: String { "\(code): \(message)" }
     }
 
@@ -103,6 +152,8 @@ public struct CallRouter {
         case close(SessionID, CloseReason)
         /// Report an event.
         case event(Event)
+        /// Hand a Web Push message to the push service (it never blocks; docs/push.md).
+        case push(PushIntent)
     }
 
     struct Session {
@@ -112,6 +163,8 @@ public struct CallRouter {
         let appID: String
         /// The user's openId (user sessions).
         let openID: String?
+        /// What it stands on (token, expiry, device key).
+        let credential: SessionCredential
     }
 
     enum CallState { case ringing, active }
@@ -126,7 +179,18 @@ public struct CallRouter {
         var userSession: SessionID?
         var ringDeadline: Int64?
         let openID: String
+        /// device → user: whether the callee's push subscriptions were rung (then the call rings on with no page
+        /// open, and its end is pushed too).
+        var pushed = false
+        /// device → user while ringing: the ring sent to the user's sessions and the device's `sdp` / `candidate`
+        /// so far, replayed to a session of the user that opens during the ring (a page opened from the
+        /// notification). At most ``maximumReplay`` messages.
+        var ring: Ring?
+        var replay: [ServerMessage] = []
     }
+
+    /// The most media messages kept per ringing call for sessions that open during the ring.
+    static let maximumReplay = 64
 
     let configuration: Configuration
     let store: any Store
@@ -136,8 +200,9 @@ public struct CallRouter {
     var deviceSessions: [String: SessionID] = [:]
     var userSessions: [String: Set<SessionID>] = [:]
     var calls: [String: ActiveCall] = [:]
-    var outputs: [Output] = []
-    var outputHead = 0
+    var outputs = FIFOQueue<Output>()
+    /// Notices per device (by SN): a burst, then a steady rate.
+    var noticeBuckets: KeyedTokenBuckets<String>
 
     /// Makes a router.
     /// - Parameters:
@@ -152,13 +217,22 @@ public struct CallRouter {
         self.store = store
         self.random = random
         self.logger = logger
+        noticeBuckets = KeyedTokenBuckets(capacity: Double(configuration.noticeBurst),
+                                          refillPerSecond: Double(configuration.noticesPerMinute) / 60,
+                                          maximumKeys: 100_000, whenFull: .refuse)
     }
 
     // MARK: Inputs
 
     /// An authenticated session opened. The router sends it `welcome` (server time, ICE servers). A second
     /// session of the same device replaces the first, which is closed (`replaced`) and treated as gone.
-    public mutating func sessionOpened(_ id: SessionID, identity: SessionIdentity, now: Int64) {
+    /// `credential` is what the session stands on: it is closed when that expires or is taken back.
+    public mutating func sessionOpened(_ id: SessionID, identity: SessionIdentity, credential: SessionCredential = .none,
+                                       now: Int64) {
+        if let expiresAt = credential.expiresAt, expiresAt <= now {
+            emit(.close(id, .sessionExpired))
+            return
+        }
         let store = self.store
         switch identity {
         case .device(let sn):
@@ -170,7 +244,7 @@ public struct CallRouter {
                 emit(.close(old, .replaced))
                 sessionClosed(old, now: now)
             }
-            sessions[id] = Session(id: id, identity: identity, appID: device.appID, openID: nil)
+            sessions[id] = Session(id: id, identity: identity, appID: device.appID, openID: nil, credential: credential)
             deviceSessions[sn] = id
             emit(.send(id, .welcome(Welcome(serverTime: now, iceServers: iceServers(for: sn, now: now), sn: sn,
                                             appId: device.appID))))
@@ -180,11 +254,12 @@ public struct CallRouter {
                 emit(.close(id, .unknownIdentity))
                 return
             }
-            sessions[id] = Session(id: id, identity: identity, appID: appID, openID: user.openID)
+            sessions[id] = Session(id: id, identity: identity, appID: appID, openID: user.openID, credential: credential)
             userSessions[userID, default: []].insert(id)
             emit(.send(id, .welcome(Welcome(serverTime: now, iceServers: iceServers(for: userID, now: now),
                                             appId: appID, userId: userID, openId: user.openID,
                                             channel: CallChannel(rawValue: channel.rawValue)))))
+            joinRingingCalls(id, userID: userID, appID: appID, channel: channel, now: now)
         }
     }
 
@@ -208,7 +283,8 @@ public struct CallRouter {
             } else if call.ringing.contains(id) {
                 call.ringing.remove(id)
                 calls[callID] = call
-                if call.ringing.isEmpty, call.userSession == nil {
+                // A call rung by push rings on (a phone may still answer from its notification).
+                if call.ringing.isEmpty, call.userSession == nil, !call.pushed {
                     endCall(callID, outcome: .peerGone, event: .peerGone, now: now, except: id)
                 }
             }
@@ -255,42 +331,93 @@ public struct CallRouter {
     }
 
     /// A user authorized or revoked a device (the HTTP API changed the store): the device's session, if open,
-    /// gets `authorization {openId, status}` (the seed's `onUpdateAuthorizeStatus`). Later calls are checked
-    /// against the store, so a revoked user's next call gets -9.
+    /// gets `authorization {openId, status}` (the seed's `onUpdateAuthorizeStatus`). A revocation also ends at
+    /// once every call between that user and the device (outcome `revoked`). Later calls are checked against
+    /// the store, so a revoked user's next call gets -9.
     public mutating func authorizationChanged(_ authorization: AuthorizationRecord, now: Int64) {
+        if authorization.status == .revoked {
+            endCalls(where: { $0.sn == authorization.sn && $0.userID == authorization.userID }, now: now)
+        }
         let store = self.store
-        guard let device = deviceSessions[authorization.sn],
-              let user = storeValue({ () throws(StoreError) in try store.user(id: authorization.userID) }) ?? nil
+        guard let user = storeValue({ () throws(StoreError) in try store.user(id: authorization.userID) }) ?? nil
         else { return }
+        pushAuthorization(authorization, now: now)
+        guard let device = deviceSessions[authorization.sn] else { return }
         let status: AuthorizationStatus = authorization.status == .authorized ? .authorized : .revoked
         emit(.send(device, .authorization(AuthorizationUpdate(openId: user.openID, status: status))))
     }
 
-    /// Ends every ringing call whose ring timeout has passed with `timeout`.
+    /// A credential was taken back: a signed-out token's sessions are closed (`session_revoked`); a reset or
+    /// deleted device's calls end (`revoked`) and its session is closed (`device_reset`).
+    public mutating func revoke(_ revocation: CredentialRevocation, now: Int64) {
+        switch revocation {
+        case .session(let tokenHash):
+            for (id, session) in sessions.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+            where session.credential.tokenHash == tokenHash {
+                closeSession(id, .sessionRevoked, now: now)
+            }
+        case .device(let sn):
+            endCalls(where: { $0.sn == sn }, now: now)
+            if let id = deviceSessions[sn] { closeSession(id, .deviceReset, now: now) }
+        }
+    }
+
+    /// Checks every session against the store again: a user whose token is gone or expired, or who is gone,
+    /// and a device that is gone or registered another key, is closed. A store failure closes nothing.
+    public mutating func recheckSessions(now: Int64) {
+        let store = self.store
+        for (id, session) in sessions.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            switch session.identity {
+            case .user(let userID, _, _):
+                guard let hash = session.credential.tokenHash else { continue }
+                guard let found = storeValue({ () throws(StoreError) in try store.session(tokenHash: hash) }) else {
+                    continue
+                }
+                if let record = found, record.userID == userID {
+                    if record.expiresAt <= now { closeSession(id, .sessionExpired, now: now) }
+                } else {
+                    closeSession(id, .sessionRevoked, now: now)
+                }
+            case .device(let sn):
+                guard let key = session.credential.publicKey else { continue }
+                guard let found = storeValue({ () throws(StoreError) in try store.device(sn: sn) }) else { continue }
+                if found?.publicKey != key {
+                    endCalls(where: { $0.sn == sn }, now: now)
+                    closeSession(id, .deviceReset, now: now)
+                }
+            }
+        }
+    }
+
+    /// Ends every ringing call whose ring timeout has passed with `timeout`, and closes every session whose
+    /// token has expired (`session_expired`).
     public mutating func handleTimeout(now: Int64) {
         for callID in calls.keys.sorted() {
             guard let call = calls[callID], call.state == .ringing, let deadline = call.ringDeadline, deadline <= now
             else { continue }
             endCall(callID, outcome: .timeout, event: .timeout, now: now, except: nil)
         }
+        for (id, session) in sessions.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            if let expiresAt = session.credential.expiresAt, expiresAt <= now {
+                closeSession(id, .sessionExpired, now: now)
+            }
+        }
     }
 
-    /// The earliest ring deadline (Unix ms), or nil when nothing rings.
+    /// The earliest ring deadline or session expiry (Unix ms), or nil when nothing rings or expires.
     public func pollTimeout() -> Int64? {
-        calls.values.compactMap { $0.state == .ringing ? $0.ringDeadline : nil }.min()
+        let rings = calls.values.compactMap { $0.state == .ringing ? $0.ringDeadline : nil }.min()
+        let expiries = sessions.values.compactMap { $0.credential.expiresAt }.min()
+        switch (rings, expiries) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
     }
 
     /// The next output, or nil when drained.
-    public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            outputs.removeAll(keepingCapacity: true)
-            outputHead = 0
-            return nil
-        }
-        let output = outputs[outputHead]
-        outputHead += 1
-        return output
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// The number of open sessions of each kind (for the sessions gauge).
     public var sessionCounts: (devices: Int, users: Int) {
@@ -309,6 +436,24 @@ public struct CallRouter {
 
     mutating func emit(_ output: Output) {
         outputs.append(output)
+    }
+
+    /// Closes a session from the server's side: the caller is told to close it, and it is gone for the router
+    /// (its calls end as for a lost session).
+    mutating func closeSession(_ id: SessionID, _ reason: CloseReason, now: Int64) {
+        guard sessions[id] != nil else { return }
+        emit(.close(id, reason))
+        sessionClosed(id, now: now)
+    }
+
+    /// Ends the calls in progress whose record matches, with outcome `revoked`: an active call with `hang_up`
+    /// to its parties, a ringing one with `cancel` (the device's `CALL_CANCEL` / `onCancelNotify`, the users'
+    /// `ring_stop cancel`).
+    mutating func endCalls(where matches: (CallRecord) -> Bool, now: Int64) {
+        for callID in calls.keys.sorted() {
+            guard let call = calls[callID], matches(call.record) else { continue }
+            endCall(callID, outcome: .revoked, event: call.state == .active ? .hangUp : .cancel, now: now, except: nil)
+        }
     }
 
     mutating func refuse(_ id: SessionID, _ requestId: String?, _ code: SignalingError.Code, _ message: String,

@@ -3,37 +3,30 @@ import Metrics
 import RingletSignaling
 import RingletStore
 
-/// What a connection's writer task sends next.
-enum SessionOutgoing: Sendable {
-    case message(ServerMessage)
-    /// Send a close frame with this kind and reason, then stop.
-    case close(SessionCloseKind, String)
-}
-
-/// The WebSocket close codes the hub uses (RFC 6455 §7.4.1).
-enum SessionCloseKind: Sendable {
-    /// 1000: the server closes for a normal reason (replaced, shutdown).
-    case normal
-    /// 1008: policy violation (unauthenticated, bad authentication, malformed message).
-    case policy
-    /// 1009: message too big.
-    case tooLarge
-}
-
 /// The call router confined to one actor, with the sessions' outgoing queues and the metrics.
 actor SignalingCore {
     private var router: CallRouter
-    private var outgoing: [SessionID: AsyncStream<SessionOutgoing>.Continuation] = [:]
+    private var outgoing: [SessionID: SessionOutbox] = [:]
     private var nextID: UInt64 = 1
     private let logger: Logger
     private let deviceSessions: Gauge
     private let userSessions: Gauge
     private let metricsFactory: any MetricsFactory
+    private let slowConsumers: Counter
+    private let credentialCloses: Counter
+    /// Where `.push` outputs go (the push service's non-blocking `enqueue`); nil: push is off.
+    private let push: (@Sendable (PushIntent) -> Void)?
 
-    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger) {
+    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger,
+         push: (@Sendable (PushIntent) -> Void)? = nil) {
         self.router = router
         self.logger = logger
         self.metricsFactory = metricsFactory
+        slowConsumers = Counter(label: "ringlet_signaling_closed_total", dimensions: [("reason", "slow_consumer")],
+                                factory: metricsFactory)
+        credentialCloses = Counter(label: "ringlet_signaling_closed_total", dimensions: [("reason", "credentials")],
+                                   factory: metricsFactory)
+        self.push = push
         deviceSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "device")], factory: metricsFactory)
         userSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "user")], factory: metricsFactory)
         deviceSessions.record(0)
@@ -45,27 +38,44 @@ actor SignalingCore {
         return SessionID(rawValue: nextID)
     }
 
-    func open(_ id: SessionID, identity: SessionIdentity, outgoing continuation: AsyncStream<SessionOutgoing>.Continuation,
+    func open(_ id: SessionID, identity: SessionIdentity, credential: SessionCredential, outbox: SessionOutbox,
               now: Int64) {
-        outgoing[id] = continuation
-        router.sessionOpened(id, identity: identity, now: now)
-        drain()
+        outgoing[id] = outbox
+        router.sessionOpened(id, identity: identity, credential: credential, now: now)
+        drain(now: now)
     }
 
     func close(_ id: SessionID, now: Int64) {
         guard outgoing.removeValue(forKey: id) != nil else { return }
         router.sessionClosed(id, now: now)
-        drain()
+        drain(now: now)
     }
 
     func handle(_ id: SessionID, _ message: ClientMessage, now: Int64) {
         router.handle(id, message, now: now)
-        drain()
+        drain(now: now)
     }
 
     func authorizationChanged(_ record: AuthorizationRecord, now: Int64) {
         router.authorizationChanged(record, now: now)
-        drain()
+        drain(now: now)
+    }
+
+    func revoke(_ revocation: CredentialRevocation, now: Int64) {
+        router.revoke(revocation, now: now)
+        drain(now: now)
+    }
+
+    func recheck(now: Int64) {
+        router.recheckSessions(now: now)
+        drain(now: now)
+    }
+
+    /// The service worker's decline over HTTP.
+    func rejectCall(userID: String, callID: String, endpoint: String?, now: Int64) -> CallRejectOutcome {
+        let outcome = router.rejectCall(userID: userID, callID: callID, endpoint: endpoint, now: now)
+        drain(now: now)
+        return outcome
     }
 
     /// Which of `sns` have an open device session.
@@ -77,39 +87,61 @@ actor SignalingCore {
     func tick(now: Int64) -> Int64? {
         if let deadline = router.pollTimeout(), deadline <= now {
             router.handleTimeout(now: now)
-            drain()
+            drain(now: now)
         }
         return router.pollTimeout()
     }
 
     /// Closes every session (graceful shutdown).
     func closeAll(now: Int64) {
-        for (id, continuation) in outgoing {
-            continuation.yield(.close(.normal, "server shutting down"))
-            continuation.finish()
+        for (id, outbox) in outgoing {
+            outbox.put(.close(.normal, "server shutting down"))
+            outbox.finish()
             router.sessionClosed(id, now: now)
         }
         outgoing.removeAll()
-        drain()
+        drain(now: now)
     }
 
-    private func drain() {
+    private func drain(now: Int64) {
+        var overflowed: [SessionID] = []
         while let output = router.pollOutput() {
             switch output {
             case .send(let id, let message):
-                outgoing[id]?.yield(.message(message))
+                if let outbox = outgoing[id], !outbox.put(.message(message)), outbox.overflowed {
+                    overflowed.append(id)
+                }
             case .close(let id, let reason):
-                if let continuation = outgoing.removeValue(forKey: id) {
-                    continuation.yield(.close(.normal, reason.code))
-                    continuation.finish()
+                if let outbox = outgoing.removeValue(forKey: id) {
+                    if reason.rejectsCredentials {
+                        credentialCloses.increment()
+                        outbox.put(.message(.error(ErrorMessage(code: SignalingError.Code(rawValue: reason.code),
+                                                                message: reason.message))))
+                        outbox.put(.close(.policy, reason.code))
+                    } else {
+                        outbox.put(.close(.normal, reason.code))
+                    }
+                    outbox.finish()
+                    logger.info("signaling session closed by the server",
+                                metadata: ["session": "\(id)", "reason": "\(reason.code)"])
                 }
             case .event(.callEnded(let record)):
                 Counter(label: "ringlet_calls_total", dimensions: [("outcome", record.outcome.rawValue)],
                         factory: metricsFactory).increment()
             case .event(.callStarted), .event(.storeFailed):
                 break
+            case .push(let intent):
+                push?(intent)
             }
         }
+        // A session whose socket does not take its messages is closed (its outbox already closed the
+        // connection); its calls end as for a lost peer.
+        for id in overflowed where outgoing.removeValue(forKey: id) != nil {
+            slowConsumers.increment()
+            logger.info("signaling session closed: it does not read", metadata: ["session": "\(id)", "reason": "slow_consumer"])
+            router.sessionClosed(id, now: now)
+        }
+        if !overflowed.isEmpty { drain(now: now) }
         let counts = router.sessionCounts
         deviceSessions.record(counts.devices)
         userSessions.record(counts.users)

@@ -1,5 +1,6 @@
 import COpenSSL
 import HummingbirdWebSocket
+import NIOCore
 import RingletCore
 import RingletSignaling
 import RingletStore
@@ -25,19 +26,30 @@ extension SignalingHub {
     }
 
     /// Serves one WebSocket connection until it closes.
-    func serve(kind: EndpointKind, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    func serve(kind: EndpointKind, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+               channel: (any Channel)? = nil) async {
         let id = await core.makeSessionID()
-        let (stream, continuation) = AsyncStream<SessionOutgoing>.makeStream()
+        // A peer that does not read fills the outbox; the connection is then closed under its stuck writer.
+        let outbox = SessionOutbox(maximumMessages: limits.signalingQueueMessages,
+                                   maximumBytes: limits.signalingQueueBytes,
+                                   onOverflow: { channel?.close(mode: .all, promise: nil) })
+        let ip = channel?.remoteAddress?.ipAddress
         let flag = AuthenticationFlag()
         let deadline = authenticationDeadline
         let logger = self.logger
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await item in stream {
+                while let item = await outbox.next() {
                     switch item {
                     case .message(let message):
                         do {
                             try await outbound.writeTextMessage(message.text)
+                        } catch {
+                            return
+                        }
+                    case .text(let text):
+                        do {
+                            try await outbound.writeTextMessage(text)
                         } catch {
                             return
                         }
@@ -61,42 +73,47 @@ extension SignalingHub {
                         return
                     }
                     if await flag.claim() {
-                        continuation.yield(.message(.error(ErrorMessage(
+                        outbox.put(.message(.error(ErrorMessage(
                             code: .authenticationTimeout, message: "no authentication within the deadline"))))
-                        continuation.yield(.close(.policy, "authentication timeout"))
-                        continuation.finish()
+                        outbox.put(.close(.policy, "authentication timeout"))
+                        outbox.finish()
                     }
                 }
-                await self.read(kind: kind, id: id, inbound: inbound, outgoing: continuation, flag: flag)
+                await self.read(kind: kind, id: id, inbound: inbound, outbox: outbox, flag: flag, ip: ip)
                 inner.cancelAll()
             }
             await self.core.close(id, now: self.clock())
-            continuation.finish()
+            outbox.finish()
         }
         logger.debug("signaling session ended", metadata: ["session": "\(id)", "kind": "\(kind.rawValue)"])
     }
 
     /// Authenticates, then feeds every message to the router until the peer closes or misbehaves.
-    private func read(kind: EndpointKind, id: SessionID, inbound: WebSocketInboundStream,
-                      outgoing: AsyncStream<SessionOutgoing>.Continuation, flag: AuthenticationFlag) async {
+    private func read(kind: EndpointKind, id: SessionID, inbound: WebSocketInboundStream, outbox: SessionOutbox,
+                      flag: AuthenticationFlag, ip: String?) async {
         var frames = inbound.makeAsyncIterator()
         func refuse(_ code: SignalingError.Code, _ message: String, close kind: SessionCloseKind = .policy) {
-            outgoing.yield(.message(.error(ErrorMessage(code: code, message: message))))
-            outgoing.yield(.close(kind, code.rawValue))
-            outgoing.finish()
+            outbox.put(.message(.error(ErrorMessage(code: code, message: message))))
+            outbox.put(.close(kind, code.rawValue))
+            outbox.finish()
+        }
+        if let wait = authLimiter.retryAfter(ip) {
+            return refuse(.rateLimited, "too many failed authentications from this address; retry in \(wait) s")
         }
         var nonce: [UInt8] = []
         if kind == .device {
             var random = SystemRandomNumberGenerator()
             nonce = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) }
-            outgoing.yield(.message(.challenge(Challenge(nonce: Base64URL.encode(nonce), serverTime: clock()))))
+            outbox.put(.message(.challenge(Challenge(nonce: Base64URL.encode(nonce), serverTime: clock()))))
         }
-        // Authentication: exactly one message, the right one.
-        let first = await SignalingHub.readMessage(&frames)
+        // Authentication: exactly one message, the right one, and small.
+        let preAuthLimit = limits.signalingPreAuthMessageBytes
+        let first = await SignalingHub.readMessage(&frames, limit: preAuthLimit)
         guard case .text(let bytes) = first else {
             if case .end = first { return }
             if case .tooLarge(let size) = first {
-                return refuse(.tooLarge, "message of \(size)+ bytes exceeds \(SignalingLimits.maximumMessageSize)", close: .tooLarge)
+                return refuse(.tooLarge, "message of \(size)+ bytes before authentication exceeds \(preAuthLimit)",
+                              close: .tooLarge)
             }
             return refuse(.malformed, "binary frames are not accepted")
         }
@@ -107,25 +124,39 @@ extension SignalingHub {
             return refuse(error.code, error.message)
         }
         let identity: SessionIdentity
+        let credential: SessionCredential
+        let verified: Verification
         switch (kind, message) {
         case (.device, .authDevice(let auth)):
-            guard let verified = verifyDevice(auth, nonce: nonce) else {
-                return refuse(.authenticationFailed, "the device signature was not accepted")
-            }
-            identity = verified
+            verified = verifyDevice(auth, nonce: nonce)
         case (.user, .authUser(let auth)):
-            guard let verified = verifyUser(auth) else {
-                return refuse(.authenticationFailed, "the session token was not accepted")
-            }
-            identity = verified
+            verified = verifyUser(auth)
         default:
             return refuse(.unauthenticated, "authenticate first with \(kind == .device ? "auth_device" : "auth_user")")
         }
+        switch verified {
+        case .accepted(let who, let what):
+            identity = who
+            credential = what
+        case .refused:
+            authLimiter.recordFailure(ip)
+            return refuse(.authenticationFailed,
+                          kind == .device ? "the device signature was not accepted" : "the session token was not accepted")
+        case .unavailable:
+            return refuse(.internalError, "the server cannot check credentials now; try again")
+        }
         guard await flag.claim() else { return }
-        await core.open(id, identity: identity, outgoing: outgoing, now: clock())
+        await core.open(id, identity: identity, credential: credential, outbox: outbox, now: clock())
 
+        // After authentication: a token bucket per session; messages over it are dropped, with an
+        // `error rate_limited` at most once a second, and a session that keeps on is closed.
+        var bucket = TokenBucket(capacity: Double(limits.signalingMessageBurst),
+                                 refillPerSecond: Double(limits.signalingMessagesPerSecond),
+                                 now: AuthFailureLimiter.monotonicNow())
+        var refusedMessages = 0
+        var lastRefusalError: Instant?
         while true {
-            switch await SignalingHub.readMessage(&frames) {
+            switch await SignalingHub.readMessage(&frames, limit: SignalingLimits.maximumMessageSize) {
             case .end:
                 return
             case .binary:
@@ -134,6 +165,23 @@ extension SignalingHub {
                 return refuse(.tooLarge, "message of \(size)+ bytes exceeds \(SignalingLimits.maximumMessageSize)",
                               close: .tooLarge)
             case .text(let bytes):
+                let now = AuthFailureLimiter.monotonicNow()
+                guard bucket.take(now: now) else {
+                    rateLimited.increment()
+                    refusedMessages += 1
+                    if refusedMessages > limits.signalingRateLimitCloseAfter {
+                        logger.info("signaling session closed: over its message rate",
+                                    metadata: ["session": "\(id)", "reason": "rate_limited"])
+                        return refuse(.rateLimited, "more than \(limits.signalingMessagesPerSecond) messages a second")
+                    }
+                    if lastRefusalError.map({ now >= $0 + .seconds(1) }) ?? true {
+                        lastRefusalError = now
+                        outbox.put(.message(.error(ErrorMessage(
+                            code: .rateLimited,
+                            message: "over \(limits.signalingMessagesPerSecond) messages a second; messages dropped"))))
+                    }
+                    continue
+                }
                 do {
                     let message = try ClientMessage(parsing: bytes)
                     await core.handle(id, message, now: clock())
@@ -146,7 +194,7 @@ extension SignalingHub {
 
     /// Reads one message (a text or binary frame and its continuations), stopping as soon as it grows past the
     /// size limit.
-    static func readMessage(_ frames: inout WebSocketInboundStream.AsyncIterator) async -> ReadResult {
+    static func readMessage(_ frames: inout WebSocketInboundStream.AsyncIterator, limit: Int) async -> ReadResult {
         var bytes: [UInt8] = []
         var isText = true
         var first = true
@@ -163,26 +211,49 @@ extension SignalingHub {
                 first = false
             }
             let size = bytes.count &+ frame.data.readableBytes
-            guard size <= SignalingLimits.maximumMessageSize else { return .tooLarge(size) }
+            guard size <= limit else { return .tooLarge(size) }
             bytes.append(contentsOf: frame.data.readableBytesView)
             if frame.fin { return isText ? .text(bytes) : .binary }
         }
     }
 
+    /// What a credential check found.
+    enum Verification {
+        /// Good: who the session is and what it stands on.
+        case accepted(SessionIdentity, SessionCredential)
+        /// Not accepted (counts as a failed authentication of the address).
+        case refused
+        /// The store failed: nothing is known (not counted).
+        case unavailable
+    }
+
     /// Checks a device's challenge signature against the key it registered.
-    func verifyDevice(_ auth: AuthDevice, nonce: [UInt8]) -> SessionIdentity? {
-        guard let signature = Base64URL.decode(auth.signature),
-              let device = try? store.device(sn: auth.sn), let publicKey = device.publicKey,
+    func verifyDevice(_ auth: AuthDevice, nonce: [UInt8]) -> Verification {
+        guard auth.sn.utf8.count <= 128, let signature = Base64URL.decode(auth.signature) else { return .refused }
+        let found: DeviceRecord?
+        do {
+            found = try store.device(sn: auth.sn)
+        } catch {
+            return .unavailable
+        }
+        guard let device = found, let publicKey = device.publicKey,
               DeviceKey.verifyChallenge(signature: signature, nonce: nonce, publicKey: publicKey)
-        else { return nil }
-        return .device(sn: auth.sn)
+        else { return .refused }
+        return .accepted(.device(sn: auth.sn), SessionCredential(publicKey: publicKey))
     }
 
     /// Looks a user's token up by its SHA-256 and checks it has not expired.
-    func verifyUser(_ auth: AuthUser) -> SessionIdentity? {
+    func verifyUser(_ auth: AuthUser) -> Verification {
         let hash = SignalingHub.sha256Hex(Array(auth.token.utf8))
-        guard let session = try? store.session(tokenHash: hash), session.expiresAt > clock() else { return nil }
-        return .user(userID: session.userID, appID: session.appID, channel: session.channel)
+        let found: SessionRecord?
+        do {
+            found = try store.session(tokenHash: hash)
+        } catch {
+            return .unavailable
+        }
+        guard let session = found, session.expiresAt > clock() else { return .refused }
+        return .accepted(.user(userID: session.userID, appID: session.appID, channel: session.channel),
+                         SessionCredential(tokenHash: hash, expiresAt: session.expiresAt))
     }
 
     /// Lowercase hex SHA-256, the form the store keeps tokens in.

@@ -8,6 +8,9 @@ extension TURNClient {
         var inFlight = false
         var refreshAt: Instant?
         var queue: [(peer: TransportAddress, data: [UInt8])] = []
+        /// The peer address named in XOR-PEER-ADDRESS: the server keys permissions by IP (RFC 8656 §9) but may
+        /// judge the whole address, e.g. one of its own relayed addresses among its own IPs (docs/security.md).
+        var peer: TransportAddress?
     }
 
     /// A channel bound, or being bound, to one peer transport address (RFC 8656 §11).
@@ -36,9 +39,13 @@ extension TURNClient {
         permissions[peer.ip] = p
     }
 
-    mutating func requestPermission(_ ip: IPAddress, now: Instant) {
+    mutating func requestPermission(_ ip: IPAddress, peer: TransportAddress? = nil, now: Instant) {
         var p = permissions[ip] ?? Permission()
-        guard !p.installed, !p.inFlight else { return }
+        if let peer { p.peer = peer }
+        guard !p.installed, !p.inFlight else {
+            permissions[ip] = p
+            return
+        }
         p.inFlight = true
         permissions[ip] = p
         send(.createPermission(ip), now: now, staleRetries: 0)

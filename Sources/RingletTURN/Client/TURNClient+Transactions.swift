@@ -63,8 +63,8 @@ extension TURNClient {
         case .refresh(let lifetime):
             if let l = lifetime { attributes.append(STUNAttribute(STUNLifetime(seconds: l), transactionID: id)) }
         case .createPermission(let ip):
-            attributes.append(STUNAttribute(STUNXORPeerAddress(address: STUNAddress(TransportAddress(ip, 0))),
-                                            transactionID: id))
+            let peer = permissions[ip]?.peer ?? TransportAddress(ip, 0)
+            attributes.append(STUNAttribute(STUNXORPeerAddress(address: STUNAddress(peer)), transactionID: id))
         case .channelBind(let number, let peer):
             attributes.append(STUNAttribute(try STUNChannelNumber(number), transactionID: id))
             attributes.append(STUNAttribute(STUNXORPeerAddress(address: STUNAddress(peer)), transactionID: id))

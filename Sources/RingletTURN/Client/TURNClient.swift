@@ -58,8 +58,7 @@ public struct TURNClient {
     var channels: [TransportAddress: Channel] = [:]
     var peerByChannel: [UInt16: TransportAddress] = [:]
     var nextChannelNumber: UInt16 = 0x4000
-    var outputs: [Output] = []
-    var outputHead = 0
+    var outputs = FIFOQueue<Output>()
     var stream: [UInt8] = []
     var streamHead = 0
 
@@ -106,7 +105,7 @@ public struct TURNClient {
             return
         }
         enqueue(data, for: peer)
-        requestPermission(peer.ip, now: now)
+        requestPermission(peer.ip, peer: peer, now: now)
     }
 
     /// Sends `data` to `peer`; see ``sendToPeer(_:to:now:)-(ArraySlice<UInt8>,_,_)``.
@@ -121,6 +120,15 @@ public struct TURNClient {
     public mutating func createPermission(for ip: IPAddress, now: Instant) throws(TURNError) {
         try checkPeer(TransportAddress(ip, 0), field: "ip")
         requestPermission(ip, now: now)
+    }
+
+    /// Creates a permission for `peer`'s IP, naming the whole address in XOR-PEER-ADDRESS (servers ignore the port
+    /// for the permission itself, but may judge it: a relayed address on the server's own IP is allowed where the
+    /// server's other ports are not); see ``createPermission(for:now:)-(IPAddress,_)``.
+    /// - Throws: `notAllocated` unless allocated; `invalidArgument` for the wrong address family.
+    public mutating func createPermission(for peer: TransportAddress, now: Instant) throws(TURNError) {
+        try checkPeer(peer, field: "peer")
+        requestPermission(peer.ip, peer: peer, now: now)
     }
 
     /// Binds a channel to `peer` (RFC 8656 §11) unless one is bound or being bound; it is refreshed every
@@ -196,18 +204,7 @@ public struct TURNClient {
     }
 
     /// The next output to act on, or nil when there is none (then ask ``pollTimeout()``).
-    public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            if !outputs.isEmpty {
-                outputs.removeAll(keepingCapacity: true)
-                outputHead = 0
-            }
-            return nil
-        }
-        let output = outputs[outputHead]
-        outputHead += 1
-        return output
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// The instant at which ``handleTimeout(now:)`` must next be called, or nil if no timer is running.
     public func pollTimeout() -> Instant? {

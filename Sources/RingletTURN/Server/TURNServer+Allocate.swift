@@ -99,6 +99,10 @@ extension TURNServer {
             allocateTransaction: m.transactionID, relay: nil,
             pending: .init(relayRequestID: requestID, lifetime: granted, fingerprint: m.hasFingerprint),
             expiry: now + granted, grantedLifetime: granted)
+        if configuration.allocationBytesPerSecond > 0 {
+            let rate = Double(configuration.allocationBytesPerSecond)
+            allocation.bandwidth = TokenBucket(capacity: rate, refillPerSecond: rate, now: now)
+        }
         let i: Int
         if let free = freeSlots.popLast() {
             i = free

@@ -8,31 +8,55 @@ extension TURNServer {
         let key: STUNIntegrityKey
     }
 
-    /// A fresh NONCE value: 16 bytes from the injected generator, in hex (32 characters, RFC 8489 §14.10).
-    mutating func makeNonce() -> [UInt8] {
-        Array(random.bytes(16).hexString.utf8)
+    /// How long one nonce is handed out: half its lifetime, so that a nonce is never stale in less than half a
+    /// lifetime after a client got it (RFC 8489 §9.2).
+    var noncePeriod: Int64 { max(1, configuration.nonceLifetime.nanosecondsClamped / 2) }
+
+    /// The NONCE for `ip` at `now` (RFC 8489 §9.2): 16 hex digits of the period index, then 20 hex digits of
+    /// HMAC-SHA1(nonceKey, index ‖ IP). The same for every answer to one address within one period; another
+    /// address, or the same one after ``Configuration/nonceLifetime``, is refused with 438. Stateless: the
+    /// server keeps no table of nonces.
+    func nonce(for ip: IPAddress, now: Instant) -> [UInt8] {
+        let index = now.nanoseconds >= 0 ? now.nanoseconds / noncePeriod : (now.nanoseconds + 1) / noncePeriod - 1
+        return nonce(index: UInt64(bitPattern: index), ip: ip)
     }
 
-    /// Mints a new nonce every half nonce lifetime; the previous one stays valid until its own end.
-    mutating func rotateNonce(now: Instant) {
-        guard now >= nonceIssued + configuration.nonceLifetime / 2 else { return }
-        previousNonce = nonce
-        previousNonceIssued = nonceIssued
-        nonce = makeNonce()
-        nonceIssued = now
+    func nonce(index: UInt64, ip: IPAddress) -> [UInt8] {
+        var input: [UInt8] = []
+        input.reserveCapacity(24)
+        for shift in stride(from: 56, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: index >> UInt64(shift))) }
+        input += ip.bytes
+        let mac = nonceKey.authenticationCode(input).prefix(10)
+        return Array((input.prefix(8).hexString + mac.hexString).utf8)
     }
 
-    /// Whether `value` is a nonce this server handed out and that has not expired.
-    func nonceIsValid(_ value: ArraySlice<UInt8>, now: Instant) -> Bool {
-        let lifetime = configuration.nonceLifetime
-        return (now < nonceIssued + lifetime && value.elementsEqual(nonce))
-            || (now < previousNonceIssued + lifetime && value.elementsEqual(previousNonce))
+    /// Whether `value` is a nonce this server gave to `ip` and that has not expired at `now`.
+    func nonceIsValid(_ value: ArraySlice<UInt8>, ip: IPAddress, now: Instant) -> Bool {
+        guard value.count == 36 else { return false }
+        var index: UInt64 = 0
+        for byte in value.prefix(16) {
+            guard let digit = Self.hexDigit(byte) else { return false }
+            index = index << 4 | UInt64(digit)
+        }
+        let issued = Int64(bitPattern: index).multipliedReportingOverflow(by: noncePeriod)
+        guard !issued.overflow, issued.partialValue <= now.nanoseconds,
+              now.nanoseconds - issued.partialValue < configuration.nonceLifetime.nanosecondsClamped
+        else { return false }
+        return value.elementsEqual(nonce(index: index, ip: ip))
     }
 
-    /// REALM and the current NONCE, for 401 and 438 answers.
-    func realmAndNonce() -> [STUNAttribute] {
+    static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x61...0x66: return byte - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    /// REALM and the current NONCE for the client of `flow`, for 401 and 438 answers.
+    func realmAndNonce(_ flow: ClientFlow, now: Instant) -> [STUNAttribute] {
         [try? STUNAttribute(type: .realm, value: Array(configuration.realm.utf8)),
-         try? STUNAttribute(type: .nonce, value: nonce)].compactMap { $0 }
+         try? STUNAttribute(type: .nonce, value: nonce(for: flow.client.ip, now: now))].compactMap { $0 }
     }
 
     /// The long-term key for a REST username: password = base64(HMAC-SHA1(secret, username)), key =
@@ -46,9 +70,9 @@ extension TURNServer {
     /// (401 without MESSAGE-INTEGRITY, 400 without USERNAME/REALM/NONCE, 438 for a stale nonce, 401 for an
     /// expired REST username or a wrong key) and returns nil.
     mutating func authenticate(_ m: STUNMessage, flow: ClientFlow, now: Instant) -> Credentials? {
-        rotateNonce(now: now)
         guard m.hasMessageIntegrity else {
-            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(), key: nil)
+            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(flow, now: now),
+                      key: nil)
             return nil
         }
         guard let username = (try? m.attribute(STUNUsername.self)) ?? nil, m.firstAttribute(.realm) != nil,
@@ -57,14 +81,15 @@ extension TURNServer {
             sendError(for: m, flow: flow, code: 400, reason: "Bad Request", key: nil)
             return nil
         }
-        guard nonceIsValid(nonceAttribute.value, now: now) else {
-            sendError(for: m, flow: flow, code: 438, reason: "Stale Nonce", extra: realmAndNonce(), key: nil)
+        guard nonceIsValid(nonceAttribute.value, ip: flow.client.ip, now: now) else {
+            sendError(for: m, flow: flow, code: 438, reason: "Stale Nonce", extra: realmAndNonce(flow, now: now), key: nil)
             return nil
         }
         let nowUnix = unixTime(at: now)
         guard let expiry = TURNRESTCredential.expiry(ofUsername: username.value), nowUnix < 0 || expiry >= UInt64(nowUnix)
         else {
-            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(), key: nil)
+            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(flow, now: now),
+                      key: nil)
             return nil
         }
         var key: STUNIntegrityKey?
@@ -75,7 +100,8 @@ extension TURNServer {
             return nil
         }
         guard m.verifyMessageIntegrity(key) else {
-            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(), key: nil)
+            sendError(for: m, flow: flow, code: 401, reason: "Unauthenticated", extra: realmAndNonce(flow, now: now),
+                      key: nil)
             return nil
         }
         return Credentials(username: username.value, key: key)

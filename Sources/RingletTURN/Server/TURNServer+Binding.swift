@@ -66,6 +66,7 @@ extension TURNServer {
             w.writeBytes(text)
         }
         _ = w.setUInt16(UInt16(truncatingIfNeeded: w.count - 20), at: 2)
+        guard admitUnauthenticatedAnswer(to: flow) else { return true }
         outputs.append(.toClient(flow: flow, payload: w.bytes))
         counters.bindingResponses &+= 1
         return true

@@ -48,6 +48,31 @@ extension TURNServer {
         /// (169.254/16, fe80::/10) peers. Default false (403). Unspecified, "this network" (0/8), broadcast
         /// and multicast peers are always refused.
         public var allowPrivatePeers: Bool = false
+        /// Networks whose peers are always refused (403), whatever the settings above allow: by default the cloud
+        /// metadata services (169.254.169.254/32, AWS's fd00:ec2::254/128), which hand out instance credentials
+        /// to whoever asks from the instance.
+        public var deniedPeerNetworks: [IPNetwork] = TURNServer.cloudMetadataNetworks
+        /// Peer transport addresses always refused: the server's own service ports (this TURN listener, the HTTP
+        /// API, metrics) on each of its addresses, so that a relay cannot be used to reach the server itself,
+        /// even where loopback or private peers are allowed. The shell or the composition fills it in.
+        public var deniedPeerAddresses: Set<TransportAddress> = []
+        /// The server's own IP addresses: peers there are refused, except the relayed transport addresses of this
+        /// server's own allocations (two of its clients relaying to each other, a TURN-only call). Loopback
+        /// addresses are left out when ``allowLoopbackPeers`` is set (one-machine tests), where
+        /// ``deniedPeerAddresses`` still keeps the service ports out of reach.
+        public var ownAddresses: Set<IPAddress> = []
+        /// Bytes per second one allocation may relay, both directions together (a burst of one second's worth);
+        /// more is dropped. 0: unlimited. Default 1 250 000 (10 Mbit/s).
+        public var allocationBytesPerSecond: Int = 1_250_000
+        /// Bytes per second all allocations together may relay; more is dropped. 0: unlimited. Default
+        /// 125 000 000 (1 Gbit/s).
+        public var totalBytesPerSecond: Int = 125_000_000
+        /// Answers per second one source IP gets to UDP requests that carry no valid credentials (401, 438, 400
+        /// before authentication) and to Binding requests: what a spoofed source could reflect at a victim.
+        /// Past the burst they are dropped and counted. Default 20.
+        public var unauthenticatedAnswersPerSecond: Double = 20
+        /// The burst of those answers per source IP. Default 100.
+        public var unauthenticatedAnswerBurst: Double = 100
         /// Relayed address families the server offers (REQUESTED-ADDRESS-FAMILY, RFC 8656 §7.2); others get
         /// 440. Default IPv4 only.
         public var relayAddressFamilies: Set<IPAddress.Family> = [.v4]
@@ -81,8 +106,20 @@ extension TURNServer {
             guard maxAllocations >= 1 else { throw fail("maxAllocations", "below 1") }
             guard maxPermissionsPerAllocation >= 1 else { throw fail("maxPermissionsPerAllocation", "below 1") }
             guard !relayAddressFamilies.isEmpty else { throw fail("relayAddressFamilies", "empty") }
+            guard allocationBytesPerSecond >= 0 else { throw fail("allocationBytesPerSecond", "below 0") }
+            guard totalBytesPerSecond >= 0 else { throw fail("totalBytesPerSecond", "below 0") }
+            guard unauthenticatedAnswersPerSecond > 0, unauthenticatedAnswerBurst >= 1 else {
+                throw fail("unauthenticatedAnswersPerSecond", "must allow some answers")
+            }
         }
     }
+
+    /// The cloud metadata services: AWS, GCP, Azure and others answer at 169.254.169.254; AWS also at
+    /// fd00:ec2::254.
+    public static let cloudMetadataNetworks: [IPNetwork] = [
+        IPNetwork(IPAddress(169, 254, 169, 254), prefixLength: 32),
+        IPAddress("fd00:ec2::254").flatMap { IPNetwork($0, prefixLength: 128) },
+    ].compactMap { $0 }
 
     /// The channel numbers this server binds: ``Configuration/acceptsRFC5766ChannelNumbers`` decides.
     public var channelNumbers: ClosedRange<UInt16> {

@@ -99,8 +99,13 @@ extension TURNServer {
         public var droppedMalformed: UInt64 = 0
         /// Data dropped because no allocation or channel matched.
         public var droppedNoAllocation: UInt64 = 0
-        /// Data dropped because no permission for the peer was installed (RFC 8656 §9).
+        /// Data dropped because no permission for the peer was installed (RFC 8656 §9), or the peer is the
+        /// server itself.
         public var droppedNoPermission: UInt64 = 0
+        /// Answers to unauthenticated UDP requests not sent: the source IP was over its rate (reflection).
+        public var droppedRateLimited: UInt64 = 0
+        /// Relayed data dropped because the allocation or the server was over its bandwidth.
+        public var droppedBandwidth: UInt64 = 0
 
         /// Zero everywhere.
         public init() {}

@@ -8,21 +8,40 @@ extension TURNServer {
     /// Unspecified, "this network" 0/8, multicast, reserved 240/4 and broadcast are always refused; loopback
     /// only with `allowLoopbackPeers`; private and link-local only with `allowPrivatePeers`.
     public func isPeerAllowed(_ ip: IPAddress) -> Bool {
-        var ip = ip
-        if ip.family == .v6 {
-            let b = ip.bytes
-            let mapped = b[0..<10].allSatisfy { $0 == 0 } && b[10] == 0xFF && b[11] == 0xFF
-            let nat64 = b[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0])
-            if mapped || nat64 {
-                ip = IPAddress(b[12], b[13], b[14], b[15])
-            } else if b[0] == 0xFF || ip.isUnspecified {
-                return false // multicast or ::
-            }
-        }
+        guard let ip = Self.peerIP(ip) else { return false }
         if let v4 = ip.v4Value, v4 >> 24 == 0 || v4 >> 28 >= 0xE { return false }
+        if configuration.deniedPeerNetworks.contains(where: { $0.contains(ip) }) { return false }
         if ip.isLoopback { return configuration.allowLoopbackPeers }
         if ip.isPrivate || ip.isLinkLocal { return configuration.allowPrivatePeers }
         return true
+    }
+
+    /// Whether a client may reach the peer transport address `peer` through a relay: ``isPeerAllowed(_:)`` for
+    /// its IP, and not one of the server's own service addresses (``Configuration/deniedPeerAddresses``), and
+    /// not at one of the server's own IPs (``Configuration/ownAddresses``) unless it is the relayed address of
+    /// one of this server's allocations.
+    public func isPeerAllowed(_ peer: TransportAddress) -> Bool {
+        guard isPeerAllowed(peer.ip), let ip = Self.peerIP(peer.ip) else { return false }
+        return !isOwnAddress(TransportAddress(ip, peer.port))
+    }
+
+    /// Whether `peer` (a plain IPv4/IPv6 address) is the server itself: a service address, or an own IP that is
+    /// not an allocation's relayed address.
+    func isOwnAddress(_ peer: TransportAddress) -> Bool {
+        if configuration.deniedPeerAddresses.contains(peer) { return true }
+        return configuration.ownAddresses.contains(peer.ip) && byRelay[peer] == nil
+    }
+
+    /// The IP a peer address stands for: IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) IPv6
+    /// addresses as their IPv4 part; nil for IPv6 multicast and `::`, which are never peers.
+    static func peerIP(_ ip: IPAddress) -> IPAddress? {
+        guard ip.family == .v6 else { return ip }
+        let b = ip.bytes
+        let mapped = b[0..<10].allSatisfy { $0 == 0 } && b[10] == 0xFF && b[11] == 0xFF
+        let nat64 = b[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0])
+        if mapped || nat64 { return IPAddress(b[12], b[13], b[14], b[15]) }
+        if b[0] == 0xFF || ip.isUnspecified { return nil }
+        return ip
     }
 
     /// The usable XOR-PEER-ADDRESS attributes of `m` (those before MESSAGE-INTEGRITY), decoded; nil if one is
@@ -48,7 +67,7 @@ extension TURNServer {
             sendError(for: m, flow: flow, code: 443, reason: "Peer Address Family Mismatch", key: key)
             return true
         }
-        if !isPeerAllowed(peer.ip) {
+        if !isPeerAllowed(peer) {
             sendError(for: m, flow: flow, code: 403, reason: "Forbidden", key: key)
             return true
         }

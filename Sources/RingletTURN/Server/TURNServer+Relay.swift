@@ -92,6 +92,15 @@ extension TURNServer {
             counters.droppedNoPermission &+= 1
             return .dropped
         }
+        // A permission is per IP: one installed for another port of the server's own IP must not reach its
+        // service ports (Send indications name any port; channels were checked when bound).
+        if !guardedPeerIPs.isEmpty, let ip = Self.peerIP(peer.ip), guardedPeerIPs.contains(ip),
+           isOwnAddress(TransportAddress(ip, peer.port))
+        {
+            counters.droppedNoPermission &+= 1
+            return .dropped
+        }
+        guard admitRelayed(a, bytes: data.value.count, now: now) else { return .dropped }
         counters.clientToPeerPackets &+= 1
         counters.clientToPeerBytes &+= UInt64(data.value.count)
         writer.writeBytes(data.value)
@@ -113,6 +122,7 @@ extension TURNServer {
             counters.droppedNoPermission &+= 1
             return .dropped
         }
+        guard admitRelayed(a, bytes: message.data.count, now: now) else { return .dropped }
         counters.clientToPeerPackets &+= 1
         counters.clientToPeerBytes &+= UInt64(message.data.count)
         writer.writeBytes(message.data)
@@ -147,6 +157,7 @@ extension TURNServer {
         }
         let flow = a.flow
         let n = datagram.count
+        guard admitRelayed(a, bytes: n, now: now) else { return .dropped }
         if let number = a.channelByPeer[peer], let channel = a.channels[number], channel.boundUntil > now,
            n <= 0xFFFF
         {
@@ -206,6 +217,23 @@ extension TURNServer {
         case .toPeer(let source, let destination):
             outputs.append(.toPeer(Datagram(source: source, destination: destination, payload: payload)))
         }
+    }
+
+    /// Whether `n` more relayed bytes fit the allocation's and the server's bandwidth
+    /// (``Configuration/allocationBytesPerSecond``, ``Configuration/totalBytesPerSecond``); counts a drop when not.
+    @inline(__always)
+    mutating func admitRelayed(_ a: TURNServerAllocation, bytes n: Int, now: Instant) -> Bool {
+        let cost = Double(n)
+        if let fits = a.bandwidth?.has(cost, now: now), !fits {
+            counters.droppedBandwidth &+= 1
+            return false
+        }
+        if let fits = totalBandwidth?.take(cost, now: now), !fits {
+            counters.droppedBandwidth &+= 1
+            return false
+        }
+        _ = a.bandwidth?.take(cost, now: now)
+        return true
     }
 
     @inline(__always)

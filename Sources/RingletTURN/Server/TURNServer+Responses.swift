@@ -7,12 +7,27 @@ extension TURNServer {
     mutating func sendResponse(_ type: STUNMessageType, transactionID: STUNTransactionID, flow: ClientFlow,
                                attributes: [STUNAttribute], key: STUNIntegrityKey?, fingerprint: Bool)
     {
+        guard key != nil || admitUnauthenticatedAnswer(to: flow) else { return }
         var all = attributes
         if let software = softwareAttribute { all.append(software) }
         guard let message = try? STUNMessage(type: type, transactionID: transactionID, attributes: all),
               let bytes = try? message.encoded(messageIntegrity: key, fingerprint: fingerprint)
         else { return }
         outputs.append(.toClient(flow: flow, payload: bytes))
+    }
+
+    /// Whether an answer without credentials (401, 438, 400, 420 before authentication, a Binding response) may
+    /// go to `flow`: over UDP each source IP gets ``Configuration/unauthenticatedAnswersPerSecond`` (burst
+    /// ``Configuration/unauthenticatedAnswerBurst``), because its source address may be spoofed and the answer is
+    /// larger than the request (reflection). TCP sources cannot be spoofed and are not limited. A refused answer
+    /// is counted in ``Counters/droppedRateLimited``.
+    mutating func admitUnauthenticatedAnswer(to flow: ClientFlow) -> Bool {
+        guard flow.transport == .udp else { return true }
+        guard unauthenticatedAnswers.take(flow.client.ip, now: inputInstant) else {
+            counters.droppedRateLimited &+= 1
+            return false
+        }
+        return true
     }
 
     /// Queues a success response to `request`.

@@ -63,10 +63,18 @@ public struct TURNServer {
     var unixAnchor: Int64
     var instantAnchor: Instant
 
-    var nonce: [UInt8] = []
-    var nonceIssued: Instant
-    var previousNonce: [UInt8] = []
-    var previousNonceIssued: Instant
+    /// HMAC-SHA1 under a random per-process key: a NONCE is a period index and this MAC of it with the client's
+    /// IP, so a nonce works only from the address it was given to and only for ``Configuration/nonceLifetime``.
+    let nonceKey: STUNIntegrityKey
+    /// Answers to unauthenticated UDP requests, per source IP (reflection limit).
+    var unauthenticatedAnswers: KeyedTokenBuckets<IPAddress>
+    /// All allocations' relayed bytes together (nil: unlimited).
+    var totalBandwidth: TokenBucket?
+    /// The IPs of ``Configuration/deniedPeerAddresses`` and ``Configuration/ownAddresses``: a Send indication to
+    /// one of them is checked further (any other peer costs one lookup).
+    let guardedPeerIPs: Set<IPAddress>
+    /// The instant of the input being handled (for answers that are rate limited).
+    var inputInstant: Instant
 
     var slots: [TURNServerAllocation?] = []
     var freeSlots: [Int] = []
@@ -77,8 +85,7 @@ public struct TURNServer {
     var nextRelayRequestID: UInt64 = 1
 
     var streamBuffers: [ClientFlow: [UInt8]] = [:]
-    var outputs: [Output] = []
-    var outputIndex = 0
+    var outputs = FIFOQueue<Output>()
     /// The earliest instant some allocation state may end (possibly early, never late), or nil.
     var deadline: Instant?
 
@@ -102,12 +109,23 @@ public struct TURNServer {
         softwareAttribute = configuration.software.flatMap { try? STUNAttribute(type: .software, value: Array($0.utf8)) }
         var generator = random
         indicationIDs = SeededRandom(seed: generator.next())
+        do {
+            nonceKey = try STUNIntegrityKey(key: generator.bytes(20))
+        } catch {
+            throw TURNError(.crypto, field: "nonceKey", error.description)
+        }
         self.random = generator
         unixAnchor = unixTime
         instantAnchor = now
-        nonceIssued = now
-        previousNonceIssued = now - configuration.nonceLifetime
-        nonce = makeNonce()
+        inputInstant = now
+        unauthenticatedAnswers = KeyedTokenBuckets(capacity: configuration.unauthenticatedAnswerBurst,
+                                                   refillPerSecond: configuration.unauthenticatedAnswersPerSecond,
+                                                   maximumKeys: 65_536, whenFull: .refuse)
+        if configuration.totalBytesPerSecond > 0 {
+            let rate = Double(configuration.totalBytesPerSecond)
+            totalBandwidth = TokenBucket(capacity: rate, refillPerSecond: rate, now: now)
+        }
+        guardedPeerIPs = Set(configuration.deniedPeerAddresses.map(\.ip)).union(configuration.ownAddresses)
     }
 
     /// Tells the server the wall-clock time again (after the system clock was stepped).
@@ -125,6 +143,7 @@ public struct TURNServer {
 
     /// Takes bytes from a client: one datagram over UDP, or the next bytes of the connection over TCP.
     public mutating func handleFromClient(_ bytes: ArraySlice<UInt8>, flow: ClientFlow, now: Instant) {
+        inputInstant = now
         if flow.transport == .tcp {
             handleStream(bytes, flow: flow, now: now)
         } else {
@@ -192,22 +211,7 @@ public struct TURNServer {
     // MARK: Outputs
 
     /// The next thing to do, or nil when there is nothing more until the next input.
-    public mutating func pollOutput() -> Output? {
-        guard outputIndex < outputs.count else {
-            if outputIndex > 0 {
-                outputs.removeAll(keepingCapacity: true)
-                outputIndex = 0
-            }
-            return nil
-        }
-        let o = outputs[outputIndex]
-        outputIndex &+= 1
-        if outputIndex == outputs.count {
-            outputs.removeAll(keepingCapacity: true)
-            outputIndex = 0
-        }
-        return o
-    }
+    public mutating func pollOutput() -> Output? { outputs.popFirst() }
 
     /// When to call ``handleTimeout(now:)`` next, or nil if no allocation exists.
     public func pollTimeout() -> Instant? { deadline }
@@ -216,6 +220,12 @@ public struct TURNServer {
     public func relayAddress(for flow: ClientFlow) -> TransportAddress? {
         guard let i = byFlow[flow] else { return nil }
         return slots[i]?.relay
+    }
+
+    /// Whether `flow` has an allocation (active or waiting for its relay): a TCP connection without one is
+    /// closed by the shell after a few seconds.
+    public func hasAllocation(for flow: ClientFlow) -> Bool {
+        byFlow[flow] != nil
     }
 
     // MARK: Internals

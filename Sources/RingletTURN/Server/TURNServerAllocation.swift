@@ -40,6 +40,8 @@ final class TURNServerAllocation {
     var channelByPeer: [TransportAddress: UInt16] = [:]
     /// Lifetime granted by the last Allocate/Refresh, for the Allocate retransmission answer.
     var grantedLifetime: Duration
+    /// The bytes it may still relay (both directions); nil: unlimited.
+    var bandwidth: TokenBucket?
 
     init(flow: TURNServer.ClientFlow, username: String, quotaKey: String, key: STUNIntegrityKey,
          family: IPAddress.Family, allocateTransaction: STUNTransactionID, relay: TransportAddress?, pending: Pending?,

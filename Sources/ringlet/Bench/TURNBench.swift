@@ -85,8 +85,13 @@ struct TURNServerBenchCommand: BlockingCommand {
         var configuration = TURNServer.Configuration(sharedSecret: Array(secret.utf8))
         configuration.realm = realm
         configuration.allowLoopbackPeers = allowLoopbackPeers
-        // Like coturn's defaults: no per-user quota (bench clients share one id and leave allocations behind).
+        // Like coturn's defaults: no per-user quota (bench clients share one id and leave allocations behind), no
+        // bandwidth caps and no limit on answers per source (every bench client is on 127.0.0.1).
         configuration.maxAllocationsPerUser = configuration.maxAllocations
+        configuration.allocationBytesPerSecond = 0
+        configuration.totalBytesPerSecond = 0
+        configuration.unauthenticatedAnswersPerSecond = 1_000_000
+        configuration.unauthenticatedAnswerBurst = 1_000_000
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let started = BlockingResult<TURNRelayServer>()
         Task {

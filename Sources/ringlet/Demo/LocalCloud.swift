@@ -39,6 +39,8 @@ final class LocalCloud: Sendable {
         configuration.dataDir = dataDir
         configuration.dev = true
         configuration.allowLoopbackPeers = true
+        // One machine: the demo's own interfaces may have private addresses (the server's service ports stay refused).
+        configuration.allowPrivatePeers = true
         configuration.ringTimeoutSeconds = ringTimeoutSeconds
         configuration.http = .init(host: "127.0.0.1", port: try FreePort.pick(tcp: true, udp: false))
         configuration.turn = .init(host: "127.0.0.1", port: try FreePort.pick(tcp: true, udp: true))

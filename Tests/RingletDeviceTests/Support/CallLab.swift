@@ -9,6 +9,7 @@ import RingletNIO
 import RingletPhone
 import RingletSignaling
 import RingletTestSupport
+import RingletWebTestSupport
 import Testing
 
 /// A private network namespace with only `lo` up, a real `ringlet serve --dev` process in it, and event loops in
@@ -23,11 +24,14 @@ final class CallLab: @unchecked Sendable {
     let base: String
     let modelId: String
     let backend: AppBackendClient
+    /// Whether the server was started with `--allow-loopback-peers` (kept across a restart).
+    let allowLoopbackPeers: Bool
 
     static let ringTimeoutSeconds = 3
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, serve: RingletTestSupport.ChildProcess,
-                 base: String, modelId: String, backend: AppBackendClient) {
+                 base: String, modelId: String, backend: AppBackendClient, allowLoopbackPeers: Bool) {
+        self.allowLoopbackPeers = allowLoopbackPeers
         self.namespace = namespace
         self.group = group
         self.folder = folder
@@ -37,9 +41,10 @@ final class CallLab: @unchecked Sendable {
         self.backend = backend
     }
 
-    /// Runs `body` with a fresh lab and tears it all down afterwards, even when `body` throws.
-    static func with<R>(_ body: (CallLab) async throws -> R) async throws -> R {
-        let lab = try await start()
+    /// Runs `body` with a fresh lab and tears it all down afterwards, even when `body` throws. The server keeps
+    /// its default TURN peer policy unless `allowLoopbackPeers` (a relay-only call on one loopback needs it).
+    static func with<R>(allowLoopbackPeers: Bool = false, _ body: (CallLab) async throws -> R) async throws -> R {
+        let lab = try await start(allowLoopbackPeers: allowLoopbackPeers)
         do {
             let r = try await body(lab)
             await lab.stop()
@@ -50,13 +55,13 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func start() async throws -> CallLab {
+    static func start(allowLoopbackPeers: Bool = false) async throws -> CallLab {
         guard geteuid() == 0 else { throw TestSupportError("the device call tests need root (network namespaces)") }
         let ns = try NetworkNamespace.create(name: "ringlet-dev-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
             let group = try await ns.makeEventLoopGroup()
-            let serve = try launchServe(ns, folder, name: "serve")
+            let serve = try launchServe(ns, folder, name: "serve", allowLoopbackPeers: allowLoopbackPeers)
             guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil,
                   let demo = await serve.waitForLine(containing: "demo app:", timeout: 1) else {
                 await serve.stop()
@@ -74,7 +79,7 @@ final class CallLab: @unchecked Sendable {
             let backend = AppBackendClient(base: try HTTPJSONClient.BaseURL(parsing: base), appId: appId, secret: secret,
                                            eventLoopGroup: group)
             return CallLab(namespace: ns, group: group, folder: folder, serve: serve, base: base, modelId: model,
-                           backend: backend)
+                           backend: backend, allowLoopbackPeers: allowLoopbackPeers)
         } catch {
             ns.delete()
             try? FileManager.default.removeItem(at: folder)
@@ -82,13 +87,15 @@ final class CallLab: @unchecked Sendable {
         }
     }
 
-    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String) throws -> RingletTestSupport.ChildProcess {
+    static func launchServe(_ ns: NetworkNamespace, _ folder: URL, name: String, allowLoopbackPeers: Bool)
+        throws -> RingletTestSupport.ChildProcess
+    {
         try RingletTestSupport.ChildProcess(
             "ip", arguments: Array(ns.exec([
                 try ringletExecutable(), "serve", "--dev", "--data-dir", folder.appendingPathComponent("server").path,
-                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478", "--allow-loopback-peers",
+                "--http", "127.0.0.1:8080", "--turn", "127.0.0.1:3478",
                 "--ring-timeout", String(ringTimeoutSeconds),
-            ]).dropFirst()),
+            ] + (allowLoopbackPeers ? ["--allow-loopback-peers"] : [])).dropFirst()),
             folder: folder, name: name)
     }
 
@@ -100,7 +107,8 @@ final class CallLab: @unchecked Sendable {
     /// Starts the server again on the same data folder and ports.
     func restartServer() async throws {
         await serve.stop()
-        serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))")
+        serve = try Self.launchServe(namespace, folder, name: "serve-again-\(UInt16.random(in: 0...UInt16.max))",
+                                     allowLoopbackPeers: allowLoopbackPeers)
         guard await serve.waitForLine(containing: "listening on", timeout: 60) != nil else {
             throw TestSupportError("ringlet serve did not start again: \(serve.errorText)")
         }
@@ -127,6 +135,17 @@ final class CallLab: @unchecked Sendable {
         return User(id: u.id, openId: u.openId, token: try await backend.sessionToken(userId: u.id))
     }
 
+    /// The outcome of `user`'s newest call as the server's history keeps it (`GET /v1/me/calls`).
+    func lastCallOutcome(_ user: User) async throws -> String? {
+        struct Calls: Decodable {
+            struct Call: Decodable { let outcome: String }
+            let items: [Call]
+        }
+        let calls = try await backend.send(.GET, "/v1/me/calls?limit=1", nil,
+                                           auth: ("Authorization", "Bearer \(user.token)"), as: Calls.self)
+        return calls.items.first?.outcome
+    }
+
     /// A fresh SN ticket for `sn`, authorized by every user in `authorizedBy`.
     func provision(sn: String, authorizedBy users: [User]) async throws -> String {
         let ticket = try await backend.ticket(sn: sn, modelId: modelId)
@@ -148,55 +167,9 @@ final class CallLab: @unchecked Sendable {
         return handle
     }
 
-    /// Runs a command in the namespace (`nft`, `ip`) and waits for it.
-    func run(_ argv: [String]) async throws {
-        let p = try RingletTestSupport.ChildProcess("ip", arguments: Array(namespace.exec(argv).dropFirst()), folder: folder,
-                                 name: "cmd-\(UInt32.random(in: 0...UInt32.max))")
-        guard await p.wait(timeout: 10), p.terminationStatus == 0 else {
-            throw TestSupportError("\(argv.joined(separator: " ")) failed: \(p.errorText)")
-        }
-    }
-
     /// Drops every UDP datagram in the namespace (media, STUN, TURN); signaling (TCP) goes on.
     func blockUDP() async throws {
-        try await run(["nft", "add", "table", "inet", "ringlet_block"])
-        try await run(["nft", "add", "chain", "inet", "ringlet_block", "input",
-                 "{ type filter hook input priority 0 ; policy accept ; }"])
-        try await run(["nft", "add", "rule", "inet", "ringlet_block", "input", "meta", "l4proto", "udp", "drop"])
-    }
-}
-
-/// A phone and the events it saw.
-final class PhoneHandle: @unchecked Sendable {
-    // @unchecked Sendable: `events` is under `lock`; the tasks only run while the handle lives.
-    let phone: RingletPhone
-    private let lock = NSLock()
-    private var seen: [RingletPhone.Event] = []
-    private var tasks: [Task<Void, Never>] = []
-
-    init(phone: RingletPhone) {
-        self.phone = phone
-        tasks.append(Task { await phone.run() })
-        tasks.append(Task { [weak self] in
-            for await e in phone.events { self?.lock.withLock { self?.seen.append(e) } }
-        })
-    }
-
-    var events: [RingletPhone.Event] { lock.withLock { seen } }
-    var online: Bool { events.contains { if case .online = $0 { true } else { false } } }
-
-    /// The call ids it rang for.
-    var rings: [String] { events.compactMap { if case .ringing(let r) = $0 { r.callId } else { nil } } }
-
-    /// The `call_event`s it received, as `event`.
-    var callEvents: [String] { events.compactMap { if case .callEvent(let e) = $0 { e.event.rawValue } else { nil } } }
-
-    /// Why its ring stopped.
-    var ringStops: [String] { events.compactMap { if case .ringStopped(let s) = $0 { s.reason.rawValue } else { nil } } }
-
-    func stop() async {
-        await phone.stop()
-        for t in tasks { t.cancel() }
+        try await namespace.blockUDP(folder: folder)
     }
 }
 
@@ -204,16 +177,6 @@ final class PhoneHandle: @unchecked Sendable {
 /// cores and a starved run is slow, not wrong. Waiting ends as soon as the condition holds; where a time is part
 /// of what is tested (the 5 s of a cut path, the ring timeout) the test measures it from the recorded times.
 let eventually = 30.0
-
-/// Polls `condition` every 20 ms for at most `seconds`.
-func poll(seconds: Double, _ condition: () async -> Bool) async -> Bool {
-    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < end {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
-}
 
 /// Runs a blocking call on a thread of its own (facade methods block; the cooperative pool must stay free).
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {

@@ -1,3 +1,4 @@
+import Testing
 import RingletCore
 import RingletDTLS
 import RingletEngine
@@ -55,12 +56,14 @@ struct Scenario {
         addressB = ib
     }
 
-    /// Two hosts in the internet realm, 10 ms each way on each access link.
-    static func sameRealm(delay: Duration = .milliseconds(10)) -> (inout SimulatedNetwork) throws
-        -> (HostID, IPAddress, HostID, IPAddress)
+    /// Two hosts in the internet realm, 10 ms each way on each access link; `sendLoss` (if any) on what each host
+    /// sends.
+    static func sameRealm(delay: Duration = .milliseconds(10), sendLoss: KindLoss? = nil)
+        -> (inout SimulatedNetwork) throws -> (HostID, IPAddress, HostID, IPAddress)
     {
         { net in
-            let link = LinkConfiguration(LinkConditions(delay: delay))
+            let link = LinkConfiguration(upstream: LinkConditions(delay: delay, kindLoss: sendLoss),
+                                         downstream: LinkConditions(delay: delay))
             let ia = IPAddress(198, 51, 100, 10), ib = IPAddress(198, 51, 100, 20)
             let ha = try net.addHost("a", address: ia, link: link)
             let hb = try net.addHost("b", address: ib, link: link)
@@ -92,6 +95,7 @@ struct Scenario {
 
     mutating func run(until condition: @escaping () -> Bool, limit: Duration) -> Bool {
         sim.run(until: { _ in condition() }, timeLimit: sim.now + limit)
+        #expect(sim.stalledTimeouts == 0, "a participant's deadline stayed due after its timeout")
         return condition()
     }
 }

@@ -34,8 +34,7 @@ public struct RTPReceiveStream: Sendable {
     private var assembler: RTPFrameAssembler
     private var stats = RTPReceiveStatistics()
     private var events: [RTPFrameAssembler.Event] = []
-    private var outputs: [RTPReceiveOutput] = []
-    private var outputIndex = 0
+    private var outputs = FIFOQueue<RTPReceiveOutput>()
     private var lastKeyframeRequest: Instant?
     private var videoLossPending = false
     private var ptsUnwrapper = RTPTimestampUnwrapper()
@@ -147,15 +146,7 @@ public struct RTPReceiveStream: Sendable {
     }
 
     /// The next output, oldest first; nil when there is none.
-    public mutating func pollOutput() -> RTPReceiveOutput? {
-        guard outputIndex < outputs.count else {
-            outputs.removeAll(keepingCapacity: true)
-            outputIndex = 0
-            return nil
-        }
-        defer { outputIndex += 1 }
-        return outputs[outputIndex]
-    }
+    public mutating func pollOutput() -> RTPReceiveOutput? { outputs.popFirst() }
 
     /// The instant by which `handleTimeout(now:)` must be called; nil when nothing waits.
     public mutating func pollTimeout() -> Instant? {

@@ -14,40 +14,6 @@ public enum RTPSendWatermark: Int, Hashable, Sendable, Comparable {
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// A first-in first-out queue backed by an array and a head index (no per-pop shifting).
-struct SendFIFO<Element: Sendable>: Sendable {
-    private(set) var storage: [Element] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == storage.count }
-    var count: Int { storage.count - head }
-    var first: Element? { head < storage.count ? storage[head] : nil }
-    var elements: ArraySlice<Element> { storage[head...] }
-
-    mutating func append(_ e: Element) { storage.append(e) }
-
-    mutating func popFirst() -> Element? {
-        guard head < storage.count else { return nil }
-        let e = storage[head]
-        head += 1
-        if head == storage.count {
-            storage.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 64, head * 2 >= storage.count {
-            storage.removeFirst(head)
-            head = 0
-        }
-        return e
-    }
-
-    /// Removes every element matching `predicate`, keeping the order of the others.
-    mutating func removeAll(where predicate: (Element) -> Bool) {
-        storage.removeFirst(head)
-        head = 0
-        storage.removeAll(where: predicate)
-    }
-}
-
 /// The send pacer: a queue of RTP packets released at a target rate in bursts of at most one interval's worth.
 ///
 /// Order: audio first (never held by the budget, only counted), then retransmissions, then new video. The budget
@@ -66,9 +32,9 @@ struct RTPPacer: Sendable {
     }
 
     let limits: Limits
-    private var audio = SendFIFO<RTPSendPacket>()
-    private var retransmissions = SendFIFO<RTPSendPacket>()
-    private var video = SendFIFO<RTPSendPacket>()
+    private var audio = FIFOQueue<RTPSendPacket>()
+    private var retransmissions = FIFOQueue<RTPSendPacket>()
+    private var video = FIFOQueue<RTPSendPacket>()
     /// The video frame whose packets have started leaving (it is never dropped).
     private var startedFrame: UInt64?
     /// Bytes per second the budget earns.

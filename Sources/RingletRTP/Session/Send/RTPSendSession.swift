@@ -37,7 +37,7 @@ public struct RTPSendSession: Sendable {
     var video: StreamState?
     var pacer: RTPPacer
     var estimator: SendBandwidthEstimator
-    var outputs = SendFIFO<Output>()
+    var outputs = FIFOQueue<Output>()
     private var scratch: [RTPSendPacket] = []
     private var transportSequence: UInt16 = 1
     private var sent = SendRateWindow()

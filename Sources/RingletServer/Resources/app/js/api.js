@@ -49,12 +49,19 @@ export class Api {
   delete(path) { return this.request('DELETE', path); }
 
   me() { return this.get('/v1/me'); }
+  signOut() { return this.delete('/v1/me/session'); }
+  exchangeSignInCode(code) { return this.post('/v1/sign-in', { code }); }
   authorizations() { return this.get('/v1/me/authorizations'); }
   authorize(sn, ticket) { return this.post('/v1/me/authorizations', { sn, ticket }); }
   revoke(sn) { return this.delete(`/v1/me/authorizations/${encodeURIComponent(sn)}`); }
   notices() { return this.get('/v1/me/notices?limit=100'); }
   markNoticeRead(id) { return this.post(`/v1/me/notices/${encodeURIComponent(id)}/read`); }
   calls() { return this.get('/v1/me/calls?limit=100'); }
+  vapidPublicKey() { return this.get('/v1/push/vapid-public-key'); }
+  addPushSubscription(subscription) { return this.post('/v1/me/push-subscriptions', subscription); }
+  deletePushSubscription(endpoint) {
+    return this.delete(`/v1/me/push-subscriptions?endpoint=${encodeURIComponent(endpoint)}`);
+  }
   devUsers() { return this.get('/v1/dev/users'); }
   devSignIn(name) { return this.post('/v1/dev/sign-in', { name }); }
 }

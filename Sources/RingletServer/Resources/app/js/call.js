@@ -39,7 +39,8 @@ export class CallController {
    * @param signaling the Signaling session
    * @param view a CallView
    * @param options {commandLabel: the custom button's label, onEnded(call): told when a call ends,
-   *   iceTransportPolicy: 'all' (default) or 'relay' (only TURN-relayed paths)}
+   *   iceTransportPolicy: 'all' (default) or 'relay' (only TURN-relayed paths), onTaken(call): the person
+   *   answered or rejected a ringing call here, onAutoAnswer(callId): a call answered by answerWhenRinging}
    */
   constructor(signaling, view, options = {}) {
     this.signaling = signaling;
@@ -47,8 +48,36 @@ export class CallController {
     this.commandLabel = options.commandLabel || 'Open door';
     this.iceTransportPolicy = options.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     this.onEnded = options.onEnded || (() => {});
+    this.onTaken = options.onTaken || (() => {});
+    this.onAutoAnswer = options.onAutoAnswer || (() => {});
     this.ringtone = new Ringtone();
     this.call = null;
+    this.autoAnswer = null;
+  }
+
+  /** Answers call `callId` as soon as it rings here (Answer tapped in a notification); true when it rings now
+   *  and was answered. `null` forgets it. */
+  answerWhenRinging(callId) {
+    this.autoAnswer = callId;
+    const call = this.call;
+    if (callId && call && call.id === callId && call.phase === 'ringing') {
+      this.autoAnswer = null;
+      this.onAutoAnswer(callId);
+      this.answer();
+      return true;
+    }
+    return false;
+  }
+
+  /** Shows a call that ended before this page could take it (a notification tapped too late). */
+  showEnded(info, reason, message) {
+    if (this.busy) return;
+    this.dismiss();
+    const call = this.newCall({
+      id: info.id, sn: info.sn, name: info.name, direction: 'incoming', kind: info.kind === 'audio' ? 'audio' : 'video',
+      phase: 'ringing', iceServers: [], camera: false, status: '',
+    });
+    this.end(call, reason, message);
   }
 
   /** Whether a call is ringing or in progress (not ended). */
@@ -92,6 +121,11 @@ export class CallController {
     call.ringing = true;
     this.ringtone.start();
     this.render();
+    if (this.autoAnswer && this.autoAnswer === message.callId) {
+      this.autoAnswer = null;
+      this.onAutoAnswer(message.callId);
+      this.answer();
+    }
     return call;
   }
 
@@ -151,6 +185,7 @@ export class CallController {
     this.ringtone.stop();
     call.ringing = false;
     this.becomeActive(call);
+    this.onTaken(call);
     this.serial(call, async () => {
       const pc = call.pc || this.makePeer(call);
       this.addLocalTracks(call, pc);
@@ -164,6 +199,7 @@ export class CallController {
     if (!call || call.phase !== 'ringing') return;
     this.signaling.send({ type: 'reject', callId: call.id });
     this.end(call, 'rejected', 'Call rejected.');
+    this.onTaken(call);
   }
 
   async answerOffer(call) {
@@ -472,12 +508,12 @@ export class CallController {
         call.status = 'Connection unstable, reconnecting…';
         call.dropTimer = setTimeout(() => {
           if (this.call === call && call.phase === 'active' && call.pc.connectionState !== 'connected') {
-            this.signaling.send({ type: 'hang_up', callId: call.id });
+            this.signaling.send({ type: 'hang_up', callId: call.id, reason: 'media_lost' });
             this.end(call, 'media_lost', 'The call dropped: the connection to the device was lost.');
           }
         }, DISCONNECTED_GRACE_MS);
       } else if (state === 'failed') {
-        this.signaling.send({ type: 'hang_up', callId: call.id });
+        this.signaling.send({ type: 'hang_up', callId: call.id, reason: 'media_lost' });
         this.end(call, 'media_failed', 'The call dropped: no media connection could be made with the device.');
         return;
       }

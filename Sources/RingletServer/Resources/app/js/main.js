@@ -5,7 +5,8 @@ import { Api, ApiError } from './api.js';
 import { CallController } from './call.js';
 import { CallView } from './callview.js';
 import { renderCalls, renderDevices, renderNotices } from './lists.js';
-import { clearToken, keepForThisPage, loadToken, saveToken, takeTokenFromLocation } from './session.js';
+import { PushSetup } from './notifications.js';
+import { clearToken, keepForThisPage, loadToken, saveToken, takeCodeFromLocation } from './session.js';
 import { Signaling } from './signaling.js';
 import { byId, el, setMessage, toast } from './ui.js';
 
@@ -15,6 +16,10 @@ const COMMAND_LABEL = 'Open door';
 const ICE_TRANSPORT_POLICY = new URLSearchParams(location.search).get('ice') === 'relay' ? 'relay' : 'all';
 /** How often the device list (with online states) is refreshed while it is shown (ms). */
 const DEVICE_REFRESH_MS = 10000;
+/** How long a page opened from a notification's Answer waits for that call to ring here (ms). */
+const ANSWER_WAIT_MS = 10000;
+/** How often the offline view tries the server again (ms). */
+const OFFLINE_RETRY_MS = 5000;
 
 class App {
   constructor() {
@@ -28,13 +33,18 @@ class App {
     this.deviceTimer = null;
     this.callView = new CallView();
     this.calling = null;
+    this.pendingAnswer = null;
+    this.push = new PushSetup({
+      onAnswer: (callId) => this.answerFromNotification(callId),
+      onShow: (url) => this.showFromNotification(url),
+    });
     byId('custom-label').textContent = COMMAND_LABEL;
     this.wire();
   }
 
   wire() {
     byId('dev-signin').addEventListener('submit', (event) => { event.preventDefault(); this.devSignIn(); });
-    byId('sign-out').addEventListener('click', () => this.signOut(''));
+    byId('sign-out').addEventListener('click', () => this.signOut('', { everywhere: true }));
     byId('authorize-form').addEventListener('submit', (event) => { event.preventDefault(); this.authorize(); });
     byId('mark-all-read').addEventListener('click', () => this.markAllRead());
     for (const name of ['devices', 'notices', 'history']) {
@@ -51,13 +61,29 @@ class App {
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden && this.me) this.refreshDevices();
     });
+    byId('offline-retry').addEventListener('click', () => this.start());
+    window.addEventListener('online', () => { if (document.body.dataset.view === 'offline') this.start(); });
   }
 
   // MARK: Sign-in
 
   async start() {
-    const linked = takeTokenFromLocation();
-    if (linked) saveToken(linked);
+    clearTimeout(this.offlineTimer);
+    this.push.register();
+    this.takeNotificationParameters();
+    const code = takeCodeFromLocation();
+    let linked = null;
+    if (code) {
+      try {
+        linked = (await new Api(null).exchangeSignInCode(code)).token;
+        saveToken(linked);
+      } catch (error) {
+        const used = error instanceof ApiError && error.status === 401;
+        this.showSignIn(used ? 'This sign-in link was used already or has expired. Ask for a new one.'
+          : `Signing in failed: ${error.message}`);
+        return;
+      }
+    }
     const token = linked || loadToken();
     // This tab keeps the identity it starts with, even if another tab signs in as someone else later.
     if (token) keepForThisPage(token);
@@ -77,12 +103,91 @@ class App {
       if (error instanceof ApiError && error.status === 401) {
         clearToken(token);
         this.showSignIn('Your session has ended. Sign in again.');
+      } else if (error instanceof ApiError && error.status === 0) {
+        this.showOffline();
       } else {
         this.showSignIn(`Signing in failed: ${error.message}`);
       }
       return;
     }
     this.showMain();
+    this.push.start(this.api, token);
+  }
+
+  /** The server cannot be reached at start (the app itself came from the service worker's cache). */
+  showOffline() {
+    this.setView('offline');
+    clearTimeout(this.offlineTimer);
+    this.offlineTimer = setTimeout(() => {
+      if (document.body.dataset.view === 'offline') this.start();
+    }, OFFLINE_RETRY_MS);
+  }
+
+  // MARK: Opened from a notification
+
+  /** `?answer=<call id>` (Answer in a ringing notification) and `?tab=…` (other notifications), taken from the
+   *  address and removed from it. */
+  takeNotificationParameters() {
+    const params = new URLSearchParams(location.search);
+    const answer = params.get('answer');
+    const tab = params.get('tab');
+    if (!answer && !tab) return;
+    if (answer) this.pendingAnswer = { callId: answer };
+    if (tab) this.pendingTab = tab;
+    params.delete('answer');
+    params.delete('tab');
+    const query = params.toString();
+    history.replaceState(null, '', location.pathname + (query ? `?${query}` : '') + location.hash);
+  }
+
+  /** Answer was tapped in a notification while this page is open. */
+  answerFromNotification(callId) {
+    this.pendingAnswer = { callId };
+    this.tryPendingAnswer();
+  }
+
+  showFromNotification(url) {
+    const tab = new URL(url, location.href).searchParams.get('tab');
+    if (tab && this.me) this.showTab(tab);
+  }
+
+  /** Answers the pending call once it rings here (the server rings a page that connects while the call rings);
+   *  when it has not rung ANSWER_WAIT_MS after connecting, says why from the history. */
+  tryPendingAnswer() {
+    const pending = this.pendingAnswer;
+    if (!pending || !this.calling || !this.signaling || !this.signaling.online) return;
+    document.body.dataset.pendingAnswer = pending.callId;
+    if (this.calling.answerWhenRinging(pending.callId)) {
+      this.pendingAnswer = null;
+      return;
+    }
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = setTimeout(() => this.pendingAnswerExpired(pending), ANSWER_WAIT_MS);
+  }
+
+  async pendingAnswerExpired(pending) {
+    if (this.pendingAnswer !== pending) return;
+    this.pendingAnswer = null;
+    this.calling.answerWhenRinging(null);
+    let call = null;
+    try {
+      call = (await this.api.calls()).items.find((item) => item.id === pending.callId) || null;
+    } catch (error) {
+      call = null;
+    }
+    const name = call ? this.names.get(call.sn) || call.sn : 'The device';
+    const texts = {
+      active: 'This call was answered on another device.',
+      completed: 'This call was answered on another device.',
+      rejected: 'This call was declined.',
+      busy: 'This call was declined.',
+      cancelled: `${name} stopped calling.`,
+      timeout: `Missed call from ${name}.`,
+      peer_gone: `Missed call from ${name}: it lost its connection.`,
+    };
+    const text = (call && texts[call.outcome]) || 'This call has already ended.';
+    this.calling.showEnded({ id: pending.callId, sn: call ? call.sn : '', name, kind: call ? call.kind : 'video' },
+      'already_ended', text);
   }
 
   async showSignIn(message) {
@@ -98,6 +203,10 @@ class App {
       link.hidden = true;
       byId('dev-name').focus();
     } catch (error) {
+      if (error instanceof ApiError && error.status === 0) {
+        this.showOffline();
+        return;
+      }
       form.hidden = true;
       link.hidden = false;
       if (!(error instanceof ApiError && error.status === 404)) {
@@ -126,7 +235,12 @@ class App {
     }
   }
 
-  signOut(message) {
+  /** Leaves the signed-in view; `everywhere` (the Sign out button) also ends the session on the server, so the
+   *  token stops working for anyone who has it — after this browser's push subscription was deleted with it. */
+  signOut(message, { everywhere = false } = {}) {
+    const api = this.api;
+    const unsubscribed = this.push.stop();
+    if (everywhere && api) unsubscribed.finally(() => api.signOut().catch(() => {}));
     if (this.signaling) this.signaling.stop();
     this.signaling = null;
     if (this.calling) {
@@ -145,6 +259,7 @@ class App {
   setView(view) {
     document.body.dataset.view = view;
     byId('view-signin').hidden = view !== 'signin';
+    byId('view-offline').hidden = view !== 'offline';
     byId('view-main').hidden = view !== 'main';
   }
 
@@ -153,7 +268,9 @@ class App {
   showMain() {
     this.setView('main');
     byId('user-name').textContent = this.me.user.name || this.me.user.openId;
-    this.showTab('devices');
+    const tab = ['devices', 'notices', 'history'].includes(this.pendingTab) ? this.pendingTab : 'devices';
+    this.pendingTab = null;
+    this.showTab(tab);
     this.connect();
     this.refreshDevices();
     this.refreshNotices();
@@ -171,9 +288,17 @@ class App {
       commandLabel: COMMAND_LABEL,
       iceTransportPolicy: ICE_TRANSPORT_POLICY,
       onEnded: () => setTimeout(() => this.refreshCalls(), 300),
+      onTaken: (call) => PushSetup.closeNotifications(call.id),
+      onAutoAnswer: (callId) => {
+        if (this.pendingAnswer && this.pendingAnswer.callId === callId) this.pendingAnswer = null;
+        clearTimeout(this.pendingTimer);
+      },
     });
     signaling.addEventListener('state', (event) => this.signalState(event.detail));
-    signaling.addEventListener('welcome', () => this.refreshDevices());
+    signaling.addEventListener('welcome', () => {
+      this.refreshDevices();
+      this.tryPendingAnswer();
+    });
     signaling.addEventListener('message', (event) => this.onMessage(event.detail));
     signaling.addEventListener('closed', () => this.calling && this.calling.signalingLost());
     signaling.addEventListener('unauthorized', () => this.signOut('Your session has ended. Sign in again.'));

@@ -1,17 +1,18 @@
 // Where the session token lives. Each page keeps its own in sessionStorage (so two tabs may be two people), and
 // the last sign-in is also kept in localStorage, so that a new tab of this browser starts signed in.
-// A sign-in link carries the token in the fragment (`/app/#token=rlu_…`): it is taken and removed from the
-// address bar at once, so it does not stay in the history or get bookmarked.
+// A sign-in link carries a one-time code in the fragment (`/app/#code=rlc_…`), never a token: the page takes it
+// out of the address bar at once and exchanges it for a session (`POST /v1/sign-in`); a link that is opened
+// again, forwarded or found in a history signs nobody in.
 
 const KEY = 'ringlet.token';
 
-/** The token in the page's address (`#token=rlu_…`), removed from it; or null. */
-export function takeTokenFromLocation() {
+/** The sign-in code in the page's address (`#code=rlc_…`), removed from it; or null. */
+export function takeCodeFromLocation() {
   const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get('token');
-  if (!token) return null;
+  const code = params.get('code');
+  if (!code && !params.has('token')) return null;
   history.replaceState(null, '', location.pathname + location.search);
-  return token.startsWith('rlu_') ? token : null;
+  return code && code.startsWith('rlc_') ? code : null;
 }
 
 /** The token this page should use, or null. */

@@ -5,7 +5,8 @@
 //
 // Events (EventTarget): 'state' {detail: 'connecting' | 'online' | 'offline'}, 'welcome' {detail: message},
 // 'message' {detail: message} for every server message, 'closed' {detail: {wasOnline}} when an authenticated
-// session ends, 'unauthorized' when the server refuses the token (the session expired or was revoked).
+// session ends, 'unauthorized' when the server refuses the token or closes the session for it (the session
+// expired, was signed out, or the user is gone).
 
 const PING_INTERVAL_MS = 20000;
 const PONG_TIMEOUT_MS = 10000;
@@ -95,7 +96,8 @@ export class Signaling extends EventTarget {
         this.dispatchEvent(new CustomEvent('welcome', { detail: message }));
         return;
       }
-      if (message.type === 'error' && ['authentication_failed', 'unauthenticated'].includes(message.code)) {
+      if (message.type === 'error'
+          && ['authentication_failed', 'unauthenticated', 'session_expired', 'session_revoked'].includes(message.code)) {
         refused = true;
       }
       this.settle(message);
