@@ -4,9 +4,10 @@ import RingletSampleMedia
 import RingletTestSupport
 import Testing
 
-/// The C API (issue 15, item 1): examples/c-doorbell, built with gcc and its plain Makefile against
+/// The C API (issue 15, items 1 and 2): examples/c-doorbell, built with gcc and its plain Makefile against
 /// libringlet_device, registers, calls a headless phone through a real `ringlet serve`, streams H.264 and G.711
-/// from files, receives, hangs up — callbacks in the seed's order — and runs clean under valgrind's memcheck.
+/// from files or live from an encoder (a FIFO and standard input), receives, hangs up — callbacks in the seed's
+/// order — and runs clean under valgrind's memcheck.
 @Suite("The C API: the doorbell example in C against a real server and phone", .serialized, .timeLimit(.minutes(15)))
 struct CAPITests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -42,19 +43,23 @@ struct CAPITests {
 
     /// Runs `argv` (the doorbell, or valgrind with it) in the lab's namespace against a phone that answers;
     /// returns the process, the phone's statistics and the callback lines.
-    static func call(_ lab: CallLab, program: [String], name: String, seconds: Int, timeout: Double) async throws
+    /// `media` replaces the files (each a path, a FIFO or "-"); `command` turns the doorbell's argv into what runs
+    /// (a shell pipeline); `record` is where the phone writes what it receives.
+    static func call(_ lab: CallLab, program: [String], name: String, seconds: Int, timeout: Double,
+                     media: (video: String, audio: String)? = nil, command: ([String]) -> [String] = { $0 },
+                     record: String? = nil) async throws
         -> (ChildProcess, RingletPhone.Statistics, [String])
     {
         let user = try await lab.user("dora-\(name)")
         let sn = "C_DOOR-\(UInt16.random(in: 0...UInt16.max))"
         let ticket = try await lab.provision(sn: sn, authorizedBy: [user])
-        let phone = try await lab.phone(user, policy: .answer(after: .milliseconds(300)))
-        let (video, audio) = try mediaFiles(lab.folder)
+        let phone = try await lab.phone(user, policy: .answer(after: .milliseconds(300))) { $0.recordFolder = record }
+        let (video, audio) = try media ?? mediaFiles(lab.folder)
         let arguments = program + [
             lab.base, sn, lab.modelId, lab.appId, lab.folder.appendingPathComponent("c-\(sn)").path, ticket, user.openId,
             video, audio, String(seconds),
         ]
-        let process = try ChildProcess("ip", arguments: Array(lab.namespace.exec(arguments).dropFirst()),
+        let process = try ChildProcess("ip", arguments: Array(lab.namespace.exec(command(arguments)).dropFirst()),
                                        folder: lab.folder, name: name)
         let finished = await process.wait(timeout: timeout)
         let stats = await phone.phone.statistics()
@@ -109,6 +114,55 @@ struct CAPITests {
         }
     }
 
+    @Test("the C doorbell streams live: one ffmpeg encodes its 320×240 test pattern in real time into a FIFO and µ-law into the doorbell's standard input; the phone receives the live pictures (not the 640×480 file) and ffmpeg decodes them")
+    func doorbellLive() async throws {
+        _ = try requireTool("ffmpeg", package: "ffmpeg")
+        _ = try requireTool("ffprobe", package: "ffmpeg")
+        let program = try await Self.build("doorbell")
+        try await CallLab.with { lab in
+            let fifo = lab.folder.appendingPathComponent("camera.h264").path
+            guard mkfifo(fifo, 0o600) == 0 else { throw TestSupportError("mkfifo failed: \(errno)") }
+            let received = lab.folder.appendingPathComponent("phone-received")
+            // Bounded: ffmpeg stops after 90 s, or when the doorbell closes the FIFO and the pipe. -tune zerolatency
+            // with 4 threads: x264 cuts each picture into 3 slices, which the doorbell must send as one frame.
+            let producer = "ffmpeg -nostdin -hide_banner -loglevel error -re -t 90 -f lavfi -i testsrc=size=320x240:rate=15 "
+                + "-f lavfi -i sine=frequency=440:sample_rate=8000 -map 0:v -c:v libx264 -profile:v baseline "
+                + "-tune zerolatency -threads 4 "
+                + "-pix_fmt yuv420p -g 15 -bf 0 -f h264 -y \(fifo) -map 1:a -ac 1 -ar 8000 -f mulaw -"
+            let (process, stats, callbacks) = try await Self.call(
+                lab, program: [program], name: "doorbell-live", seconds: 5, timeout: 120, media: (fifo, "-"),
+                command: { argv in ["sh", "-c", producer + " | " + argv.map(shellQuoted).joined(separator: " ")] },
+                record: received.path)
+            #expect(process.terminationStatus == 0, "\(process.outputText.suffix(3000))\n\(process.errorText.suffix(2000))")
+            #expect(Self.order(callbacks).first == "CALL_ANSWER" && Self.order(callbacks).last == "iv_avt_stop_real_play_cb",
+                    "\(callbacks)")
+            #expect(stats.videoReceived >= 30 && stats.audioReceived >= 100, "the phone got the live media: \(stats)")
+            #expect(!process.outputText.contains("input ended"), "\(process.outputText.suffix(2000))")
+            // "sent video=N audio=M refused=R …": paced at 15 fps and 50 frames/s over the call's 5 s (less the
+            // encoder's start-up delay, plus what was kept before the call), nothing refused.
+            let sent = try #require(process.outputText.split(separator: "\n").first { $0.contains("] sent video=") })
+            print("doorbell-live: \(sent)")
+            let counts = Dictionary(uniqueKeysWithValues: sent.split(separator: " ").compactMap { word -> (String, Int)? in
+                let pair = word.split(separator: "=")
+                return pair.count == 2 ? (String(pair[0]), Int(pair[1]) ?? -1) : nil
+            })
+            #expect((50...90).contains(counts["video"] ?? 0) && (200...300).contains(counts["audio"] ?? 0)
+                    && counts["refused"] == 0, "\(sent)")
+            let callId = try #require(stats.callId)
+            let recording = received.appendingPathComponent("\(callId).h264").path
+            let probe = try ChildProcess("ffprobe", arguments: [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", recording,
+            ], folder: lab.folder, name: "ffprobe")
+            #expect(await probe.wait(timeout: 60))
+            #expect(probe.outputText.trimmingCharacters(in: .whitespacesAndNewlines) == "320,240",
+                    "the live pattern's size, not the clip's: \(probe.outputText) \(probe.errorText)")
+            let (frames, log) = try await ffmpegDecodedFrames(recording, format: "h264", folder: lab.folder)
+            // One picture per frame sent (slices grouped): as many pictures decoded as frames sent, bar a few lost.
+            #expect(frames >= 30 && frames * 10 >= (counts["video"] ?? 0) * 9,
+                    "ffmpeg decoded \(frames) frames of \(sent): \(log)")
+        }
+    }
+
     @Test("the same doorbell linked with the static archive (libringlet_device_static.a and the Swift runtime's archives) makes the same call")
     func doorbellStatic() async throws {
         let program = try await Self.build("doorbell-static")
@@ -144,7 +198,7 @@ struct CAPITests {
             let report = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(process.terminationStatus == 0, "\(process.outputText.suffix(3000))")
             #expect(Self.order(callbacks).last == "iv_avt_stop_real_play_cb", "\(callbacks)")
-            #expect(stats.videoReceived > 0 && stats.audioReceived > 0, "\(stats)")
+            #expect(stats.videoReceived > 0 && stats.audioReceived > 0, "\(stats)\n\(process.outputText.suffix(3000))")
             let findings = Memcheck(report)
             // For the record (docs/device-c-api.md): what memcheck said about the whole process.
             print(report.split(separator: "\n").filter {
@@ -198,4 +252,9 @@ struct Memcheck {
     var definiteLeaksFromC: [String] {
         records.filter { $0.contains("definitely lost") && $0.contains("doorbell.c") }
     }
+}
+
+/// `text` as one word for `sh`.
+func shellQuoted(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

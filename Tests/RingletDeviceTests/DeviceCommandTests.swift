@@ -121,15 +121,9 @@ struct DeviceCommandTests {
                 let stats = await phone.phone.statistics()
                 #expect(stats.videoReceived >= 30, "\(stats)")
                 let callId = try #require(stats.callId)
-                let decode = try ChildProcess("ffmpeg", arguments: [
-                    "-hide_banner", "-f", "hevc", "-i", received.appendingPathComponent("\(callId).h264").path, "-f", "null", "-",
-                ], folder: lab.folder, name: "decode")
-                #expect(await decode.wait(timeout: 60))
-                // ffmpeg's progress line: "frame=   NN".
-                let frames = decode.errorText.components(separatedBy: "frame=").last.map {
-                    Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
-                } ?? 0
-                #expect(frames >= 30, "ffmpeg decoded \(frames) frames: \(decode.errorText.suffix(600))")
+                let (frames, log) = try await ffmpegDecodedFrames(received.appendingPathComponent("\(callId).h264").path,
+                                                                  format: "hevc", folder: lab.folder)
+                #expect(frames >= 30, "ffmpeg decoded \(frames) frames: \(log)")
             } catch {
                 await phone.stop()
                 throw error

@@ -2,21 +2,27 @@
  * doorbell — a doorbell written in C against Ringlet's device SDK (include/ringlet_device.h).
  *
  * It starts the modules in the seed's order, registers with an SN ticket (once: the credentials stay in DATA_DIR),
- * calls a user, streams H.264 (an Annex B file, one access unit per picture, at FPS) and G.711 µ-law (a raw file,
+ * calls a user, streams H.264 (Annex B, one access unit per picture, at FPS, from an IDR on) and G.711 µ-law (raw,
  * 20 ms frames) with their timestamps, prints every callback, hangs up after SECONDS and stops the modules.
+ * VIDEO and AUDIO are each a file (played in a loop), a FIFO, or "-" for standard input, read without blocking
+ * the sending loop: an encoder can write into them live (docs/device-c-api.md has pipelines).
  *
- *   doorbell SERVER SN MODEL APP DATA_DIR TICKET OPENID VIDEO.h264 AUDIO.ulaw [SECONDS [FPS]]
+ *   doorbell SERVER SN MODEL APP DATA_DIR TICKET OPENID VIDEO.h264|- AUDIO.ulaw|- [SECONDS [FPS]]
  *
  * Exit status: 0 when the call carried media both ways, 1 otherwise, 2 for bad arguments or files.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ringlet_device.h"
 
@@ -193,71 +199,182 @@ static int on_cancel(const char *room_id) {
     return 0;
 }
 
-/* ---- media files ---- */
+/* ---- media input: a file (looped), a FIFO or standard input ("-") ---- */
+
+/* Bytes read from one input and not yet handed out. The sending loop never waits for it: the descriptor is
+ * non-blocking and each turn reads what is there. At most INPUT_LIMIT bytes wait; beyond, reading pauses, so a
+ * pipe fills and the encoder behind it waits (backpressure). */
+#define INPUT_LIMIT (4u << 20)
 
 typedef struct {
+    const char *path;
+    int fd;
+    int regular;        /* a regular file: read again from its start at its end */
+    int at_end;         /* the end of the file, or the writer of a pipe closed it */
     uint8_t *bytes;
-    size_t size;
-} blob;
+    size_t start, len;  /* the waiting bytes are bytes[start ..< len] */
+} input;
 
-static int load(const char *path, blob *out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t capacity = 1 << 16, size = 0;
-    uint8_t *bytes = malloc(capacity);
-    size_t n;
-    while (bytes && (n = fread(bytes + size, 1, capacity - size, f)) > 0) {
-        size += n;
-        if (size == capacity) {
-            uint8_t *grown = realloc(bytes, capacity * 2);
-            if (!grown) {
-                free(bytes);
-                bytes = NULL;
-                break;
-            }
-            bytes = grown;
-            capacity *= 2;
+/* Opens PATH ("-": standard input). A FIFO's open waits for its writer, as the seed's examples do. */
+static int input_open(input *in, const char *path) {
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    in->fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY);
+    if (in->fd < 0) return -1;
+    struct stat st;
+    if (fstat(in->fd, &st) != 0) return -1;
+    in->regular = S_ISREG(st.st_mode);
+    int flags = fcntl(in->fd, F_GETFL);
+    if (flags < 0 || fcntl(in->fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+    in->bytes = malloc(INPUT_LIMIT);
+    return in->bytes ? 0 : -1;
+}
+
+static void input_close(input *in) {
+    if (in->fd > STDIN_FILENO) close(in->fd);
+    free(in->bytes);
+    in->bytes = NULL;
+}
+
+/* Reads what is there without waiting: at most 256 KiB a turn, and never more than the limit waiting. Moves the
+ * waiting bytes to the front first when that makes room (offsets into the buffer change only here). */
+static void input_fill(input *in) {
+    if (in->start > 0 && (in->start == in->len || in->start > INPUT_LIMIT / 2 || in->len == INPUT_LIMIT)) {
+        memmove(in->bytes, in->bytes + in->start, in->len - in->start);
+        in->len -= in->start;
+        in->start = 0;
+    }
+    size_t budget = 256u << 10;
+    while (!in->at_end && in->len < INPUT_LIMIT && budget > 0) {
+        size_t room = INPUT_LIMIT - in->len;
+        ssize_t n = read(in->fd, in->bytes + in->len, room < budget ? room : budget);
+        if (n > 0) {
+            in->len += (size_t)n;
+            budget -= (size_t)n;
+        } else if (n == 0) {
+            in->at_end = 1;
+        } else if (errno != EINTR) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) in->at_end = 1;
+            break;
         }
     }
-    fclose(f);
-    if (!bytes || size == 0) {
-        free(bytes);
-        return -1;
+}
+
+/* Once everything of a file is handed out: its start again (a pipe stays ended). */
+static void input_rewind_if_done(input *in) {
+    if (in->regular && in->at_end && in->start == in->len && lseek(in->fd, 0, SEEK_SET) == 0) {
+        in->start = in->len = 0;
+        in->at_end = 0;
     }
-    out->bytes = bytes;
-    out->size = size;
+}
+
+/* The offset of the next start code (00 00 01) in bytes[from ..< len], or len. */
+static size_t next_start_code(const input *in, size_t from) {
+    for (size_t i = from; i + 2 < in->len; i++) {
+        if (in->bytes[i] == 0 && in->bytes[i + 1] == 0 && in->bytes[i + 2] == 1) return i;
+    }
+    return in->len;
+}
+
+/* The next whole H.264 access unit (Annex B), if it has arrived: the NAL units up to the one that starts the next
+ * picture (an AUD, SEI, SPS or PPS, or a slice whose first_mb_in_slice is 0, after this picture's slices — H.264
+ * 7.4.1.2.3). Sets *key for a picture with an IDR slice. Returns its length, 0 when it is not whole yet (or the
+ * input ended). A unit over the limit is skipped. Reads nothing: input_fill does. */
+static size_t next_access_unit(input *in, const uint8_t **unit, int *key) {
+    size_t begin = next_start_code(in, in->start), i = begin;
+    if (begin > in->start && in->bytes[begin - 1] == 0) begin--;  /* keep a 4-byte start code whole */
+    int slices = 0;
+    *key = 0;
+    for (;;) {
+        if (i >= in->len) break;                         /* no more start codes */
+        size_t header = i + 3;
+        if (header + 1 >= in->len) break;                /* the NAL header has not arrived */
+        int type = in->bytes[header] & 0x1F;
+        int starts_picture = (type >= 6 && type <= 9) || ((type == 1 || type == 5) && (in->bytes[header + 1] & 0x80));
+        if (slices > 0 && starts_picture) {
+            /* The unit ends before this NAL's start code (and the zero byte of a 4-byte one). */
+            size_t end = i;
+            if (end > begin && in->bytes[end - 1] == 0) end--;
+            *unit = in->bytes + begin;
+            in->start = end;
+            return end - begin;
+        }
+        if (type >= 1 && type <= 5) slices++;
+        if (type == 5) *key = 1;
+        i = next_start_code(in, header);
+    }
+    if (in->at_end && slices > 0) {
+        /* The input's last picture ends with it. */
+        *unit = in->bytes + begin;
+        in->start = in->len;
+        return in->len - begin;
+    }
+    if (in->at_end) {
+        in->start = in->len;
+        input_rewind_if_done(in);
+    } else if (in->len - in->start >= INPUT_LIMIT) {
+        say("video input: an access unit over %u bytes, skipped", INPUT_LIMIT);
+        in->start = in->len;
+    }
     return 0;
 }
 
-/* The start of the next start code (00 00 01) at or after `from`, or `size`. */
-static size_t next_start_code(const blob *b, size_t from) {
-    for (size_t i = from; i + 2 < b->size; i++) {
-        if (b->bytes[i] == 0 && b->bytes[i + 1] == 0 && b->bytes[i + 2] == 1) return i;
+/* The next 20 ms of G.711 (160 bytes), if they have arrived. A file's tail shorter than a frame is dropped. */
+static const uint8_t *next_audio_frame(input *in) {
+    if (in->len - in->start >= 160) {
+        const uint8_t *frame = in->bytes + in->start;
+        in->start += 160;
+        return frame;
     }
-    return b->size;
+    if (in->at_end) {
+        in->start = in->len;
+        input_rewind_if_done(in);
+    }
+    return NULL;
 }
 
-/* The next access unit of an H.264 Annex B file at `*at` (one slice per picture: a unit ends after its slice),
- * looping; returns its length, sets *key for an IDR. */
-static size_t next_access_unit(const blob *b, size_t *at, const uint8_t **unit, int *key) {
-    if (*at >= b->size) *at = 0;
-    size_t start = *at, i = next_start_code(b, start);
-    *key = 0;
-    while (i < b->size) {
-        size_t payload = i + 3;
-        if (payload >= b->size) break;
-        int type = b->bytes[payload] & 0x1F;
-        size_t end = next_start_code(b, payload);
-        if (type == 5) *key = 1;
-        i = end;
-        if (type >= 1 && type <= 5) break; /* the picture's slice: the unit ends here */
+/* A live video input (FIFO, pipe) between calls: only the newest group of pictures is kept — from the last whole
+ * IDR picture on — so a call starts with the current picture, not a backlog. */
+static void input_keep_newest_pictures(input *in) {
+    size_t from = in->start, newest_key = (size_t)-1;
+    for (;;) {
+        size_t at = in->start;
+        const uint8_t *unit;
+        int key;
+        if (next_access_unit(in, &unit, &key) == 0) break;
+        if (key) newest_key = at;
     }
-    /* Include leading zero bytes of a 4-byte start code in this unit's start, not the previous one's end. */
-    size_t end = i;
-    while (end > start && end < b->size && b->bytes[end - 1] == 0) end--;
-    *unit = b->bytes + start;
-    *at = end;
-    return end - start;
+    in->start = newest_key != (size_t)-1 ? newest_key : from;
+}
+
+/* A live audio input between calls: only its newest 200 ms are kept. */
+static void input_keep_newest_audio(input *in) {
+    if (in->len - in->start > 1600) in->start = in->len - 1600;
+}
+
+/* The whole pictures waiting in a video input (nothing handed out). */
+static long input_pictures_waiting(input *in) {
+    size_t from = in->start;
+    long n = 0;
+    const uint8_t *unit;
+    int key;
+    while (next_access_unit(in, &unit, &key) > 0) n++;
+    in->start = from;
+    return n;
+}
+
+/* The inputs the main thread keeps reading while it waits (live ones only: a file waits where it is). */
+static input *live_video, *live_audio;
+
+static void read_live_inputs(void) {
+    if (live_video && !live_video->at_end) {
+        input_fill(live_video);
+        input_keep_newest_pictures(live_video);
+    }
+    if (live_audio && !live_audio->at_end) {
+        input_fill(live_audio);
+        input_keep_newest_audio(live_audio);
+    }
 }
 
 static double seconds_since(const struct timespec *t0) {
@@ -282,16 +399,30 @@ static int wait_for(int *flag, double seconds) {
         pthread_mutex_unlock(&lock);
         if (set) return 1;
         if (seconds_since(&t0) > seconds) return 0;
+        read_live_inputs();
         sleep_ms(20);
     }
 }
 
-/* Streams both files at their pace for `seconds` (or until the stream stops). Returns frames sent. */
-static long stream_media(const blob *video, const blob *audio, double seconds, double fps, long *refused) {
+/* Streams both inputs for `seconds` (or until the stream stops): video from an IDR on, one access unit every
+ * 1/fps, audio every 20 ms, PTS in ms on one clock. A frame that has not arrived (a live input behind) is sent
+ * when it does. Returns the frames sent. */
+static long stream_media(input *video, input *audio, double seconds, double fps, long *refused) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    long video_frames = 0, audio_frames = 0, sent = 0;
-    size_t video_at = 0, audio_at = 0;
+    long video_frames = 0, audio_frames = 0, sent = 0, skipped = 0;
+    int have_key = 0, video_done = 0, audio_done = 0;
+    /* A live input's kept pictures and audio go out at once, then the stream's pace: the peer sees the current
+     * picture. */
+    long video_backlog = 0, audio_backlog = 0;
+    if (!video->regular) {
+        input_fill(video);
+        video_backlog = input_pictures_waiting(video);
+    }
+    if (!audio->regular) {
+        input_fill(audio);
+        audio_backlog = (long)((audio->len - audio->start) / 160);
+    }
     *refused = 0;
     for (;;) {
         double elapsed = seconds_since(&t0);
@@ -301,11 +432,24 @@ static long stream_media(const blob *video, const blob *audio, double seconds, d
         iv_avt_video_res_type_e res = stream_res;
         pthread_mutex_unlock(&lock);
         if (!on || elapsed >= seconds) break;
-        /* Video due: one access unit every 1/fps, PTS in ms on the same clock as audio. */
-        while ((double)video_frames / fps <= elapsed) {
+        input_fill(video);
+        input_fill(audio);
+        while (!video_done && (double)(video_frames - video_backlog) / fps <= elapsed) {
             const uint8_t *unit;
             int key;
-            size_t len = next_access_unit(video, &video_at, &unit, &key);
+            size_t len = next_access_unit(video, &unit, &key);
+            if (len == 0) {
+                if (video->at_end && !video->regular) {
+                    say("video input ended");
+                    video_done = 1;
+                }
+                break;
+            }
+            if (!have_key && !key) {
+                skipped++;   /* IDR first: what comes before the first IDR cannot be decoded */
+                continue;
+            }
+            have_key = 1;
             iv_cm_venc_stream_s s;
             memset(&s, 0, sizeof s);
             s.u32PackNum = 1;
@@ -319,31 +463,36 @@ static long stream_media(const blob *video, const blob *audio, double seconds, d
             if (code != 0 && *refused <= 3) say("send video frame %ld: %d", video_frames, code);
             video_frames++;
         }
-        /* Audio due: 160 bytes (20 ms) at a time. */
-        while ((double)audio_frames * 0.020 <= elapsed) {
-            if (audio_at + 160 > audio->size) audio_at = 0;
+        while (!audio_done && (double)(audio_frames - audio_backlog) * 0.020 <= elapsed) {
+            const uint8_t *frame = next_audio_frame(audio);
+            if (!frame) {
+                if (audio->at_end && !audio->regular) {
+                    say("audio input ended");
+                    audio_done = 1;
+                }
+                break;
+            }
             iv_cm_aenc_stream_s s;
             memset(&s, 0, sizeof s);
             s.u32PackNum = 1;
-            s.astPack[0].pu8Addr = audio->bytes + audio_at;
+            s.astPack[0].pu8Addr = (uint8_t *)frame;
             s.astPack[0].u32Len = 160;
             s.astPack[0].u64PTS = (uint64_t)audio_frames * 20;
             s.astPack[0].u32Seq = (uint32_t)audio_frames;
             int code = iv_avt_send_stream(visitor, channel, res, IV_AVT_STREAM_TYPE_AUDIO, &s);
             if (code == 0) sent++; else (*refused)++;
             if (code != 0 && *refused <= 3) say("send audio frame %ld: %d", audio_frames, code);
-            audio_at += 160;
             audio_frames++;
         }
         sleep_ms(5);
     }
-    say("sent video=%ld audio=%ld refused=%ld", video_frames, audio_frames, *refused);
+    say("sent video=%ld audio=%ld refused=%ld skipped-before-idr=%ld", video_frames, audio_frames, *refused, skipped);
     return sent;
 }
 
 int main(int argc, char **argv) {
     if (argc < 10) {
-        fprintf(stderr, "usage: %s SERVER SN MODEL APP DATA_DIR TICKET OPENID VIDEO.h264 AUDIO.ulaw [SECONDS [FPS]]\n",
+        fprintf(stderr, "usage: %s SERVER SN MODEL APP DATA_DIR TICKET OPENID VIDEO.h264|- AUDIO.ulaw|- [SECONDS [FPS]]\n",
                 argv[0]);
         return 2;
     }
@@ -351,12 +500,23 @@ int main(int argc, char **argv) {
     const char *ticket = argv[6], *open_id = argv[7];
     double seconds = argc > 10 ? atof(argv[10]) : 5;
     double fps = argc > 11 ? atof(argv[11]) : 15;
-    blob video = {0}, audio = {0};
-    if (load(argv[8], &video) != 0 || load(argv[9], &audio) != 0 || audio.size < 160 || fps <= 0) {
-        fprintf(stderr, "cannot read %s or %s\n", argv[8], argv[9]);
-        free(video.bytes);
+    if (fps <= 0) {
+        fprintf(stderr, "FPS must be positive\n");
         return 2;
     }
+    /* Opened before anything else: a FIFO's writer waits for this reader, and a pipe is read from the call on. */
+    input video, audio;
+    if (input_open(&video, argv[8]) != 0) {
+        fprintf(stderr, "cannot open %s: %s\n", argv[8], strerror(errno));
+        return 2;
+    }
+    if (input_open(&audio, argv[9]) != 0) {
+        fprintf(stderr, "cannot open %s: %s\n", argv[9], strerror(errno));
+        input_close(&video);
+        return 2;
+    }
+    live_video = video.regular ? NULL : &video;
+    live_audio = audio.regular ? NULL : &audio;
 
     iv_sys_set_log_level(2);
     iv_sys_init_parm_s sys;
@@ -427,8 +587,8 @@ int main(int argc, char **argv) {
     say("iv_avt_exit %d", iv_avt_exit());
     say("iv_dm_exit %d", iv_dm_exit());
     say("iv_sys_exit %d", iv_sys_exit());
-    free(video.bytes);
-    free(audio.bytes);
+    input_close(&video);
+    input_close(&audio);
     say(ok ? "doorbell: the call carried media both ways" : "doorbell: the call failed");
     return ok ? 0 : 1;
 }

@@ -184,3 +184,15 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         Thread.detachNewThread { c.resume(returning: body()) }
     }
 }
+
+/// How many pictures ffmpeg decodes from the raw stream at `path` (`format`: h264, hevc), and what it printed.
+func ffmpegDecodedFrames(_ path: String, format: String, folder: URL) async throws -> (frames: Int, log: String) {
+    let decode = try ChildProcess("ffmpeg", arguments: ["-hide_banner", "-f", format, "-i", path, "-f", "null", "-"],
+                                  folder: folder, name: "decode")
+    guard await decode.wait(timeout: 60) else { throw TestSupportError("ffmpeg did not decode \(path) in 60 s") }
+    // ffmpeg's progress line: "frame=   NN".
+    let frames = decode.errorText.components(separatedBy: "frame=").last.map {
+        Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
+    } ?? 0
+    return (frames, String(decode.errorText.suffix(600)))
+}
