@@ -21,6 +21,11 @@
  * valid only until the callback returns: copy what you keep. Structs passed to iv_*_init are read during the call
  * (their callback pointers are kept). Nothing the API returns needs freeing.
  *
+ * Clock. The library defines gettimeofday() for the whole process (libssl, libcrypto and the program's own calls
+ * bind to it): it returns what glibc's does, except on the SDK's thread inside its DTLS calls, where it returns the
+ * SDK's own monotonic clock so that DTLS retransmissions ignore wall-clock steps (docs/dtls.md, "Time"). Nothing
+ * to do for the application; it is said here because it is the one symbol exported besides iv_*.
+ *
  * Return codes are the seed's (iv_err_code_e below; VoIP calls also return the WeChat codes -1 … -20, -10008,
  * 9800001 … 9800003, and wx_error_t values, positive for v1 and -360 - value for v2).
  */
