@@ -26,6 +26,11 @@ let package = Package(
         .library(name: "RingletServer", targets: ["RingletServer"]),
         .library(name: "RingletWebPush", targets: ["RingletWebPush"]),
         .library(name: "RingletDevice", targets: ["RingletDevice"]),
+        .library(name: "RingletMediaStreams", targets: ["RingletMediaStreams"]),
+        // The device SDK's C API (include/ringlet_device.h): libringlet_device.so and, as ringlet_device_static,
+        // the static archive (scripts/build-c-library.sh installs both as libringlet_device.{so,a}).
+        .library(name: "ringlet_device", type: .dynamic, targets: ["RingletDeviceC"]),
+        .library(name: "ringlet_device_static", type: .static, targets: ["RingletDeviceC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,13 +109,20 @@ let package = Package(
             name: "RingletDevice",
             dependencies: [
                 "RingletCall", "RingletCore", "RingletDTLS", "RingletEngine", "RingletNIO", "RingletRTP", "RingletSDP",
-                "RingletSignaling",
+                "RingletSignaling", "RingletMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strict
+        ),
+        // The C API's header (include/ringlet_device.h, linked into the target) and its Swift implementation.
+        .target(name: "CRingletDeviceAPI"),
+        .target(
+            name: "RingletDeviceC",
+            dependencies: ["CRingletDeviceAPI", "RingletDevice", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
         // A headless callee on the engine, speaking the web app's signaling (`ringlet phone`, the device tests).
@@ -127,9 +139,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip and a
-        // G.711 tone, with their pacing.
-        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "CRingletSampleClip",
+        // Readers of the encoded media a device sends (sans-IO): Ogg Opus, Annex B H.264/H.265 byte streams, raw
+        // G.711 — from an encoder, a file, a FIFO or a pipe.
+        .target(name: "RingletMediaStreams", dependencies: ["RingletCore", "RingletRTP", "RingletSDP"], swiftSettings: strict),
+        // The sample media of `ringlet device`, `ringlet phone` and `ringlet demo`: a 640×480 H.264 clip, a G.711
+        // tone and an Opus tone, with their pacing.
+        .target(name: "RingletSampleMedia", dependencies: ["RingletCore", "RingletRTP", "RingletMediaStreams", "CRingletSampleClip",
+                                                          .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 swiftSettings: strict),
         // The sample clip's bytes, built into the program with `.incbin` (CRingletSampleClip/PROVENANCE.md).
@@ -208,9 +224,11 @@ let package = Package(
         .target(
             name: "RingletDeviceTool",
             dependencies: [
-                "RingletDevice", "RingletSampleMedia",
+                "RingletDevice", "RingletSampleMedia", "RingletMediaStreams", "RingletRTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -277,11 +295,18 @@ let package = Package(
             name: "RingletDeviceTests",
             dependencies: [
                 "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
-                "RingletSampleMedia", "RingletTestSupport", "RingletWebTestSupport",
+                "RingletSampleMedia", "RingletMediaStreams", "RingletRTP", "RingletSDP", "RingletTestSupport",
+                "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strict
+        ),
+        // The readers of a device's media input, against ffmpeg/ffprobe.
+        .testTarget(
+            name: "RingletMediaStreamsTests",
+            dependencies: ["RingletMediaStreams", "RingletSampleMedia", "RingletTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "RingletSignalingTests", dependencies: ["RingletSignaling"], swiftSettings: strict),

@@ -32,6 +32,8 @@ let fuzzTargets: [FuzzTarget] = [
     .init(name: "FuzzTURNServer", module: "RingletTURN", ready: true),
     .init(name: "FuzzSignalingMessage", module: "RingletSignaling", ready: true),
     .init(name: "FuzzICEServerURL", module: "RingletSignaling", ready: true),
+    .init(name: "FuzzOggOpus", module: "RingletMediaStreams", ready: true),
+    .init(name: "FuzzAnnexBStream", module: "RingletMediaStreams", ready: true),
     .init(name: "FuzzWebPushDecrypt", module: "RingletWebPush", ready: true),
     .init(name: "FuzzWebPushSubscription", module: "RingletWebPush", ready: true),
 ]

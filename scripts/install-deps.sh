@@ -14,6 +14,10 @@ packages=(
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
     nginx           # the TLS-terminating reverse proxy of docs/deploy.md (DeploymentTests), started by the tests
     systemd         # systemd-analyze verify of contrib/systemd/ringlet.service (ShippedFilesTests)
+    gcc             # the C API: examples/c-doorbell is built with gcc
+    make            # … and its plain Makefile
+    binutils        # objcopy (a debug-free copy of the library for valgrind)
+    valgrind        # memcheck on the C example's whole call
 )
 
 missing=()

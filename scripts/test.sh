@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 swift build --build-tests
+# The device SDK's C library (debug), which examples/c-doorbell links against in Tests/RingletDeviceTests/CAPITests.
+swift build --product ringlet_device
+swift build --product ringlet_device_static
 
 interop=(ChromiumInteropTests FFmpegInteropTests RealNATTests TURNInteropTests)
 endToEnd=(RingletDeviceTests WebAppTests SecurityTests)

@@ -76,7 +76,7 @@ package final class ChromiumHarness: @unchecked Sendable {
         var harness: ChromiumHarness?
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            let g = try ns.makeEventLoopGroup()
+            let g = try await ns.makeEventLoopGroup()
             group = g
             let server = SignalingServer(pagesDirectory: pages)
             try await server.start(on: g.next())
@@ -98,8 +98,8 @@ package final class ChromiumHarness: @unchecked Sendable {
     }
 
     private func teardown() async {
-        chromium?.terminate(graceMilliseconds: 1500)
-        turnserver?.terminate(graceMilliseconds: 500)
+        await chromium?.terminate(graceMilliseconds: 1500)
+        await turnserver?.terminate(graceMilliseconds: 500)
         await server.stop()
         try? await group.shutdownGracefully()
         namespace.delete()

@@ -1,3 +1,5 @@
+import RingletSignaling
+
 /// The one error type of `RingletCall`: what failed on the client side of signaling and media (a URL that cannot
 /// be used, a connection that failed, a request that timed out, a server that refused).
 ///
@@ -36,11 +38,14 @@ public struct CallClientError: Error, Hashable, Sendable, CustomStringConvertibl
     public let code: Code
     /// A human-readable explanation (no secrets, no peer addresses).
     public let message: String
+    /// The server's `error` message this stands for, when the server refused.
+    public let serverError: ErrorMessage?
 
     /// Makes an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, serverError: ErrorMessage? = nil) {
         self.code = code
         self.message = message
+        self.serverError = serverError
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

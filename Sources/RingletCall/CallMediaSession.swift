@@ -55,6 +55,8 @@ public final class CallMediaSession {
     private let sendSignal: (ClientMessage) -> Void
     private var closed = false
     private var mid = "0"
+    /// The peer's last description applied (offer or answer).
+    public private(set) var remoteDescription: String?
 
     /// Sees every connection event (after the session trickled candidates).
     public var onEvent: (PeerConnectionEvent) -> Void = { _ in }
@@ -144,6 +146,7 @@ public final class CallMediaSession {
     /// - Throws: the engine's error for a description it cannot use.
     public func handleRemoteDescription(type: SDPType, sdp: String) throws {
         try run { pc, now in try pc.setRemoteDescription(sdp, now: now) }
+        remoteDescription = sdp
         if let first = peer.pc.negotiatedMedia.first?.mid { mid = first }
         guard type == .offer else { return }
         let answer = try run { pc, now in try pc.createAnswer(now: now) }

@@ -13,8 +13,8 @@ import RingletSignaling
 ///                                   └──refuse/busy/cancel/timeout──▶ idle
 /// ```
 ///
-/// Within `active`, the stream starts (``DeviceEvent/streamStarted(_:)``: `onGetAvEncInfo` → `onStartRealPlay`)
-/// once the call is answered *and* the media is connected; each received kind starts with
+/// Within `active`, the stream starts (``DeviceEvent/streamStarted(_:_:)``: `onGetAvEncInfo` → `onStartRealPlay`,
+/// with the negotiated ``StreamFormat``) once the call is answered *and* the media is connected; each received kind starts with
 /// ``DeviceEvent/receiveStarted(_:_:)`` on its first frame. How a call ends decides what fires:
 ///
 /// | end | events |
@@ -44,6 +44,8 @@ struct DeviceCallMachine {
         var cancelRequested = false
         var answeredAt: Instant?
         var mediaReady = false
+        /// What the media negotiated, once it is connected.
+        var format: StreamFormat?
         var streaming = false
         var streamFinished = false
         var receiving: Set<StreamKind> = []
@@ -51,10 +53,13 @@ struct DeviceCallMachine {
         var awaitingKeyframe = false
         var peerAddress: String?
 
+        /// The stream's identity: a video call whose peer declined video is an audio stream (`IV_AVT_VIDEO_AUDIO`)
+        /// from the moment its media connected.
         var context: StreamContext? {
             guard let id else { return nil }
-            return StreamContext(callId: id, visitor: visitor, channel: 0,
-                                 resType: kind == .video ? .fluent : .audioOnly, kind: kind)
+            let video = kind == .video && (format.map { $0.video != nil } ?? true)
+            return StreamContext(callId: id, visitor: visitor, channel: 0, resType: video ? .fluent : .audioOnly,
+                                 kind: kind)
         }
     }
 
@@ -268,10 +273,11 @@ struct DeviceCallMachine {
 
     // MARK: The media
 
-    /// DTLS is connected for `callId` (the engine's `readyToSend`).
-    mutating func mediaReady(callId: String) {
+    /// DTLS is connected for `callId` (the engine's `readyToSend`), carrying `format` (what offer/answer chose).
+    mutating func mediaReady(callId: String, format: StreamFormat) {
         guard var c = call, c.id == callId, !c.mediaReady else { return }
         c.mediaReady = true
+        c.format = format
         call = c
         startStreamIfReady()
     }
@@ -330,10 +336,11 @@ struct DeviceCallMachine {
     }
 
     private mutating func startStreamIfReady() {
-        guard var c = call, c.phase == .active, c.mediaReady, !c.streaming, let ctx = c.context else { return }
+        guard var c = call, c.phase == .active, c.mediaReady, !c.streaming, let ctx = c.context,
+              let format = c.format else { return }
         c.streaming = true
         call = c
-        emit(.event(.streamStarted(ctx)))
+        emit(.event(.streamStarted(ctx, format)))
         if let address = c.peerAddress { emit(.event(.peerAddress(ctx, address))) }
     }
 

@@ -33,10 +33,14 @@ public struct DeviceConfiguration: Sendable {
     public var watermarks: (low: Int, warn: Int, high: Int) = (64 << 10, 128 << 10, 256 << 10)
     /// The largest frame accepted for sending (the seed's `max_frame_size`). Default 512 KiB.
     public var maximumFrameSize = 512 << 10
-    /// Audio codecs offered, in order of preference. Default G.711 µ-law, A-law, Opus.
-    public var audioCodecs: [AudioEncoding] = [.g711u, .g711a, .opus]
-    /// What the device sends unless `onGetAvEncInfo` (or ``RingletDevice/setSendFormat(_:)``) says otherwise.
-    public var sendFormat = SendFormat()
+    /// The audio encodings the device can send, in order of preference: its offers list only these, and its
+    /// answers pick the first of these the peer offered (RFC 3264 §6.1); the peer's choice arrives with
+    /// ``DeviceEvent/streamStarted(_:_:)``. G.711 µ-law (`g711u`), A-law (`g711a`) or Opus. Default µ-law only —
+    /// a device never offers what it cannot send, and every WebRTC peer takes µ-law (RFC 7874 §3).
+    public var audioCodecs: [AudioEncoding] = [.g711u]
+    /// The video encodings the device can send, in order of preference: H.264 (packetization mode 1; what
+    /// browsers take) and H.265 (for peers that take it). Default H.264.
+    public var videoCodecs: [VideoEncoding] = [.h264]
     /// How long after an answer the media may take to connect before the call is given up. Default 15 s.
     public var mediaConnectTimeout: Duration = .seconds(15)
     /// How long without ICE consent before the media path counts as lost (RFC 7675). Default 3 s, so that a
@@ -68,7 +72,7 @@ public struct DeviceConfiguration: Sendable {
         do {
             _ = try HTTPJSONClient.BaseURL(parsing: server)
         } catch {
-            throw DeviceError(.invalidArgument, "server: \(error.message)")
+            throw DeviceError(.invalidArgument, "server: \(error.message)", cause: .client(error))
         }
         guard !dataPath.isEmpty, dataPath.utf8.count <= 4096 else {
             throw DeviceError(.invalidArgument, "dataPath must be a folder path")
@@ -83,12 +87,43 @@ public struct DeviceConfiguration: Sendable {
         guard maximumFrameSize >= 1024, maximumFrameSize <= 16 << 20 else {
             throw DeviceError(.invalidArgument, "maximumFrameSize must be 1 KiB … 16 MiB")
         }
-        guard !audioCodecs.isEmpty, audioCodecs.allSatisfy({ $0.codec != nil }) else {
-            throw DeviceError(.invalidArgument, "audioCodecs must be G711U, G711A or OPUS")
-        }
+        try Self.validateCodecs(audio: audioCodecs, video: videoCodecs)
         guard mediaConnectTimeout > .zero, consentLossTimeout >= .seconds(1), requestTimeout > .zero,
               pingInterval >= .seconds(1) else {
             throw DeviceError(.invalidArgument, "timeouts must be positive (consent and ping at least 1 s)")
+        }
+    }
+}
+
+extension DeviceConfiguration {
+    /// Checks declared encodings: at least one of each kind, each one WebRTC peers carry, none twice.
+    /// - Throws: `invalidArgument` saying which.
+    public static func validateCodecs(audio: [AudioEncoding], video: [VideoEncoding]) throws(DeviceError) {
+        guard !audio.isEmpty, audio.allSatisfy({ $0.codec != nil }), Set(audio).count == audio.count else {
+            throw DeviceError(.invalidArgument,
+                              "audio encodings \(audio): give G711U, G711A and/or OPUS, each once (WebRTC peers take no other)")
+        }
+        guard !video.isEmpty, video.allSatisfy({ $0.codec != nil }), Set(video).count == video.count else {
+            throw DeviceError(.invalidArgument, "video encodings \(video): give H264 and/or H265, each once")
+        }
+    }
+}
+
+extension VideoEncoding {
+    /// The engine codec that carries this encoding, if Ringlet sends it.
+    var codec: RingletCodec? {
+        switch self {
+        case .h264: .h264
+        case .h265: .h265
+        case .mjpeg: nil
+        }
+    }
+
+    init?(_ codec: RingletCodec) {
+        switch codec {
+        case .h264: self = .h264
+        case .h265: self = .h265
+        default: return nil
         }
     }
 }
@@ -109,7 +144,7 @@ extension AudioEncoding {
         case .pcmu: self = .g711u
         case .pcma: self = .g711a
         case .opus: self = .opus
-        case .h264: return nil
+        case .h264, .h265: return nil
         }
     }
 }

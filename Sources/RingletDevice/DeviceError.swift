@@ -1,3 +1,5 @@
+import RingletCall
+import RingletEngine
 import RingletSignaling
 
 /// The one error type of the device SDK: what failed, with context. The seed-compatible facade maps each code
@@ -56,8 +58,23 @@ public struct DeviceError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let sendBufferFull = Code(rawValue: "sendBufferFull")
         /// The frame could not be packetized (e.g. no NAL unit in it).
         public static let invalidFrame = Code(rawValue: "invalidFrame")
+        /// An H.264 stream in a profile the call cannot carry (High, Main): the message says what to change.
+        public static let unsupportedProfile = Code(rawValue: "unsupportedProfile")
         /// The device was stopped.
         public static let stopped = Code(rawValue: "stopped")
+        /// A blocking method of the facade was called on a Swift concurrency thread (inside a task), where it
+        /// must not wait: call it from a thread of your own, or use the native async API.
+        public static let wouldBlock = Code(rawValue: "wouldBlock")
+    }
+
+    /// The typed error of a lower layer that this one stands for (one chain, not text).
+    public enum Cause: Hashable, Sendable {
+        /// The signaling server's `error` message.
+        case server(ErrorMessage)
+        /// The signaling or HTTP client (connection, TLS, authentication).
+        case client(CallClientError)
+        /// The media engine (a frame it could not send, a description it refused).
+        case engine(EngineError)
     }
 
     /// What failed.
@@ -66,16 +83,26 @@ public struct DeviceError: Error, Hashable, Sendable, CustomStringConvertible {
     public let seedCode: SeedCode?
     /// A human-readable explanation (no secrets, no peer addresses).
     public let message: String
+    /// The lower layer's error this one stands for, when there is one.
+    public let cause: Cause?
 
     /// Makes an error.
-    public init(_ code: Code, seedCode: SeedCode? = nil, _ message: String) {
+    public init(_ code: Code, seedCode: SeedCode? = nil, _ message: String, cause: Cause? = nil) {
         self.code = code
         self.seedCode = seedCode
         self.message = message
+        self.cause = cause
     }
 
     public var description: String {
-        "\(code.rawValue)\(seedCode.map { " (\($0))" } ?? ""): \(message)"
+        var text = "\(code.rawValue)\(seedCode.map { " (\($0))" } ?? ""): \(message)"
+        switch cause {
+        case .server(let e)?: text += " [server \(e.code.rawValue)]"
+        case .client(let e)?: text += " [client \(e.code.rawValue)]"
+        case .engine(let e)?: text += " [engine \(e.code)]"
+        case nil: break
+        }
+        return text
     }
 }
 

@@ -12,9 +12,9 @@ public enum DeviceEvent: Sendable {
     /// A command from the call (outcomes, the peer's camera/microphone, custom data, keyframe requests) — the
     /// seed's `onRecvCommand`. `args` carries `USR_DATA`'s text.
     case command(AVTCommand, StreamContext?, args: String?)
-    /// The call is answered and its media connected: start sending — the seed's `onGetAvEncInfo` then
-    /// `onStartRealPlay`.
-    case streamStarted(StreamContext)
+    /// The call is answered and its media connected: start sending in `format` (what the peer chose among the
+    /// encodings the device declared) — the seed's `onGetAvEncInfo` then `onStartRealPlay`.
+    case streamStarted(StreamContext, StreamFormat)
     /// The stream ended — the seed's `onStopRealPlay`.
     case streamStopped(StreamContext)
     /// The first frame of a kind arrived — `onStartRecvAudioStream` / `onStartRecvVideoStream`.

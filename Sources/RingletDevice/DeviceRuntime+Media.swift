@@ -20,9 +20,9 @@ extension DeviceRuntime {
         let slot = CallMediaSlot(callId: callId, logger: logger)
         media = slot
         link = .none
-        highWatermark = false
         videoFramesSent = 0
         audioFramesSent = 0
+        framesDropped = 0
         let ice: ICEServerSet
         if let (id, set) = resolvedICE, id == callId { ice = set } else { ice = welcomeICE ?? ICEServerSet() }
         resolvedICE = nil
@@ -31,14 +31,13 @@ extension DeviceRuntime {
             certificate: certificate,
             hostAddresses: configuration.hostAddresses ?? LocalInterfaces.addresses(forServer: serverHost))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
-        settings.audio = .init(codecs: configuration.audioCodecs.compactMap(\.codec))
-        settings.video = call.kind == .video ? .init(codecs: [.h264]) : nil
+        settings.audio = .init(codecs: audioCodecs.compactMap(\.codec))
+        settings.video = call.kind == .video ? .init(codecs: videoCodecs.compactMap(\.codec)) : nil
         settings.consentLossTimeout = configuration.consentLossTimeout
         settings.watermarks = watermarks
         settings.tlsConfiguration = configuration.tlsConfiguration
-        let send = sendSignal
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver,
-                               ntpOffset: ntpOffset, sendSignal: { _ = send($0) }) { [weak self] result in
+                               ntpOffset: ntpOffset, sendSignal: { [weak self] in _ = self?.sendSignal($0) }) { [weak self] result in
             guard let self else { return }
             switch result {
             case .failure(let error):
@@ -64,7 +63,8 @@ extension DeviceRuntime {
     func stopMedia(callId: String) {
         guard let slot = media, slot.callId == callId else { return }
         media = nil
-        highWatermark = false
+        statusTimer?.cancel()
+        statusTimer = nil
         slot.close()
     }
 
@@ -79,18 +79,21 @@ extension DeviceRuntime {
         guard let slot = media, slot.callId == callId, !slot.isClosed, let session = slot.session else { return }
         switch event {
         case .readyToSend:
-            machine.mediaReady(callId: callId)
+            machine.mediaReady(callId: callId, format: Self.format(of: session.peer.pc.negotiatedMedia))
         case .selectedPath(let p):
             link = p.relayed ? .relayed : .direct
             machine.pathSelected(callId: callId, address: p.remoteAddress.ip.description)
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed { machine.mediaLost(callId: callId) }
         case .videoFrame(let f):
-            let info = ReceivedStreamInfo(kind: .video, audio: nil, video: .h264, sampleRate: 0, samplesPerFrame: 0)
+            let codec = session.peer.pc.receiveCodec(.video) ?? session.peer.pc.negotiatedMedia.first { $0.kind == .video }?.codec
+            let info = ReceivedStreamInfo(kind: .video, audio: nil, video: codec.flatMap(VideoEncoding.init) ?? .h264,
+                                          sampleRate: 0, samplesPerFrame: 0)
             machine.frameReceived(callId: callId, kind: .video, data: f.data, ptsMilliseconds: f.presentationTimeMilliseconds,
                                   isKeyframe: f.isKeyframe, info: info)
         case .audioFrame(let f):
-            let codec = session.peer.pc.negotiatedMedia.first { $0.kind == .audio }?.codec
+            // What the peer sends in (it may be another of the offered codecs than the one it receives, RFC 3264).
+            let codec = session.peer.pc.receiveCodec(.audio) ?? session.peer.pc.negotiatedMedia.first { $0.kind == .audio }?.codec
             let encoding = codec.flatMap(AudioEncoding.init)
             let info = ReceivedStreamInfo(kind: .audio, audio: encoding, video: nil,
                                           sampleRate: codec == .opus ? 48000 : 8000, samplesPerFrame: f.sampleCount)
@@ -111,76 +114,97 @@ extension DeviceRuntime {
         let ctx = machine.streamContext
         switch (mark, rising) {
         case (.high, true):
-            highWatermark = true
+            gate.publish { $0.aboveHighMark = true }
             emitEvent(.notification(.watermarkHigh, ctx))
         case (.warn, true):
             emitEvent(.notification(.watermarkWarn, ctx))
         case (.low, false):
-            highWatermark = false
+            gate.publish { $0.aboveHighMark = false }
             emitEvent(.notification(.watermarkLow, ctx))
         default:
             break
         }
     }
 
-    // MARK: Sending
-
-    /// Sends one frame of the current stream.
-    func send(_ kind: StreamKind, data: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
-        guard let ctx = machine.streamContext, let slot = media, slot.callId == ctx.callId, !slot.isClosed,
-              let session = slot.session else { throw DeviceError(.noStream, "no stream is started") }
-        guard !data.isEmpty else { throw DeviceError(.invalidFrame, "the frame is empty") }
-        guard data.count <= maximumFrameSize else {
-            throw DeviceError(.frameTooLarge, "the frame is \(data.count) bytes, over \(maximumFrameSize)")
-        }
-        let negotiated = session.peer.pc.negotiatedMedia.first { $0.kind == (kind == .video ? .video : .audio) && $0.sends }
-        guard let negotiated else { throw DeviceError(.noStream, "the call sends no \(kind)") }
-        switch kind {
-        case .video:
-            guard sendFormat.video == .h264 else {
-                throw DeviceError(.formatMismatch, "the stream was declared \(sendFormat.video); the call carries H264")
-            }
-            guard Self.looksLikeH264AnnexB(data) else {
-                throw DeviceError(.formatMismatch, "the frame is not an H.264 Annex B access unit")
-            }
-        case .audio:
-            guard let carried = AudioEncoding(negotiated.codec), carried == sendFormat.audio else {
-                throw DeviceError(.formatMismatch,
-                                  "the stream was declared \(sendFormat.audio); the call carries \(negotiated.codec)")
-            }
-        }
-        guard !highWatermark else {
-            throw DeviceError(.sendBufferFull, "the send queue is above the high watermark")
-        }
-        do {
-            try session.run { pc, now in
-                if kind == .video {
-                    try pc.sendVideo(frame: data, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe, now: now)
-                } else {
-                    try pc.sendAudio(frame: data, ptsMilliseconds: ptsMilliseconds, now: now)
-                }
-            }
-        } catch let error as EngineError {
-            switch error.code {
-            case .firstFrameNotKeyframe: throw DeviceError(.needKeyframe, "the first video frame must be an IDR")
-            case .notConnected, .noSuchMedia: throw DeviceError(.noStream, error.message)
-            default: throw DeviceError(.invalidFrame, error.message)
-            }
-        } catch {
-            throw DeviceError(.noStream, "\(error)")
-        }
-        if kind == .video { videoFramesSent += 1 } else { audioFramesSent += 1 }
+    /// What the device sends in a call that negotiated `media`.
+    static func format(of media: [NegotiatedMedia]) -> StreamFormat {
+        let audio = media.first { $0.kind == .audio && $0.sends }.flatMap { AudioEncoding($0.codec) }
+        let video = media.first { $0.kind == .video && $0.sends }.flatMap { VideoEncoding($0.codec) }
+        return StreamFormat(audio: audio, video: video)
     }
 
-    /// Whether `data` starts with an Annex B start code followed by an H.264 NAL unit header (types 1–23; an
-    /// H.265 stream's first NAL reads as type 0 or > 23 here).
-    static func looksLikeH264AnnexB(_ data: [UInt8]) -> Bool {
-        var i = 0
-        while i < data.count, i < 4, data[i] == 0 { i += 1 }
-        guard i >= 2, i < data.count, data[i] == 1, i + 1 < data.count else { return false }
-        let header = data[i + 1]
-        let type = header & 0x1F
-        return header & 0x80 == 0 && type >= 1 && type <= 23
+    // MARK: The declared format
+
+    /// A stream started: what it negotiated is what it sends until the application declares otherwise (the
+    /// gate took that over when the stream was published); its status is published every 200 ms.
+    func streamStarted() {
+        mismatchReported = false
+        if let f = machine.call?.format, f.audio == nil { logger.warning("the peer took none of \(audioCodecs)") }
+        publishStatus()
+    }
+
+    /// The application declared a format other than the negotiated one for stream `epoch`: frames of it are
+    /// refused (-308). Say so once, with what to change.
+    func declaredMismatch(_ format: SendFormat, epoch: UInt64) {
+        guard epoch == streamEpoch, let ctx = machine.streamContext, let negotiated = machine.call?.format,
+              !mismatchReported else { return }
+        var wrong: [String] = []
+        if let audio = negotiated.audio, audio != format.audio {
+            wrong.append("audio \(format.audio) declared, \(audio) negotiated")
+        }
+        if let video = negotiated.video, video != format.video {
+            wrong.append("video \(format.video) declared, \(video) negotiated")
+        }
+        guard !wrong.isEmpty else { return }
+        mismatchReported = true
+        logger.error("""
+            the stream's declared format is not the negotiated one (\(wrong.joined(separator: "; "))): those frames \
+            will be refused (-308). Send what was negotiated (onGetAvEncInfo's argument), or declare only what you \
+            can send before the call (AvtInitInfo.sendAudioTypes, DeviceConfiguration.audioCodecs)
+            """)
+        emitEvent(.notification(.formatMismatch, ctx))
+    }
+
+    // MARK: Sending
+
+    /// Sends the frames the application queued (``SendGate``), those of the current stream, in order. The gate
+    /// checked them; what the engine still refuses (a frame with no NAL unit in it) is counted and logged once
+    /// per stream.
+    func drainSendQueue() {
+        let frames = gate.take()
+        guard !frames.isEmpty else { return }
+        guard machine.streamContext != nil, let slot = media, !slot.isClosed, let session = slot.session else { return }
+        for f in frames where f.epoch == streamEpoch {
+            do {
+                try session.run { pc, now in
+                    if f.kind == .video {
+                        try pc.sendVideo(frame: f.data, ptsMilliseconds: f.ptsMilliseconds, isKeyframe: f.isKeyframe, now: now)
+                    } else {
+                        try pc.sendAudio(frame: f.data, ptsMilliseconds: f.ptsMilliseconds, now: now)
+                    }
+                }
+                if f.kind == .video { videoFramesSent += 1 } else { audioFramesSent += 1 }
+            } catch {
+                framesDropped += 1
+                if framesDropped == 1 {
+                    let cause = (error as? EngineError).map(DeviceError.Cause.engine)
+                    let e = DeviceError(.invalidFrame, "a \(f.kind) frame the engine could not send", cause: cause)
+                    logger.warning("frame dropped", metadata: ["error": "\(e)"])
+                }
+            }
+        }
+        publishStatus()
+    }
+
+    /// Publishes the send side of the stream (what `getSendStreamStatus` and `getSendStreamBuf` read): after
+    /// each batch of frames sent, and every 200 ms while the stream runs.
+    func publishStatus() {
+        let status = sendStatus()
+        gate.publish { $0.sendStatus = status }
+        statusTimer?.cancel()
+        statusTimer = status == nil ? nil : loop.assumeIsolated().scheduleTask(in: .milliseconds(200)) { [weak self] in
+            self?.publishStatus()
+        }
     }
 
     func sendStatus() -> SendStatus? {

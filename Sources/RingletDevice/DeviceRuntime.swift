@@ -7,9 +7,11 @@ import RingletEngine
 import RingletNIO
 import RingletSignaling
 
-/// The device's state and its reactions, confined to one event loop (the media driver's): the call machine,
-/// the current call's media session, the signaling state, pending requests. ``RingletDevice`` hops onto the
-/// loop for every public call; signaling messages and engine events arrive on it.
+/// The device's state and its reactions, confined to one event loop (the media driver's): the credentials, the
+/// signaling session and its state, the call machine, the current call's media session, pending requests, the
+/// run and stop bookkeeping. It is the only mutable state of a device: ``RingletDevice`` reaches it with
+/// `loop.execute`, signaling messages and engine events arrive on the loop, and what other threads need at once
+/// is published to the ``SendGate`` after each change.
 ///
 /// Media sessions are touched only from tasks of their own (`loop.execute`), never from inside an engine event
 /// (the driver is then inside the machine).
@@ -19,7 +21,7 @@ final class DeviceRuntime {
     let driver: DatagramDriver<MediaPeer>
     let logger: Logger
     let emitEvent: @Sendable (DeviceEvent) -> Void
-    let sendSignal: @Sendable (ClientMessage) -> Bool
+    let gate: SendGate
     let ntpOffset: Duration
 
     var credentials: DeviceCredentials?
@@ -29,18 +31,30 @@ final class DeviceRuntime {
     var connectFailureReported = false
     var stopped = false
 
+    /// The signaling session while ``RingletDevice/run()`` runs, and who waits on the run.
+    var signaling: SignalingClient?
+    var running = false
+    var registrationWaiters: [CheckedContinuation<Bool, Never>] = []
+    var runEnded: [CheckedContinuation<Void, Never>] = []
+
     /// The current call's media.
     var media: CallMediaSlot?
     /// The ICE servers of the call being set up (resolved off the loop), and the welcome's.
     var resolvedICE: (callId: String, set: ICEServerSet)?
     var welcomeICE: ICEServerSet?
     var link: LinkMode = .none
-    var highWatermark = false
-    var sendFormat: SendFormat
+    /// The encodings offered (or answered with), in order of preference.
+    var audioCodecs: [AudioEncoding]
+    var videoCodecs: [VideoEncoding]
+    /// The stream's epoch (``SendGate``) and whether its declared format was found not to be the negotiated one.
+    var streamEpoch: UInt64 = 0
+    var mismatchReported = false
     var watermarks: (low: Int, warn: Int, high: Int)
     var maximumFrameSize: Int
     var videoFramesSent = 0
     var audioFramesSent = 0
+    var framesDropped = 0
+    var statusTimer: Scheduled<Void>?
 
     struct Pending {
         let complete: (Result<ServerMessage, DeviceError>) -> Void
@@ -53,8 +67,8 @@ final class DeviceRuntime {
     var machineTimerDeadline: Instant?
 
     init(loop: any EventLoop, configuration: DeviceConfiguration, driver: DatagramDriver<MediaPeer>, logger: Logger,
-         credentials: DeviceCredentials?, certificate: DTLSCertificate?, ntpOffset: Duration,
-         emitEvent: @escaping @Sendable (DeviceEvent) -> Void, sendSignal: @escaping @Sendable (ClientMessage) -> Bool) {
+         credentials: DeviceCredentials?, certificate: DTLSCertificate?, ntpOffset: Duration, gate: SendGate,
+         emitEvent: @escaping @Sendable (DeviceEvent) -> Void) {
         self.loop = loop
         self.configuration = configuration
         self.driver = driver
@@ -62,12 +76,43 @@ final class DeviceRuntime {
         self.credentials = credentials
         self.certificate = certificate
         self.ntpOffset = ntpOffset
+        self.gate = gate
         self.emitEvent = emitEvent
-        self.sendSignal = sendSignal
         self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout)
-        self.sendFormat = configuration.sendFormat
+        self.audioCodecs = configuration.audioCodecs
+        self.videoCodecs = configuration.videoCodecs
         self.watermarks = configuration.watermarks
         self.maximumFrameSize = configuration.maximumFrameSize
+        gate.publish { $0.credentials = credentials }
+    }
+
+    /// Sends a signaling message; false when offline.
+    func sendSignal(_ message: ClientMessage) -> Bool {
+        signaling?.send(message) ?? false
+    }
+
+    /// Publishes what the call machine and the signaling say now (after every step).
+    func publish() {
+        let ctx = machine.streamContext
+        let call = machine.call
+        let active = call.flatMap { $0.phase == .active ? $0.id : nil }
+        let busy = machine.isBusy
+        let online = self.online
+        gate.publish { s in
+            s.online = online
+            s.busy = busy
+            s.activeCallId = active
+            if s.stream?.callId != ctx?.callId || (s.stream == nil) != (ctx == nil) {
+                s.stream = ctx
+                s.format = ctx == nil ? nil : call?.format
+                if ctx != nil { s.streamEpoch &+= 1 }
+                s.sendStatus = nil
+                s.aboveHighMark = false
+            } else if let ctx {
+                s.stream = ctx
+            }
+        }
+        streamEpoch = gate.snapshot.streamEpoch
     }
 
     var now: Instant { DatagramDriver<MediaPeer>.now() }
@@ -86,6 +131,7 @@ final class DeviceRuntime {
         welcomeICE = iceServers
         online = true
         connectFailureReported = false
+        publish()
         emitEvent(.online(serverTime: w.serverTime))
         emitEvent(.notification(.peerReady, nil))
     }
@@ -93,6 +139,7 @@ final class DeviceRuntime {
     func signalingOffline(retrying: Bool) {
         let wasOnline = online
         online = false
+        publish()
         failAllPending(DeviceError(.offline, "the signaling connection was lost"))
         if wasOnline {
             machine.signalingLost()
@@ -140,7 +187,7 @@ final class DeviceRuntime {
 
     private func handleError(_ e: ErrorMessage) {
         let error = DeviceError(e.seedCode == .busy ? .busy : (e.seedCode != nil ? .refused : .serverError),
-                                seedCode: e.seedCode, "\(e.code.rawValue): \(e.message)")
+                                seedCode: e.seedCode, e.message, cause: .server(e))
         guard let id = e.requestId else {
             logger.debug("signaling error", metadata: ["code": "\(e.code.rawValue)"])
             return
@@ -232,6 +279,9 @@ final class DeviceRuntime {
                     try? session.run { pc, now in pc.requestKeyframe(now: now) }
                 }
             case .event(let e):
+                // What the application reads at once (the stream, busy) is published before it hears of it.
+                publish()
+                if case .streamStarted = e { streamStarted() }
                 emitEvent(e)
             case .placed(let requestId, let result):
                 if let p = pending.removeValue(forKey: requestId) { p.timer.cancel() }
@@ -241,7 +291,9 @@ final class DeviceRuntime {
         armMachineTimer()
     }
 
+    /// The machine's state reached the threads that call the device (at the end of every step).
     private func armMachineTimer() {
+        publish()
         let deadline = machine.nextDeadline()
         guard deadline != machineTimerDeadline else { return }
         machineTimer?.cancel()
@@ -257,13 +309,56 @@ final class DeviceRuntime {
         }
     }
 
-    // MARK: Stopping
+    // MARK: Running and stopping
 
-    func stop() {
+    /// The run starts: false when it is already running or the device is stopped.
+    func beginRun() -> Bool {
+        guard !running, !stopped else { return false }
+        running = true
+        return true
+    }
+
+    /// The run ended: who waited for it may go on.
+    func endRun() {
+        running = false
+        let waiters = runEnded
+        runEnded = []
+        for w in waiters { w.resume() }
+    }
+
+    /// Waits (by continuation) until the device has credentials: true, or it stopped: false.
+    func waitForCredentials(_ c: CheckedContinuation<Bool, Never>) {
+        if stopped { return c.resume(returning: false) }
+        if credentials != nil { return c.resume(returning: true) }
+        registrationWaiters.append(c)
+    }
+
+    /// Registration wrote the credentials: keep them, publish them, wake the run.
+    func registered(_ c: DeviceCredentials, certificate: DTLSCertificate) {
+        credentials = c
+        self.certificate = certificate
+        gate.publish { $0.credentials = c }
+        let waiters = registrationWaiters
+        registrationWaiters = []
+        for w in waiters { w.resume(returning: true) }
+    }
+
+    /// Stops: hangs up, fails what waits; returns the signaling session to close, nil when already stopped.
+    func stop() -> (first: Bool, signaling: SignalingClient?) {
+        guard !stopped else { return (false, nil) }
         stopped = true
         if machine.isBusy { try? machine.hangUp() }
         drainMachine()
         failAllPending(DeviceError(.stopped, "the device is stopped"))
         machineTimer?.cancel()
+        let waiters = registrationWaiters
+        registrationWaiters = []
+        for w in waiters { w.resume(returning: false) }
+        return (true, signaling)
+    }
+
+    /// Waits (by continuation) until ``RingletDevice/run()`` has returned.
+    func waitForRunEnd(_ c: CheckedContinuation<Void, Never>) {
+        if running { runEnded.append(c) } else { c.resume() }
     }
 }

@@ -94,6 +94,10 @@ public struct AVTNotification: RawRepresentable, Hashable, Sendable, CustomStrin
     public static let watermarkWarn = AVTNotification(rawValue: 5)
     /// The send queue rose above the high mark: sends are refused (-303) until it drains (`P2P_WATERMARK_HIGH`).
     public static let watermarkHigh = AVTNotification(rawValue: 6)
+    /// Ringlet's addition (`IV_AVT_EVENT_FORMAT_MISMATCH`, 100): the stream was declared (`onGetAvEncInfo`,
+    /// ``RingletDevice/setSendFormat(_:)``) in an encoding other than the one the call negotiated; frames of
+    /// the declared encoding are refused (-308). Fires once per stream; the log says what was negotiated.
+    public static let formatMismatch = AVTNotification(rawValue: 100)
 
     public var description: String {
         switch self {
@@ -103,6 +107,7 @@ public struct AVTNotification: RawRepresentable, Hashable, Sendable, CustomStrin
         case .watermarkLow: "P2P_WATERMARK_LOW"
         case .watermarkWarn: "P2P_WATERMARK_WARN"
         case .watermarkHigh: "P2P_WATERMARK_HIGH"
+        case .formatMismatch: "FORMAT_MISMATCH"
         default: "EVENT_\(rawValue)"
         }
     }
@@ -183,6 +188,36 @@ public struct SendFormat: Hashable, Sendable {
     }
 }
 
+/// What a started stream carries, as negotiated with the peer (offer/answer, RFC 3264): the encodings the device
+/// sends — and receives, since WebRTC uses one payload type both ways. The device offers (or answers with) only
+/// the encodings it declared (``DeviceConfiguration/audioCodecs``, ``DeviceConfiguration/videoCodecs``); the
+/// peer picks among them.
+public struct StreamFormat: Hashable, Sendable {
+    /// The audio encoding, nil when the peer took no audio.
+    public let audio: AudioEncoding?
+    /// The video encoding, nil for an audio call or when the peer declined video (a browser without H.264);
+    /// the stream's type is then `IV_AVT_VIDEO_AUDIO`.
+    public let video: VideoEncoding?
+
+    /// Makes a format.
+    public init(audio: AudioEncoding?, video: VideoEncoding?) {
+        self.audio = audio
+        self.video = video
+    }
+
+    /// The audio clock rate in Hz: 8000 for G.711, 48000 for Opus, 0 without audio.
+    public var audioSampleRate: Int {
+        switch audio {
+        case nil: 0
+        case .opus?: 48000
+        default: 8000
+        }
+    }
+
+    /// Samples in a 20 ms audio frame at ``audioSampleRate``: 160 for G.711, 960 for Opus.
+    public var audioSamplesPerFrame: Int { audioSampleRate / 50 }
+}
+
 /// Which stream of which call (the seed's visitor, channel and resolution type).
 public struct StreamContext: Hashable, Sendable {
     /// The call (the seed's `roomId`).
@@ -191,7 +226,8 @@ public struct StreamContext: Hashable, Sendable {
     public let visitor: UInt32
     /// The camera channel: always 0 (one camera).
     public let channel: UInt32
-    /// The stream type.
+    /// The stream type: `RES_FL` for a video call, `IV_AVT_VIDEO_AUDIO` for an audio call — and for a video
+    /// call whose peer declined video.
     public let resType: VideoResType
     /// Audio only or audio and video.
     public let kind: CallKind

@@ -11,10 +11,10 @@ import RingletSignaling
 extension RingletDevice {
 
     /// Whether the device has credentials (registered with an SN ticket).
-    public var isRegistered: Bool { shared.withLockedValue { $0.credentials != nil } }
+    public var isRegistered: Bool { gate.snapshot.credentials != nil }
 
     /// The credentials, once registered.
-    public var credentials: DeviceCredentials? { shared.withLockedValue { $0.credentials } }
+    public var credentials: DeviceCredentials? { gate.snapshot.credentials }
 
     /// Registers the device with an SN ticket (once; returns at once when already registered): makes the device
     /// key and DTLS certificate, registers the public key with the server, writes the credentials file.
@@ -40,7 +40,7 @@ extension RingletDevice {
         do {
             response = try await client.request(.POST, "/v1/devices/\(configuration.sn)/register", json: body)
         } catch {
-            throw DeviceError(.offline, "the server cannot be reached: \(error.message)")
+            throw DeviceError(.offline, "the server cannot be reached: \(error.message)", cause: .client(error))
         }
         guard response.status == 200 else { throw Self.registrationError(response) }
         guard let device = try? JSONDecoder().decode(RegisteredDevice.self, from: Data(response.body)),
@@ -51,16 +51,7 @@ extension RingletDevice {
             sn: device.sn, modelId: device.modelId, appId: device.appId, server: configuration.server, deviceKey: key,
             dtlsCertificate: certificate, registeredAt: Int64(Date().timeIntervalSince1970 * 1000))
         try credentialsFile.write(credentials)
-        try await onLoop { runtime throws(DeviceError) in
-            runtime.credentials = credentials
-            runtime.certificate = certificate
-        }
-        let waiters = shared.withLockedValue { s -> [CheckedContinuation<Bool, Never>] in
-            s.credentials = credentials
-            defer { s.registrationWaiters = [] }
-            return s.registrationWaiters
-        }
-        for w in waiters { w.resume(returning: true) }
+        await onLoop { $0.registered(credentials, certificate: certificate) }
         try Self.checkIdentity(credentials, configuration)
     }
 
@@ -89,7 +80,7 @@ extension RingletDevice {
         case .snTooLong?: return DeviceError(.snTooLong, seedCode: seed, body.error.message)
         case .snBadCharacters?: return DeviceError(.snCharacters, seedCode: seed, body.error.message)
         case let s?: return DeviceError(.refused, seedCode: s, body.error.message)
-        case nil: return DeviceError(.serverError, "registration failed: \(body.error.code): \(body.error.message)")
+        case nil: return DeviceError(.serverError, "registration failed (\(body.error.code)): \(body.error.message)")
         }
     }
 

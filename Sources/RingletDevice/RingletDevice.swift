@@ -21,11 +21,14 @@ import RingletSignaling
 ///
 /// Lifecycle: make it, ``register(ticket:)`` once (the credentials file then holds the device key and DTLS
 /// certificate), ``run()`` it (it connects, reconnects with backoff, and returns after ``stop()`` or when its
-/// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:)`` arrives.
+/// task is cancelled), place or answer calls, send frames once ``DeviceEvent/streamStarted(_:_:)`` arrives.
 ///
-/// Thread-safe. Events are delivered in order, off the media loop: to ``events``, or to the handler given at
-/// creation (called on one serial queue). Read them: ``events`` keeps what is not read (received frames too).
-/// Frame sends block their caller only for a hop to the media loop.
+/// Thread-safe. Its state lives in one runtime on one event loop (``DeviceRuntime``): methods hand work to the
+/// loop and never wait for it on the caller's thread; what needs an immediate answer (``isBusy``,
+/// ``currentStream``, ``sendStatus()``, the checks of a frame send) reads what the loop last published. Frames
+/// go into a bounded queue the loop drains. Events are delivered in order, off the media loop: to ``events``, or
+/// to the handler given at creation (called on one serial queue). Read them: ``events`` keeps what is not read
+/// (received frames too).
 public final class RingletDevice: Sendable {
     /// The validated configuration.
     public let configuration: DeviceConfiguration
@@ -38,19 +41,11 @@ public final class RingletDevice: Sendable {
     private let loops: ClientEventLoops
     let eventLoopGroup: any EventLoopGroup
     let box: RuntimeBox
-    let shared: NIOLockedValueBox<Shared>
+    /// What the loop published, and the frames handed to it.
+    let gate: SendGate
     private let continuation: AsyncStream<DeviceEvent>.Continuation
     let credentialsFile: CredentialsFile
     let base: HTTPJSONClient.BaseURL
-
-    struct Shared {
-        var credentials: DeviceCredentials?
-        var signaling: SignalingClient?
-        var registrationWaiters: [CheckedContinuation<Bool, Never>] = []
-        var stopped = false
-        var running = false
-        var runEnded: [CheckedContinuation<Void, Never>] = []
-    }
 
     /// Makes a device from `configuration`, loading its credentials file when there is one.
     /// - Parameters:
@@ -66,7 +61,7 @@ public final class RingletDevice: Sendable {
         do {
             base = try HTTPJSONClient.BaseURL(parsing: configuration.server)
         } catch {
-            throw DeviceError(.invalidArgument, error.message)
+            throw DeviceError(.invalidArgument, error.message, cause: .client(error))
         }
         credentialsFile = CredentialsFile(folder: configuration.dataPath)
         var credentials = try credentialsFile.read()
@@ -97,7 +92,6 @@ public final class RingletDevice: Sendable {
         eventLoopGroup = loops.group
         loop = eventLoopGroup.next()
         driver = DatagramDriver<MediaPeer>(eventLoop: loop)
-        shared = NIOLockedValueBox(Shared(credentials: credentials))
         let emit: @Sendable (DeviceEvent) -> Void
         if let eventHandler {
             let queue = DispatchQueue(label: "ringlet.device.events")
@@ -105,12 +99,11 @@ public final class RingletDevice: Sendable {
         } else {
             emit = { [continuation] in continuation.yield($0) }
         }
-        let shared = self.shared
+        gate = SendGate(highMark: configuration.watermarks.high, maximumFrameSize: configuration.maximumFrameSize)
         let ntp = DatagramDriver<MediaPeer>.ntpOffset()
         box = RuntimeBox(DeviceRuntime(
             loop: loop, configuration: configuration, driver: driver, logger: logger, credentials: credentials,
-            certificate: certificate, ntpOffset: ntp, emitEvent: emit,
-            sendSignal: { message in shared.withLockedValue { $0.signaling }?.send(message) ?? false }))
+            certificate: certificate, ntpOffset: ntp, gate: gate, emitEvent: emit))
     }
 
     /// Deletes the credentials file in `dataPath` (to re-bind a device to another SN, model or app).
@@ -123,26 +116,20 @@ public final class RingletDevice: Sendable {
     /// Keeps the signaling session up — connects (after registration, if the device is not registered yet),
     /// reconnects with backoff — until ``stop()`` or cancellation.
     public func run() async {
-        let proceed = shared.withLockedValue { s -> Bool in
-            guard !s.running, !s.stopped else { return false }
-            s.running = true
-            return true
+        guard await onLoop({ $0.beginRun() }) else { return }
+        let registered = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            self.loop.execute { [box = self.box] in box.runtime.waitForCredentials(c) }
         }
-        guard proceed else { return }
-        defer {
-            let waiters = shared.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
-                s.running = false
-                defer { s.runEnded = [] }
-                return s.runEnded
-            }
-            for w in waiters { w.resume() }
+        guard registered, let credentials = self.credentials else {
+            await onLoop { $0.endRun() }
+            return
         }
-        guard await waitForCredentials(), let credentials = self.credentials else { return }
         let key: DeviceKey
         do {
             key = try credentials.key()
         } catch {
             logger.error("the device key does not load", metadata: ["error": "\(error)"])
+            await onLoop { $0.endRun() }
             return
         }
         var c = SignalingClient.Configuration(url: base.webSocketURL("/v1/signal/device"), eventLoopGroup: eventLoopGroup)
@@ -187,54 +174,35 @@ public final class RingletDevice: Sendable {
                 }
                 loop.execute { box.runtime.handle(message, iceServers: ice) }
             })
-        let stoppedMeanwhile = shared.withLockedValue { s -> Bool in
-            s.signaling = client
-            return s.stopped
+        let stoppedMeanwhile = await onLoop { runtime -> Bool in
+            runtime.signaling = client
+            return runtime.stopped
         }
-        guard !stoppedMeanwhile else { return }
-        await withTaskCancellationHandler {
-            await client.run()
-        } onCancel: {
-            Task { await client.stop() }
-        }
-    }
-
-    private func waitForCredentials() async -> Bool {
-        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            let ready = shared.withLockedValue { s -> Bool? in
-                if s.stopped { return false }
-                if s.credentials != nil { return true }
-                s.registrationWaiters.append(c)
-                return nil
+        if !stoppedMeanwhile {
+            await withTaskCancellationHandler {
+                await client.run()
+            } onCancel: {
+                Task { await client.stop() }
             }
-            if let ready { c.resume(returning: ready) }
+        }
+        await onLoop { runtime in
+            runtime.signaling = nil
+            runtime.endRun()
         }
     }
 
     /// Whether the signaling session is authenticated.
-    public var isOnline: Bool { shared.withLockedValue { $0.signaling }?.isOnline ?? false }
+    public var isOnline: Bool { gate.snapshot.online }
 
     /// Ends any call (hang-up), closes the signaling session and the media sockets; ``run()`` returns. Events
     /// end. Idempotent.
     public func stop() async {
-        let (waiters, signaling, first) = shared.withLockedValue { s in
-            defer {
-                s.stopped = true
-                s.registrationWaiters = []
-            }
-            return (s.registrationWaiters, s.signaling, !s.stopped)
-        }
-        for w in waiters { w.resume(returning: false) }
+        let (first, signaling) = await onLoop { $0.stop() }
         guard first else { return }
-        try? await onLoop { runtime throws(DeviceError) in runtime.stop() }
         try? await Task.sleep(for: .milliseconds(100))  // the hang-up and the media close leave first
         await signaling?.stop()
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let running = shared.withLockedValue { s -> Bool in
-                if s.running { s.runEnded.append(c) }
-                return s.running
-            }
-            if !running { c.resume() }
+            loop.execute { [box] in box.runtime.waitForRunEnd(c) }
         }
         try? await driver.shutdown().get()
         await loops.shutdown()
@@ -275,67 +243,105 @@ public final class RingletDevice: Sendable {
     }
 
     /// Whether a call is placing, ringing or in progress (the seed's `isWxCloudVoipBusy`).
-    public var isBusy: Bool { (try? onLoopSync { $0.machine.isBusy }) ?? false }
+    public var isBusy: Bool { gate.snapshot.busy }
 
-    /// The current stream, from ``DeviceEvent/streamStarted(_:)`` until it stops.
-    public var currentStream: StreamContext? { (try? onLoopSync { $0.machine.streamContext }) ?? nil }
+    /// The current stream, from ``DeviceEvent/streamStarted(_:_:)`` until it stops (or the app finished it).
+    public var currentStream: StreamContext? { gate.stream }
+
+    /// What the current stream negotiated.
+    public var currentFormat: StreamFormat? { gate.stream == nil ? nil : gate.snapshot.format }
 
     // MARK: Media
 
-    /// Changes the send queue's watermarks and the largest frame accepted (nil keeps the current value); the
-    /// marks apply from the next call.
+    /// Changes the send queue's watermarks and the largest frame accepted (nil keeps the current value); they
+    /// apply from the next call.
     public func setMediaLimits(watermarks: (low: Int, warn: Int, high: Int)?, maximumFrameSize: Int?) {
         let marks = watermarks.map { [$0.low, $0.warn, $0.high] }
-        try? onLoopSync { runtime in
+        loop.execute { [box, gate] in
+            let runtime = box.runtime
             if let m = marks { runtime.watermarks = (m[0], m[1], m[2]) }
             if let maximumFrameSize { runtime.maximumFrameSize = maximumFrameSize }
+            let (high, largest) = (runtime.watermarks.high, runtime.maximumFrameSize)
+            gate.publish {
+                $0.highMark = high
+                $0.maximumFrameSize = largest
+            }
         }
     }
 
-    /// Declares what the device sends from now on (the seed's `onGetAvEncInfo` answer).
+    /// Declares what the device sends in the current stream (the seed's `onGetAvEncInfo` answer). Not needed
+    /// with the native API: a stream sends what ``DeviceEvent/streamStarted(_:_:)`` says was negotiated. A
+    /// format other than that one makes frames of it refused (`formatMismatch`) and fires
+    /// ``AVTNotification/formatMismatch`` once.
     public func setSendFormat(_ format: SendFormat) {
-        try? onLoopSync { $0.sendFormat = format }
+        guard let (epoch, mismatch) = gate.declare(format), mismatch else { return }
+        loop.execute { [box] in box.runtime.declaredMismatch(format, epoch: epoch) }
     }
 
-    /// Sends one video frame (an H.264 access unit in Annex B, PTS in milliseconds) of the current stream.
-    /// - Throws: `noStream` (-305), `frameTooLarge` (-304), `needKeyframe` (-306, the first frame must be an
-    ///   IDR), `formatMismatch` (-308), `sendBufferFull` (-303), `invalidFrame`.
-    public func sendVideo(_ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
-        try onLoopSync { runtime throws(DeviceError) in
-            try runtime.send(.video, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe)
+    /// Declares the encodings the device can send, for the calls placed or answered from now on (the
+    /// configuration's ``DeviceConfiguration/audioCodecs`` and ``DeviceConfiguration/videoCodecs``).
+    /// - Throws: `invalidArgument` for encodings WebRTC peers do not carry (see
+    ///   ``DeviceConfiguration/validateCodecs(audio:video:)``).
+    public func setCodecs(audio: [AudioEncoding], video: [VideoEncoding]) throws(DeviceError) {
+        try DeviceConfiguration.validateCodecs(audio: audio, video: video)
+        loop.execute { [box] in
+            box.runtime.audioCodecs = audio
+            box.runtime.videoCodecs = video
         }
     }
 
-    /// Sends one audio frame (G.711 samples or an Opus packet, as declared) of the current stream.
+    /// Sends one video frame (an H.264 access unit in Annex B, PTS in milliseconds) of the current stream: it is
+    /// checked and queued at once; the device's loop sends it.
+    /// - Throws: `noStream` (-305), `frameTooLarge` (-304), `needKeyframe` (-306, the first frame must be an
+    ///   IDR), `formatMismatch` (-308), `unsupportedProfile` (-313: an H.264 profile other than Constrained
+    ///   Baseline, e.g. High — logged once per stream with what to change), `sendBufferFull` (-303),
+    ///   `invalidFrame`.
+    public func sendVideo(_ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
+        try send(.video, frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe)
+    }
+
+    /// Sends one audio frame (G.711 samples or an Opus packet, as negotiated) of the current stream.
     /// - Throws: as ``sendVideo(_:ptsMilliseconds:isKeyframe:)``.
     public func sendAudio(_ frame: [UInt8], ptsMilliseconds: Int64) throws(DeviceError) {
-        try onLoopSync { runtime throws(DeviceError) in
-            try runtime.send(.audio, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: false)
+        try send(.audio, frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: false)
+    }
+
+    private func send(_ kind: StreamKind, _ frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool) throws(DeviceError) {
+        do {
+            if try gate.admit(kind, data: frame, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe) {
+                loop.execute { [box] in box.runtime.drainSendQueue() }
+            }
+        } catch {
+            if error.code == .unsupportedProfile, gate.firstProfileRefusal() { logger.error("\(error.message)") }
+            throw error
         }
     }
 
     /// Ends the device's send stream (the seed's `sendFinishStream`); the call goes on.
     /// - Throws: `noStream`.
     public func finishStream() throws(DeviceError) {
-        try onLoopSync { runtime throws(DeviceError) in try runtime.machine.finishStream() }
+        let epoch = try gate.finish()
+        loop.execute { [box] in
+            let runtime = box.runtime
+            guard runtime.streamEpoch == epoch else { return }
+            try? runtime.machine.finishStream()
+            runtime.publish()
+        }
     }
 
-    /// The send side of the current stream, nil without one (the seed's `getSendStreamStatus`).
+    /// The send side of the current stream, nil without one (the seed's `getSendStreamStatus`), as the device's
+    /// loop last published it (every 200 ms).
     public func sendStatus() -> SendStatus? {
-        (try? onLoopSync { $0.sendStatus() }) ?? nil
+        gate.stream == nil ? nil : gate.snapshot.sendStatus
     }
 
     /// Sends custom data to the peer of the current call (it arrives as a `command`).
     /// - Throws: `noCall` when no call is answered; `offline`.
     public func sendUserData(_ text: String, name: String = "usr_data") throws(DeviceError) {
-        try onLoopSync { runtime throws(DeviceError) in
-            guard let call = runtime.machine.call, call.phase == .active, let id = call.id else {
-                throw DeviceError(.noCall, "no call is answered")
-            }
-            guard runtime.sendSignal(.command(CustomCommand(callId: id, name: name, data: text))) else {
-                throw DeviceError(.offline, "not connected to the server")
-            }
-        }
+        let snapshot = gate.snapshot
+        guard let id = snapshot.activeCallId else { throw DeviceError(.noCall, "no call is answered") }
+        guard snapshot.online else { throw DeviceError(.offline, "not connected to the server") }
+        loop.execute { [box] in _ = box.runtime.sendSignal(.command(CustomCommand(callId: id, name: name, data: text))) }
     }
 
     // MARK: Notices and users
@@ -388,21 +394,10 @@ public final class RingletDevice: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` on the loop and waits for it (a short hop); runs it at once when already on the loop.
-    func onLoopSync<R>(_ body: @escaping (DeviceRuntime) throws(DeviceError) -> R) throws(DeviceError) -> R {
-        if loop.inEventLoop { return try body(box.runtime) }
-        let slot = ResultSlot<R>()
-        let transfer = UnsafeBody(body)
-        loop.execute { [box] in
-            do throws(DeviceError) {
-                slot.result = .success(try transfer.body(box.runtime))
-            } catch {
-                slot.result = .failure(error)
-            }
-            slot.semaphore.signal()
+    func onLoop<R: Sendable>(_ body: @escaping @Sendable (DeviceRuntime) -> R) async -> R {
+        await withCheckedContinuation { c in
+            loop.execute { [box] in c.resume(returning: body(box.runtime)) }
         }
-        slot.semaphore.wait()
-        return try slot.result!.get()
     }
 }
 
@@ -411,19 +406,4 @@ final class RuntimeBox: @unchecked Sendable {
     // @unchecked Sendable: `runtime` is read on any thread (a `let`) but used only inside tasks on its loop.
     let runtime: DeviceRuntime
     init(_ runtime: DeviceRuntime) { self.runtime = runtime }
-}
-
-/// A result handed from the loop to a waiting thread.
-private final class ResultSlot<R>: @unchecked Sendable {
-    // @unchecked Sendable: `result` is written on the loop before `semaphore.signal()` and read by the waiter
-    // after `semaphore.wait()` (the semaphore orders the two).
-    var result: Result<R, DeviceError>?
-    let semaphore = DispatchSemaphore(value: 0)
-}
-
-/// A closure handed to the loop by a thread that waits for it to finish.
-private struct UnsafeBody<R>: @unchecked Sendable {
-    // @unchecked Sendable: the caller blocks until the loop ran the closure, so it is never used concurrently.
-    let body: (DeviceRuntime) throws(DeviceError) -> R
-    init(_ body: @escaping (DeviceRuntime) throws(DeviceError) -> R) { self.body = body }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
+import NIOPosix
 import RingletDevice
+import RingletMediaStreams
 import RingletSampleMedia
 
 /// `ringlet device`: a simulated device on the device SDK's seed-compatible facade (docs/device-sdk.md).
@@ -39,6 +41,19 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "Exit after this many calls ended.") var calls: Int?
     @Option(help: "Write received video and audio to this folder.") var record: String?
     @Option(help: "Send this notice once online.") var notice: String?
+    @Option(help: "Send this H.264 (or --video-codec h265) Annex B stream as the camera: a file (played in a loop), a FIFO, or - for standard input.")
+    var video: String?
+    @Option(name: .customLong("video-codec"), help: "The --video stream's codec: h264 or h265.")
+    var videoCodec = "h264"
+    @Option(help: "The --video stream's frame rate (default: the SPS's VUI timing, else 15).")
+    var fps: Double?
+    @Option(help: "Send this audio as the microphone: G.711 raw (µ-law or A-law bytes at 8 kHz) or Opus in Ogg; a file, a FIFO or -.")
+    var audio: String?
+    @Option(name: .customLong("audio-format"), help: "The --audio stream's format: mulaw, alaw or opus (default: opus for .opus/.ogg, alaw for .alaw/.al, else mulaw).")
+    var audioFormat: String?
+    @Option(name: .customLong("audio-codecs"),
+            help: "The audio encodings the device declares it can send, in order of preference: g711u, g711a, opus.")
+    var audioCodecs = "g711u,g711a,opus"
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
     @Flag(name: .customLong("keep-startup-pages"),
@@ -51,34 +66,126 @@ package struct DeviceCommand: AsyncParsableCommand {
         guard SimulatedDevice.JoinPolicy(rawValue: onJoin) != nil else {
             throw ValidationError("--on-join is accept, busy, refuse or ignore")
         }
+        _ = try declaredAudioTypes()
+        guard AnnexBCodec(rawValue: videoCodec) != nil else { throw ValidationError("--video-codec is h264 or h265") }
+        if let fps, !(fps > 0 && fps <= 120) { throw ValidationError("--fps must be in (0, 120]") }
+        if let audioFormat, !["mulaw", "alaw", "opus"].contains(audioFormat) {
+            throw ValidationError("--audio-format is mulaw, alaw or opus")
+        }
+        if video == "-" && audio == "-" { throw ValidationError("only one of --video and --audio can read standard input") }
+    }
+
+    /// `--audio`'s format: given, or guessed from the file name.
+    var resolvedAudioFormat: String {
+        if let audioFormat { return audioFormat }
+        let name = (audio ?? "").lowercased()
+        if name.hasSuffix(".opus") || name.hasSuffix(".ogg") { return "opus" }
+        if name.hasSuffix(".alaw") || name.hasSuffix(".al") { return "alaw" }
+        return "mulaw"
+    }
+
+    /// Opens `--video` and `--audio`; their notes become events.
+    func openInputs(_ output: EventOutput) throws -> (video: LiveInput?, audio: LiveInput?) {
+        func notes(_ name: String) -> @Sendable (LiveInput.Note) -> Void {
+            { note in
+                switch note {
+                case .started(let live): output.event("input", ["input": name, "live": live])
+                case .frameRate(let fps, let from): output.event("input", ["input": name, "fps": fps, "from": from])
+                case .profile(let sps):
+                    var fields: [String: Any] = ["input": name, "profile": sps.profileLevelID, "profileName": sps.profileName,
+                                                 "callable": sps.isConstrainedBaselineCompatible]
+                    if let w = sps.width, let h = sps.height { fields["size"] = "\(w)x\(h)" }
+                    if !sps.isConstrainedBaselineCompatible { fields["message"] = sps.refusal }
+                    output.event("input", fields)
+                case .streamError(let e): output.event("input", ["input": name, "error": e.description])
+                case .ended: output.event("input", ["input": name, "ended": true])
+                case .readFailed(let text): output.event("input", ["input": name, "error": text])
+                }
+            }
+        }
+        do {
+            let videoInput = try video.map {
+                try LiveInput(path: $0, format: .annexB(AnnexBCodec(rawValue: videoCodec) ?? .h264, fps: fps),
+                              notes: notes("video"))
+            }
+            let audioInput = try audio.map {
+                try LiveInput(path: $0, format: resolvedAudioFormat == "opus" ? .opus : .g711, notes: notes("audio"))
+            }
+            return (videoInput, audioInput)
+        } catch {
+            output.event("input", ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// `--audio-codecs` as the seed's `IV_CM_AENC_TYPE_*` values.
+    func declaredAudioTypes() throws -> [Int] {
+        let names = ["g711u": IV_CM_AENC_TYPE_G711U, "g711a": IV_CM_AENC_TYPE_G711A, "opus": IV_CM_AENC_TYPE_OPUS]
+        let types = try audioCodecs.split(separator: ",").map { word -> Int in
+            guard let t = names[String(word.filter { $0 != " " }).lowercased()] else {
+                throw ValidationError("--audio-codecs: \(word) is not g711u, g711a or opus")
+            }
+            return t
+        }
+        guard !types.isEmpty, Set(types).count == types.count else {
+            throw ValidationError("--audio-codecs: give g711u, g711a and/or opus, each once")
+        }
+        return types
     }
 
     package func run() async throws {
         let output = EventOutput(json: eventsJSON)
+        // One event loop for the SDK and the sample media's pacing: the device program runs one thread of its own
+        // besides the callback queues.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let inputs = try openInputs(output)
+        let audioTypes = audio == nil ? try declaredAudioTypes() : [
+            ["mulaw": IV_CM_AENC_TYPE_G711U, "alaw": IV_CM_AENC_TYPE_G711A, "opus": IV_CM_AENC_TYPE_OPUS][resolvedAudioFormat]
+                ?? IV_CM_AENC_TYPE_G711U,
+        ]
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
-                                     hangUpAfter: hangUpAfter, recordFolder: record)
+                                     hangUpAfter: hangUpAfter, recordFolder: record,
+                                     audioTypes: audioTypes, eventLoop: group.next(),
+                                     videoInput: inputs.video, audioInput: inputs.audio)
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
             output.event(step, ["code": code])
             guard code == IV_ERR_NONE else { throw ExitCode(1) }
         }
-        var system = SysInitInfo(productId: "", deviceName: sn, server: server)
-        system.trustedCAFile = caFile
-        system.relayOnly = relayOnly
+        var info = SysInitInfo(productId: "", deviceName: sn, server: server)
+        info.eventLoopGroup = group
+        info.trustedCAFile = caFile
+        info.relayOnly = relayOnly
+        let system = info
         try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
-        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))
+        let videoTypes = video != nil && videoCodec == "h265" ? [IV_CM_VENC_TYPE_H265] : [IV_CM_VENC_TYPE_H264]
+        try check("initIvAvt", facade.initIvAvt(AvtInitInfo(sendAudioTypes: device.audioTypes, sendVideoTypes: videoTypes),
+                                                device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
-        try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
-        if facade.isAvtVoipRegistered() != 1 {
-            guard let ticket else {
-                output.event("registerAvtVoip", ["error": "not registered and no --ticket"])
-                throw ExitCode(1)
+        do {
+            try check("initWxCloudVoipV2", facade.initWxCloudVoipV2(dataDir, model, app, version, device))
+            if facade.isAvtVoipRegistered() != 1 {
+                guard let ticket else {
+                    output.event("registerAvtVoip", ["error": "not registered and no --ticket"])
+                    throw ExitCode(1)
+                }
+                // The seed's blocking methods run on the device's own queue, never on Swift concurrency's threads.
+                try check("registerAvtVoip", await device.perform { facade.registerAvtVoip(ticket) })
             }
-            try check("registerAvtVoip", facade.registerAvtVoip(ticket))
+            try await runOnline(device, facade, output)
+        } catch {
+            await teardown(device, facade, output)
+            try? await group.shutdownGracefully()
+            throw error
         }
-        defer { teardown(facade, output) }
+        await teardown(device, facade, output)
+        try? await group.shutdownGracefully()
+    }
+
+    /// Online: places the call, serves the commands on standard input, prints status lines, until done.
+    private func runOnline(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) async throws {
         guard await pollUntil(seconds: 20, { device.snapshot.peerReady }) else {
             output.event("error", ["message": "not online within 20 s"])
             throw ExitCode(1)
@@ -88,14 +195,15 @@ package struct DeviceCommand: AsyncParsableCommand {
         if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
         if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
 
-        let commands = stdinCommands()
+        // Standard input carries commands, unless a stream comes in on it.
+        let commands: StdinCommands? = video == "-" || audio == "-" ? nil : stdinCommands()
         let stop = StopSignal()
         let start = ContinuousClock.now
         var nextStatus = start + .seconds(1)
         while !stop.raised {
             if let duration, start.duration(to: .now) >= .seconds(duration) { break }
             if let calls, device.snapshot.callsEnded >= calls { break }
-            if let line = commands.next() {
+            if let line = commands?.next() {
                 if line == "quit" { break }
                 handle(line, device: device, facade: facade, output: output)
             }
@@ -130,7 +238,10 @@ package struct DeviceCommand: AsyncParsableCommand {
             guard words.count >= 2 else { return output.event("error", ["message": "call OPENID [audio|video]"]) }
             place(words[1], kind: words.count > 2 ? words[2] : kind, device: device, facade: facade, output: output)
         case "hangup"?, "cancel"?:
-            device.actions.async { output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()]) }
+            device.actions.async {
+                device.pump.stop()  // the encoders stop before the call does
+                output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()])
+            }
         case "accept"?: device.join(IV_VOIP_CALLED_STATUS_ACCEPT)
         case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
         case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)
@@ -146,11 +257,12 @@ package struct DeviceCommand: AsyncParsableCommand {
 
     private func status(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) {
         let s = device.snapshot
-        let counters = device.player.counters
+        let counters = device.pump.counters
         var fields: [String: Any] = [
             "online": s.online, "busy": facade.isWxCloudVoipBusyV2() == 1, "streaming": s.streaming,
             "videoSent": counters.videoSent, "audioSent": counters.audioSent, "refused": counters.refused,
             "videoReceived": s.videoReceived, "audioReceived": s.audioReceived, "callsEnded": s.callsEnded,
+            "formatMismatches": s.mismatches,
         ]
         var line = "[" + EventOutput.seconds(output.elapsedMilliseconds) + "s] " + (s.online ? "online" : "offline")
         if s.streaming, let info = facade.getSendStreamStatus(s.visitor, 0, s.resType) {
@@ -168,10 +280,13 @@ package struct DeviceCommand: AsyncParsableCommand {
         if eventsJSON { output.event("status", fields) }
     }
 
-    private func teardown(_ facade: VideoNativeInterface, _ output: EventOutput) {
-        output.event("exitWxCloudVoipV2", ["code": facade.exitWxCloudVoipV2()])
-        output.event("exitIvAvt", ["code": facade.exitIvAvt()])
-        output.event("exitIvDm", ["code": facade.exitIvDm()])
-        output.event("exitIvSys", ["code": facade.exitIvSys()])
+    private func teardown(_ device: SimulatedDevice, _ facade: VideoNativeInterface, _ output: EventOutput) async {
+        device.pump.stop()
+        let codes = await device.perform {
+            [facade.exitWxCloudVoipV2(), facade.exitIvAvt(), facade.exitIvDm(), facade.exitIvSys()]
+        }
+        for (name, code) in zip(["exitWxCloudVoipV2", "exitIvAvt", "exitIvDm", "exitIvSys"], codes) {
+            output.event(name, ["code": code])
+        }
     }
 }

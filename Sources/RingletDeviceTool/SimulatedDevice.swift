@@ -1,11 +1,15 @@
 import Dispatch
 import NIOConcurrencyHelpers
+import NIOCore
 import RingletDevice
+import RingletMediaStreams
 import RingletSampleMedia
 
 /// The device behind `ringlet device`: the seed's three callback protocols, written as device code for the
 /// original SDK would be, on the seed-compatible facade. It streams the sample clip and tone from
-/// `onStartRealPlay` to `onStopRealPlay`, writes what it receives to files, and reports every callback.
+/// `onStartRealPlay` to `onStopRealPlay` (paced by a ``MediaPump`` on the SDK's event loop; the facade's sends
+/// never block), writes what it receives to files, and reports every callback. The seed's blocking methods run
+/// on `actions`, a queue of its own.
 final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @unchecked Sendable {
     // @unchecked Sendable: the callbacks run on the SDK's one callback queue; the fields they share with the
     // command's task are under `lock`.
@@ -27,23 +31,40 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         var callsEnded = 0
         var pendingJoin: String?
         var lastCommand: String?
+        /// What `onGetAvEncInfo` declared for the current stream.
+        var declared: AvDataInfo?
+        var mismatches = 0
+        /// The send codes other than 0 already reported in this stream.
+        var refusedCodes: Set<Int> = []
     }
 
     let facade = VideoNativeInterface.getInstance()
     let output: EventOutput
-    let player: SamplePlayer
+    let clip: SampleClip
+    let pump: MediaPump
     let joinPolicy: JoinPolicy
     let hangUpAfter: Double?
     let recordFolder: String?
+    /// What the device declares it can send (its `AvtInitInfo.sendAudioTypes`): the sample tone exists in each;
+    /// with `--audio`, the input's one encoding.
+    let audioTypes: [Int]
+    /// `--video` and `--audio`: what it sends instead of the clip and the tone.
+    let videoInput: LiveInput?
+    let audioInput: LiveInput?
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
     private var videoFile: RecordingFile?
     private var audioFile: RecordingFile?
 
-    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?) {
+    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
+         audioTypes: [Int], eventLoop: any EventLoop, videoInput: LiveInput? = nil, audioInput: LiveInput? = nil) {
+        self.videoInput = videoInput
+        self.audioInput = audioInput
         self.output = output
-        self.player = SamplePlayer(clip: clip)
+        self.clip = clip
+        self.pump = MediaPump(eventLoop: eventLoop)
+        self.audioTypes = audioTypes
         self.joinPolicy = joinPolicy
         self.hangUpAfter = hangUpAfter
         self.recordFolder = recordFolder
@@ -72,28 +93,48 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     // MARK: IvAvtCallback
 
-    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
-        output.event("onGetAvEncInfo", ["visitor": visitor, "channel": channel, "res": videoResType])
-        return AvDataInfo.createDefaultAvDataInfo(videoResType)
+    /// The sample media can send every encoding it declared: it sends what the call negotiated.
+    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int, _ negotiated: AvDataInfo) -> AvDataInfo {
+        lock.withLock { stats.declared = negotiated }
+        output.event("onGetAvEncInfo", ["visitor": visitor, "channel": channel, "res": videoResType,
+                                        "audioType": negotiated.audioType, "videoType": negotiated.videoType,
+                                        "sampleRate": negotiated.audioSampleRate])
+        return negotiated
     }
 
     func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
-        lock.withLock {
+        let declared = lock.withLock {
             stats.streaming = true
             stats.visitor = visitor
             stats.resType = videoResType
+            stats.refusedCodes = []
+            return stats.declared ?? AvDataInfo()
         }
         output.event("onStartRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
         let facade = self.facade
-        player.start(
-            sendVideo: { frame, pts, key in
-                facade.sendVideoData(frame, pts, 0, key, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
-            },
-            sendAudio: { frame, pts in
-                facade.sendAudioData(frame, pts, 0, visitor, videoResType) == IV_ERR_NONE ? .sent : .refused
-            })
+        let audio = AudioEncoding(rawValue: declared.audioType).flatMap(SampleAudio.init)
+        let video = videoResType != IV_AVT_VIDEO_AUDIO
+        let clip = self.clip
+        let (videoInput, audioInput) = (video ? self.videoInput : nil, self.audioInput)
+        videoInput?.startStream(pump: pump)
+        audioInput?.startStream(pump: pump)
+        pump.start(sources: {
+            var sources = SampleClipSource.sampleSources(clip: clip, audio: audioInput == nil ? audio : nil,
+                                                         video: video && videoInput == nil)
+            if let videoInput { sources.append(videoInput.source()) }
+            if let audioInput { sources.append(audioInput.source()) }
+            return sources
+        }, send: { [self] frame in
+            let code = frame.kind == .video
+                ? facade.sendVideoData(frame.bytes, frame.ptsMilliseconds, 0, frame.isKeyframe, visitor, videoResType)
+                : facade.sendAudioData(frame.bytes, frame.ptsMilliseconds, 0, visitor, videoResType)
+            if code != IV_ERR_NONE { refused(code, frame) }
+            return code == IV_ERR_NONE ? .sent : .refused
+        })
         if let hangUpAfter {
             actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
+                // The encoders stop before the call does (no frame is sent into the ending stream).
+                pump.stop()
                 let code = facade.doWxCloudVoipHangUpV2()
                 output.event("hangUp", ["code": code])
             }
@@ -101,7 +142,9 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     }
 
     func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
-        player.stop()
+        pump.stop()
+        videoInput?.stopStream()
+        audioInput?.stopStream()
         endCall()
         output.event("onStopRealPlay", ["visitor": visitor, "channel": channel, "res": videoResType])
     }
@@ -140,8 +183,9 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
 
     func onNotify(_ event: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int) {
         if event == IV_AVT_EVENT_P2P_PEER_READY { lock.withLock { stats.peerReady = true } }
+        if event == IV_AVT_EVENT_FORMAT_MISMATCH { lock.withLock { stats.mismatches += 1 } }
         if event == IV_AVT_EVENT_P2P_PEER_ERROR {
-            player.stop()
+            pump.stop()
             endCall()
         }
         output.event("onNotify", ["event": event, "name": AVTNotification(rawValue: event).description,
@@ -156,7 +200,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         output.event("onRecvCommand", fields)
         switch command {
         case IV_AVT_COMMAND_REQ_IFRAME:
-            player.requestKeyframe()
+            pump.requestKeyframe()
         case IV_AVT_COMMAND_CALL_ANSWER:
             lock.withLock { stats.inCall = true }
         case IV_AVT_COMMAND_CALL_REJECT, IV_AVT_COMMAND_CALL_BUSY, IV_AVT_COMMAND_CALL_TIMEOUT, IV_AVT_COMMAND_CALL_CANCEL:
@@ -196,7 +240,23 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         return IV_ERR_NONE
     }
 
+    /// Reports the first refusal of each code in a stream, with what to change for a refused H.264 profile.
+    private func refused(_ code: Int, _ frame: PacedFrame) {
+        guard lock.withLock({ stats.refusedCodes.insert(code).inserted }) else { return }
+        var fields: [String: Any] = ["kind": frame.kind == .video ? "video" : "audio", "code": code]
+        if code == IV_ERR_AVT_VIDEO_DATA_ERROR, let sps = H264SequenceParameterSet.first(inAccessUnit: frame.bytes) {
+            fields["profile"] = sps.profileLevelID
+            fields["message"] = sps.refusal
+        }
+        output.event("refused", fields)
+    }
+
     // MARK: Actions (off the callback queue: the facade blocks)
+
+    /// Runs a blocking facade call on `actions` and returns its result without blocking the caller's task.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in actions.async { c.resume(returning: body()) } }
+    }
 
     /// Answers the waiting user's call.
     func join(_ status: Int) {
@@ -228,3 +288,4 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         RecordingFile(folder: folder, name: name)
     }
 }
+

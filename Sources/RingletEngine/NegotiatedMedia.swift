@@ -12,6 +12,10 @@ public struct NegotiatedMedia: Hashable, Sendable {
     public let codec: RingletCodec
     /// Its payload type, the same both ways (the answer keeps the offer's number).
     public let payloadType: UInt8
+    /// Every payload type this side must accept from the peer, with its codec: the chosen one, and the other
+    /// codecs of an answer with several that this side offered — the answerer may send any of them (RFC 3264
+    /// §5.1, §6.1), and browsers send the first of the offer's order that they kept.
+    public let receivePayloadTypes: [UInt8: RingletCodec]
     /// Whether this side sends this media.
     public let sends: Bool
     /// Whether this side receives it.

@@ -56,7 +56,7 @@ extension PeerConnection {
         for m in media where m.receives {
             for ssrc in m.remoteSSRCs { demux.register(ssrc: ssrc, for: m.kind) }
             if let mid = m.mid { demux.register(mid: mid, for: m.kind) }
-            demux.register(payloadType: m.payloadType, for: m.kind)
+            for pt in m.receivePayloadTypes.keys.sorted() { demux.register(payloadType: pt, for: m.kind) }
         }
         if transportFeedback == nil, media.contains(where: { $0.receives && $0.transportCC && $0.transportWideCCID != nil }) {
             transportFeedback = TransportFeedbackGenerator(interval: configuration.transportFeedbackInterval)
@@ -69,6 +69,7 @@ extension PeerConnection {
             let codec: RTPSendStream.Codec
             switch m.codec {
             case .h264: codec = .h264
+            case .h265: codec = .h265
             case .opus: codec = .opus
             case .pcmu: codec = .g711(.muLaw)
             case .pcma: codec = .g711(.aLaw)

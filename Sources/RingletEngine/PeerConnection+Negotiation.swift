@@ -259,13 +259,17 @@ extension PeerConnection {
         default: return nil
         }
         guard let local else { return nil }
+        var accepted: [UInt8: RingletCodec] = [:]
+        for codec in m.codecs {
+            if let ours = local.codecs.first(where: { $0.matches(codec) }) { accepted[codec.payloadType] = ours }
+        }
         for codec in m.codecs {
             guard let ours = local.codecs.first(where: { $0.matches(codec) }) else { continue }
             func ext(_ uri: String) -> UInt8? { m.headerExtensionID(uri: uri).flatMap { UInt8(exactly: $0) } }
             var ssrcs = [UInt32]()
             for s in remote.ssrcs where !ssrcs.contains(s.ssrc) { ssrcs.append(s.ssrc) }
             return NegotiatedMedia(
-                kind: kind, mid: m.mid, codec: ours, payloadType: codec.payloadType,
+                kind: kind, mid: m.mid, codec: ours, payloadType: codec.payloadType, receivePayloadTypes: accepted,
                 sends: localDirection.sends, receives: localDirection.receives,
                 transportWideCCID: ext(RTPHeaderExtensionMap.transportWideCCURI),
                 absSendTimeID: ext(RTPHeaderExtensionMap.absSendTimeURI), midID: ext(RTPHeaderExtensionMap.midURI),

@@ -2,6 +2,7 @@ import RingletCore
 import RingletDTLS
 import RingletICE
 import RingletRTP
+import RingletSDP
 import RingletSRTP
 
 extension PeerConnection {
@@ -110,7 +111,8 @@ extension PeerConnection {
         let mid = midID.flatMap { packet.headerExtension?.element(id: $0) }.map { String(decoding: $0, as: UTF8.self) }
         guard let kind = demux.route(ssrc: packet.ssrc, payloadType: packet.payloadType, mid: mid),
               let media = negotiatedMedia.first(where: { $0.kind == kind && $0.receives }),
-              media.payloadType == packet.payloadType
+              let codec = media.receivePayloadTypes[packet.payloadType],
+              receivers[packet.ssrc].map({ $0.codec == codec }) ?? true  // one codec per stream (its clock)
         else {
             counters.unknownSSRCDropped &+= 1
             return
@@ -120,21 +122,27 @@ extension PeerConnection {
             transportFeedback?.record(sequenceNumber: seq, arrival: now)
         }
         if receivers[packet.ssrc] == nil {
-            guard receivers.count < 16, let stream = makeReceiveStream(ssrc: packet.ssrc, media: media) else {
+            guard receivers.count < 16, let stream = makeReceiveStream(ssrc: packet.ssrc, media: media, codec: codec) else {
                 counters.unknownSSRCDropped &+= 1
                 return
             }
-            receivers[packet.ssrc] = ReceiveSlot(kind: kind, stream: stream)
+            receivers[packet.ssrc] = ReceiveSlot(kind: kind, codec: codec, stream: stream)
             receiverOrder.append(packet.ssrc)
             if nextReceiverReport == nil { nextReceiverReport = now + configuration.receiverReportInterval }
         }
         receivers[packet.ssrc]?.stream.handlePacket(packet, now: now)
     }
 
-    func makeReceiveStream(ssrc: UInt32, media: NegotiatedMedia) -> RTPReceiveStream? {
+    /// The codec the peer sends `kind` in (its first stream of that kind), once a packet of it arrived.
+    public func receiveCodec(_ kind: RTPSendMedia) -> RingletCodec? {
+        receiverOrder.lazy.compactMap { self.receivers[$0] }.first { $0.kind == kind }?.codec
+    }
+
+    func makeReceiveStream(ssrc: UInt32, media: NegotiatedMedia, codec: RingletCodec) -> RTPReceiveStream? {
         var c = media.kind == .video ? configuration.videoReceive : configuration.audioReceive
-        switch media.codec {
+        switch codec {
         case .h264: c.format = .h264
+        case .h265: c.format = .h265
         case .opus: c.format = .opus
         case .pcmu, .pcma: c.format = .g711
         }

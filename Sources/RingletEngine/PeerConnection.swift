@@ -259,5 +259,6 @@ struct TURNSlot {
 /// One remote SSRC's receive stream and the media kind it belongs to.
 struct ReceiveSlot {
     let kind: RTPSendMedia
+    let codec: RingletCodec
     var stream: RTPReceiveStream
 }

@@ -97,7 +97,25 @@ package struct ChildProcess: Sendable {
         _ = ownsProcessGroup ? kill(-pid, signal) : kill(pid, signal)
     }
 
-    /// SIGTERM, up to `grace` milliseconds for an exit, then SIGKILL to the whole group; reaps the child.
+    /// ``terminate(graceMilliseconds:)`` for async code: the task sleeps between looks, no thread waits.
+    package func terminate(graceMilliseconds grace: Int = 2000) async {
+        signal(SIGTERM)
+        var waited = 0
+        while waited < grace {
+            if exitStatus() != nil {
+                signal(SIGKILL)  // stragglers of the group
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            waited += 50
+        }
+        signal(SIGKILL)
+        while exitStatus() == nil { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// SIGTERM, up to `grace` milliseconds for an exit, then SIGKILL to the whole group; reaps the child. Blocks
+    /// its thread: for synchronous code on a thread of its own (the bench commands); async code awaits the
+    /// async form.
     package func terminate(graceMilliseconds grace: Int = 2000) {
         signal(SIGTERM)
         var waited = 0

@@ -81,15 +81,16 @@ public struct NetworkNamespace: Sendable {
 
     /// An event loop group whose threads have all entered this namespace; sockets bound from its loops (inside
     /// `flatSubmit`) live in the namespace. The caller shuts the group down.
-    public func makeEventLoopGroup(numberOfThreads: Int = 1) throws -> MultiThreadedEventLoopGroup {
+    /// Async: it waits for each thread to enter, without blocking the caller's thread.
+    public func makeEventLoopGroup(numberOfThreads: Int = 1) async throws -> MultiThreadedEventLoopGroup {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, numberOfThreads))
         let ns = self
         do {
             for loop in group.makeIterator() {
-                try loop.submit { () throws -> Void in try ns.enterOnCurrentThread() }.wait()
+                try await loop.submit { () throws -> Void in try ns.enterOnCurrentThread() }.get()
             }
         } catch {
-            try? group.syncShutdownGracefully()
+            try? await group.shutdownGracefully()
             throw error
         }
         return group

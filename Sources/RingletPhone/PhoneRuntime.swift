@@ -20,8 +20,8 @@ final class PhoneRuntime {
         let slot: CallMediaSlot
         let ice: ICEServerSet
         var startedAt: Instant
-        var schedule: MediaSchedule?
-        var clipIndex = 0
+        /// The clip and tone, paced, once the media is connected.
+        var pump: MediaPump?
         var video: FileHandle?
         var audio: FileHandle?
         init(callId: String, role: Role, kind: CallKind, slot: CallMediaSlot, ice: ICEServerSet, startedAt: Instant) {
@@ -243,7 +243,7 @@ final class PhoneRuntime {
                 ?? LocalInterfaces.addresses(forServer: (try? HTTPJSONClient.BaseURL(parsing: configuration.server).host) ?? ""))
         settings.iceTransportPolicy = configuration.iceTransportPolicy
         settings.audio = .init(codecs: configuration.audioCodecs)
-        settings.video = kind == .video ? .init(codecs: [.h264]) : nil
+        settings.video = kind == .video && !configuration.videoCodecs.isEmpty ? .init(codecs: configuration.videoCodecs) : nil
         settings.tlsConfiguration = configuration.tlsConfiguration
         let send = self.send
         CallMediaSession.start(callId: callId, settings: settings, iceServers: ice, driver: driver, ntpOffset: ntpOffset,
@@ -257,14 +257,6 @@ final class PhoneRuntime {
                 // The call may end (and go) before its session closes: weak.
                 session.onEvent = { [weak self, weak call] event in
                     if let self, let call { mediaEvent(event, call: call) }
-                }
-                session.peer.nextMediaTime = { [weak call] in
-                    call?.schedule.map { Instant(nanoseconds: $0.nextDue) }
-                }
-                session.peer.sendDueMedia = { [weak self, weak call, weak session] in
-                    if let self, let call, let session {
-                        sendDueMedia(call: call, pc: session.peer.pc, now: session.peer.now)
-                    }
                 }
                 guard current === call, slot.attach(session) else { return }
                 if role == .caller {
@@ -283,8 +275,12 @@ final class PhoneRuntime {
         switch event {
         case .readyToSend:
             stats.connectedMs = (now.nanoseconds - call.startedAt.nanoseconds) / 1_000_000
-            if configuration.sendsMedia, clip != nil, call.schedule == nil {
-                call.schedule = MediaSchedule(startNanoseconds: now.nanoseconds, framesPerSecond: clip?.framesPerSecond ?? 15)
+            if let session = call.slot.session {
+                let media = session.peer.pc.negotiatedMedia
+                stats.audioCodec = media.first { $0.kind == .audio }?.codec.rawValue
+                stats.video = media.contains { $0.kind == .video }
+                stats.remoteAudioCodecs = Self.audioCodecNames(session.remoteDescription ?? "")
+                if configuration.sendsMedia, call.pump == nil { startPump(call, session) }
             }
         case .selectedPath(let p):
             let first = stats.relayed == nil
@@ -306,7 +302,7 @@ final class PhoneRuntime {
             stats.audioReceived += 1
             call.audio?.write(Data(f.data))
         case .keyframeRequested:
-            if let clip { call.clipIndex = clip.nextKeyframe(from: call.clipIndex) }
+            call.pump?.requestKeyframe()
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed {
                 _ = send(.hangUp(CallAction(callId: call.callId, reason: .mediaLost)))
@@ -317,44 +313,60 @@ final class PhoneRuntime {
         }
     }
 
-    /// Sends the clip and tone frames due at `now` (inside the driver: straight to the connection).
-    private func sendDueMedia(call: Call, pc: PeerConnection, now: Instant) {
-        guard current === call, pc.connectionState == .connected, let clip else { return }
-        let audioCodec = pc.negotiatedMedia.first { $0.kind == .audio && $0.sends }?.codec
-        let sendsVideo = pc.negotiatedMedia.contains { $0.kind == .video && $0.sends }
-        var rounds = 0
-        while rounds < 50, var schedule = call.schedule, let due = schedule.take(now: now.nanoseconds) {
-            rounds += 1
-            call.schedule = schedule
-            if due.video {
-                guard sendsVideo else { continue }
-                let frame = clip.frame(at: call.clipIndex)
-                call.clipIndex += 1
-                if (try? pc.sendVideo(frame: frame.bytes, ptsMilliseconds: due.ptsMilliseconds,
-                                      isKeyframe: frame.isKeyframe, now: now)) != nil {
-                    stats.videoSent += 1
-                }
-            } else if let audioCodec {
-                let frame: [UInt8] = switch audioCodec {
-                case .pcma: SampleTone.aLaw(frame: due.index, hertz: 660)
-                case .opus: SampleTone.opusSilence
-                default: SampleTone.muLaw(frame: due.index, hertz: 660)
-                }
-                if (try? pc.sendAudio(frame: frame, ptsMilliseconds: due.ptsMilliseconds, now: now)) != nil {
-                    stats.audioSent += 1
+    /// Starts sending the clip (when video is sent) and a 660 Hz tone in the negotiated codec, paced by a
+    /// ``MediaPump`` on the phone's loop (started from an engine event: the pump sends from tasks of its own).
+    private func startPump(_ call: Call, _ session: CallMediaSession) {
+        guard let clip else { return }
+        let media = session.peer.pc.negotiatedMedia
+        let audio: SampleAudio? = switch media.first(where: { $0.kind == .audio && $0.sends })?.codec {
+        case .pcmu?: .muLaw
+        case .pcma?: .aLaw
+        case .opus?: .opus
+        default: nil
+        }
+        let video = media.contains { $0.kind == .video && $0.sends && $0.codec == .h264 }  // the clip is H.264
+        let pump = MediaPump(eventLoop: loop)
+        call.pump = pump
+        let bound = NIOLoopBound(session, eventLoop: loop)
+        let counted = NIOLoopBound(self, eventLoop: loop)
+        pump.start(sources: {
+            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video, hertz: 660)
+        }, send: { frame in
+            let sent: Void? = try? bound.value.run { pc, now in
+                if frame.kind == .video {
+                    try pc.sendVideo(frame: frame.bytes, ptsMilliseconds: frame.ptsMilliseconds, isKeyframe: frame.isKeyframe, now: now)
+                } else {
+                    try pc.sendAudio(frame: frame.bytes, ptsMilliseconds: frame.ptsMilliseconds, now: now)
                 }
             }
-        }
+            guard sent != nil else { return .refused }
+            if frame.kind == .video { counted.value.stats.videoSent += 1 } else { counted.value.stats.audioSent += 1 }
+            return .sent
+        })
     }
 
     private func end(_ call: Call, reason: String, notify: Bool) {
         guard current === call else { return }
         current = nil
-        call.schedule = nil
+        call.pump?.stop()
+        call.pump = nil
         call.slot.close()
         try? call.video?.close()
         try? call.audio?.close()
         if notify { emit(.callEnded(callId: call.callId, reason: reason)) }
+    }
+
+    /// The audio codec names of a description's `a=rtpmap` lines in its first audio m-section, lowercased.
+    static func audioCodecNames(_ sdp: String) -> [String] {
+        var inAudio = false
+        var names: [String] = []
+        for line in sdp.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("m=") { inAudio = line.hasPrefix("m=audio") && names.isEmpty }
+            if inAudio, line.hasPrefix("a=rtpmap:"), let space = line.firstIndex(of: " ") {
+                names.append(line[line.index(after: space)...].split(separator: "/").first.map { $0.lowercased() } ?? "")
+            }
+        }
+        return names
     }
 
     private static func openRecording(_ folder: String, _ name: String) -> FileHandle? {

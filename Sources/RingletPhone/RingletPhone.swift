@@ -43,8 +43,12 @@ public final class RingletPhone: Sendable {
         public var answerPolicy: AnswerPolicy = .answer(after: .milliseconds(200))
         /// Whether to send the sample clip and tone once connected. Default true.
         public var sendsMedia = true
-        /// Audio codecs in order of preference (what the phone's offers list). Default PCMU, PCMA, Opus.
+        /// Audio codecs in order of preference: what the phone's offers list, and which of a device's offered
+        /// codecs its answers pick (the first of these that was offered). Default PCMU, PCMA, Opus.
         public var audioCodecs: [RingletCodec] = [.pcmu, .pcma, .opus]
+        /// Video codecs in order of preference; empty: the phone takes no video (its answer declines the
+        /// device's video, as a browser without H.264 does). Default H.264.
+        public var videoCodecs: [RingletCodec] = [.h264]
         /// Local addresses for host candidates; nil: every interface that is up.
         public var hostAddresses: [IPAddress]?
         /// Which candidates to use.
@@ -101,6 +105,12 @@ public final class RingletPhone: Sendable {
         public var videoReceived = 0
         public var audioReceived = 0
         public var videoKeyframesReceived = 0
+        /// The audio codec the call negotiated (`opus`, `pcmu`, `pcma`), once connected.
+        public var audioCodec: String?
+        /// Whether the call carries video, once connected.
+        public var video: Bool?
+        /// The audio codec names (rtpmap, lowercased) in the device's description, in its order.
+        public var remoteAudioCodecs: [String] = []
         /// Milliseconds from the answer (or the device's accept) to each milestone.
         public var connectedMs: Int64?
         public var firstVideoMs: Int64?

@@ -8,9 +8,12 @@ public enum RingletCodec: String, Hashable, Sendable, CaseIterable {
     case pcma
     /// H.264 constrained baseline, `packetization-mode=1` (RFC 6184).
     case h264
+    /// H.265 Main, single RTP stream (RFC 7798), for peers that take it (not browsers, mostly: Chromium offers it
+    /// only with a hardware decoder).
+    case h265
 
     /// The media type the codec belongs to.
-    public var media: SDPMediaType { self == .h264 ? .video : .audio }
+    public var media: SDPMediaType { self == .h264 || self == .h265 ? .video : .audio }
 
     /// The payload type Ringlet's offers use (Chromium's numbers for Opus and H.264 42e01f would differ; any
     /// dynamic number is valid, RFC 3551 §3).
@@ -20,6 +23,7 @@ public enum RingletCodec: String, Hashable, Sendable, CaseIterable {
         case .pcmu: 0
         case .pcma: 8
         case .h264: 96
+        case .h265: 98
         }
     }
 
@@ -41,6 +45,10 @@ public enum RingletCodec: String, Hashable, Sendable, CaseIterable {
             RTPCodec(unchecked: payloadType, "H264", 90000, nil,
                      [FormatParameter("level-asymmetry-allowed", "1"), FormatParameter("packetization-mode", "1"),
                       FormatParameter("profile-level-id", profileLevelID)], feedback)
+        case .h265:
+            RTPCodec(unchecked: payloadType, "H265", 90000, nil,
+                     [FormatParameter("level-id", "93"), FormatParameter("profile-id", "1"),
+                      FormatParameter("tier-flag", "0"), FormatParameter("tx-mode", "SRST")], feedback)
         }
     }
 
@@ -51,6 +59,7 @@ public enum RingletCodec: String, Hashable, Sendable, CaseIterable {
     /// - H.264: name `H264`, clock 90000, `packetization-mode=1`, and a `profile-level-id` whose profile is
     ///   baseline or constrained baseline (see `H264ProfileLevelID.isBaselineCompatible`); a missing
     ///   profile-level-id means 42000A (RFC 6184 §8.1), which is baseline and accepted.
+    /// - H.265: name `H265`, clock 90000, Main profile (`profile-id` 1 or absent), `tx-mode` SRST or absent.
     public func matches(_ codec: RTPCodec) -> Bool {
         switch self {
         case .opus:
@@ -63,6 +72,10 @@ public enum RingletCodec: String, Hashable, Sendable, CaseIterable {
             else { return false }
             guard let pli = codec.parameter("profile-level-id") else { return true }
             return H264ProfileLevelID(pli)?.isBaselineCompatible ?? false
+        case .h265:
+            // RFC 7798 §7.1: profile-id absent means Main (1); only one RTP stream (tx-mode SRST, the default).
+            return codec.isNamed("H265") && codec.clockRate == 90000 && (codec.parameter("profile-id") ?? "1") == "1"
+                && (codec.parameter("tx-mode") ?? "SRST") == "SRST"
         }
     }
 }

@@ -30,17 +30,21 @@ package final class DeviceProcess {
     ///   - ticket: the SN ticket to register with; nil when the data folder already has credentials.
     ///   - arguments: more flags (`--call OPENID`, `--on-join busy`, `--hang-up-after 2` …).
     ///   - name: the name of its output files in `folder`.
+    ///   - producer: a shell command whose standard output becomes the device's standard input (`ffmpeg … -f
+    ///     h264 -`, for `--video -`); the two run as `sh -c 'PRODUCER | ringlet device …'` in a process group of
+    ///     their own, stopped together. The device then takes no commands.
     package convenience init(server: DevServer, namespace: NetworkNamespace, folder: URL, sn: String, ticket: String?,
-                             arguments: [String], name: String) throws {
+                             arguments: [String], name: String, producer: String? = nil) throws {
         try self.init(base: server.base, modelID: server.modelID, appID: server.appID,
                       caFile: server.certificates?.caFile, namespace: namespace, folder: folder, sn: sn,
-                      ticket: ticket, arguments: arguments, name: name)
+                      ticket: ticket, arguments: arguments, name: name, producer: producer)
     }
 
     /// The same for a server at `base` with an app and model made some other way (`caFile`: the CA to trust for
     /// an https:// server).
     package convenience init(base: String, modelID: String, appID: String, caFile: String?, namespace: NetworkNamespace,
-                             folder: URL, sn: String, ticket: String?, arguments: [String], name: String) throws {
+                             folder: URL, sn: String, ticket: String?, arguments: [String], name: String,
+                             producer: String? = nil) throws {
         let data = folder.appendingPathComponent("device-\(sn)")
         var command = [
             try ringletExecutable(), "device", "--server", base, "--sn", sn, "--model", modelID,
@@ -48,20 +52,26 @@ package final class DeviceProcess {
         ]
         if let ticket { command += ["--ticket", ticket] }
         if let caFile { command += ["--ca-file", caFile] }
-        try self.init(command: command + arguments, namespace: namespace, folder: folder, sn: sn, dataFolder: data,
-                      name: name)
+        command += arguments
+        if let producer {
+            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            command = ["sh", "-c", "\(producer) | \(quoted)"]
+        }
+        try self.init(command: command, namespace: namespace, folder: folder, sn: sn, dataFolder: data, name: name,
+                      fedByProducer: producer != nil)
     }
 
     /// Starts `ip netns exec NS command…`: a `ringlet device`, or another tool that prints the same JSON events
-    /// (`ringlet phone --events-json`; `sn` then only names it in messages).
+    /// (`ringlet phone --events-json`; `sn` then only names it in messages). `fedByProducer`: the command is a
+    /// `sh -c 'PRODUCER | …'` pipeline, run in a process group of its own and without a command pipe.
     package init(command: [String], namespace: NetworkNamespace, folder: URL, sn: String, dataFolder: URL,
-                 name: String) throws {
+                 name: String, fedByProducer: Bool = false) throws {
         self.sn = sn
         self.dataFolder = dataFolder
         let full = namespace.exec(command)
         process = try RingletTestSupport.ChildProcess(
             full[0], arguments: Array(full.dropFirst()), folder: folder, name: name,
-            options: .init(keepStandardInputOpen: true, grace: 5))
+            options: .init(keepStandardInputOpen: !fedByProducer, ownProcessGroup: fedByProducer, grace: 5))
     }
 
     // MARK: Events

@@ -47,7 +47,7 @@ package final class WebAppBench {
         do {
             let made = try temporaryFolder(prefix: "ringlet-webapp")
             folder = made
-            let loops = try namespace.makeEventLoopGroup(numberOfThreads: 1)
+            let loops = try await namespace.makeEventLoopGroup(numberOfThreads: 1)
             group = loops
             var certificates: ServerCertificates?
             if front != .plain {
@@ -135,9 +135,11 @@ package final class WebAppBench {
     /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):
     /// registered with `ticket`, or with the credentials an earlier process of the same SN left in the bench's
     /// folder when `ticket` is nil; `arguments` are more flags. Stopped at teardown.
-    package func startDevice(sn: String, ticket: String?, arguments: [String] = []) throws -> DeviceProcess {
+    package func startDevice(sn: String, ticket: String?, arguments: [String] = [], producer: String? = nil) throws
+        -> DeviceProcess
+    {
         let device = try DeviceProcess(server: server, namespace: namespace, folder: folder, sn: sn, ticket: ticket,
-                                       arguments: arguments, name: "device-\(devices.count)")
+                                       arguments: arguments, name: "device-\(devices.count)", producer: producer)
         devices.append(device)
         return device
     }

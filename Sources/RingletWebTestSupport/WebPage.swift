@@ -238,6 +238,13 @@ package final class WebPage: Sendable {
         try await connection.send("Page.navigate", ["url": url])
     }
 
+    /// Runs `source` in every document the tab loads from now on, before the page's own scripts
+    /// (`Page.addScriptToEvaluateOnNewDocument`): for tests that watch or steer browser APIs. Takes effect at the
+    /// next load (``reload()``).
+    package func addScriptOnNewDocument(_ source: String) async throws {
+        try await connection.send("Page.addScriptToEvaluateOnNewDocument", ["source": source])
+    }
+
     /// Reloads the tab.
     package func reload() async throws {
         try await connection.send("Page.reload", ["ignoreCache": true])

@@ -167,7 +167,7 @@ struct NATEngine {
                       turn: TURNAccess? = nil, alsoTCP: Bool = false, relayOnly: Bool = false,
                       tls: TLSConfiguration? = nil) async throws -> NATEngine {
         guard let certificate else { throw NATLabError(description: "could not make a DTLS certificate") }
-        let group = try namespace.makeEventLoopGroup()
+        let group = try await namespace.makeEventLoopGroup()
         do {
             let driver = DatagramDriver<NATPeer>(eventLoop: group.next())
             let local = try await driver.bindUDP(TransportAddress(address, 0)).get()

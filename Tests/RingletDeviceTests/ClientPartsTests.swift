@@ -98,7 +98,7 @@ struct ClientPartsTests {
         ([UInt8](), false),
     ])
     func annexBCheck(bytes: [UInt8], ok: Bool) {
-        #expect(DeviceRuntime.looksLikeH264AnnexB(bytes) == ok)
+        #expect(SendGate.looksLikeH264AnnexB(bytes) == ok)
     }
 
     @Test("native errors map to the seed's codes in each family", arguments: [

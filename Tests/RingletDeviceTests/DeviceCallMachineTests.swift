@@ -27,7 +27,9 @@ struct MachineHarness {
     static func name(_ e: DeviceEvent) -> String? {
         switch e {
         case .command(let c, _, let args): return "command \(c)" + (args.map { " \($0)" } ?? "")
-        case .streamStarted: return "streamStarted"
+        case .streamStarted(let ctx, let f):
+            return "streamStarted" + (f == audioVideo ? "" : " \(f.audio.map(String.init(describing:)) ?? "-")"
+                + "/\(f.video.map(String.init(describing:)) ?? "-") res \(ctx.resType.rawValue)")
         case .streamStopped: return "streamStopped"
         case .receiveStarted(_, let info): return "receiveStarted \(info.kind)"
         case .receiveStopped: return "receiveStopped"
@@ -41,6 +43,7 @@ struct MachineHarness {
         }
     }
 
+    static let audioVideo = StreamFormat(audio: .g711u, video: .h264)
     static let audioInfo = ReceivedStreamInfo(kind: .audio, audio: .g711u, video: nil, sampleRate: 8000, samplesPerFrame: 160)
     static let videoInfo = ReceivedStreamInfo(kind: .video, audio: nil, video: .h264, sampleRate: 0, samplesPerFrame: 0)
 
@@ -51,7 +54,7 @@ struct MachineHarness {
         machine.callResult(CallResult(requestId: "r1", code: .ok, callId: "call_1", iceServers: []))
         machine.callEvent(CallEventMessage(callId: "call_1", event: .answer), now: now)
         machine.pathSelected(callId: "call_1", address: "203.0.113.9")
-        machine.mediaReady(callId: "call_1")
+        machine.mediaReady(callId: "call_1", format: Self.audioVideo)
         receive(.audio)
         receive(.video, key: true)
         drain()
@@ -204,7 +207,7 @@ struct DeviceCallMachineTests {
     func incomingAccepted() throws {
         var h = MachineHarness()
         h.machine.joinNotify(JoinNotify(callId: "call_9", openId: "oid_u1", kind: .video, iceServers: []))
-        h.machine.mediaReady(callId: "call_9")
+        h.machine.mediaReady(callId: "call_9", format: MachineHarness.audioVideo)
         h.receive(.video, key: true, call: "call_9")  // before the answer: not delivered
         try h.machine.join(callId: "call_9", answer: .accept, now: h.now)
         h.receive(.video, key: false, call: "call_9")  // not a keyframe: held back, a keyframe is asked for
@@ -311,5 +314,22 @@ struct DeviceCallMachineTests {
         #expect(h.machine.call?.visitor == (first ?? 0) + 1)
         #expect(h.machine.call?.context?.resType == .audioOnly)
         #expect(first != nil)
+    }
+
+    @Test("a video call whose peer declined video streams as IV_AVT_VIDEO_AUDIO, with the negotiated audio")
+    func videoDeclined() throws {
+        var h = MachineHarness()
+        try h.machine.place(CallRequest(requestId: "r1", openId: "oid_u1", kind: .video, channel: .release,
+                                        callerCamera: true, calleeCamera: true))
+        h.machine.callResult(CallResult(requestId: "r1", code: .ok, callId: "call_1", iceServers: []))
+        #expect(h.machine.call?.context?.resType == .fluent)
+        h.machine.callEvent(CallEventMessage(callId: "call_1", event: .answer), now: h.now)
+        h.machine.mediaReady(callId: "call_1", format: StreamFormat(audio: .opus, video: nil))
+        h.machine.callEvent(CallEventMessage(callId: "call_1", event: .hangUp), now: h.now)
+        h.drain()
+        #expect(h.log == [
+            "media:offer", "command CALL_ANSWER", "streamStarted OPUS/- res 4", "command CALL_HANG_UP", "streamStopped",
+            "media:stop", "ended remote_hang_up",
+        ])
     }
 }

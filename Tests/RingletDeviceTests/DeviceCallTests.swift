@@ -85,6 +85,7 @@ struct FacadeDevice {
 /// Runs `body` with a lab, an online facade device `sn` authorized by `users`, and phones; resets the facade.
 func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPolicy, avt: AvtInitInfo = AvtInitInfo(),
               recorder: CallbackRecorder = CallbackRecorder(), phoneRelayOnly: Bool = false,
+              phone configure: @escaping (inout RingletPhone.Configuration) -> Void = { _ in },
               _ body: (CallLab, FacadeDevice, [CallLab.User], [PhoneHandle]) async throws -> Void) async throws {
     try await CallLab.with(allowLoopbackPeers: phoneRelayOnly) { lab in
         var users: [CallLab.User] = []
@@ -92,7 +93,9 @@ func withCall(users names: [String] = ["alice"], policy: RingletPhone.AnswerPoli
         let sn = "DOOR_\(UInt32.random(in: 0...UInt32.max))"
         let ticket = try await lab.provision(sn: sn, authorizedBy: users)
         var phones: [PhoneHandle] = []
-        for u in users { phones.append(try await lab.phone(u, policy: policy, relayOnly: phoneRelayOnly)) }
+        for u in users {
+            phones.append(try await lab.phone(u, policy: policy, relayOnly: phoneRelayOnly, configure: configure))
+        }
         let device = try await FacadeDevice.start(lab, sn: sn, ticket: ticket, recorder: recorder, avt: avt)
         do {
             try await body(lab, device, users, phones)
@@ -338,7 +341,7 @@ struct DeviceCallTests {
             #expect(await device.call(users[0]) == 0)
             #expect(await poll(seconds: eventually) { recorder.currentStream != nil })
             let (visitor, res) = try #require(recorder.currentStream)
-            let clip = recorder.player.clip
+            let clip = recorder.clip
             let idr = try #require(clip.frames.first { $0.isKeyframe })
             let p = try #require(clip.frames.first { !$0.isKeyframe })
             let codes: [Int] = await offPool {
@@ -428,6 +431,27 @@ struct DeviceCallTests {
             #expect(await poll(seconds: 2 * eventually) { phones[0].events.filter { if case .online = $0 { true } else { false } }.count >= 2 })
             #expect(await device.call(users[0]) == 0)
             #expect(await device.waitForMedia(phones[0], frames: 5))
+        }
+    }
+
+    @Test("the facade's blocking methods called inside a Swift task return wouldBlock at once; on a thread they work")
+    func blockingMethodsRefuseInsideATask() async throws {
+        try await withCall(policy: .ignore) { lab, device, users, phones in
+            let facade = VideoNativeInterface.getInstance()
+            var ids: [String] = []
+            let start = ContinuousClock.now
+            // Called straight from this async test: inside a task.
+            #expect(facade.getVoipUserListV2(0, 10, &ids) == -369)
+            #expect(facade.registerAvtVoip("rlt_whatever") == -369)
+            #expect(facade.doWxCloudVoipCallV2(users[0].openId, "", 1, VoipVideoInfo(), true, true) == -369)
+            #expect(facade.exitIvSys() == IV_ERR_AVT_STATE_ERROR)
+            #expect(start.duration(to: .now) < .seconds(2), "nothing waited")
+            #expect(facade.isWxCloudVoipBusyV2() == 0, "no call was placed")
+            let onThread = await offPool { () -> Int in
+                var list: [String] = []
+                return facade.getVoipUserListV2(0, 10, &list)
+            }
+            #expect(onThread == 1)
         }
     }
 

@@ -83,4 +83,52 @@ struct DeviceCommandTests {
             #expect(phoneEvents.contains("ring") && phoneEvents.contains("mediaConnected") && phoneEvents.contains("hangUp"))
         }
     }
+
+    @Test("H.265 where the peer takes it: ringlet device --video FILE --video-codec h265 calls a phone that takes H.265; ffmpeg decodes what the phone received")
+    func h265ToAPhoneThatTakesIt() async throws {
+        _ = try requireTool("ffmpeg", package: "ffmpeg")
+        try await CallLab.with { lab in
+            let user = try await lab.user("carol")
+            let sn = "CLI_H265-1"
+            let ticket = try await lab.provision(sn: sn, authorizedBy: [user])
+            let stream = lab.folder.appendingPathComponent("pattern.h265").path
+            let made = try ChildProcess("ffmpeg", arguments: [
+                "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-frames:v", "45",
+                "-c:v", "libx265", "-x265-params", "keyint=15:min-keyint=15:scenecut=0:bframes=0:log-level=error",
+                "-pix_fmt", "yuv420p", "-f", "hevc", "-y", stream,
+            ], folder: lab.folder, name: "x265")
+            #expect(await made.wait(timeout: 60) && made.terminationStatus == 0, "\(made.errorText)")
+            let received = lab.folder.appendingPathComponent("phone-received")
+            let phone = try await lab.phone(user, policy: .answer(after: .milliseconds(300))) { c in
+                c.videoCodecs = [.h265]
+                c.recordFolder = received.path
+            }
+            // Stopped here, before the lab shuts its event loops down.
+            do {
+                let device = try ChildProcess(
+                    "ip", arguments: Array(lab.namespace.exec([
+                        try ringletExecutable(), "device", "--server", lab.base, "--sn", sn, "--model", lab.modelId,
+                        "--app", lab.appId, "--data-dir", lab.folder.appendingPathComponent("h265-device").path,
+                        "--ticket", ticket, "--call", user.openId, "--calls", "1", "--hang-up-after", "4",
+                        "--video", stream, "--video-codec", "h265", "--fps", "15", "--duration", "40", "--events-json",
+                    ]).dropFirst()), folder: lab.folder, name: "h265-device")
+                defer { device.stop() }
+                #expect(await device.wait(timeout: 45), "the device did not exit after its call: \(device.errorText)")
+                let events = jsonLines(device.outputText)
+                let info = try #require(events.first { $0["cb"] as? String == "onGetAvEncInfo" })
+                #expect(info["videoType"] as? Int == 1, "H.265 negotiated: \(info)")
+                #expect(!events.contains { $0["cb"] as? String == "refused" }, "\(events.filter { $0["cb"] as? String == "refused" })")
+                let stats = await phone.phone.statistics()
+                #expect(stats.videoReceived >= 30, "\(stats)")
+                let callId = try #require(stats.callId)
+                let (frames, log) = try await ffmpegDecodedFrames(received.appendingPathComponent("\(callId).h264").path,
+                                                                  format: "hevc", folder: lab.folder)
+                #expect(frames >= 30, "ffmpeg decoded \(frames) frames: \(log)")
+            } catch {
+                await phone.stop()
+                throw error
+            }
+            await phone.stop()
+        }
+    }
 }

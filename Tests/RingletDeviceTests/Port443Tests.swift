@@ -88,7 +88,7 @@ struct Port443Tests {
         for ns in [dev, ph] { try WebAppBench.mapHost("ringlet.test", to: "203.0.113.254", in: ns) }
         defer { for ns in [dev, ph] { WebAppBench.unmapHosts(in: ns) } }
         let tls = try ClientTLS.configuration(trusting: ca.certificatePath)
-        let group = try pub.makeEventLoopGroup()
+        let group = try await pub.makeEventLoopGroup()
         do {
             try await call(tls: tls, ca: ca, adminToken: adminToken, group: group, dev: dev, ph: ph, folder: folder,
                            tag: tag)

@@ -22,7 +22,7 @@ struct NetworkNamespaceTests {
     func socketLivesInNamespace() async throws {
         let ns = try NetworkNamespace.create(name: "ringlet-nio-\(getpid())")
         defer { ns.delete() }
-        let group = try ns.makeEventLoopGroup()
+        let group = try await ns.makeEventLoopGroup()
         defer { group.shutdownGracefully { _ in } }
         let driver = DatagramDriver<EchoMachine>(eventLoop: group.next())
         let bound = try await driver.bindUDP(loopback).get()
@@ -39,7 +39,7 @@ struct NetworkNamespaceTests {
         // NIO treats as fatal for the channel (and the rest of the batch). The driver checks the route first.
         let ns = try NetworkNamespace.create(name: "ringlet-route-\(getpid())")
         defer { ns.delete() }
-        let group = try ns.makeEventLoopGroup()
+        let group = try await ns.makeEventLoopGroup()
         defer { group.shutdownGracefully { _ in } }
         let driver = DatagramDriver<EchoMachine>(eventLoop: group.next())
         let aAddress = try await driver.bindUDP(loopback).get()
@@ -66,7 +66,7 @@ struct NetworkNamespaceTests {
     func isolation() async throws {
         let ns = try NetworkNamespace.create(name: "ringlet-iso-\(getpid())")
         defer { ns.delete() }
-        let nsGroup = try ns.makeEventLoopGroup()
+        let nsGroup = try await ns.makeEventLoopGroup()
         defer { nsGroup.shutdownGracefully { _ in } }
         let hostGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { hostGroup.shutdownGracefully { _ in } }

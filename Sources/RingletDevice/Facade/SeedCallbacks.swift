@@ -16,8 +16,15 @@ extension IvDeviceCallback {
 /// The AV module's callbacks (the seed's `IvAvtCallback`). Called on one serial queue of the SDK, in the order
 /// of docs/device-sdk.md; return quickly and do not block.
 public protocol IvAvtCallback: AnyObject {
-    /// What the device will send in this stream (before `onStartRealPlay`).
+    /// What the device will send in this stream (before `onStartRealPlay`). Seed code implements this form;
+    /// Ringlet calls the form with `negotiated`, whose default implementation calls this one.
     func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo
+    /// What the device will send in this stream, given what the call `negotiated` with the peer (the seed's C
+    /// callback receives its `av_data_info` filled in the same way): return it as it is when the device can send
+    /// every encoding it declared in `AvtInitInfo.sendAudioTypes`. Anything else makes those frames refused
+    /// (-308) and fires `onNotify(IV_AVT_EVENT_FORMAT_MISMATCH)` once. `videoResType` `IV_AVT_VIDEO_AUDIO` in a
+    /// video call: the peer declined video — send none.
+    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int, _ negotiated: AvDataInfo) -> AvDataInfo
     /// Start sending: frames with exactly this visitor, channel and stream type.
     func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int)
     /// Stop sending.
@@ -43,6 +50,12 @@ public protocol IvAvtCallback: AnyObject {
 }
 
 extension IvAvtCallback {
+    public func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
+        AvDataInfo.createDefaultAvDataInfo(videoResType)
+    }
+    public func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int, _ negotiated: AvDataInfo) -> AvDataInfo {
+        onGetAvEncInfo(visitor, channel, videoResType)
+    }
     public func onDownloadFile(_ status: Int, _ visitor: Int, _ channel: Int) -> Int { IV_ERR_NOT_SUPPORT }
     public func onGetPeerOuterNet(_ visitor: Int, _ channel: Int, _ netInfo: String?) {}
 }

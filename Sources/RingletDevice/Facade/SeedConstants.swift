@@ -17,6 +17,8 @@ public let IV_ERR_AVT_CHN_NOT_EXIT = -305
 public let IV_ERR_AVT_NEED_IDR_FRAME = -306
 /// AV: other failure (format other than the declared one, bad frame).
 public let IV_ERR_AVT_FAILED = -308
+/// AV: the video data cannot be carried (an H.264 profile other than Constrained Baseline).
+public let IV_ERR_AVT_VIDEO_DATA_ERROR = -313
 /// AV: a required argument is missing (empty).
 public let IV_ERR_AVT_INPUT_PARAM_NULL = -309
 /// AV / VoIP: not initialized, or an argument is invalid.
@@ -34,6 +36,8 @@ public let IV_AVT_EVENT_P2P_PEER_ERROR = AVTNotification.peerError.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_LOW = AVTNotification.watermarkLow.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_WARN = AVTNotification.watermarkWarn.rawValue
 public let IV_AVT_EVENT_P2P_WATERMARK_HIGH = AVTNotification.watermarkHigh.rawValue
+/// Ringlet's addition: the format `onGetAvEncInfo` returned is not the one the call negotiated (fires once).
+public let IV_AVT_EVENT_FORMAT_MISMATCH = AVTNotification.formatMismatch.rawValue
 
 // MARK: iv_avt_command_type_e
 

@@ -34,9 +34,11 @@ enum SeedResultCodes {
         case .frameTooLarge: return IV_ERR_AVT_SEND_STREAM_TOO_BIG
         case .needKeyframe: return IV_ERR_AVT_NEED_IDR_FRAME
         case .formatMismatch, .invalidFrame: return IV_ERR_AVT_FAILED
+        case .unsupportedProfile: return IV_ERR_AVT_VIDEO_DATA_ERROR
         case .offline: return IV_ERR_DEVICE_OFFLINE
         case .unknownCall: return VOIP_ERR_ROOM_ID
         case .noCall: return IV_ERR_AVT_STATE_ERROR
+        case .wouldBlock: return family == .media ? IV_ERR_AVT_STATE_ERROR : wx(WXERROR_FAILED_PRECONDITION, family)
         case .notRegistered, .stopped: return IV_ERR_AVT_INPUT_PARAM_INVAILD
         case .refused: return IV_ERR_AVT_FAILED
         default: break

@@ -58,17 +58,36 @@ public struct CongestionCtrlInfo: Sendable, Hashable {
     }
 }
 
-/// What `initIvAvt` takes (the seed's `AvtInitInfo`).
+/// What `initIvAvt` takes (the seed's `AvtInitInfo`), plus what the device can send.
 public struct AvtInitInfo: Sendable, Hashable {
     /// The congestion marks.
     public var congestion: CongestionCtrlInfo
     /// The largest frame accepted, in KiB (the seed's `max_frame_size`); 0 keeps 512.
     public var maxFrameSizeKB: Int
+    /// Ringlet: the audio encodings the device can send (`IV_CM_AENC_TYPE_G711U`, `…_G711A`, `…_OPUS`), in
+    /// order of preference. Calls offer only these and answer with the first the peer offered; the peer's choice
+    /// comes in `onGetAvEncInfo`'s `negotiated` argument. Default G.711 µ-law only (what
+    /// `createDefaultAvDataInfo` declares, and what every WebRTC peer takes).
+    public var sendAudioTypes: [Int]
+    /// Ringlet: the video encodings the device can send (`IV_CM_VENC_TYPE_H264`). Default H.264.
+    public var sendVideoTypes: [Int]
 
     /// Makes the information.
-    public init(congestion: CongestionCtrlInfo = CongestionCtrlInfo(), maxFrameSizeKB: Int = 0) {
+    public init(congestion: CongestionCtrlInfo = CongestionCtrlInfo(), maxFrameSizeKB: Int = 0,
+                sendAudioTypes: [Int] = [IV_CM_AENC_TYPE_G711U], sendVideoTypes: [Int] = [IV_CM_VENC_TYPE_H264]) {
         self.congestion = congestion
         self.maxFrameSizeKB = maxFrameSizeKB
+        self.sendAudioTypes = sendAudioTypes
+        self.sendVideoTypes = sendVideoTypes
+    }
+
+    /// The declared encodings as the native API's, nil when one is not a seed value WebRTC peers carry.
+    var sendCodecs: (audio: [AudioEncoding], video: [VideoEncoding])? {
+        let audio = sendAudioTypes.compactMap(AudioEncoding.init(rawValue:))
+        let video = sendVideoTypes.compactMap(VideoEncoding.init(rawValue:))
+        guard audio.count == sendAudioTypes.count, video.count == sendVideoTypes.count,
+              (try? DeviceConfiguration.validateCodecs(audio: audio, video: video)) != nil else { return nil }
+        return (audio, video)
     }
 
     /// The seed's default.
@@ -113,6 +132,19 @@ public struct AvDataInfo: Sendable, Hashable {
 
     /// G.711 µ-law 8 kHz mono, H.264 640×480 at 15 fps.
     public static func createDefaultAvDataInfo(_ videoResType: Int) -> AvDataInfo { AvDataInfo() }
+
+    /// The information of a stream that negotiated `format` (what `onGetAvEncInfo` receives): its audio
+    /// encoding, rate and 20 ms frame size, its video encoding (H.264 when video was declined: the stream type
+    /// `IV_AVT_VIDEO_AUDIO` says there is none), 640×480 at 15 fps (the device's own figures).
+    init(negotiated format: StreamFormat) {
+        self.init()
+        if let audio = format.audio {
+            audioType = audio.rawValue
+            audioSampleRate = format.audioSampleRate
+            audioSampleNum = format.audioSamplesPerFrame
+        }
+        if let video = format.video { videoType = video.rawValue }
+    }
 
     /// The native format; nil when an encoding is not one of the seed's values.
     var sendFormat: SendFormat? {

@@ -3,9 +3,10 @@ extension VideoNativeInterface {
 
     /// Sends one video frame of the started stream (the seed's older signature; channel 0). PTS in ms; `seq` is
     /// not used (RTP numbers packets itself).
+    /// Never blocks: the frame is checked against what the device's loop last published and queued for it.
     /// - Returns: 0; -309 empty; -305 not the started stream's visitor / type (or no stream); -304 over the
     ///   maximum frame size; -306 the first frame is not an IDR; -308 not H.264 Annex B or not the declared
-    ///   format; -303 above the high watermark; -310 before `initIvAvt`.
+    ///   format; -303 above the high watermark (or the queue to the loop is full); -310 before `initIvAvt`.
     public func sendVideoData(_ data: [UInt8], _ pts: Int64, _ seq: Int64, _ isKeyFrame: Bool, _ visitor: Int,
                               _ videoResType: Int) -> Int {
         sendAvtVideoData(data, pts, seq, isKeyFrame, visitor, 0, videoResType)
@@ -35,10 +36,12 @@ extension VideoNativeInterface {
 
     private func send(_ data: [UInt8], visitor: Int, channel: Int, videoResType: Int,
                       _ body: (RingletDevice) throws(DeviceError) -> Void) -> Int {
-        let (device, stream): (RingletDevice?, StreamContext?) = locked { (avtInfo != nil ? self.device : nil, self.stream) }
+        let device: RingletDevice? = locked { avtInfo != nil ? self.device : nil }
         guard let device else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
         guard !data.isEmpty else { return IV_ERR_AVT_INPUT_PARAM_NULL }
-        guard let stream, Self.matches(stream, visitor, channel, videoResType) else { return IV_ERR_AVT_CHN_NOT_EXIT }
+        guard let stream = device.currentStream, Self.matches(stream, visitor, channel, videoResType) else {
+            return IV_ERR_AVT_CHN_NOT_EXIT
+        }
         do throws(DeviceError) {
             try body(device)
             return IV_ERR_NONE
@@ -52,8 +55,10 @@ extension VideoNativeInterface {
     }
 
     private func startedStream(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> RingletDevice? {
-        let (device, stream): (RingletDevice?, StreamContext?) = locked { (avtInfo != nil ? self.device : nil, self.stream) }
-        guard let device, let stream, Self.matches(stream, visitor, channel, videoResType) else { return nil }
+        let device: RingletDevice? = locked { avtInfo != nil ? self.device : nil }
+        guard let device, let stream = device.currentStream, Self.matches(stream, visitor, channel, videoResType) else {
+            return nil
+        }
         return device
     }
 
@@ -81,7 +86,6 @@ extension VideoNativeInterface {
         guard let device = startedStream(visitor, channel, videoResType) else { return IV_ERR_AVT_CHN_NOT_EXIT }
         do throws(DeviceError) {
             try device.finishStream()
-            locked { stream = nil }
             return IV_ERR_NONE
         } catch {
             return SeedResultCodes.code(for: error, in: .media)

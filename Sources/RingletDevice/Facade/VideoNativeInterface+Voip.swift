@@ -134,6 +134,7 @@ extension VideoNativeInterface {
 
     /// Stops VoIP (a call in progress is hung up). Returns 0, or -310 when it is not initialized.
     public func exitWxCloudVoip() -> Int {
+        guard !ThreadBlocking.isInsideTask else { return refuseInsideTask("exitWxCloudVoip", .voip1) }
         let device: RingletDevice?? = locked {
             guard voip != nil else { return nil }
             voip = nil
@@ -203,13 +204,14 @@ extension VideoNativeInterface {
         let device: RingletDevice? = locked { voip != nil ? self.device : nil }
         guard let device else { return IV_ERR_AVT_INPUT_PARAM_INVAILD }
         guard offset >= 0, (1...10).contains(limit) else { return SeedResultCodes.wx(WXERROR_INVALID_ARGUMENT, .voip2) }
-        let result = blocking { () async -> Result<[AuthorizedUser], DeviceError> in
+        let waited = ThreadBlocking.wait { () async -> Result<[AuthorizedUser], DeviceError> in
             do throws(DeviceError) {
                 return .success(try await device.authorizedUsers())
             } catch {
                 return .failure(error)
             }
         }
+        guard let result = waited else { return SeedResultCodes.code(for: wouldBlock(), in: .voip2) }
         switch result {
         case .success(let users):
             openIds = Array(users.dropFirst(offset).prefix(limit).map(\.openId))

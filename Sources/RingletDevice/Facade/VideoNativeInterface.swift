@@ -9,12 +9,15 @@ import RingletSignaling
 /// written for the original SDK moves over. Built on ``RingletDevice``; docs/device-sdk.md has the method table,
 /// the callback order and every code.
 ///
-/// The one singleton of the project. Thread-safe. Methods the seed documents as blocking block their caller
-/// (call them from your own threads, not from Swift concurrency's); callbacks come on one serial queue, in
-/// order, and may call back into the facade.
+/// The one singleton of the project. Thread-safe. Methods the seed documents as blocking (registration, calls,
+/// join, hang-up, the user list, the exits) block their caller: call them from your own threads — on a Swift
+/// concurrency thread (inside a task) they do not wait and return the `wouldBlock` code (-312, v1 9, v2 -369;
+/// use ``RingletDevice``'s async API there). The others (sends, status, busy) answer at once from what the
+/// device's loop published. Callbacks come on one serial queue, in order, and may call back into the facade.
 public final class VideoNativeInterface: @unchecked Sendable {
     // @unchecked Sendable: every stored `var` is read and written under `lock`; the callback objects are only
-    // called on `callbacks` (a serial queue).
+    // called on `callbacks` (a serial queue). What is stored here is the facade's own bookkeeping (which modules
+    // are initialized, the callbacks); the device's state is the device runtime's.
 
     private static let shared = VideoNativeInterface()
 
@@ -41,8 +44,6 @@ public final class VideoNativeInterface: @unchecked Sendable {
     var voip: VoipModule?
     var device: RingletDevice?
     var runTask: Task<Void, Never>?
-    var stream: StreamContext?
-    var online = false
     var generation = 0
     var logLevel: Logger.Level = .info
 
@@ -116,17 +117,18 @@ public final class VideoNativeInterface: @unchecked Sendable {
         let c = info.congestion
         let marksGiven = c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0
         guard c.lowMark >= 0, c.warnMark >= 0, c.highMark >= 0, info.maxFrameSizeKB >= 0, info.maxFrameSizeKB <= 16384,
-              !marksGiven || (c.lowMark <= c.warnMark && c.warnMark <= c.highMark && c.highMark > 0) else { return -302 }
-        let (result, device, isOnline): (Int, RingletDevice?, Bool) = locked {
-            guard sysInfo != nil, dataModel else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil, false) }
-            guard avtInfo == nil else { return (IV_ERR_AVT_STATE_ERROR, nil, false) }
+              !marksGiven || (c.lowMark <= c.warnMark && c.warnMark <= c.highMark && c.highMark > 0),
+              info.sendCodecs != nil else { return -302 }
+        let (result, device): (Int, RingletDevice?) = locked {
+            guard sysInfo != nil, dataModel else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil) }
+            guard avtInfo == nil else { return (IV_ERR_AVT_STATE_ERROR, nil) }
             avtInfo = info
             avtCallback = callback
-            return (IV_ERR_NONE, self.device, online)
+            return (IV_ERR_NONE, self.device)
         }
         guard result == IV_ERR_NONE else { return result }
         if let device { applyLimits(info, to: device) }
-        if isOnline {
+        if device?.isOnline == true {
             let g = locked { generation }
             callbacks.async { [self] in notify(.peerReady, nil, generation: g) }
         }
@@ -140,7 +142,6 @@ public final class VideoNativeInterface: @unchecked Sendable {
             guard voip == nil else { return IV_ERR_AVT_STATE_ERROR }
             avtInfo = nil
             avtCallback = nil
-            stream = nil
             return IV_ERR_NONE
         }
     }
@@ -156,8 +157,9 @@ public final class VideoNativeInterface: @unchecked Sendable {
     }
 
     /// Stops the system module: the device goes offline and its sockets close (blocks until they are).
-    /// Returns 0, -310 when it is not initialized, -312 while the data model is initialized.
+    /// Returns 0, -310 when it is not initialized, -312 while the data model is initialized (or inside a task).
     public func exitIvSys() -> Int {
+        guard !ThreadBlocking.isInsideTask else { return refuseInsideTask("exitIvSys", .media) }
         let (result, device, task): (Int, RingletDevice?, Task<Void, Never>?) = locked {
             guard sysInfo != nil else { return (IV_ERR_AVT_INPUT_PARAM_INVAILD, nil, nil) }
             guard !dataModel else { return (IV_ERR_AVT_STATE_ERROR, nil, nil) }
@@ -166,15 +168,13 @@ public final class VideoNativeInterface: @unchecked Sendable {
                 deviceCallback = nil
                 self.device = nil
                 runTask = nil
-                online = false
-                stream = nil
                 generation += 1
             }
             return (IV_ERR_NONE, self.device, runTask)
         }
         guard result == IV_ERR_NONE else { return result }
         if let device {
-            blocking {
+            _ = ThreadBlocking.wait {
                 await device.stop()
                 await task?.value
             }
@@ -208,8 +208,9 @@ public final class VideoNativeInterface: @unchecked Sendable {
         configuration.appId = appId
         let made: RingletDevice
         do {
-            made = try RingletDevice(configuration: configuration, logger: logger) { [weak self] event in
-                self?.deliver(event, generation: g)
+            // The facade is a singleton that lives as long as the process: a strong capture holds nothing up.
+            made = try RingletDevice(configuration: configuration, logger: logger) { [self] event in
+                deliver(event, generation: g)
             }
         } catch {
             return SeedResultCodes.code(for: error, in: family)
@@ -228,6 +229,7 @@ public final class VideoNativeInterface: @unchecked Sendable {
         let marks = (c.lowMark != 0 || c.warnMark != 0 || c.highMark != 0) ? (c.lowMark, c.warnMark, c.highMark) : nil
         device.setMediaLimits(watermarks: marks,
                               maximumFrameSize: info.maxFrameSizeKB > 0 ? info.maxFrameSizeKB * 1024 : nil)
+        if let codecs = info.sendCodecs { try? device.setCodecs(audio: codecs.audio, video: codecs.video) }
     }
 
     /// Runs on the device's event queue: hands the event to the callback queue (where facade-made events go too).
@@ -243,30 +245,21 @@ public final class VideoNativeInterface: @unchecked Sendable {
         guard g == current else { return }
         switch event {
         case .online(let time):
-            locked { online = true }
             sys?.onOnline(time)
         case .offline(let status):
-            locked {
-                online = false
-                stream = nil
-            }
             sys?.onOffline(status.rawValue)
         case .notification(let n, let ctx):
             notify(n, ctx, generation: g)
         case .command(let command, let ctx, let args):
             _ = avt?.onRecvCommand(command.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0),
                                    ctx?.resType.rawValue ?? 0, args)
-        case .streamStarted(let ctx):
-            let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue) ?? AvDataInfo()
+        case .streamStarted(let ctx, let negotiated):
+            let offered = AvDataInfo(negotiated: negotiated)
+            let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue, offered) ?? offered
             let format = info.sendFormat ?? SendFormat(audio: .pcm, video: .mjpeg)
-            let device = locked {
-                stream = ctx
-                return self.device
-            }
-            device?.setSendFormat(format)
+            locked { self.device }?.setSendFormat(format)
             avt?.onStartRealPlay(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue)
         case .streamStopped(let ctx):
-            locked { stream = nil }
             avt?.onStopRealPlay(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue)
         case .receiveStarted(let ctx, let info):
             if info.kind == .audio {
@@ -294,7 +287,7 @@ public final class VideoNativeInterface: @unchecked Sendable {
         case .authorizationChanged(let openId, let authorized):
             _ = voipCallback?.onUpdateAuthorizeStatus(openId, authorized ? 1 : 0)
         case .callEnded:
-            locked { stream = nil }
+            break
         }
     }
 
@@ -307,9 +300,10 @@ public final class VideoNativeInterface: @unchecked Sendable {
 
     // MARK: Blocking
 
-    /// Runs `work` to completion, blocking the calling thread; returns its error, nil on success.
+    /// Runs `work` to completion, blocking the calling thread; returns its error, nil on success. Inside a task
+    /// it does not wait: `wouldBlock`.
     func attempt(_ work: @escaping @Sendable () async throws(DeviceError) -> Void) -> DeviceError? {
-        blocking { () async -> DeviceError? in
+        let result = ThreadBlocking.wait { () async -> DeviceError? in
             do throws(DeviceError) {
                 try await work()
                 return nil
@@ -317,23 +311,22 @@ public final class VideoNativeInterface: @unchecked Sendable {
                 return error
             }
         }
+        guard let result else { return wouldBlock() }
+        return result
     }
 
-    /// Runs `work` to completion, blocking the calling thread.
-    func blocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-        let slot = BlockingSlot<T>()
-        Task.detached {
-            slot.value = await work()
-            slot.semaphore.signal()
-        }
-        slot.semaphore.wait()
-        return slot.value!
+    /// The error of a blocking method called inside a task (logged once per call).
+    func wouldBlock() -> DeviceError {
+        let e = DeviceError(.wouldBlock, """
+            a blocking facade method was called on a Swift concurrency thread: call it from a thread of your own \
+            (or use RingletDevice's async API); it did nothing
+            """)
+        logger.error("\(e)")
+        return e
     }
-}
 
-/// A value handed from a task to a blocked thread.
-final class BlockingSlot<T>: @unchecked Sendable {
-    // @unchecked Sendable: `value` is written before `semaphore.signal()` and read after `semaphore.wait()`.
-    var value: T?
-    let semaphore = DispatchSemaphore(value: 0)
+    /// The code of a blocking method refused inside a task.
+    func refuseInsideTask(_ method: String, _ family: SeedResultCodes.Family) -> Int {
+        SeedResultCodes.code(for: wouldBlock(), in: family)
+    }
 }

@@ -43,7 +43,7 @@ public enum AnnexB {
 
     /// Finds the next `00 00 01` at or after `from`: where it begins and where the NAL unit after it begins.
     @inline(__always)
-    static func nextStartCode(_ b: ArraySlice<UInt8>, from: Int) -> (codeStart: Int, payloadStart: Int)? {
+    package static func nextStartCode(_ b: ArraySlice<UInt8>, from: Int) -> (codeStart: Int, payloadStart: Int)? {
         var i = from
         let end = b.endIndex
         while i + 2 < end {

@@ -3,7 +3,7 @@ import Foundation
 
 /// `ringlet bench setup`: call setup on loopback, from the offer to the first whole video frame, Swift ↔ Swift and
 /// (with `--chromium-rounds` > 0, as root) Chromium ↔ Swift in a private network namespace, both offer directions.
-struct SetupBenchCommand: ParsableCommand {
+struct SetupBenchCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "setup",
         abstract: "Swift ↔ Swift and Chromium ↔ Swift on loopback: offer → ICE connected → DTLS connected → first "
@@ -31,7 +31,7 @@ struct SetupBenchCommand: ParsableCommand {
         guard (0...50).contains(chromiumRounds) else { throw ValidationError("--chromium-rounds must be 0…50") }
     }
 
-    func run() throws {
+    func runBlocking() throws {
         let timings = try SetupBench.run(rounds: rounds, idrSize: idrSize, seed: seed)
         var report = SetupBenchReport(
             rounds: rounds, idrBytes: idrSize,

@@ -12,7 +12,7 @@ import RingletTURN
 import Metrics
 
 /// `ringlet bench turn`: coturn and Ringlet's TURN server side by side under the same `turnutils_uclient` load.
-struct TURNBenchCommand: ParsableCommand {
+struct TURNBenchCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "turn",
         abstract: "coturn vs Ringlet's TURN server: messages/s, loss and CPU-seconds per relayed message."
@@ -51,7 +51,7 @@ struct TURNBenchCommand: ParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600]") }
     }
 
-    func run() throws {
+    func runBlocking() throws {
         let load = TURNBench.Load(clients: clients, messages: messages, payload: payload, interval: interval,
                                   channels: channels, tls: tls, timeout: timeout)
         let report = try TURNBench.run(rounds: rounds, load: load)
@@ -63,7 +63,7 @@ struct TURNBenchCommand: ParsableCommand {
 
 /// `ringlet bench turn-server` (hidden): Ringlet's TURN server alone in this process, for `bench turn`. Prints
 /// `listening udp=IP:PORT tcp=IP:PORT` once bound, then serves until killed (SIGTERM/SIGINT).
-struct TURNServerBenchCommand: ParsableCommand {
+struct TURNServerBenchCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "turn-server",
         abstract: "Runs only Ringlet's TURN server until killed (used by `ringlet bench turn`).",
@@ -94,7 +94,7 @@ struct TURNServerBenchCommand: ParsableCommand {
     @Option(name: .customLong("tls-listen"), help: "TURN over TLS listening address, IP:PORT (port 0: any).")
     var tlsListen: String = "127.0.0.1:0"
 
-    func run() throws {
+    func runBlocking() throws {
         guard let address = TransportAddress(listen) else { throw ValidationError("--listen: not IP:PORT") }
         guard let relay = IPAddress(relayIP) else { throw ValidationError("--relay-ip: not an IP") }
         guard let tlsAddress = TransportAddress(tlsListen) else { throw ValidationError("--tls-listen: not IP:PORT") }

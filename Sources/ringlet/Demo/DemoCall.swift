@@ -2,6 +2,7 @@ import Foundation
 import RingletDeviceTool
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import RingletDevice
 import RingletPhone
 import RingletSampleMedia
@@ -53,10 +54,12 @@ struct DemoCall {
         deviceConfiguration.modelId = cloud.modelId
         deviceConfiguration.appId = cloud.appId
         deviceConfiguration.iceTransportPolicy = relayOnly ? .relay : .all
+        deviceConfiguration.audioCodecs = [.g711u, .g711a, .opus]  // the sample media has a tone in each
         let device = try RingletDevice(configuration: deviceConfiguration, logger: logger)
         let side = NIOLockedValueBox(DeviceSide())
-        let player = SamplePlayer(clip: try SampleClip.bundled())
-        let deviceEvents = Task { await consume(device, side: side, player: player) }
+        let clip = try SampleClip.bundled()
+        let player = MediaPump(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        let deviceEvents = Task { await consume(device, side: side, player: player, clip: clip) }
         try await device.register(ticket: ticket)
         let deviceTask = Task { await device.run() }
         defer {
@@ -124,7 +127,8 @@ struct DemoCall {
         return summary
     }
 
-    private func consume(_ device: RingletDevice, side: NIOLockedValueBox<DeviceSide>, player: SamplePlayer) async {
+    private func consume(_ device: RingletDevice, side: NIOLockedValueBox<DeviceSide>, player: MediaPump,
+                         clip: SampleClip) async {
         for await event in device.events {
             switch event {
             case .online:
@@ -133,18 +137,21 @@ struct DemoCall {
                 side.withLockedValue { $0.answeredAt = .now }
             case .command(.requestIFrame, _, _):
                 player.requestKeyframe()
-            case .streamStarted(let ctx):
+            case .streamStarted(let ctx, let format):
                 side.withLockedValue {
                     $0.streamAt = .now
                     $0.stream = ctx
                 }
-                player.start(
-                    sendVideo: { frame, pts, key in
-                        (try? device.sendVideo(frame, ptsMilliseconds: pts, isKeyframe: key)) != nil ? .sent : .refused
-                    },
-                    sendAudio: { frame, pts in
-                        (try? device.sendAudio(frame, ptsMilliseconds: pts)) != nil ? .sent : .refused
-                    })
+                let audio = format.audio.flatMap(SampleAudio.init)
+                let video = format.video != nil
+                player.start(sources: {
+                    SampleClipSource.sampleSources(clip: clip, audio: audio, video: video)
+                }, send: { frame in
+                    let sent: Void? = frame.kind == .video
+                        ? try? device.sendVideo(frame.bytes, ptsMilliseconds: frame.ptsMilliseconds, isKeyframe: frame.isKeyframe)
+                        : try? device.sendAudio(frame.bytes, ptsMilliseconds: frame.ptsMilliseconds)
+                    return sent != nil ? .sent : .refused
+                })
             case .streamStopped:
                 player.stop()
             case .frame(_, let f):

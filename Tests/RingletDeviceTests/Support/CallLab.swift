@@ -73,7 +73,7 @@ final class CallLab: @unchecked Sendable {
         let ns = try NetworkNamespace.create(name: "ringlet-dev-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         let folder = try temporaryFolder(prefix: "ringlet-devlab")
         do {
-            let group = try ns.makeEventLoopGroup()
+            let group = try await ns.makeEventLoopGroup()
             var certificate: TestCA.Issued?
             var caFile: String?
             if tls {
@@ -180,12 +180,14 @@ final class CallLab: @unchecked Sendable {
     }
 
     /// A headless phone for `user`, running until the returned handle stops it.
-    func phone(_ user: User, policy: RingletPhone.AnswerPolicy, relayOnly: Bool = false) async throws -> PhoneHandle {
+    func phone(_ user: User, policy: RingletPhone.AnswerPolicy, relayOnly: Bool = false,
+               configure: (inout RingletPhone.Configuration) -> Void = { _ in }) async throws -> PhoneHandle {
         var c = RingletPhone.Configuration(server: base, token: user.token)
         c.answerPolicy = policy
         c.iceTransportPolicy = relayOnly ? .relay : .all
         c.eventLoopGroup = group
         c.tlsConfiguration = try ClientTLS.configuration(trusting: caFile)
+        configure(&c)
         let phone = try RingletPhone(configuration: c)
         let handle = PhoneHandle(phone: phone)
         guard await poll(seconds: eventually, { handle.online }) else { throw TestSupportError("the phone did not come online") }
@@ -215,4 +217,16 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { c in
         Thread.detachNewThread { c.resume(returning: body()) }
     }
+}
+
+/// How many pictures ffmpeg decodes from the raw stream at `path` (`format`: h264, hevc), and what it printed.
+func ffmpegDecodedFrames(_ path: String, format: String, folder: URL) async throws -> (frames: Int, log: String) {
+    let decode = try ChildProcess("ffmpeg", arguments: ["-hide_banner", "-f", format, "-i", path, "-f", "null", "-"],
+                                  folder: folder, name: "decode")
+    guard await decode.wait(timeout: 60) else { throw TestSupportError("ffmpeg did not decode \(path) in 60 s") }
+    // ffmpeg's progress line: "frame=   NN".
+    let frames = decode.errorText.components(separatedBy: "frame=").last.map {
+        Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
+    } ?? 0
+    return (frames, String(decode.errorText.suffix(600)))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import RingletDevice
 import RingletSampleMedia
 
@@ -15,14 +16,20 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     private var rooms: [String] = []
     private var lastPTS: [Int: Int64] = [:]
     private var ptsBackwards = 0
-    let player = SamplePlayer(clip: try! SampleClip.bundled())
+    let clip = try! SampleClip.bundled()
+    /// The sample media, paced on a loop of NIO's shared group (the facade's sends never block).
+    let player = MediaPump(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
     let facade = VideoNativeInterface.getInstance()
-    /// What `onGetAvEncInfo` declares.
-    var encInfo: AvDataInfo {
+    /// What `onGetAvEncInfo` declares; nil (the default): what the call negotiated.
+    var encInfo: AvDataInfo? {
         get { lock.withLock { declared } }
         set { lock.withLock { declared = newValue } }
     }
-    private var declared = AvDataInfo()
+    private var declared: AvDataInfo?
+    private var offered: AvDataInfo?
+    private var returned: AvDataInfo?
+    /// The negotiated format `onGetAvEncInfo` received last.
+    var negotiated: AvDataInfo? { lock.withLock { offered } }
     /// Whether the player streams from `onStartRealPlay` on.
     var streams: Bool {
         get { lock.withLock { streaming } }
@@ -54,19 +61,39 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     func onOnline(_ netDateTime: Int64) { record("onOnline") }
     func onOffline(_ status: Int) { record("onOffline \(status)") }
 
-    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int) -> AvDataInfo {
+    func onGetAvEncInfo(_ visitor: Int, _ channel: Int, _ videoResType: Int, _ negotiated: AvDataInfo) -> AvDataInfo {
         record("onGetAvEncInfo")
-        return encInfo
+        return lock.withLock {
+            offered = negotiated
+            returned = declared ?? negotiated
+            return returned ?? negotiated
+        }
     }
 
     func onStartRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {
         record("onStartRealPlay")
-        lock.withLock { stream = (visitor, videoResType) }
+        let info = lock.withLock {
+            stream = (visitor, videoResType)
+            return returned ?? AvDataInfo()
+        }
         guard streams else { return }
         let facade = self.facade
-        player.start(
-            sendVideo: { f, pts, key in facade.sendVideoData(f, pts, 0, key, visitor, videoResType) == 0 ? .sent : .refused },
-            sendAudio: { f, pts in facade.sendAudioData(f, pts, 0, visitor, videoResType) == 0 ? .sent : .refused })
+        let audio: SampleAudio? = switch info.audioType {
+        case IV_CM_AENC_TYPE_G711U: .muLaw
+        case IV_CM_AENC_TYPE_G711A: .aLaw
+        case IV_CM_AENC_TYPE_OPUS: .opus
+        default: nil
+        }
+        let video = videoResType != IV_AVT_VIDEO_AUDIO
+        let clip = self.clip
+        player.start(sources: {
+            SampleClipSource.sampleSources(clip: clip, audio: audio, video: video)
+        }, send: { f in
+            let code = f.kind == .video
+                ? facade.sendVideoData(f.bytes, f.ptsMilliseconds, 0, f.isKeyframe, visitor, videoResType)
+                : facade.sendAudioData(f.bytes, f.ptsMilliseconds, 0, visitor, videoResType)
+            return code == 0 ? .sent : .refused
+        })
     }
 
     func onStopRealPlay(_ visitor: Int, _ channel: Int, _ videoResType: Int) {

@@ -52,7 +52,7 @@ final class SecurityLab: @unchecked Sendable {
         }
         var lab: SecurityLab?
         do {
-            let group = try namespace.makeEventLoopGroup(numberOfThreads: 2)
+            let group = try await namespace.makeEventLoopGroup(numberOfThreads: 2)
             let secretFile = folder.appendingPathComponent("turn-secret")
             try Data((turnSecret + "\n").utf8).write(to: secretFile)
             // Loopback peers allowed (everything here is on lo); the tests show the server's own ports stay refused.

@@ -1,0 +1,2 @@
+// The C API's header (include/ringlet_device.h, linked here) for the Swift implementation in RingletDeviceC.
+#include "ringlet_device.h"

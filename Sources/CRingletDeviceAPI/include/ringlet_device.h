@@ -1,0 +1,1 @@
+../../../include/ringlet_device.h
