@@ -4,10 +4,11 @@
 #
 # The tests run in groups, one after the other, each group in parallel: the unit and loopback tests, then the
 # tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK end to end,
-# then the C API (its example runs once under valgrind, which takes a whole core for a minute), then the web app
-# end to end and the attacks on a real server (SecurityTests). Run all at once on two cores, the first minute
-# starves everything (dozens of servers and browsers start together) and a test's wait for a callback can run
-# out while nothing is wrong.
+# then the C API (its example runs once under valgrind, which takes a whole core for a minute), then the attacks
+# on a real server (SecurityTests), then the web app's media tests (codecs and live input: Chromium decoding
+# what ffmpeg encodes in real time), then the rest of the web app end to end. Run all at once on two cores, the
+# first minute starves everything (dozens of servers and browsers start together) and a test's wait for a
+# callback, or a browser's audio playout, runs out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +27,6 @@ skipOthers=(--skip "^RingletDeviceTests\\.")
 for m in "${interop[@]}" "${endToEnd[@]}"; do skipOthers+=(--skip "^$m\\."); done
 onlyInterop=()
 for m in "${interop[@]}"; do onlyInterop+=(--filter "^$m\\."); done
-onlyEndToEnd=()
-for m in "${endToEnd[@]}"; do onlyEndToEnd+=(--filter "^$m\\."); done
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
@@ -60,7 +59,9 @@ run_group unit-and-loopback "${skipOthers[@]}"
 run_group interop "${onlyInterop[@]}"
 run_group device-sdk --filter "^RingletDeviceTests\\." --skip "^RingletDeviceTests\\.CAPITests"
 run_group c-api --filter "^RingletDeviceTests\\.CAPITests"
-run_group end-to-end "${onlyEndToEnd[@]}"
+run_group security --filter "^SecurityTests\\."
+run_group web-media --filter "^WebAppTests\\.CodecTests" --filter "^WebAppTests\\.LiveInputTests"
+run_group web-app --filter "^WebAppTests\\." --skip "^WebAppTests\\.CodecTests" --skip "^WebAppTests\\.LiveInputTests"
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then
     scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=$?
