@@ -36,5 +36,26 @@ struct LossTests {
         let lost = s.sim.network.statistics.dropped(.lost)
         print("loss: \(lost) datagrams lost, \(recovered) packets recovered by NACK, \(received.count) of 90 frames")
     }
-}
 
+    @Test("with 15 % RTP loss and no retransmission, every video frame delivered is one that was sent, byte for byte")
+    func unrecoveredLossDeliversOnlySentFrames() throws {
+        var s = try Scenario(seed: 53, build: Scenario.sameRealm(sendLoss: KindLoss(.rtp, probability: 0.15)),
+                             configureA: { c in c.videoReceive.nackEnabled = false },
+                             configureB: { c in c.videoReceive.nackEnabled = false })
+        // Keyframes (a STAP-A with SPS and PPS, then FU-A packets of the IDR slice) every 5 frames.
+        s.a.video = SyntheticMedia.video(count: 300, gop: 5, keyframeSize: 4000, maxSize: 2500, seed: 9)
+        try s.negotiate()
+        let connected = s.runUntilConnected()
+        #expect(connected)
+        s.run(for: .seconds(12))
+        let sent = Set(s.a.video.map(\.bytes))
+        let received = s.b.receivedVideo
+        let strangers = received.filter { !sent.contains($0.data) }
+        #expect(strangers.isEmpty, "\(strangers.count) of \(received.count) frames were never sent")
+        #expect(zip(received, received.dropFirst()).allSatisfy { $0.rtpTimestamp &- $1.rtpTimestamp > 0x8000_0000 })
+        // The loss was real and the stream recovered from it at keyframes.
+        #expect(s.sim.network.statistics.dropped(.kindLost) > 0)
+        #expect(received.contains { $0.isKeyframe && $0.followsLoss })
+        #expect(received.count > 30)
+    }
+}

@@ -27,6 +27,9 @@ struct ReceiveHarness {
     var duplicateAll = false
     /// Answer a PLI with a keyframe as the next frame.
     var answerPLI = true
+    /// Packets lost for good, by frame (0 for the first frame sent) and position in the frame (a negative
+    /// position counts from the frame's end; positions beyond the frame are ignored).
+    var lostForGood: [Int: Set<Int>] = [:]
 
     var seq: UInt16
     var timestampBase: UInt32 = 12_345
@@ -69,7 +72,9 @@ struct ReceiveHarness {
         try packetizer.packetize(nalUnits: nals.map { $0[...] }, into: &payloads)
         sent.append(SentFrame(timestamp: ts, annexB: nals.flatMap { [0, 0, 0, 1] + $0 }, isKeyframe: key))
         var packets: [RTPPacket] = []
-        for p in payloads {
+        let lost = Set((lostForGood[Int(frameIndex) - 1] ?? []).map { $0 < 0 ? payloads.count + $0 : $0 })
+        for (position, p) in payloads.enumerated() {
+            if lost.contains(position) { blackholed.insert(seq) }
             let packet = try RTPPacket(marker: p.marker, payloadType: 96, sequenceNumber: seq, timestamp: ts, ssrc: ssrc,
                                        payload: p.payload)
             store[seq] = packet
@@ -140,6 +145,18 @@ struct ReceiveHarness {
                 if answerPLI { keyframePending = true }
             }
         }
+    }
+
+    /// Checks that every delivered frame is a sent frame, byte for byte, with its keyframe flag, each once and in
+    /// sending order.
+    func expectOnlySentFrames(_ comment: Comment? = nil) {
+        let byTimestamp = Dictionary(sent.map { ($0.timestamp, $0) }, uniquingKeysWith: { a, _ in a })
+        for f in frames {
+            let sentFrame = byTimestamp[f.rtpTimestamp]
+            #expect(f.data == sentFrame?.annexB, "frame \(f.rtpTimestamp) (\(f.data.count) bytes) was not sent. \(comment?.rawValue ?? "")")
+            #expect(f.isKeyframe == sentFrame?.isKeyframe)
+        }
+        #expect(zip(frames, frames.dropFirst()).allSatisfy { $0.rtpTimestamp < $1.rtpTimestamp }, comment)
     }
 
     /// Checks that the delivered frames are exactly the sent frames with the given timestamps, in order.

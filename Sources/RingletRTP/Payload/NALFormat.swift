@@ -43,6 +43,36 @@ enum NALFormat: Sendable {
         }
     }
 
+    /// Whether a NAL unit of this type may open an access unit and never follows its pictures' slices: the
+    /// non-VCL units that, after the last slice of a picture, start the next access unit — H.264 SEI 6, SPS 7,
+    /// PPS 8, access unit delimiter 9 (ITU-T H.264 §7.4.1.2.3); H.265 VPS 32, SPS 33, PPS 34, AUD 35, prefix
+    /// SEI 39 (ITU-T H.265 §7.4.2.4.4). A slice never proves it: slices of one picture follow one another, and
+    /// an IDR slice may have lost the parameter sets sent before it.
+    func opensAccessUnit(_ type: UInt8) -> Bool {
+        switch self {
+        case .h264: return (6...9).contains(type)
+        case .h265: return (32...35).contains(type) || type == 39
+        }
+    }
+
+    /// The type of the first NAL unit that begins in an RTP payload: the payload's own (single NAL unit packet),
+    /// an aggregation packet's first, or a fragmentation unit's when its start bit is set; nil when no NAL unit
+    /// begins there (a later fragment) or the payload is too short to tell.
+    func firstNALType(inPayload payload: ArraySlice<UInt8>) -> UInt8? {
+        let hs = headerSize, start = payload.startIndex
+        guard payload.count >= hs else { return nil }
+        let outer = type(payload[start])
+        if outer == aggregationType {
+            guard payload.count > hs + 2 else { return nil }
+            return type(payload[start + hs + 2])
+        }
+        if outer == fragmentationType {
+            guard payload.count > hs, payload[start + hs] & 0x80 != 0 else { return nil }
+            return self == .h264 ? payload[start + hs] & 0x1F : payload[start + hs] & 0x3F
+        }
+        return outer
+    }
+
     /// How many parameter-set slots the format has.
     var parameterSetCount: Int { self == .h264 ? 2 : 3 }
 

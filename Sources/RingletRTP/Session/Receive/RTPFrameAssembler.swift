@@ -7,7 +7,10 @@ import RingletCore
 /// numbering (its gap logic never fires; padding-only packets are left out without leaving a hole). After a gap:
 /// - video: the frame in progress and the rest of its packets (same timestamp) are dropped, the depacketizer
 ///   starts afresh, and every frame is dropped until a keyframe, since a decoder cannot use frames that refer
-///   to a lost one; a keyframe is requested;
+///   to a lost one; a keyframe is requested. The lost packets may also have begun the frame of the packet after
+///   the gap (a keyframe's SPS and PPS travel in the packet before its IDR slice), so that frame is dropped too
+///   unless its first packet opens an access unit (`NALFormat.opensAccessUnit`); the same holds at the start of
+///   the stream and after a restart, where what came before is unknown as well;
 /// - audio: the next frame is marked `followsLoss` (the decoder may conceal).
 /// A frame the depacketizer refuses (malformed, over a limit) is handled as a loss.
 struct RTPFrameAssembler: Sendable {
@@ -35,6 +38,9 @@ struct RTPFrameAssembler: Sendable {
     private var dropTimestamp: UInt32?
     /// Video: frames are dropped until a keyframe (true at the start of the stream too).
     private(set) var waitingForKeyframe = true
+    /// Video: what came before the next packet is unknown (the start of the stream, a loss, a restart), so it
+    /// may be inside a frame whose first packets were lost.
+    private var afterUnknown = true
     /// Audio: a gap came before the next frame.
     private var lossPending = false
     /// Latest arrival of the packets of the current and previous timestamps (a frame's arrival time).
@@ -62,8 +68,24 @@ struct RTPFrameAssembler: Sendable {
         let payload = packet.payload
         guard !payload.isEmpty else { return }
         if let t = dropTimestamp {
-            if t == packet.timestamp { return }
+            if t == packet.timestamp {
+                // A packet of the dropped frame arrived: the next new timestamp begins its frame.
+                afterUnknown = false
+                return
+            }
             dropTimestamp = nil
+        }
+        if afterUnknown {
+            afterUnknown = false
+            if let nal = format.nalFormat, !(nal.firstNALType(inPayload: payload).map(nal.opensAccessUnit) ?? false) {
+                // This frame's beginning may have been lost: drop it whole rather than deliver a part of it.
+                dropTimestamp = packet.timestamp
+                lastFed = nil
+                events.append(.frameDropped)
+                waitingForKeyframe = true
+                events.append(.keyframeNeeded)
+                return
+            }
         }
         let seq = fedSequence
         fedSequence &+= 1
@@ -113,6 +135,7 @@ struct RTPFrameAssembler: Sendable {
         lastFed = nil
         depacketizer = Self.makeDepacketizer(format, videoConfiguration)
         waitingForKeyframe = true
+        afterUnknown = true
         events.append(.keyframeNeeded)
     }
 
@@ -125,7 +148,10 @@ struct RTPFrameAssembler: Sendable {
         current = nil
         previous = nil
         lossPending = false
-        if format.isVideo { waitingForKeyframe = true }
+        if format.isVideo {
+            waitingForKeyframe = true
+            afterUnknown = true
+        }
     }
 
     private mutating func handle(_ output: VideoDepacketizerOutput, into events: inout [Event]) {

@@ -14,6 +14,15 @@ public enum RTPReceiveMediaFormat: Hashable, Sendable {
     /// Whether frames are video access units (assembled from several packets, keyframes matter).
     public var isVideo: Bool { self == .h264 || self == .h265 }
 
+    /// The NAL unit payload format of a video format; nil for audio.
+    var nalFormat: NALFormat? {
+        switch self {
+        case .h264: return .h264
+        case .h265: return .h265
+        case .opus, .g711: return nil
+        }
+    }
+
     /// The RTP clock of the format.
     public var clock: RTPClock {
         switch self {
