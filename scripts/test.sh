@@ -2,10 +2,11 @@
 # The whole test suite, from a fresh clone: installs what is missing, builds, runs every test, then runs
 # every fuzz target for FUZZ_SECONDS (default 30) each. Ends with one line "tests: N passed, M failed".
 #
-# The tests run in three groups, one after the other, each group in parallel: the unit and loopback tests,
-# then the tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK
-# and the web app end to end, and the attacks on a real server (SecurityTests). Run all at once on two cores, the first minute starves everything (dozens of
-# servers and browsers start together) and a test's wait for a callback can run out while nothing is wrong.
+# The tests run in groups, one after the other, each group in parallel: the unit and loopback tests, then the
+# tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK end to end,
+# then the attacks on a real server (SecurityTests), then the web app end to end. Run all at once on two cores,
+# the first minute starves everything (dozens of servers and browsers start together) and a test's wait for a
+# callback can run out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +22,6 @@ skipOthers=()
 for m in "${interop[@]}" "${endToEnd[@]}"; do skipOthers+=(--skip "^$m\\."); done
 onlyInterop=()
 for m in "${interop[@]}"; do onlyInterop+=(--filter "^$m\\."); done
-onlyEndToEnd=()
-for m in "${endToEnd[@]}"; do onlyEndToEnd+=(--filter "^$m\\."); done
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
@@ -53,7 +52,9 @@ run_group() {
 }
 run_group unit-and-loopback "${skipOthers[@]}"
 run_group interop "${onlyInterop[@]}"
-run_group end-to-end "${onlyEndToEnd[@]}"
+run_group device-sdk --filter "^RingletDeviceTests\\."
+run_group security --filter "^SecurityTests\\."
+run_group web-app --filter "^WebAppTests\\."
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then
     scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=$?
