@@ -187,10 +187,15 @@ extension ICEAgent {
             // A signalled candidate replaces a peer-reflexive one learned earlier (RFC 8445 §7.3.1.3).
             guard remotes[i].kind == .peerReflexive else { return false }
             remotes[i] = candidate
+            var selectedChanged: Int?
             for j in pairs.indices where pairs[j].generation == generation && pairs[j].remote.address == candidate.address {
                 pairs[j].remote = candidate
+                if pairs[j].id == selectedPairID { selectedChanged = j }
             }
             recomputePriorities()
+            // The selected pair now knows what its remote really is (a relay, say, that checked before it was
+            // signalled): say so again, so that "direct or relayed" is not left on the peer-reflexive guess.
+            if let j = selectedChanged, !consentExpired { emit(.selectedPairChanged(publicPair(j))) }
             return true
         }
         remotes.append(candidate)

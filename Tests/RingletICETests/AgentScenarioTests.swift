@@ -73,6 +73,28 @@ struct AgentScenarioTests {
         #expect(w.agents[1].selectedPair != nil)
     }
 
+    @Test("a peer-reflexive remote that is selected and then signalled (a relay whose check came first) is announced again with its signalled kind")
+    func peerReflexiveThenSignalled() throws {
+        var w = try makePair(seed: 3)
+        try w.exchangeCredentials()
+        // A hears of B only through B's checks, and selects a pair whose remote is peer-reflexive.
+        for c in w.agents[0].localCandidates { w.agents[1].addRemoteCandidate(c, now: w.now) }
+        w.run(for: .seconds(3))
+        let first = try #require(w.selected(0).last)
+        #expect(first.remote.kind == .peerReflexive)
+        let before = w.selected(0).count
+        // B's candidate arrives late, signalled as what it is (here: relayed, as a TURN relay's would be).
+        let late = try ICECandidate(foundation: "relay1", priority: ICECandidate.priority(kind: .relayed),
+                                    address: first.remote.address, kind: .relayed)
+        let taken = w.agents[0].addRemoteCandidate(late, now: w.now)
+        #expect(taken)
+        w.drain()
+        #expect(w.selected(0).count == before + 1)
+        let last = try #require(w.selected(0).last)
+        #expect(last.remote.kind == .relayed && last.remote.address == first.remote.address)
+        #expect(w.agents[0].selectedPair?.remote.kind == .relayed)
+    }
+
     @Test("remote candidates trickled late still connect")
     func trickleLate() throws {
         var w = try makePair(seed: 5)
