@@ -5,8 +5,8 @@
 # The tests run in groups, one after the other, each group in parallel: the unit and loopback tests, then the
 # tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK end to end,
 # then the C API (its example runs once under valgrind, which takes a whole core for a minute), then the attacks
-# on a real server (SecurityTests), then the web app's media tests (codecs and live input: Chromium decoding
-# what ffmpeg encodes in real time), then the rest of the web app end to end. Run all at once on two cores, the
+# on a real server (SecurityTests), then the web app's media tests one at a time (codecs and live input:
+# Chromium decoding what ffmpeg encodes in real time, its audio playout measured), then the rest of the web app end to end. Run all at once on two cores, the
 # first minute starves everything (dozens of servers and browsers start together) and a test's wait for a
 # callback, or a browser's audio playout, runs out while nothing is wrong.
 set -euo pipefail
@@ -60,7 +60,7 @@ run_group interop "${onlyInterop[@]}"
 run_group device-sdk --filter "^RingletDeviceTests\\." --skip "^RingletDeviceTests\\.CAPITests"
 run_group c-api --filter "^RingletDeviceTests\\.CAPITests"
 run_group security --filter "^SecurityTests\\."
-run_group web-media --filter "^WebAppTests\\.CodecTests" --filter "^WebAppTests\\.LiveInputTests"
+run_group web-media --no-parallel --filter "^WebAppTests\\.CodecTests" --filter "^WebAppTests\\.LiveInputTests"
 run_group web-app --filter "^WebAppTests\\." --skip "^WebAppTests\\.CodecTests" --skip "^WebAppTests\\.LiveInputTests"
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then

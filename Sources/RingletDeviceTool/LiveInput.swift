@@ -118,6 +118,8 @@ final class LiveInput: @unchecked Sendable {
                 s.started = !s.frames.isEmpty
             }
             resumeReading()
+            // The pump may have looked before this block ran (it starts on its own loop): tell it to look again.
+            wakePump()
         }
     }
 
@@ -140,7 +142,12 @@ final class LiveInput: @unchecked Sendable {
     /// The next frame for the pump (on the pump's loop).
     fileprivate func take() -> PacedSourceStep {
         let (step, resume): (PacedSourceStep, Bool) = state.withLockedValue { s in
-            guard s.streaming else { return (.end, false) }
+            // Not streaming yet (``startStream(pump:)`` runs on the input's queue, the pump on its loop: either may
+            // come first) or any more (the pump is stopped with the stream): nothing to send, nothing ended.
+            guard s.streaming else {
+                s.waiting = true
+                return (.wait, false)
+            }
             if s.frames.isEmpty {
                 s.waiting = true
                 return (s.ended ? .end : .wait, false)

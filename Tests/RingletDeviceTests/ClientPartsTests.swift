@@ -144,4 +144,31 @@ struct ClientPartsTests {
         #expect(code { $0.audioCodecs = [.aac] } == .invalidArgument)
         #expect(code { $0.dataPath = "" } == .invalidArgument)
     }
+
+    @Test("the send gate refuses every frame with sendBufferFull (-303) while the send queue is above the high mark, and takes frames again once it fell below the low mark")
+    func gateAboveHighMark() {
+        let gate = SendGate(highMark: 6_000, maximumFrameSize: 100_000)
+        let context = StreamContext(callId: "c1", visitor: 1, channel: 0, resType: .audioOnly, kind: .audio)
+        gate.publish {
+            $0.stream = context
+            $0.format = StreamFormat(audio: .g711u, video: nil)
+            $0.streamEpoch += 1
+        }
+        let frame = [UInt8](repeating: 0xFF, count: 160)
+        func admit() -> DeviceError.Code? {
+            do {
+                _ = try gate.admit(.audio, data: frame, ptsMilliseconds: 0, isKeyframe: false)
+                _ = gate.take()
+                return nil
+            } catch {
+                return error.code
+            }
+        }
+        #expect(admit() == nil)
+        gate.publish { $0.aboveHighMark = true }  // what the runtime publishes before P2P_WATERMARK_HIGH
+        #expect(admit() == .sendBufferFull)
+        #expect(admit() == .sendBufferFull)
+        gate.publish { $0.aboveHighMark = false }  // ... and before P2P_WATERMARK_LOW
+        #expect(admit() == nil)
+    }
 }

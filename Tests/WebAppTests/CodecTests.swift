@@ -136,7 +136,10 @@ func instrument(_ page: WebPage, preferAudio: String?, withoutH264: Bool = false
     #expect(try await page.string("typeof window.__ringletPeers") == "object")
 }
 
-/// Waits until the page's last connection decoded at least `seconds` of inbound audio; returns its figures.
+/// Waits until the page's last connection decoded at least `seconds` of inbound audio after its first second;
+/// returns its figures: the codec and audio energy so far, and the samples and concealed samples of that window
+/// only (the first second — NetEq filling its buffer while the stream and the machine start — is not the
+/// sender's pacing).
 func decodedAudio(_ page: WebPage, atLeastSeconds seconds: Double, timeout: Duration = .seconds(20)) async throws
     -> DecodedAudio
 {
@@ -158,6 +161,7 @@ func decodedAudio(_ page: WebPage, atLeastSeconds seconds: Double, timeout: Dura
         })()
         """
     let end = ContinuousClock.now + timeout
+    var start: DecodedAudio?
     var last = DecodedAudio(codec: "", energy: 0, samples: 0, concealed: 0, seconds: 0)
     while ContinuousClock.now < end {
         let text = try await page.string(read)
@@ -165,7 +169,11 @@ func decodedAudio(_ page: WebPage, atLeastSeconds seconds: Double, timeout: Dura
             let number = { (key: String) in (object[key] as? NSNumber)?.doubleValue ?? 0 }
             last = DecodedAudio(codec: object["codec"] as? String ?? "", energy: number("energy"),
                                 samples: number("samples"), concealed: number("concealed"), seconds: number("seconds"))
-            if last.seconds >= seconds { return last }
+            if start == nil, last.seconds >= 1 { start = last }
+            if let start, last.seconds - start.seconds >= seconds {
+                return DecodedAudio(codec: last.codec, energy: last.energy, samples: last.samples - start.samples,
+                                    concealed: last.concealed - start.concealed, seconds: last.seconds - start.seconds)
+            }
         }
         try await Task.sleep(for: .milliseconds(200))
     }

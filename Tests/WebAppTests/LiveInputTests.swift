@@ -89,7 +89,7 @@ struct LiveInputTests {
             let producer = "ffmpeg -nostdin -hide_banner -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=15 "
                 + "-f lavfi -i aevalsrc='0.5*sin(2*PI*440*t)':s=48000 -map 0:v -c:v libx264 -profile:v baseline "
                 + "-pix_fmt yuv420p -g 15 -bf 0 -f h264 -y \(fifo) -map 1:a -c:a libopus -b:a 32k -frame_duration 20 "
-                + "-ac 1 -f ogg -"
+                + "-ac 1 -page_duration 20000 -f ogg -"
             let device = try await Self.liveDevice(bench, page, producer: producer,
                                                    arguments: ["--video", fifo, "--audio", "-", "--audio-format", "opus"])
             try await page.click(button: "Answer")

@@ -55,6 +55,9 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
     var firstVideoWasKeyframe: Bool? { lock.withLock { firstVideoKeyframe } }
     var currentStream: (visitor: Int, res: Int)? { lock.withLock { stream } }
     var joinRooms: [String] { lock.withLock { rooms } }
+    /// The codes of the player's refused sends, in order.
+    var refusedCodes: [Int] { lock.withLock { refusals } }
+    private var refusals: [Int] = []
     /// Received frames whose PTS was lower than the previous one of their stream.
     var ptsWentBackwards: Int { lock.withLock { ptsBackwards } }
 
@@ -92,6 +95,7 @@ final class CallbackRecorder: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @
             let code = f.kind == .video
                 ? facade.sendVideoData(f.bytes, f.ptsMilliseconds, 0, f.isKeyframe, visitor, videoResType)
                 : facade.sendAudioData(f.bytes, f.ptsMilliseconds, 0, visitor, videoResType)
+            if code != 0 { self.lock.withLock { self.refusals.append(code) } }
             return code == 0 ? .sent : .refused
         })
     }
