@@ -271,8 +271,8 @@ let package = Package(
         .testTarget(
             name: "RingletDeviceTests",
             dependencies: [
-                "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
-                "RingletSampleMedia", "RingletTestSupport", "RingletWebTestSupport",
+                "RingletDevice", "RingletDeviceTool", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO",
+                "RingletSignaling", "RingletSampleMedia", "RingletTestSupport", "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -48,7 +48,12 @@ extension DeviceRuntime {
                     drainMachine()
                 }
             case .success(let session):
-                session.onEvent = { [weak self] in self?.mediaEvent($0, callId: callId) }
+                // Events of this slot's session only: after a media restart (early video answered on another
+                // page) the old session's closing must not count as the new media's loss.
+                session.onEvent = { [weak self, weak slot] in
+                    guard let self, let slot, media === slot else { return }
+                    mediaEvent($0, callId: callId)
+                }
                 guard media === slot, slot.attach(session) else { return }
                 if offer {
                     do {
@@ -130,6 +135,8 @@ extension DeviceRuntime {
         guard let ctx = machine.streamContext, let slot = media, slot.callId == ctx.callId, !slot.isClosed,
               let session = slot.session else { throw DeviceError(.noStream, "no stream is started") }
         guard !data.isEmpty else { throw DeviceError(.invalidFrame, "the frame is empty") }
+        // Early video: sound waits for the answer (the person only sees who is there before answering).
+        if kind == .audio, machine.isEarlyStreaming { return }
         guard data.count <= maximumFrameSize else {
             throw DeviceError(.frameTooLarge, "the frame is \(data.count) bytes, over \(maximumFrameSize)")
         }

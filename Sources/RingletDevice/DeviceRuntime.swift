@@ -64,7 +64,8 @@ final class DeviceRuntime {
         self.ntpOffset = ntpOffset
         self.emitEvent = emitEvent
         self.sendSignal = sendSignal
-        self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout)
+        self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout,
+                                         earlyVideo: configuration.earlyVideo)
         self.sendFormat = configuration.sendFormat
         self.watermarks = configuration.watermarks
         self.maximumFrameSize = configuration.maximumFrameSize
@@ -186,7 +187,8 @@ final class DeviceRuntime {
         guard online else { return completion(.failure(DeviceError(.offline, "not connected to the server"))) }
         let id = requestId()
         let request = CallRequest(requestId: id, openId: openId, kind: kind, channel: channel ?? configuration.channel,
-                                  callerCamera: callerCamera, calleeCamera: calleeCamera)
+                                  callerCamera: callerCamera, calleeCamera: calleeCamera,
+                                  earlyMedia: configuration.earlyVideo && kind == .video ? true : nil)
         do {
             try machine.place(request)
         } catch {

@@ -37,6 +37,12 @@ package struct DeviceCommand: AsyncParsableCommand {
     @Option(help: "Send this notice once online.") var notice: String?
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
+    @Flag(name: .customLong("early-video"),
+          help: "Show the device's video while a call it places rings (before the answer; audio waits for it).")
+    var earlyVideo = false
+    @Flag(name: .customLong("ack-commands"),
+          help: "Acknowledge the person's custom commands (USR_DATA, e.g. Open door) with {\"code\":0,\"msg\":\"success\"}.")
+    var ackCommands = false
     @Flag(name: .customLong("keep-startup-pages"),
           help: "Keep the start-up code resident once online (by default its pages are given back to the kernel).")
     var keepStartupPages = false
@@ -53,13 +59,18 @@ package struct DeviceCommand: AsyncParsableCommand {
         let output = EventOutput(json: eventsJSON)
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
-                                     hangUpAfter: hangUpAfter, recordFolder: record)
+                                     hangUpAfter: hangUpAfter, recordFolder: record, acknowledgeCommands: ackCommands)
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
-            output.event(step, ["code": code])
-            guard code == IV_ERR_NONE else { throw ExitCode(1) }
+            output.result(step, code)
+            guard code == IV_ERR_NONE else {
+                output.status("ringlet device: \(step) failed: \(SeedCodeText.describe(code) ?? String(code))")
+                throw ExitCode(1)
+            }
         }
-        try check("initIvSystem", facade.initIvSystem(SysInitInfo(productId: "", deviceName: sn, server: server), device))
+        var system = SysInitInfo(productId: "", deviceName: sn, server: server)
+        system.earlyVideo = earlyVideo
+        try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
         try check("initIvAvt", facade.initIvAvt(AvtInitInfo(), device))
         let version = ["release": VOIP_WXA_TYPE_RELEASE, "debug": VOIP_WXA_TYPE_DEBUG, "trial": VOIP_WXA_TYPE_DEMO][channel] ?? 0
@@ -78,7 +89,7 @@ package struct DeviceCommand: AsyncParsableCommand {
         }
         // Start-up is over: what an idle device runs comes back on demand (docs/device-sdk.md, Memory).
         if !keepStartupPages { StartupPages.release() }
-        if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
+        if let notice { output.result("sendMsgNotice", facade.sendMsgNotice(6, text: notice)) }
         if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
 
         let commands = stdinCommands()
@@ -107,11 +118,11 @@ package struct DeviceCommand: AsyncParsableCommand {
         let cancelAfter = self.cancelAfter
         device.actions.async {
             let code = facade.doWxCloudVoipCallV2(openId, "", callType, VoipVideoInfo(), true, true)
-            output.event("doWxCloudVoipCallV2", ["code": code, "openId": openId])
+            output.result("doWxCloudVoipCallV2", code, ["openId": openId])
             guard code == IV_ERR_NONE, let cancelAfter else { return }
             device.actions.asyncAfter(deadline: .now() + cancelAfter) {
                 guard !device.snapshot.streaming, !device.snapshot.inCall, facade.isWxCloudVoipBusyV2() == 1 else { return }
-                output.event("cancel", ["code": facade.doWxCloudVoipHangUpV2()])
+                output.result("cancel", facade.doWxCloudVoipHangUpV2())
             }
         }
     }
@@ -123,13 +134,13 @@ package struct DeviceCommand: AsyncParsableCommand {
             guard words.count >= 2 else { return output.event("error", ["message": "call OPENID [audio|video]"]) }
             place(words[1], kind: words.count > 2 ? words[2] : kind, device: device, facade: facade, output: output)
         case "hangup"?, "cancel"?:
-            device.actions.async { output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()]) }
+            device.actions.async { output.result("hangUp", facade.doWxCloudVoipHangUpV2()) }
         case "accept"?: device.join(IV_VOIP_CALLED_STATUS_ACCEPT)
         case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
         case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)
         case "notice"?:
             let text = String(line.dropFirst("notice".count).drop { $0 == " " })
-            output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text)])
+            output.result("sendMsgNotice", facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text))
         case "status"?:
             status(device, facade, output)
         default:
@@ -162,9 +173,9 @@ package struct DeviceCommand: AsyncParsableCommand {
     }
 
     private func teardown(_ facade: VideoNativeInterface, _ output: EventOutput) {
-        output.event("exitWxCloudVoipV2", ["code": facade.exitWxCloudVoipV2()])
-        output.event("exitIvAvt", ["code": facade.exitIvAvt()])
-        output.event("exitIvDm", ["code": facade.exitIvDm()])
-        output.event("exitIvSys", ["code": facade.exitIvSys()])
+        output.result("exitWxCloudVoipV2", facade.exitWxCloudVoipV2())
+        output.result("exitIvAvt", facade.exitIvAvt())
+        output.result("exitIvDm", facade.exitIvDm())
+        output.result("exitIvSys", facade.exitIvSys())
     }
 }

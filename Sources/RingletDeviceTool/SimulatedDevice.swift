@@ -35,13 +35,17 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     let joinPolicy: JoinPolicy
     let hangUpAfter: Double?
     let recordFolder: String?
+    /// Whether `USR_DATA` gets the seed demo's reply (the person's page shows it as confirmed).
+    let acknowledgeCommands: Bool
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
     private var videoFile: RecordingFile?
     private var audioFile: RecordingFile?
 
-    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?) {
+    init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
+         acknowledgeCommands: Bool = false) {
+        self.acknowledgeCommands = acknowledgeCommands
         self.output = output
         self.player = SamplePlayer(clip: clip)
         self.joinPolicy = joinPolicy
@@ -94,8 +98,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
             })
         if let hangUpAfter {
             actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
-                let code = facade.doWxCloudVoipHangUpV2()
-                output.event("hangUp", ["code": code])
+                output.result("hangUp", facade.doWxCloudVoipHangUpV2())
             }
         }
     }
@@ -164,6 +167,10 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         default:
             break
         }
+        // USR_DATA's reply goes back to the person (their page shows it); nothing unless asked to acknowledge.
+        if command == IV_AVT_COMMAND_USR_DATA {
+            return acknowledgeCommands ? #"{"code":0,"msg":"success"}"# : ""
+        }
         return #"{"code":0,"msg":"success"}"#
     }
 
@@ -205,13 +212,13 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
                 defer { stats.pendingJoin = nil }
                 return stats.pendingJoin
             }) else {
-                output.event("join", ["code": VOIP_ERR_ROOM_ID, "error": "no call is waiting"])
+                output.result("join", VOIP_ERR_ROOM_ID, ["error": "no call is waiting"])
                 return
             }
             let code = facade.doWxCloudVoipJoinV2(room, VoipVideoInfo(), status)
             if code == IV_ERR_NONE, status == IV_VOIP_CALLED_STATUS_ACCEPT { lock.withLock { stats.inCall = true } }
             if status != IV_VOIP_CALLED_STATUS_ACCEPT { endCall() }
-            output.event("join", ["roomId": room, "reply": status, "code": code])
+            output.result("join", code, ["roomId": room, "reply": status])
         }
     }
 

@@ -36,14 +36,15 @@ package final class HeadlessBrowser {
     ///   - group: an event loop group whose threads live in `namespace`.
     /// - Throws: when chromium is missing, does not start, or its DevTools endpoint does not answer in 30 s.
     package static func launch(url: String, in namespace: NetworkNamespace, group: any EventLoopGroup, folder: URL,
-                               name: String = "chromium", grantMedia: Bool = true) async throws -> HeadlessBrowser {
+                               name: String = "chromium", grantMedia: Bool = true,
+                               extraArguments: [String] = []) async throws -> HeadlessBrowser {
         _ = try requireTool("chromium", package: "chromium")
         let profile = folder.appendingPathComponent("\(name)-profile")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
         let command = namespace.exec(ChromiumHarness.chromiumArguments(
             userDataDir: profile.path, url: url, grantMedia: grantMedia,
             // The WebSocket client sends `Origin: ws://127.0.0.1`, which DevTools refuses unless allowed.
-            extra: ["--remote-debugging-port=0", "--remote-allow-origins=ws://127.0.0.1"]))
+            extra: ["--remote-debugging-port=0", "--remote-allow-origins=ws://127.0.0.1"] + extraArguments))
         let process = try RingletTestSupport.ChildProcess(
             command[0], arguments: Array(command.dropFirst()), folder: folder, name: name,
             options: .init(ownProcessGroup: true, grace: 2))

@@ -16,6 +16,7 @@ package final class WebAppBench {
     package let folder: URL
     package let server: DevServer
     private var browsers: [HeadlessBrowser] = []
+    private var firefoxes: [FirefoxBrowser] = []
     private var devices: [DeviceProcess] = []
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, server: DevServer) {
@@ -64,6 +65,7 @@ package final class WebAppBench {
     private func teardown() async {
         for device in devices { await device.stop() }
         for browser in browsers { await browser.stop() }
+        for firefox in firefoxes { await firefox.stop() }
         await server.stop()
         try? await group.shutdownGracefully()
         namespace.delete()
@@ -74,18 +76,30 @@ package final class WebAppBench {
     func logs() -> String {
         var text = "server log:\n\(server.log.suffix(3000))"
         for (index, browser) in browsers.enumerated() { text += "\nchromium \(index) log:\n\(browser.log.suffix(1500))" }
+        for (index, firefox) in firefoxes.enumerated() { text += "\nfirefox \(index) log:\n\(firefox.log)" }
         for device in devices { text += "\n\(device.describe())" }
         return text
     }
 
     /// Starts a browser on the web app (or `url`); `grantMedia: false` leaves camera and microphone requests to
     /// the permission settings (see `HeadlessBrowser.setMediaPermission`).
-    package func launchBrowser(url: String? = nil, grantMedia: Bool = true) async throws -> HeadlessBrowser {
+    package func launchBrowser(url: String? = nil, grantMedia: Bool = true, extraArguments: [String] = []) async throws
+        -> HeadlessBrowser
+    {
         let browser = try await HeadlessBrowser.launch(
             url: url ?? server.appURL, in: namespace, group: group, folder: folder, name: "chromium-\(browsers.count)",
-            grantMedia: grantMedia)
+            grantMedia: grantMedia, extraArguments: extraArguments)
         browsers.append(browser)
         return browser
+    }
+
+    /// Starts Firefox ESR (headless, WebDriver BiDi, fake camera and microphone granted) on the web app (or `url`)
+    /// and returns its tab.
+    package func launchFirefox(url: String? = nil) async throws -> (FirefoxBrowser, BiDiPage) {
+        let firefox = try await FirefoxBrowser.launch(in: namespace, group: group, folder: folder,
+                                                      name: "firefox-\(firefoxes.count)")
+        firefoxes.append(firefox)
+        return (firefox, try await firefox.firstPage(url: url ?? server.appURL))
     }
 
     /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):

@@ -22,6 +22,10 @@ public struct SysInitInfo: Sendable {
     /// Ringlet: the event loops the device runs on (nil: a thread of its own). Tests pass loops that live in a
     /// network namespace.
     public var eventLoopGroup: (any EventLoopGroup)?
+    /// Ringlet: early video (off by default, ``DeviceConfiguration/earlyVideo``): a video call the device places
+    /// streams while it rings, so `onGetAvEncInfo` → `onStartRealPlay` come before `CALL_ANSWER`; audio sends are
+    /// held back (return 0, not sent) until the answer. The owner must tell visitors (docs/device-sdk.md).
+    public var earlyVideo = false
 
     /// Makes the information (the seed's four fields and Ringlet's server).
     public init(productId: String, deviceName: String, deviceKey: String = "", region: String = "",

@@ -60,13 +60,8 @@ public struct RingletCloud: Sendable {
                                                     descriptorLimit: descriptorLimit ?? DescriptorBudget.raiseSoftLimit())
         configuration.limits = limits
         descriptorBudget = budget
-        guard let ip = IPAddress(configuration.turn.host), !ip.isUnspecified,
-              let port = UInt16(exactly: configuration.turn.port), port != 0 else {
-            throw ServerConfigurationError(
-                "turn must be a concrete IP address and port (it is also the relayed address clients are given): "
-                    + "\(configuration.turn)")
-        }
-        let turnAddress = TransportAddress(ip, port)
+        let turnAddress = try configuration.turnAddress()
+        let ip = turnAddress.ip
         let metrics = ServerMetrics()
         let hostPort = configuration.turn.description
         var routerConfiguration = CallRouter.Configuration(
