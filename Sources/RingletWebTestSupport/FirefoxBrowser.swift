@@ -61,7 +61,9 @@ package final class FirefoxBrowser {
         try prefs.write(to: profile.appendingPathComponent("user.js"), atomically: true, encoding: .utf8)
         let command = namespace.exec([
             "firefox-esr", "--headless", "--no-remote", "--profile", profile.path,
-            "--remote-debugging-port", "0", "--remote-allow-hosts", "127.0.0.1", "about:blank",
+            "--remote-debugging-port", "0", "--remote-allow-hosts", "127.0.0.1",
+            // The WebSocket client sends `Origin: ws://127.0.0.1`; Firefox refuses any origin it was not given.
+            "--remote-allow-origins", "ws://127.0.0.1", "about:blank",
         ])
         let process = try RingletTestSupport.ChildProcess(
             command[0], arguments: Array(command.dropFirst()), folder: folder, name: name,

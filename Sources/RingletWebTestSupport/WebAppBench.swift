@@ -96,10 +96,20 @@ package final class WebAppBench {
     /// Starts Firefox ESR (headless, WebDriver BiDi, fake camera and microphone granted) on the web app (or `url`)
     /// and returns its tab.
     package func launchFirefox(url: String? = nil) async throws -> (FirefoxBrowser, BiDiPage) {
+        try await giveLoopbackTheDefaultRoute()
         let firefox = try await FirefoxBrowser.launch(in: namespace, group: group, folder: folder,
                                                       name: "firefox-\(firefoxes.count)")
         firefoxes.append(firefox)
         return (firefox, try await firefox.firstPage(url: url ?? server.appURL))
+    }
+
+    /// Firefox gathers only its "default" address (the source address of a route to the internet) for a peer
+    /// connection made before the page holds the camera or microphone — the web app makes one when a ringing call's
+    /// offer arrives — and finds none in a namespace without a default route: ICE fails with no candidate. A default
+    /// route through `lo` with source 127.0.0.1 (`replace`: idempotent) makes that address 127.0.0.1; traffic stays
+    /// on `lo`. Without `src` the address is 0.0.0.0, and calls connected only sometimes.
+    private func giveLoopbackTheDefaultRoute() async throws {
+        try await namespace.run(["ip", "route", "replace", "default", "dev", "lo", "src", "127.0.0.1"], folder: folder)
     }
 
     /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):

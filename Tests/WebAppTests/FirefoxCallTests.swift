@@ -8,8 +8,7 @@ import Testing
 /// Microphone and Open door. Sound is heard both ways (the page's received audio has energy and its audio
 /// element plays; the device counts the page's audio frames). Video flows where the browser decodes H.264;
 /// where it does not (this Firefox has no OpenH264 plugin), the page says so plainly and still plays the sound.
-@Suite("Web app in Firefox ESR: calls both ways with sound", .serialized, .timeLimit(.minutes(4)),
-       .disabled("work in progress: the WebDriver BiDi connection to Firefox is refused (WebSocket upgrade failed)"))
+@Suite("Web app in Firefox ESR: calls both ways with sound", .serialized, .timeLimit(.minutes(4)))
 struct FirefoxCallTests {
     /// Whether this Firefox decodes H.264 in calls (then video is expected both ways).
     static func decodesH264(_ page: BiDiPage) async throws -> Bool {
@@ -58,6 +57,7 @@ struct FirefoxCallTests {
         try await WebAppBench.run { bench in
             let page = try await Self.signedInFirefox(bench)
             let h264 = try await Self.decodesH264(page)
+            print("Firefox ESR decodes H.264 in calls: \(h264)")
             let device = try await authorizedDevice(bench, page, arguments: ["--ack-commands"])
             let call = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
             #expect(try await page.buttonNames() == ["Reject", "Answer"])
