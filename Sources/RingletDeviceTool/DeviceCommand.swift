@@ -17,11 +17,16 @@ package struct DeviceCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
+    @Option(help: "The cloud service (default: the development server's, else http://127.0.0.1:8080).")
+    var server: String?
     @Option(help: "The device SN.") var sn: String
-    @Option(help: "The device's model id.") var model: String
-    @Option(help: "The device's app id.") var app: String
-    @Option(name: .customLong("data-dir"), help: "Where the credentials file lives.") var dataDir: String
+    @Option(help: "The device's model id (default: the development server's demo model).") var model: String?
+    @Option(help: "The device's app id (default: the development server's demo app).") var app: String?
+    @Option(name: .customLong("data-dir"), help: "Where the device keeps its credentials file (default ./ringlet-device).")
+    var dataDir = "ringlet-device"
+    @Option(name: .customLong("dev-data-dir"),
+            help: "A development server's data folder (ringlet serve --dev), for the defaults of --server, --model and --app (default $RINGLET_DATA_DIR or ./ringlet-data).")
+    var devDataDir: String?
     @Option(help: "An SN ticket, to register a device that is not registered yet.") var ticket: String?
     @Option(help: "Call this openId once online.") var call: String?
     @Option(help: "audio or video.") var kind = "video"
@@ -56,6 +61,15 @@ package struct DeviceCommand: AsyncParsableCommand {
     }
 
     package func run() async throws {
+        // Next to a development server, its address, demo app and model are the defaults (docs/quickstart.md).
+        let dev = DevServerCredentials.read(folder: DevServerCredentials.folder(devDataDir))
+        let server = server ?? dev?.server ?? "http://127.0.0.1:8080"
+        guard let model = model ?? dev?.demoModelID, let app = app ?? dev?.demoAppID else {
+            throw ValidationError("""
+                --model and --app are required: no development server's data folder at \
+                \(DevServerCredentials.folder(devDataDir)) to take them from (--dev-data-dir)
+                """)
+        }
         let output = EventOutput(json: eventsJSON)
         let device = SimulatedDevice(output: output, clip: try SampleClip.bundled(),
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,

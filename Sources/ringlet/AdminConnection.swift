@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingletDeviceTool
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -16,21 +17,8 @@ struct AdminConnection: ParsableArguments {
     @Option(help: "Print only this field of the answer (its text, without quotes), e.g. --field ticket.")
     var field: String?
 
-    /// What a development server (`ringlet serve --dev`) keeps in `<data-dir>/dev-credentials.json`.
-    struct DevCredentials: Decodable {
-        var adminToken: String?
-        var demoAppID: String?
-        var demoModelID: String?
-        var server: String?
-    }
-
     /// The dev server's credentials file, when there is one.
-    var devCredentials: DevCredentials? {
-        let folder = dataDir ?? ProcessInfo.processInfo.environment["RINGLET_DATA_DIR"] ?? "ringlet-data"
-        let url = URL(fileURLWithPath: folder).appendingPathComponent("dev-credentials.json")
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONDecoder().decode(DevCredentials.self, from: data)
-    }
+    var devCredentials: DevServerCredentials? { DevServerCredentials.read(folder: DevServerCredentials.folder(dataDir)) }
 
     /// Sends one request and prints the answer (or its `--field`); an error answer is printed on standard error
     /// with its message and the command fails.
@@ -137,7 +125,7 @@ extension AdminSubcommand {
     }
 
     /// `value`, or the dev server's (`keyPath`), or a failure naming `flag`.
-    func require(_ value: String?, _ keyPath: KeyPath<AdminConnection.DevCredentials, String?>, _ flag: String)
+    func require(_ value: String?, _ keyPath: KeyPath<DevServerCredentials, String?>, _ flag: String)
         throws -> String
     {
         if let value { return value }

@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
         {
             secrets.append("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
             demoAppID = demo.app.id
-            demoDevice = Self.demoDeviceLine(configuration, app: demo.app.id, model: demo.model.id)
+            demoDevice = Self.demoDeviceLine(configuration)
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
@@ -126,13 +126,14 @@ extension Serve {
     /// The SN of the demo device `serve --dev` prints a command line for.
     static let demoSN = "DOOR-1"
 
-    /// A ready `ringlet device` command for a demo device of the dev server: its ticket is issued when the line
-    /// runs (`ringlet admin` reads the dev server's credentials from the data folder, docs/quickstart.md).
-    static func demoDeviceLine(_ configuration: ServerConfiguration, app: String, model: String) -> String {
-        let dataDir = configuration.dataDir == ServerConfiguration().dataDir ? "" : " --data-dir \(shellQuoted(configuration.dataDir))"
-        return "ringlet device --server \(configuration.effectivePublicBaseURL) --sn \(demoSN) --model \(model) --app \(app)"
-            + " --data-dir ringlet-device --ticket \"$(ringlet admin ticket issue\(dataDir) --sn \(demoSN)"
-            + " --name 'Front door' --field ticket)\""
+    /// A ready `ringlet device` command for a demo device of the dev server, to run in the same folder: the
+    /// device takes the server, app and model from the data folder's `dev-credentials.json`, and its ticket is
+    /// issued when the line runs (docs/quickstart.md).
+    static func demoDeviceLine(_ configuration: ServerConfiguration) -> String {
+        let folder = configuration.dataDir == ServerConfiguration().dataDir ? ""
+            : " --data-dir \(shellQuoted(configuration.dataDir))"
+        return "ringlet device\(folder.replacingOccurrences(of: "--data-dir", with: "--dev-data-dir")) --sn \(demoSN)"
+            + " --ticket \"$(ringlet admin ticket issue\(folder) --sn \(demoSN) --name 'Front door' --field ticket)\""
     }
 
     /// `text` quoted for a POSIX shell when it needs it.
