@@ -163,6 +163,8 @@ package final class DeviceProcess {
         let status = lastStatus.isEmpty ? "none" : Self.line(lastStatus)
         return "device \(sn) events:\n  \(recent.joined(separator: "\n  "))\nlast status: \(status)\n"
             + "stderr (the per-second status lines left out but the last):\n\(Self.withoutStatusLines(process.errorText))"
+            + "\nstdout lines that are not events:\n"
+            + process.outputText.split(separator: "\n").filter { !$0.hasPrefix("{") }.suffix(30).joined(separator: "\n")
     }
 
     /// Standard error's log lines (the last 3000 characters of them) and its last status line (`[  1.0s] …`).

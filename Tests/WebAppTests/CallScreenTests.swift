@@ -52,7 +52,7 @@ struct CallScreenTests {
     }
 
     @Test("early video with two pages: one shows it, the other answers; the device starts its media again for the answering page and the call has media both ways",
-          .disabled("work in progress: the device drops the call (media lost) right after the media restart"))
+          .disabled("not working yet: about 250 ms after the restarted media starts, the device ends the call as media lost (no error logged); see the ux branch report"))
     func earlyVideoAnsweredElsewhere() async throws {
         try await WebAppBench.run { bench in
             let (browser, first) = try await signedInPage(bench)
