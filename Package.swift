@@ -294,9 +294,9 @@ let package = Package(
         .testTarget(
             name: "RingletDeviceTests",
             dependencies: [
-                "RingletDevice", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO", "RingletSignaling",
-                "RingletSampleMedia", "RingletMediaStreams", "RingletRTP", "RingletSDP", "RingletTestSupport",
-                "RingletWebTestSupport",
+                "RingletDevice", "RingletDeviceTool", "RingletPhone", "RingletCall", "RingletCore", "RingletDTLS", "RingletNIO",
+                "RingletSignaling", "RingletSampleMedia", "RingletMediaStreams", "RingletRTP", "RingletSDP",
+                "RingletTestSupport", "RingletWebTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

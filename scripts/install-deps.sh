@@ -10,6 +10,7 @@ packages=(
     coturn          # interop peer: TURN server (turnserver) and its tools (turnutils_*)
     stun-client     # interop peer: classic RFC 3489 STUN client (`stun`)
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
+    firefox-esr     # the web app in a second browser engine, driven headless over WebDriver BiDi (WebAppTests)
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
     nginx           # the TLS-terminating reverse proxy of docs/deploy.md (DeploymentTests), started by the tests

@@ -29,6 +29,12 @@ import RingletSignaling
 ///
 /// Every call ends with ``DeviceEvent/callEnded(callId:reason:)`` (native API only). Frames received before
 /// the device answered are not delivered (and a keyframe is asked for when it answers).
+///
+/// Early video (``DeviceConfiguration/earlyVideo``): a placed video call's stream starts while it rings, once a
+/// ringing page took the offer and the media connected — `onGetAvEncInfo` → `onStartRealPlay` before
+/// `CALL_ANSWER`. A call that ends while it rings then stops its stream (stream stopped after the end's
+/// command). When the page that answers is not the one that took the early video (`restartMedia`), the media
+/// starts again with a new offer; the stream goes on, and a keyframe is asked for once the new media is up.
 struct DeviceCallMachine {
     enum Direction: Hashable { case outgoing, incoming }
     enum Phase: Hashable { case placing, ringing, incoming, active }
@@ -81,12 +87,21 @@ struct DeviceCallMachine {
     }
 
     let mediaConnectTimeout: Duration
+    /// Whether placed video calls stream while they ring.
+    let earlyVideo: Bool
     private(set) var call: Call?
     private var nextVisitor: UInt32 = 1
     private var outputs = FIFOQueue<Output>()
 
-    init(mediaConnectTimeout: Duration) {
+    init(mediaConnectTimeout: Duration, earlyVideo: Bool = false) {
         self.mediaConnectTimeout = mediaConnectTimeout
+        self.earlyVideo = earlyVideo
+    }
+
+    /// Whether the current call streams while it rings (early video): audio is held back until the answer.
+    var isEarlyStreaming: Bool {
+        guard let call else { return false }
+        return call.phase == .ringing && call.streaming
     }
 
     /// Whether a call is placing, ringing or in progress.
@@ -140,7 +155,7 @@ struct DeviceCallMachine {
             call = c
         case .ringing:
             if let id = c.id { emit(.send(.cancel(CallAction(callId: id)))) }
-            end(c, .localHangUp, stopEvents: false)
+            end(c, .localHangUp, stopEvents: c.streaming)
         case .incoming:
             if let id = c.id { emit(.send(.join(JoinRequest(callId: id, answer: .refuse)))) }
             end(c, .declined, stopEvents: false)
@@ -217,15 +232,23 @@ struct DeviceCallMachine {
         case (.ringing, .answer):
             c.phase = .active
             c.answeredAt = now
+            if m.restartMedia == true, let id = c.id {
+                // Another page took the early video: the answering one gets fresh media.
+                c.mediaReady = false
+                c.receiving = []
+                call = c
+                emit(.stopMedia(callId: id))
+                emit(.startMedia(callId: id, offer: true))
+            }
             call = c
             emit(.event(.command(.callAnswer, c.context, args: nil)))
             startStreamIfReady()
         case (.ringing, .reject), (.ringing, .busy), (.ringing, .timeout), (.ringing, .cancel):
             if let command = AVTCommand(m.event) { emit(.event(.command(command, c.context, args: nil))) }
-            end(c, reason(m.event), stopEvents: false)
+            end(c, reason(m.event), stopEvents: c.streaming)
         case (.ringing, .hangUp), (.ringing, .peerGone):
             emit(.event(.command(.callTimeout, c.context, args: nil)))
-            end(c, m.event == .peerGone ? .peerGone : .rejected, stopEvents: false)
+            end(c, m.event == .peerGone ? .peerGone : .rejected, stopEvents: c.streaming)
         case (.incoming, .cancel), (.incoming, .timeout), (.incoming, .peerGone), (.incoming, .hangUp):
             emit(.event(.callCancelled(callId: m.callId)))
             emit(.event(.command(m.event == .timeout ? .callTimeout : .callCancel, c.context, args: nil)))
@@ -261,7 +284,7 @@ struct DeviceCallMachine {
             }
         case .ringing:
             emit(.event(.command(.callTimeout, c.context, args: nil)))
-            end(c, .signalingLost, stopEvents: false)
+            end(c, .signalingLost, stopEvents: c.streaming)
         case .incoming:
             if let id = c.id { emit(.event(.callCancelled(callId: id))) }
             emit(.event(.command(.callCancel, c.context, args: nil)))
@@ -279,6 +302,8 @@ struct DeviceCallMachine {
         c.mediaReady = true
         c.format = format
         call = c
+        // Media started again under a running stream (early video taken by another page): a keyframe first.
+        if c.streaming, let ctx = c.context { emit(.event(.command(.requestIFrame, ctx, args: nil))) }
         startStreamIfReady()
     }
 
@@ -336,8 +361,8 @@ struct DeviceCallMachine {
     }
 
     private mutating func startStreamIfReady() {
-        guard var c = call, c.phase == .active, c.mediaReady, !c.streaming, let ctx = c.context,
-              let format = c.format else { return }
+        guard var c = call, c.phase == .active || (earlyVideo && c.phase == .ringing && c.kind == .video),
+              c.mediaReady, !c.streaming, let ctx = c.context, let format = c.format else { return }
         c.streaming = true
         call = c
         emit(.event(.streamStarted(ctx, format)))

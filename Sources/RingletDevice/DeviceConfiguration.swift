@@ -41,6 +41,13 @@ public struct DeviceConfiguration: Sendable {
     /// The video encodings the device can send, in order of preference: H.264 (packetization mode 1; what
     /// browsers take) and H.265 (for peers that take it). Default H.264.
     public var videoCodecs: [VideoEncoding] = [.h264]
+    /// Early video (off by default): a video call the device places starts its stream while it rings, so the
+    /// person sees who is at the door before answering. The stream then starts (`onGetAvEncInfo` →
+    /// `onStartRealPlay`) as soon as a ringing page takes the video, before `CALL_ANSWER`; video is sent, audio
+    /// is held back until the answer, and nothing from the person arrives before it. With it off, the seed's
+    /// order stays: the stream starts after the answer. The device's owner must tell visitors that the camera
+    /// is shown before anyone answers (docs/device-sdk.md "Early video").
+    public var earlyVideo = false
     /// How long after an answer the media may take to connect before the call is given up. Default 15 s.
     public var mediaConnectTimeout: Duration = .seconds(15)
     /// How long without ICE consent before the media path counts as lost (RFC 7675). Default 3 s, so that a

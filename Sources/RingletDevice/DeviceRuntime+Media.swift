@@ -47,7 +47,12 @@ extension DeviceRuntime {
                     drainMachine()
                 }
             case .success(let session):
-                session.onEvent = { [weak self] in self?.mediaEvent($0, callId: callId) }
+                // Events of this slot's session only: after a media restart (early video answered on another
+                // page) the old session's closing must not count as the new media's loss.
+                session.onEvent = { [weak self, weak slot] in
+                    guard let self, let slot, media === slot else { return }
+                    mediaEvent($0, callId: callId)
+                }
                 guard media === slot, slot.attach(session) else { return }
                 if offer {
                     do {

@@ -78,7 +78,8 @@ final class DeviceRuntime {
         self.ntpOffset = ntpOffset
         self.gate = gate
         self.emitEvent = emitEvent
-        self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout)
+        self.machine = DeviceCallMachine(mediaConnectTimeout: configuration.mediaConnectTimeout,
+                                         earlyVideo: configuration.earlyVideo)
         self.audioCodecs = configuration.audioCodecs
         self.videoCodecs = configuration.videoCodecs
         self.watermarks = configuration.watermarks
@@ -98,9 +99,11 @@ final class DeviceRuntime {
         let active = call.flatMap { $0.phase == .active ? $0.id : nil }
         let busy = machine.isBusy
         let online = self.online
+        let early = machine.isEarlyStreaming
         gate.publish { s in
             s.online = online
             s.busy = busy
+            s.earlyStreaming = early
             s.activeCallId = active
             if s.stream?.callId != ctx?.callId || (s.stream == nil) != (ctx == nil) {
                 s.stream = ctx
@@ -233,7 +236,8 @@ final class DeviceRuntime {
         guard online else { return completion(.failure(DeviceError(.offline, "not connected to the server"))) }
         let id = requestId()
         let request = CallRequest(requestId: id, openId: openId, kind: kind, channel: channel ?? configuration.channel,
-                                  callerCamera: callerCamera, calleeCamera: calleeCamera)
+                                  callerCamera: callerCamera, calleeCamera: calleeCamera,
+                                  earlyMedia: configuration.earlyVideo && kind == .video ? true : nil)
         do {
             try machine.place(request)
         } catch {

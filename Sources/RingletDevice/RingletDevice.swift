@@ -335,7 +335,12 @@ public final class RingletDevice: Sendable {
         gate.stream == nil ? nil : gate.snapshot.sendStatus
     }
 
-    /// Sends custom data to the peer of the current call (it arrives as a `command`).
+    /// The `command` name of a reply to the peer's custom data (`USR_DATA`): the web app shows it as the device's
+    /// acknowledgement of its custom button ("Open door").
+    public static let userDataReplyName = "usr_data_reply"
+
+    /// Sends custom data to the peer of the current call (it arrives as a `command`); a reply to the peer's
+    /// `USR_DATA` is sent with `name` ``userDataReplyName``.
     /// - Throws: `noCall` when no call is answered; `offline`.
     public func sendUserData(_ text: String, name: String = "usr_data") throws(DeviceError) {
         let snapshot = gate.snapshot

@@ -13,6 +13,8 @@ struct DeviceSnapshot: Sendable {
     var busy = false
     /// The call that is answered (for custom data), if any.
     var activeCallId: String?
+    /// Whether the stream runs while the call rings (early video): audio is held back until the answer.
+    var earlyStreaming = false
     /// The started stream and what it negotiated.
     var stream: StreamContext?
     var format: StreamFormat?
@@ -124,6 +126,9 @@ final class SendGate: Sendable {
             } catch {
                 return .failure(error)
             }
+            // Early video: sound waits for the answer (the person only sees who is there before answering);
+            // the frame is accepted and not sent.
+            if kind == .audio, s.snapshot.earlyStreaming { return .success(false) }
             if kind == .video { s.videoStarted = true }
             s.queue.append(Queued(kind: kind, data: data, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe,
                                   epoch: s.snapshot.streamEpoch))

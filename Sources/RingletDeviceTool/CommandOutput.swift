@@ -36,6 +36,15 @@ package final class EventOutput: @unchecked Sendable {
         lock.withLock { writeAll(1, line + "\n") }
     }
 
+    /// The result of a facade method: `{"cb": step, "code": code, …}`, with `"meaning"` (the code in words and
+    /// what to do, ``SeedCodeText``) when it is not 0.
+    package func result(_ step: String, _ code: Int, _ fields: [String: Any] = [:]) {
+        var all = fields
+        all["code"] = code
+        if let meaning = SeedCodeText.describe(code) { all["meaning"] = meaning }
+        event(step, all)
+    }
+
     package func status(_ line: String) {
         lock.withLock { writeAll(2, line + "\n") }
     }

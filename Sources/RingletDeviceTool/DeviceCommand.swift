@@ -19,15 +19,20 @@ package struct DeviceCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The cloud service.") var server = "http://127.0.0.1:8080"
+    @Option(help: "The cloud service (default: the development server's, else http://127.0.0.1:8080).")
+    var server: String?
     @Option(name: .customLong("ca-file"), help: "Trust the CA certificates of this PEM file for an https:// server (a private CA) instead of the system's.")
     var caFile: String?
     @Flag(name: .customLong("relay-only"), help: "Gather relayed candidates only: calls go through the cloud's TURN (UDP, TCP or TLS).")
     var relayOnly = false
     @Option(help: "The device SN.") var sn: String
-    @Option(help: "The device's model id.") var model: String
-    @Option(help: "The device's app id.") var app: String
-    @Option(name: .customLong("data-dir"), help: "Where the credentials file lives.") var dataDir: String
+    @Option(help: "The device's model id (default: the development server's demo model).") var model: String?
+    @Option(help: "The device's app id (default: the development server's demo app).") var app: String?
+    @Option(name: .customLong("data-dir"), help: "Where the device keeps its credentials file (default ./ringlet-device).")
+    var dataDir = "ringlet-device"
+    @Option(name: .customLong("dev-data-dir"),
+            help: "A development server's data folder (ringlet serve --dev), for the defaults of --server, --model and --app (default $RINGLET_DATA_DIR or ./ringlet-data).")
+    var devDataDir: String?
     @Option(help: "An SN ticket, to register a device that is not registered yet.") var ticket: String?
     @Option(help: "Call this openId once online.") var call: String?
     @Option(help: "audio or video.") var kind = "video"
@@ -56,6 +61,12 @@ package struct DeviceCommand: AsyncParsableCommand {
     var audioCodecs = "g711u,g711a,opus"
     @Flag(name: .customLong("events-json"), help: "One JSON object per callback on standard output.")
     var eventsJSON = false
+    @Flag(name: .customLong("early-video"),
+          help: "Show the device's video while a call it places rings (before the answer; audio waits for it).")
+    var earlyVideo = false
+    @Flag(name: .customLong("ack-commands"),
+          help: "Acknowledge the person's custom commands (USR_DATA, e.g. Open door) with {\"code\":0,\"msg\":\"success\"}.")
+    var ackCommands = false
     @Flag(name: .customLong("keep-startup-pages"),
           help: "Keep the start-up code resident once online (by default its pages are given back to the kernel).")
     var keepStartupPages = false
@@ -134,6 +145,15 @@ package struct DeviceCommand: AsyncParsableCommand {
     }
 
     package func run() async throws {
+        // Next to a development server, its address, demo app and model are the defaults (docs/quickstart.md).
+        let dev = DevServerCredentials.read(folder: DevServerCredentials.folder(devDataDir))
+        let server = server ?? dev?.server ?? "http://127.0.0.1:8080"
+        guard let model = model ?? dev?.demoModelID, let app = app ?? dev?.demoAppID else {
+            throw ValidationError("""
+                --model and --app are required: no development server's data folder at \
+                \(DevServerCredentials.folder(devDataDir)) to take them from (--dev-data-dir)
+                """)
+        }
         let output = EventOutput(json: eventsJSON)
         // One event loop for the SDK and the sample media's pacing: the device program runs one thread of its own
         // besides the callback queues.
@@ -147,16 +167,21 @@ package struct DeviceCommand: AsyncParsableCommand {
                                      joinPolicy: SimulatedDevice.JoinPolicy(rawValue: onJoin) ?? .accept,
                                      hangUpAfter: hangUpAfter, recordFolder: record,
                                      audioTypes: audioTypes, eventLoop: group.next(),
-                                     videoInput: inputs.video, audioInput: inputs.audio)
+                                     videoInput: inputs.video, audioInput: inputs.audio,
+                                     acknowledgeCommands: ackCommands)
         let facade = VideoNativeInterface.getInstance()
         func check(_ step: String, _ code: Int) throws {
-            output.event(step, ["code": code])
-            guard code == IV_ERR_NONE else { throw ExitCode(1) }
+            output.result(step, code)
+            guard code == IV_ERR_NONE else {
+                output.status("ringlet device: \(step) failed: \(SeedCodeText.describe(code) ?? String(code))")
+                throw ExitCode(1)
+            }
         }
         var info = SysInitInfo(productId: "", deviceName: sn, server: server)
         info.eventLoopGroup = group
         info.trustedCAFile = caFile
         info.relayOnly = relayOnly
+        info.earlyVideo = earlyVideo
         let system = info
         try check("initIvSystem", facade.initIvSystem(system, device))
         try check("initIvDm", facade.initIvDm())
@@ -192,7 +217,7 @@ package struct DeviceCommand: AsyncParsableCommand {
         }
         // Start-up is over: what an idle device runs comes back on demand (docs/device-sdk.md, Memory).
         if !keepStartupPages { StartupPages.release() }
-        if let notice { output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: notice)]) }
+        if let notice { output.result("sendMsgNotice", facade.sendMsgNotice(6, text: notice)) }
         if let call { place(call, kind: kind, device: device, facade: facade, output: output) }
 
         // Standard input carries commands, unless a stream comes in on it.
@@ -222,11 +247,11 @@ package struct DeviceCommand: AsyncParsableCommand {
         let cancelAfter = self.cancelAfter
         device.actions.async {
             let code = facade.doWxCloudVoipCallV2(openId, "", callType, VoipVideoInfo(), true, true)
-            output.event("doWxCloudVoipCallV2", ["code": code, "openId": openId])
+            output.result("doWxCloudVoipCallV2", code, ["openId": openId])
             guard code == IV_ERR_NONE, let cancelAfter else { return }
             device.actions.asyncAfter(deadline: .now() + cancelAfter) {
                 guard !device.snapshot.streaming, !device.snapshot.inCall, facade.isWxCloudVoipBusyV2() == 1 else { return }
-                output.event("cancel", ["code": facade.doWxCloudVoipHangUpV2()])
+                output.result("cancel", facade.doWxCloudVoipHangUpV2())
             }
         }
     }
@@ -240,14 +265,14 @@ package struct DeviceCommand: AsyncParsableCommand {
         case "hangup"?, "cancel"?:
             device.actions.async {
                 device.pump.stop()  // the encoders stop before the call does
-                output.event("hangUp", ["code": facade.doWxCloudVoipHangUpV2()])
+                output.result("hangUp", facade.doWxCloudVoipHangUpV2())
             }
         case "accept"?: device.join(IV_VOIP_CALLED_STATUS_ACCEPT)
         case "busy"?: device.join(IV_VOIP_CALLED_STATUS_BUSY)
         case "refuse"?: device.join(IV_VOIP_CALLED_STATUS_REFUSE)
         case "notice"?:
             let text = String(line.dropFirst("notice".count).drop { $0 == " " })
-            output.event("sendMsgNotice", ["code": facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text)])
+            output.result("sendMsgNotice", facade.sendMsgNotice(6, text: text.isEmpty ? "Doorbell pressed" : text))
         case "status"?:
             status(device, facade, output)
         default:
@@ -286,7 +311,7 @@ package struct DeviceCommand: AsyncParsableCommand {
             [facade.exitWxCloudVoipV2(), facade.exitIvAvt(), facade.exitIvDm(), facade.exitIvSys()]
         }
         for (name, code) in zip(["exitWxCloudVoipV2", "exitIvAvt", "exitIvDm", "exitIvSys"], codes) {
-            output.event(name, ["code": code])
+            output.result(name, code)
         }
     }
 }

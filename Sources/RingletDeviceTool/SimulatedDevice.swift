@@ -51,6 +51,8 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     /// `--video` and `--audio`: what it sends instead of the clip and the tone.
     let videoInput: LiveInput?
     let audioInput: LiveInput?
+    /// Whether `USR_DATA` gets the seed demo's reply (the person's page shows it as confirmed).
+    let acknowledgeCommands: Bool
     let actions = DispatchQueue(label: "ringlet.device.actions")
     let lock = NIOLock()
     private var stats = Stats()
@@ -58,9 +60,11 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     private var audioFile: RecordingFile?
 
     init(output: EventOutput, clip: SampleClip, joinPolicy: JoinPolicy, hangUpAfter: Double?, recordFolder: String?,
-         audioTypes: [Int], eventLoop: any EventLoop, videoInput: LiveInput? = nil, audioInput: LiveInput? = nil) {
+         audioTypes: [Int], eventLoop: any EventLoop, videoInput: LiveInput? = nil, audioInput: LiveInput? = nil,
+         acknowledgeCommands: Bool = false) {
         self.videoInput = videoInput
         self.audioInput = audioInput
+        self.acknowledgeCommands = acknowledgeCommands
         self.output = output
         self.clip = clip
         self.pump = MediaPump(eventLoop: eventLoop)
@@ -135,8 +139,7 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
             actions.asyncAfter(deadline: .now() + hangUpAfter) { [self] in
                 // The encoders stop before the call does (no frame is sent into the ending stream).
                 pump.stop()
-                let code = facade.doWxCloudVoipHangUpV2()
-                output.event("hangUp", ["code": code])
+                output.result("hangUp", facade.doWxCloudVoipHangUpV2())
             }
         }
     }
@@ -208,6 +211,10 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
         default:
             break
         }
+        // USR_DATA's reply goes back to the person (their page shows it); nothing unless asked to acknowledge.
+        if command == IV_AVT_COMMAND_USR_DATA {
+            return acknowledgeCommands ? #"{"code":0,"msg":"success"}"# : ""
+        }
         return #"{"code":0,"msg":"success"}"#
     }
 
@@ -243,12 +250,12 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
     /// Reports the first refusal of each code in a stream, with what to change for a refused H.264 profile.
     private func refused(_ code: Int, _ frame: PacedFrame) {
         guard lock.withLock({ stats.refusedCodes.insert(code).inserted }) else { return }
-        var fields: [String: Any] = ["kind": frame.kind == .video ? "video" : "audio", "code": code]
+        var fields: [String: Any] = ["kind": frame.kind == .video ? "video" : "audio"]
         if code == IV_ERR_AVT_VIDEO_DATA_ERROR, let sps = H264SequenceParameterSet.first(inAccessUnit: frame.bytes) {
             fields["profile"] = sps.profileLevelID
             fields["message"] = sps.refusal
         }
-        output.event("refused", fields)
+        output.result("refused", code, fields)
     }
 
     // MARK: Actions (off the callback queue: the facade blocks)
@@ -265,13 +272,13 @@ final class SimulatedDevice: IvDeviceCallback, IvAvtCallback, IvVoipCallback, @u
                 defer { stats.pendingJoin = nil }
                 return stats.pendingJoin
             }) else {
-                output.event("join", ["code": VOIP_ERR_ROOM_ID, "error": "no call is waiting"])
+                output.result("join", VOIP_ERR_ROOM_ID, ["error": "no call is waiting"])
                 return
             }
             let code = facade.doWxCloudVoipJoinV2(room, VoipVideoInfo(), status)
             if code == IV_ERR_NONE, status == IV_VOIP_CALLED_STATUS_ACCEPT { lock.withLock { stats.inCall = true } }
             if status != IV_VOIP_CALLED_STATUS_ACCEPT { endCall() }
-            output.event("join", ["roomId": room, "reply": status, "code": code])
+            output.result("join", code, ["roomId": room, "reply": status])
         }
     }
 

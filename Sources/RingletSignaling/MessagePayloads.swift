@@ -27,14 +27,18 @@ public struct CallRequest: Codable, Sendable, Hashable {
     public let callerCamera: Bool
     /// The user's camera should be on (the seed's callee_camera_switch).
     public let calleeCamera: Bool
+    /// The device sends its video while it rings, before the answer (early video, an opt-in of the device;
+    /// absent: false). One ringing session may take it (docs/protocol.md "Early video").
+    public let earlyMedia: Bool?
     public init(requestId: String, openId: String, kind: CallKind, channel: CallChannel, callerCamera: Bool,
-                calleeCamera: Bool) {
+                calleeCamera: Bool, earlyMedia: Bool? = nil) {
         self.requestId = requestId
         self.openId = openId
         self.kind = kind
         self.channel = channel
         self.callerCamera = callerCamera
         self.calleeCamera = calleeCamera
+        self.earlyMedia = earlyMedia
     }
 }
 
@@ -224,8 +228,11 @@ public struct Ring: Codable, Sendable, Hashable {
     public let calleeCamera: Bool
     /// Fresh ICE servers with TURN credentials for this call.
     public let iceServers: [ICEServer]
+    /// The device sends its video while it rings: a ringing session may answer the device's offer at once,
+    /// sending nothing, to show it (docs/protocol.md "Early video"). Absent: false.
+    public let earlyMedia: Bool?
     public init(callId: String, sn: String, deviceName: String, kind: CallKind, callerCamera: Bool,
-                calleeCamera: Bool, iceServers: [ICEServer]) {
+                calleeCamera: Bool, iceServers: [ICEServer], earlyMedia: Bool? = nil) {
         self.callId = callId
         self.sn = sn
         self.deviceName = deviceName
@@ -233,6 +240,7 @@ public struct Ring: Codable, Sendable, Hashable {
         self.callerCamera = callerCamera
         self.calleeCamera = calleeCamera
         self.iceServers = iceServers
+        self.earlyMedia = earlyMedia
     }
 }
 
@@ -248,7 +256,14 @@ public struct RingStop: Codable, Sendable, Hashable {
 public struct CallEventMessage: Codable, Sendable, Hashable {
     public let callId: String
     public let event: CallEvent
-    public init(callId: String, event: CallEvent) { self.callId = callId; self.event = event }
+    /// With `answer` of an early-video call: the session that answered is not the one that took the early
+    /// video, so the device starts its media again (a new offer) for it. Absent: false.
+    public let restartMedia: Bool?
+    public init(callId: String, event: CallEvent, restartMedia: Bool? = nil) {
+        self.callId = callId
+        self.event = event
+        self.restartMedia = restartMedia
+    }
 }
 
 /// `join_notify`: a user calls this device (the seed's `onJoinNotify(roomId)`).

@@ -182,7 +182,7 @@ public struct CallRecord: Codable, Sendable, Hashable {
     public enum Direction: String, Codable, Sendable { case deviceToUser = "device_to_user", userToDevice = "user_to_device" }
     public enum Kind: String, Codable, Sendable { case audio, video }
     /// How the call ended; `ringing` and `active` while it is not over.
-    public enum Outcome: String, Codable, Sendable {
+    public enum Outcome: String, Codable, Sendable, CaseIterable {
         case ringing, active, completed, rejected, busy, timeout, cancelled, failed
         /// A peer vanished (network loss, dead session) during the call.
         case peerGone = "peer_gone"

@@ -161,6 +161,18 @@ extension SQLiteStore {
         }
     }
 
+    /// Sets the device's name; `notFound` if absent.
+    public func renameDevice(sn: String, name: String) throws(StoreError) -> DeviceRecord {
+        try write("renaming device \(sn)") { db in
+            guard var device = try db.one(
+                "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
+            else { throw StoreError(.notFound, "no device \(sn)") }
+            try db.execute(sql: "UPDATE devices SET name = ? WHERE sn = ?", arguments: [name, sn])
+            device.name = name
+            return device
+        }
+    }
+
     /// Deletes the device, its authorizations and tickets; false if there was none.
     public func deleteDevice(sn: String) throws(StoreError) -> Bool {
         try write("deleting device \(sn)") { db in

@@ -62,6 +62,8 @@ public protocol Store: Sendable {
     func resetDevice(sn: String) throws(StoreError) -> DeviceRecord
     /// Deletes the device with its authorizations and tickets (call history and notices stay); false if absent.
     func deleteDevice(sn: String) throws(StoreError) -> Bool
+    /// Sets the name people see for the device; `notFound` if absent. Returns the device.
+    func renameDevice(sn: String, name: String) throws(StoreError) -> DeviceRecord
 
     // MARK: SN tickets
     func insertTicket(_ ticket: TicketRecord) throws(StoreError)

@@ -11,8 +11,10 @@ package struct DevToolsError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// One Chrome DevTools Protocol WebSocket (a browser's or a page's endpoint): commands with ids answered by
-/// results, and events kept in arrival order for tests to look through.
+/// One Chrome DevTools Protocol WebSocket (a browser's or a page's endpoint) — or a WebDriver BiDi one, whose
+/// framing is the same (`{id, method, params}` answered by `{id, result}` or `{id, error, message}`, events as
+/// `{method, params}`): commands with ids answered by results, and events kept in arrival order for tests to
+/// look through.
 ///
 /// The socket is a HummingbirdWSClient connection on the event loop group given, which must live in the
 /// browser's network namespace (`NetworkNamespace.makeEventLoopGroup`). Every command has a timeout; a closed
@@ -149,6 +151,9 @@ package final class DevToolsConnection: Sendable {
         if let id = object["id"] as? Int {
             if let error = object["error"] as? [String: Any] {
                 finish(id, .failure(DevToolsError("DevTools error \(error["code"] ?? ""): \(error["message"] ?? "")")))
+            } else if let error = object["error"] as? String {
+                // WebDriver BiDi: {"type": "error", "id", "error": "no such node", "message"}.
+                finish(id, .failure(DevToolsError("BiDi error \(error): \(object["message"] ?? "")")))
             } else {
                 let result = object["result"] ?? [String: Any]()
                 finish(id, .success((try? JSONSerialization.data(withJSONObject: result)) ?? Data("{}".utf8)))

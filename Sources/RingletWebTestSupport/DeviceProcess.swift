@@ -191,7 +191,17 @@ package final class DeviceProcess {
         let recent = events.filter { $0["cb"] as? String != "status" }.suffix(25).map(Self.line)
         let status = lastStatus.isEmpty ? "none" : Self.line(lastStatus)
         return "device \(sn) events:\n  \(recent.joined(separator: "\n  "))\nlast status: \(status)\n"
-            + "stderr:\n\(process.errorText.suffix(1500))"
+            + "stderr (the per-second status lines left out but the last):\n\(Self.withoutStatusLines(process.errorText))"
+            + "\nstdout lines that are not events:\n"
+            + process.outputText.split(separator: "\n").filter { !$0.hasPrefix("{") }.suffix(30).joined(separator: "\n")
+    }
+
+    /// Standard error's log lines (the last 3000 characters of them) and its last status line (`[  1.0s] …`).
+    private static func withoutStatusLines(_ text: String) -> String {
+        let lines = text.split(separator: "\n")
+        let isStatus = { (line: Substring) in line.hasPrefix("[") && line.contains("s] ") }
+        let logs = lines.filter { !isStatus($0) }.joined(separator: "\n").suffix(3000)
+        return logs + "\n" + (lines.last(where: isStatus) ?? "")
     }
 
     private static func line(_ object: [String: Any]) -> String {

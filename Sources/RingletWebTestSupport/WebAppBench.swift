@@ -18,6 +18,7 @@ package final class WebAppBench {
     /// nginx in front of the server (``ServerFront/nginx``).
     package private(set) var proxy: NginxProxy?
     private var browsers: [HeadlessBrowser] = []
+    private var firefoxes: [FirefoxBrowser] = []
     private var devices: [DeviceProcess] = []
 
     private init(namespace: NetworkNamespace, group: MultiThreadedEventLoopGroup, folder: URL, server: DevServer) {
@@ -101,6 +102,7 @@ package final class WebAppBench {
         for device in devices { await device.stop() }
         for browser in browsers { await browser.stop() }
         await proxy?.stop()
+        for firefox in firefoxes { await firefox.stop() }
         await server.stop()
         try? await group.shutdownGracefully()
         Self.unmapHosts(in: namespace)
@@ -113,13 +115,16 @@ package final class WebAppBench {
         var text = "server log:\n\(server.log.suffix(3000))"
         if let proxy { text += "\nnginx log:\n\(proxy.log.suffix(1500))" }
         for (index, browser) in browsers.enumerated() { text += "\nchromium \(index) log:\n\(browser.log.suffix(1500))" }
+        for (index, firefox) in firefoxes.enumerated() { text += "\nfirefox \(index) log:\n\(firefox.log)" }
         for device in devices { text += "\n\(device.describe())" }
         return text
     }
 
     /// Starts a browser on the web app (or `url`); `grantMedia: false` leaves camera and microphone requests to
     /// the permission settings (see `HeadlessBrowser.setMediaPermission`).
-    package func launchBrowser(url: String? = nil, grantMedia: Bool = true) async throws -> HeadlessBrowser {
+    package func launchBrowser(url: String? = nil, grantMedia: Bool = true, extraArguments: [String] = []) async throws
+        -> HeadlessBrowser
+    {
         var extra: [String] = []
         if let certificates = server.certificates {
             extra = ["--ignore-certificate-errors-spki-list=\(certificates.leaf.spkiHash)",
@@ -127,9 +132,28 @@ package final class WebAppBench {
         }
         let browser = try await HeadlessBrowser.launch(
             url: url ?? server.appURL, in: namespace, group: group, folder: folder, name: "chromium-\(browsers.count)",
-            grantMedia: grantMedia, extraArguments: extra)
+            grantMedia: grantMedia, extraArguments: extra + extraArguments)
         browsers.append(browser)
         return browser
+    }
+
+    /// Starts Firefox ESR (headless, WebDriver BiDi, fake camera and microphone granted) on the web app (or `url`)
+    /// and returns its tab.
+    package func launchFirefox(url: String? = nil) async throws -> (FirefoxBrowser, BiDiPage) {
+        try await giveLoopbackTheDefaultRoute()
+        let firefox = try await FirefoxBrowser.launch(in: namespace, group: group, folder: folder,
+                                                      name: "firefox-\(firefoxes.count)")
+        firefoxes.append(firefox)
+        return (firefox, try await firefox.firstPage(url: url ?? server.appURL))
+    }
+
+    /// Firefox gathers only its "default" address (the source address of a route to the internet) for a peer
+    /// connection made before the page holds the camera or microphone — the web app makes one when a ringing call's
+    /// offer arrives — and finds none in a namespace without a default route: ICE fails with no candidate. A default
+    /// route through `lo` with source 127.0.0.1 (`replace`: idempotent) makes that address 127.0.0.1; traffic stays
+    /// on `lo`. Without `src` the address is 0.0.0.0, and calls connected only sometimes.
+    private func giveLoopbackTheDefaultRoute() async throws {
+        try await namespace.run(["ip", "route", "replace", "default", "dev", "lo", "src", "127.0.0.1"], folder: folder)
     }
 
     /// Starts a real `ringlet device` for `sn` in the namespace against the server (see ``DeviceProcess``):

@@ -3,7 +3,8 @@ import Foundation
 /// One browser tab driven over its own DevTools connection: evaluate JavaScript, find and click buttons by
 /// their accessible name (from Chromium's accessibility tree, as a screen reader sees them), type into fields,
 /// emulate a phone screen, take screenshots. Every wait is bounded.
-package final class WebPage: Sendable {
+package final class WebPage: BrowserPage {
+    package var browserName: String { "chromium" }
     /// The DevTools target id of the tab.
     package let targetID: String
     /// The tab's DevTools connection.
@@ -37,48 +38,6 @@ package final class WebPage: Sendable {
         return (result["result"] as? [String: Any])?["value"]
     }
 
-    /// Evaluates `expression` as a string ("" for null/undefined).
-    package func string(_ expression: String) async throws -> String {
-        let value = try await evaluate(expression)
-        return value.map { "\($0)" } ?? ""
-    }
-
-    /// A `data-*` attribute of `<body>` (the app mirrors its state there), or "" when absent.
-    package func state(_ key: String) async throws -> String {
-        try await string("document.body.dataset[\(jsString(key))] ?? ''")
-    }
-
-    /// Polls (every 100 ms, up to `timeout`) until `expression` is truthy.
-    ///
-    /// - Throws: `DevToolsError` naming the condition and describing the page when it does not come true.
-    package func waitUntil(_ expression: String, timeout: Duration = .seconds(15)) async throws {
-        let end = ContinuousClock.now + timeout
-        while true {
-            if (try? await evaluate("Boolean(\(expression))", timeout: .seconds(5))) as? Bool == true { return }
-            guard ContinuousClock.now < end else {
-                throw DevToolsError("not true within \(timeout): \(expression)\n\(await describe())")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    /// Waits until `<body data-KEY>` is `value`.
-    package func waitForState(_ key: String, _ value: String, timeout: Duration = .seconds(15)) async throws {
-        try await waitUntil("document.body.dataset[\(jsString(key))] === \(jsString(value))", timeout: timeout)
-    }
-
-    /// Waits until the page's visible text contains `text`.
-    package func waitForText(_ text: String, timeout: Duration = .seconds(15)) async throws {
-        try await waitUntil("document.body.innerText.includes(\(jsString(text)))", timeout: timeout)
-    }
-
-    /// The body's data attributes and visible text, for failure messages.
-    package func describe() async -> String {
-        let text = (try? await string(
-            "JSON.stringify(document.body.dataset) + '\\n' + document.body.innerText.slice(0, 1500)")) ?? "(page unreadable)"
-        return "page state: \(text)"
-    }
-
     // MARK: Accessibility
 
     /// One node of the accessibility tree that a screen reader would announce.
@@ -87,6 +46,9 @@ package final class WebPage: Sendable {
         package let name: String
         package let backendNodeID: Int
         package let disabled: Bool
+        /// A toggle button's state (`aria-pressed`) as the accessibility tree has it: "true", "false", "mixed";
+        /// nil for a node that is not a toggle.
+        package let pressed: String?
     }
 
     /// The visible (not ignored) nodes with this role (and this exact accessible name, if given).
@@ -109,7 +71,9 @@ package final class WebPage: Sendable {
                 $0["name"] as? String == "disabled" && ($0["value"] as? [String: Any])?["value"] as? Bool == true
             }
             let role = ((node["role"] as? [String: Any])?["value"] as? String) ?? ""
-            return AccessibleNode(role: role, name: name, backendNodeID: backend, disabled: disabled)
+            let pressed = properties.first { $0["name"] as? String == "pressed" }
+                .flatMap { ($0["value"] as? [String: Any])?["value"] }.map { "\($0)" }
+            return AccessibleNode(role: role, name: name, backendNodeID: backend, disabled: disabled, pressed: pressed)
         }
     }
 
@@ -120,7 +84,7 @@ package final class WebPage: Sendable {
 
     /// Clicks the `index`-th enabled button named exactly `name` with a real mouse press at its centre (so it
     /// must be on screen and not covered), waiting up to `timeout` for it to appear.
-    package func click(button name: String, index: Int = 0, timeout: Duration = .seconds(10)) async throws {
+    package func click(button name: String, index: Int, timeout: Duration) async throws {
         try await click(name, role: "button", index: index, timeout: timeout)
     }
 
@@ -152,19 +116,7 @@ package final class WebPage: Sendable {
               let objectID = (resolved["object"] as? [String: Any])?["objectId"] as? String
         else { return false }
         let placed = try await connection.send("Runtime.callFunctionOn", [
-            "objectId": objectID, "returnByValue": true,
-            "functionDeclaration": """
-                function() {
-                  if (!this.isConnected) return {detached: true};
-                  this.scrollIntoView({block: 'center', inline: 'center'});
-                  const r = this.getBoundingClientRect();
-                  const x = r.left + r.width / 2, y = r.top + r.height / 2;
-                  const top = document.elementFromPoint(x, y);
-                  return {x, y, width: r.width, height: r.height, onTop: Boolean(top && (top === this || this.contains(top))),
-                          top: top ? top.outerHTML.slice(0, 120) : 'nothing', me: this.outerHTML.slice(0, 120),
-                          viewport: `${innerWidth}x${innerHeight} scrolled ${scrollX},${scrollY}`};
-                }
-                """,
+            "objectId": objectID, "returnByValue": true, "functionDeclaration": placeForClickFunction,
         ])
         if ((placed["result"] as? [String: Any])?["value"] as? [String: Any])?["detached"] as? Bool == true { return false }
         guard let box = (placed["result"] as? [String: Any])?["value"] as? [String: Any],
@@ -173,12 +125,17 @@ package final class WebPage: Sendable {
         guard box["onTop"] as? Bool == true else {
             throw DevToolsError("at (\(x), \(y)) in \(box["viewport"] ?? "?"), \(box["top"] ?? "?") covers \(box["me"] ?? "?")")
         }
+        try await clickPoint(x: x, y: y)
+        return true
+    }
+
+    /// A mouse click (moved, pressed, released) at viewport coordinates.
+    package func clickPoint(x: Double, y: Double) async throws {
         for type in ["mouseMoved", "mousePressed", "mouseReleased"] {
             try await connection.send("Input.dispatchMouseEvent", [
                 "type": type, "x": x, "y": y, "button": type == "mouseMoved" ? "none" : "left", "clickCount": 1,
             ])
         }
-        return true
     }
 
     /// Focuses the field labelled `label` (its accessible name), clears it and types `text` as key presses.
@@ -196,7 +153,7 @@ package final class WebPage: Sendable {
     // MARK: Screen
 
     /// Emulates a phone in portrait: 390×844 CSS pixels, device scale factor 2, touch, mobile.
-    package func emulatePhone(width: Int = 390, height: Int = 844) async throws {
+    package func emulatePhone(width: Int, height: Int) async throws {
         try await connection.send("Emulation.setDeviceMetricsOverride", [
             "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true,
         ])
@@ -204,18 +161,23 @@ package final class WebPage: Sendable {
     }
 
     /// Emulates a desktop window.
-    package func emulateDesktop(width: Int = 1280, height: Int = 800) async throws {
+    package func emulateDesktop(width: Int, height: Int) async throws {
         try await connection.send("Emulation.setDeviceMetricsOverride", [
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false,
         ])
     }
 
     /// Emulates `prefers-reduced-motion: reduce` (the app then stops its animations, such as the ringing
-    /// pulse), so that a screenshot shows the resting picture.
-    package func emulateReducedMotion() async throws {
-        try await connection.send("Emulation.setEmulatedMedia", [
-            "features": [["name": "prefers-reduced-motion", "value": "reduce"]],
-        ])
+    /// pulse), so that a screenshot shows the resting picture; `dark` also emulates `prefers-color-scheme`.
+    package func emulateReducedMotion(colorScheme: String? = nil) async throws {
+        var features: [[String: String]] = [["name": "prefers-reduced-motion", "value": "reduce"]]
+        if let colorScheme { features.append(["name": "prefers-color-scheme", "value": colorScheme]) }
+        try await connection.send("Emulation.setEmulatedMedia", ["features": features])
+    }
+
+    /// Emulates `prefers-color-scheme` (`light` or `dark`), keeping reduced motion.
+    package func emulateColorScheme(_ scheme: String) async throws {
+        try await emulateReducedMotion(colorScheme: scheme)
     }
 
     /// Makes this the visible tab (a hidden tab neither lays out nor paints).
@@ -249,10 +211,4 @@ package final class WebPage: Sendable {
     package func reload() async throws {
         try await connection.send("Page.reload", ["ignoreCache": true])
     }
-}
-
-/// `text` as a JavaScript string literal.
-package func jsString(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-    return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
 }

@@ -98,9 +98,11 @@ struct Serve: AsyncParsableCommand {
         let identifiers = Identifiers.system
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 
+        // Secrets are printed only once every setting was accepted (a refused one says why and prints none).
+        var secrets: [String] = []
         switch try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
-        case .generated(let token): say(try ServerBootstrap.revealAdminToken(token, configuration: configuration))
-        case .dev(let token): say("admin token: \(token)")
+        case .generated(let token): secrets.append(try ServerBootstrap.revealAdminToken(token, configuration: configuration))
+        case .dev(let token): secrets.append("admin token: \(token)")
         case .configured, .existing: break
         }
         let interrupted = try ServerBootstrap.closeInterruptedCalls(store: store, now: now)
@@ -108,12 +110,14 @@ struct Serve: AsyncParsableCommand {
             logger.warning("closed calls left open by an earlier crash", metadata: ["calls": "\(interrupted)", "outcome": "interrupted"])
         }
         var demoAppID: String?
+        var demoDevice: String?
         if configuration.dev,
            let demo = try ServerBootstrap.ensureDemoApp(
                store: store, configuration: configuration, identifiers: identifiers, now: now)
         {
-            say("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
+            secrets.append("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
             demoAppID = demo.app.id
+            demoDevice = Self.demoDeviceLine(configuration)
         }
         let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
@@ -140,19 +144,43 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("\(warning)")
             }
         }
-        let dev = configuration.dev
+        for line in secrets { say(line) }
         let base = configuration.effectivePublicBaseURL
         let metricsAddress = configuration.metrics
         let scheme = configuration.servesTLS ? "https" : "http"
+        let demoLine = demoDevice
         try await server.run { channel in
             let port = channel.localAddress?.port ?? configuration.http.port
             say("listening on \(scheme)://\(ServerConfiguration.HostPort(host: configuration.http.host, port: port))")
             say("STUN/TURN on udp and tcp \(server.turnAddress)")
             if let metricsAddress { say("metrics on http://\(metricsAddress)/metrics") }
             if let tls = server.turnTLSAddress { say("TURN over TLS on \(tls)") }
-            if dev { say("web app: \(base)/app/") }
+            say("web app: \(base)/app/")
+            say("API: \(base)/v1/ (OpenAPI document: \(base)/v1/openapi.yaml)")
+            if let demoLine { say("demo device (in another terminal, next to this folder): \(demoLine)") }
         }
         say("stopped")
+    }
+}
+
+extension Serve {
+    /// The SN of the demo device `serve --dev` prints a command line for.
+    static let demoSN = "DOOR-1"
+
+    /// A ready `ringlet device` command for a demo device of the dev server, to run in the same folder: the
+    /// device takes the server, app and model from the data folder's `dev-credentials.json`, and its ticket is
+    /// issued when the line runs (docs/quickstart.md).
+    static func demoDeviceLine(_ configuration: ServerConfiguration) -> String {
+        let folder = configuration.dataDir == ServerConfiguration().dataDir ? ""
+            : " --data-dir \(shellQuoted(configuration.dataDir))"
+        return "ringlet device\(folder.replacingOccurrences(of: "--data-dir", with: "--dev-data-dir")) --sn \(demoSN)"
+            + " --ticket \"$(ringlet admin ticket issue\(folder) --sn \(demoSN) --name 'Front door' --field ticket)\""
+    }
+
+    /// `text` quoted for a POSIX shell when it needs it.
+    static func shellQuoted(_ text: String) -> String {
+        let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@".contains($0) }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
 

@@ -129,6 +129,34 @@ struct DeviceCommandTests {
                 throw error
             }
             await phone.stop()
+    @Test("ringlet device says a refused ticket in words, with what to do, and exits 1")
+    func codesInWords() async throws {
+        try await CallLab.with { lab in
+            let sn = "CLI_WORDS-1"
+            let ticket = try await lab.provision(sn: sn, authorizedBy: [])
+            let exe = try ringletExecutable()
+            func device(_ folder: String, json: Bool) throws -> ChildProcess {
+                try ChildProcess("ip", arguments: Array(lab.namespace.exec([
+                    exe, "device", "--server", lab.base, "--sn", sn, "--model", lab.modelId, "--app", lab.appId,
+                    "--data-dir", lab.folder.appendingPathComponent(folder).path, "--ticket", ticket, "--duration", "1",
+                ] + (json ? ["--events-json"] : [])).dropFirst()), folder: lab.folder, name: folder)
+            }
+            // The first registers with the ticket; a second device (another credentials file) cannot reuse it.
+            let first = try device("first", json: true)
+            #expect(await first.wait(timeout: 40) && first.terminationStatus == 0, "\(first.errorText)")
+            let second = try device("second", json: true)
+            #expect(await second.wait(timeout: 40))
+            #expect(second.terminationStatus == 1)
+            let refused = try #require(jsonLines(second.outputText).first { $0["cb"] as? String == "registerAvtVoip" })
+            #expect(refused["code"] as? Int == -10008)
+            let meaning = refused["meaning"] as? String ?? ""
+            #expect(meaning.hasPrefix("-10008: the SN ticket is unknown, expired") && meaning.contains("ringlet admin ticket issue"),
+                    "\(refused)")
+            #expect(second.errorText.contains("ringlet device: registerAvtVoip failed: -10008: "), "\(second.errorText)")
+            // Without --events-json the line says the same.
+            let third = try device("third", json: false)
+            #expect(await third.wait(timeout: 40))
+            #expect(third.outputText.contains("registerAvtVoip code=-10008 meaning=-10008: the SN ticket"), "\(third.outputText)")
         }
     }
 }

@@ -37,7 +37,7 @@ struct OpenAPIRouteTests {
     /// Routes the server registers that are deliberately not in the document: the web app's static files
     /// (docs/webapp.md). They are HTML, CSS and JavaScript for a browser, not part of the JSON API, and have their
     /// own tests (WebAppServingTests).
-    static let undocumented: Set<String> = ["GET /app", "GET /app/{path}"]
+    static let undocumented: Set<String> = ["GET /", "GET /app", "GET /app/{path}"]
 
     @Test("every route the server registers is in the document (but the web app's files), and every documented operation is a route")
     func routesMatch() throws {

@@ -8,7 +8,7 @@ import Testing
 /// callback), both in the test's namespace against `ringlet serve --dev`.
 @Suite("Web app: calls with media against ringlet device", .serialized, .timeLimit(.minutes(3)))
 struct CallTests {
-    @Test("from an SN ticket to a call: the page authorizes the device, ringlet device registers with the ticket and calls, the page rings and answers; video and audio both ways; Mute, Camera and Open door reach the device; the page hangs up")
+    @Test("from an SN ticket to a call: the page authorizes the device, ringlet device registers with the ticket and calls, the page rings (its name and a placeholder) and answers; video and audio both ways, the whole picture shown at 390×844 and a tap fills the screen; Microphone and Camera say their state in the accessibility tree and reach the device; Open door asks first and shows the device's acknowledgement; the page hangs up and says so once")
     func ticketToCall() async throws {
         try await WebAppBench.run { bench in
             let (_, page) = try await signedInPage(bench)
@@ -20,7 +20,7 @@ struct CallTests {
             let openId = try await openID(of: page, server: bench.server)
             let received = bench.folder.appendingPathComponent("received")
             let device = try bench.startDevice(sn: "DOOR-1", ticket: ticket,
-                                               arguments: ["--call", openId, "--record", received.path])
+                                               arguments: ["--call", openId, "--record", received.path, "--ack-commands"])
             try await device.waitFor("registerAvtVoip 0") { $0["cb"] as? String == "registerAvtVoip" && $0["code"] as? Int == 0 }
             try await device.waitFor("doWxCloudVoipCallV2 0") {
                 $0["cb"] as? String == "doWxCloudVoipCallV2" && $0["code"] as? Int == 0 && $0["openId"] as? String == openId
@@ -31,6 +31,10 @@ struct CallTests {
             #expect(try await page.string("document.getElementById('call-peer').textContent") == "Front door")
             #expect(try await page.string("document.getElementById('call-kind').textContent") == "Incoming video call")
             #expect(try await page.buttonNames() == ["Reject", "Answer"])
+            // No early video from this device: its name and a placeholder (its initial), not a black screen.
+            #expect(try await page.state("remoteVideo") != "playing")
+            #expect(try await page.evaluate("getComputedStyle(document.getElementById('call-placeholder')).display !== 'none'") as? Bool == true)
+            #expect(try await page.string("document.getElementById('placeholder-initial').textContent") == "F")
             try await screenshot(page, "ringing")
 
             let answered = device.mark
@@ -39,31 +43,72 @@ struct CallTests {
             #expect(Array(callFlow(device, after: answered).prefix(3)) == ["CALL_ANSWER", "onGetAvEncInfo", "onStartRealPlay"])
             #expect(try await page.state("ringtone") == "off")
             #expect(try await page.string("document.getElementById('call-link').textContent") == "Direct")
-            #expect(try await page.buttonNames() == ["Mute", "Camera", "Open door", "Hang up"])
+            #expect(try await page.buttonNames() == ["Microphone", "Camera", "Open door", "Hang up"])
             // The device's clip is on screen (640×480, playing) for the in-call picture.
             try await page.waitUntil("""
                 (() => { const v = document.getElementById('remote-video');
                          return v.videoWidth === 640 && v.videoHeight === 480 && v.currentTime > 1 && !v.paused; })()
                 """)
+            // The whole 640×480 picture is on the 390×844 screen: fitted (not cropped to a third of its width).
+            #expect(try await shownFraction(page) == 1, "the whole picture is shown")
             try await screenshot(page, "in-call")
+            // A tap on the picture fills the screen (cropping its sides); another shows it whole again.
+            try await page.clickElement("document.getElementById('remote-video')")
+            try await page.waitForState("videoFit", "cover")
+            let filled = try await shownFraction(page)
+            #expect(filled < 0.5, "filled: \(filled) of the width shown")
+            try await screenshot(page, "in-call-fill", desktop: false, dark: false)
+            try await page.clickElement("document.getElementById('remote-video')")
+            try await page.waitForState("videoFit", "contain")
 
-            // Mute and Camera reach the device as the seed's CALL_AV_* commands, Open door as USR_DATA.
-            for (button, command) in [("Mute", "CALL_AV_VIDEO_ONLY"), ("Camera", "CALL_AV_CLOSE"),
-                                      ("Mute", "CALL_AV_AUDIO_ONLY"), ("Camera", "CALL_AV_AUDIO_VIDEO")] {
+            // Microphone and Camera are toggles whose state the accessibility tree says; off looks the same for
+            // both. They reach the device as the seed's CALL_AV_* commands.
+            #expect(try await pressed(page, "Microphone") == "true")
+            #expect(try await pressed(page, "Camera") == "true")
+            for (button, command, state) in [("Microphone", "CALL_AV_VIDEO_ONLY", "false"), ("Camera", "CALL_AV_CLOSE", "false")] {
                 let before = device.mark
                 try await page.click(button: button)
                 try await device.waitFor(command: command, after: before)
+                #expect(try await pressed(page, button) == state, "\(button) after a click")
             }
+            #expect(try await page.evaluate("""
+                getComputedStyle(document.getElementById('mute')).backgroundColor
+                  === getComputedStyle(document.getElementById('camera')).backgroundColor
+                """) as? Bool == true, "off has one colour for both")
+            try await screenshot(page, "in-call-off", desktop: false)
+            for (button, command) in [("Microphone", "CALL_AV_AUDIO_ONLY"), ("Camera", "CALL_AV_AUDIO_VIDEO")] {
+                let before = device.mark
+                try await page.click(button: button)
+                try await device.waitFor(command: command, after: before)
+                #expect(try await pressed(page, button) == "true")
+            }
+
+            // Open door asks first; Cancel sends nothing.
+            try await page.click(button: "Open door")
+            try await page.waitForState("confirm", "open")
+            #expect(try await page.buttonNames() == ["Yes, open door", "Cancel"])
+            #expect(try await page.string("document.getElementById('confirm-question').textContent") == "Open door at Front door?")
+            try await screenshot(page, "open-door")
+            try await page.click(button: "Cancel")
+            try await page.waitUntil("!document.body.dataset.confirm")
+            // Confirmed, it reaches the device as USR_DATA, and the device's reply (--ack-commands) is shown.
             let before = device.mark
             try await page.click(button: "Open door")
+            try await page.click(button: "Yes, open door")
             let data = try await device.waitFor(command: "USR_DATA", after: before)
             #expect(data["args"] as? String == "Open door")
-            try await page.waitForText("Sent “Open door”.")
+            try await page.waitForState("commandReply", "confirmed")
+            try await page.waitForText("Front door confirmed “Open door”.")
+            #expect(device.commands(after: before).filter { $0 == "USR_DATA" }.count == 1, "Cancel sent nothing")
 
-            // The page hangs up: CALL_HANG_UP → onStopRecvStream → onStopRealPlay.
+            // The page hangs up: CALL_HANG_UP → onStopRecvStream → onStopRealPlay; the ended view says it once.
             let hangUp = device.mark
             try await page.click(button: "Hang up")
-            try await waitForCallEnd(page, "hang_up", "Call ended.")
+            try await page.waitForState("callState", "ended")
+            let ended = try await page.string("document.getElementById('view-call').innerText")
+            #expect(ended.components(separatedBy: "You hung up.").count == 2 && !ended.contains("Call ended"), "\(ended)")
+            try await screenshot(page, "ended")
+            try await waitForCallEnd(page, "hang_up", "You hung up.")
             try await device.waitFor(callback: "onStopRealPlay", after: hangUp)
             #expect(callFlow(device, after: hangUp) == ["CALL_HANG_UP", "onStopRecvStream", "onStopRealPlay"])
             // What the device received from the page's fake camera is on disk (--record): H.264 from a start code.
@@ -91,6 +136,18 @@ struct CallTests {
             #expect(callFlow(device, after: hangUp) == ["onStopRecvStream", "onStopRealPlay"])
             try await page.waitForState("callState", "idle", timeout: .seconds(8))
 
+            // A device that does not acknowledge custom commands: Open door is said to be unconfirmed.
+            let third = try await deviceCalls(device, page, openId: openId)
+            try await answerWithMedia(page, device, after: third.mark)
+            try await page.click(button: "Open door")
+            try await page.click(button: "Yes, open door")
+            try await device.waitFor(command: "USR_DATA", after: third.mark)
+            try await page.waitForState("commandReply", "unconfirmed", timeout: .seconds(20))
+            try await page.waitForText("Front door did not confirm “Open door”.")
+            try device.send("hangup")
+            try await waitForCallEnd(page, "remote_hang_up", "Front door hung up.", callID: third.callID)
+            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+
             let second = try await deviceCalls(device, page, openId: openId)
             try await page.click(button: "Reject")
             try await device.waitFor(command: "CALL_REJECT", after: second.mark)
@@ -100,7 +157,7 @@ struct CallTests {
             try await page.waitForState("callState", "idle", timeout: .seconds(8))
             try await page.click(tab: "History")
             try await page.waitUntil("""
-                [...document.querySelectorAll('#call-list li')].map(li => li.dataset.outcome).join() === 'rejected,completed'
+                [...document.querySelectorAll('#call-list li')].map(li => li.dataset.outcome).join() === 'rejected,completed,completed'
                 """)
         }
     }
@@ -156,7 +213,7 @@ struct CallTests {
             try await page.click(button: "Hang up")
             try await accepting.waitFor(callback: "onStopRealPlay", after: hangUp)
             #expect(callFlow(accepting, after: hangUp) == ["CALL_HANG_UP", "onStopRecvStream", "onStopRealPlay"])
-            try await waitForCallEnd(page, "hang_up", "Call ended.", callID: roomID)
+            try await waitForCallEnd(page, "hang_up", "You hung up.", callID: roomID)
             await accepting.stop()
 
             // The same device (its credentials kept in its data folder) restarted to answer busy, then to refuse.
@@ -173,6 +230,24 @@ struct CallTests {
                 #expect(callFlow(device, after: 0) == ["onJoinNotify"], "\(policy): no media callbacks")
                 await device.stop()
             }
+
+            // A device that lets it ring: the outgoing screen has one button, Hang up, in the middle.
+            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            let ignoring = try bench.startDevice(sn: "DOOR-1", ticket: nil, arguments: ["--on-join", "ignore"])
+            try await ignoring.waitUntilReady()
+            try await waitUntilListedOnline(page, sn: "DOOR-1")
+            try await page.click(button: "Call")
+            try await ignoring.waitFor(callback: "onJoinNotify")
+            #expect(try await page.state("callState") == "calling")
+            #expect(try await page.buttonNames() == ["Hang up"])
+            #expect(try await page.evaluate("""
+                (() => { const r = document.getElementById('hang-up').getBoundingClientRect();
+                         return Math.abs(r.left + r.width / 2 - document.documentElement.clientWidth / 2) < 2; })()
+                """) as? Bool == true, "Hang up is centred")
+            try await screenshot(page, "calling")
+            try await page.click(button: "Hang up")
+            try await ignoring.waitFor(callback: "onCancelNotify")
+            try await waitForCallEnd(page, "cancelled", "Call cancelled.")
         }
     }
 
@@ -232,4 +307,22 @@ struct CallTests {
             #expect(relayed > 100, "packets relayed by Ringlet's TURN server: \(relayed)")
         }
     }
+}
+
+/// The toggle state (`aria-pressed`) of the call button named `name`, as Chromium's accessibility tree has it.
+func pressed(_ page: WebPage, _ name: String) async throws -> String {
+    try await page.accessibleNodes(role: "button", name: name).first?.pressed ?? "none"
+}
+
+/// How much of the device's picture's width the call's video element shows (1: all of it; with `object-fit:
+/// cover` on a portrait phone about a third), from its computed style and sizes.
+func shownFraction(_ page: some BrowserPage) async throws -> Double {
+    let value = try await page.evaluate("""
+        (() => { const v = document.getElementById('remote-video'); const box = v.getBoundingClientRect();
+                 const scale = getComputedStyle(v).objectFit === 'cover'
+                   ? Math.max(box.width / v.videoWidth, box.height / v.videoHeight)
+                   : Math.min(box.width / v.videoWidth, box.height / v.videoHeight);
+                 return Math.min(1, box.width / (v.videoWidth * scale)); })()
+        """)
+    return (value as? NSNumber)?.doubleValue ?? 0
 }

@@ -104,9 +104,10 @@ struct PushTests {
             #expect((errors["installabilityErrors"] as? [Any])?.isEmpty == true, "\(errors)")
             // Chromium offers to install it: the app keeps the prompt for its Install button.
             try await page.waitForState("installable", "yes")
-            // Every file the shell lists is cached.
+            // Every file the shell lists is cached (in the shell's cache, whose name carries its version).
             let cached = try await page.evaluate("""
-                (async () => (await (await caches.open('ringlet-shell-v1')).keys()).map((r) => new URL(r.url).pathname))()
+                (async () => { const name = (await caches.keys()).find((n) => n.startsWith('ringlet-shell-'));
+                               return name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname) : []; })()
                 """) as? [String] ?? []
             for file in ["/app/", "/app/index.html", "/app/js/main.js", "/app/js/notifications.js", "/app/icons/icon-192.png"] {
                 #expect(cached.contains(file), "\(file) not in \(cached)")

@@ -20,6 +20,9 @@ struct SignInAndDevicesTests {
             #expect(try await page.string("document.getElementById('user-name').textContent") == "Ada")
             let first = try await openID(of: page, server: bench.server)
             #expect(first.hasPrefix("oid_"))
+            // The Account tab shows the openId a device calls.
+            try await page.click(tab: "Account")
+            try await page.waitUntil("document.getElementById('account-openid').textContent === \(jsString(first))")
 
             try await page.reload()
             try await page.waitForState("view", "main")
@@ -68,7 +71,7 @@ struct SignInAndDevicesTests {
         }
     }
 
-    @Test("an expired session returns the open page to the sign-in view with a message at its expiry and forgets the token")
+    @Test("an expired session returns the open page to the sign-in view at its expiry (the signaling's close, not a later poll) with a message, and forgets the token")
     func expiredSession() async throws {
         try await WebAppBench.run { bench in
             // Long enough for a loaded machine to start the browser and sign in before it ends.
@@ -77,9 +80,13 @@ struct SignInAndDevicesTests {
             let page = try await browser.firstPage()
             try await page.waitForState("view", "main")
             try await page.waitForState("signal", "online")
+            let me = try await bench.server.request("GET", "/v1/me", .user(try await token(of: page)))
+            let expiresAt = try #require(me.json["sessionExpiresAt"] as? Int)
             // The server closes the page's signaling session when the token expires (session_expired); the page
-            // signs out by itself, without a reload.
-            try await page.waitForState("view", "signin", timeout: .seconds(Int64(ttl) + 20))
+            // signs out by itself, without a reload, at once — not at its next 10 s refresh of the device list.
+            try await page.waitUntil("document.body.dataset.view === 'signin'", timeout: .seconds(Int64(ttl) + 20))
+            let late = Int(Date().timeIntervalSince1970 * 1000) - expiresAt
+            #expect(late < 4000, "noticed \(late) ms after the expiry")
             try await page.waitForText("Your session has ended. Sign in again.")
             #expect(try await page.string("localStorage.getItem('ringlet.token') ?? sessionStorage.getItem('ringlet.token') ?? ''") == "")
             try await page.reload()
@@ -146,6 +153,7 @@ struct SignInAndDevicesTests {
             #expect(try await page.string("document.querySelector('#notice-list li .text').textContent") == "Parcel delivered")
             #expect(try await page.string("document.querySelector('#notice-list li .title').textContent") == "Front door")
             try await screenshot(page, "notices")
+            #expect(try await page.buttonNames().contains("Mark read"))
 
             try await page.click(button: "Mark read")
             try await page.waitForState("unread", "1")

@@ -81,7 +81,7 @@ struct TroubleAndLayoutTests {
                 })()
                 """
             try await page.waitUntil(fits)
-            for tab in ["Notices", "History", "Devices"] {
+            for tab in ["Notices", "History", "Account", "Devices"] {
                 try await page.click(tab: tab)
                 try await page.waitUntil(fits)
             }

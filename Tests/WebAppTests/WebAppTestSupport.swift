@@ -7,16 +7,35 @@ import Testing
 let screenshotsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("docs/screenshots")
 
-/// Takes a screenshot of `page` and checks it is a PNG of the phone's size (390×844 at scale 2). With
-/// `RINGLET_UPDATE_SCREENSHOTS=1` it replaces docs/screenshots/NAME.png (docs/screenshots/README.md).
-func screenshot(_ page: WebPage, _ name: String) async throws {
-    // No animation mid-way (the ringing pulse); let transitions and fonts settle so that the picture is what a
-    // person sees.
-    try await page.emulateReducedMotion()
+/// Takes the screenshots of one screen of `page` (a phone-sized Chromium tab): the phone (390×844 at scale 2, so
+/// 780×1688) in the light scheme, the desktop (1280×800) in the light scheme, and the phone in the dark scheme
+/// (`NAME.png`, `NAME-desktop.png`, `NAME-dark.png`), checking each one's size; the page is left as it was (phone,
+/// light). With `RINGLET_UPDATE_SCREENSHOTS=1` they replace those in docs/screenshots (docs/screenshots/README.md).
+func screenshot(_ page: WebPage, _ name: String, desktop: Bool = true, dark: Bool = true) async throws {
+    // No animation mid-way (the ringing pulse): reduced motion is emulated with the colour scheme.
+    try await page.emulateColorScheme("light")
+    try await capture(page, name, expected: (780, 1688))
+    if desktop {
+        try await page.emulateDesktop()
+        try await capture(page, "\(name)-desktop", expected: (1280, 800))
+        try await page.emulatePhone()
+    }
+    if dark {
+        try await page.emulateColorScheme("dark")
+        try await capture(page, "\(name)-dark", expected: (780, 1688))
+        try await page.emulateColorScheme("light")
+    }
+}
+
+/// One screenshot of the page as it is now, checked to be `expected` pixels.
+private func capture(_ page: WebPage, _ name: String, expected: (Int, Int)) async throws {
+    // Let layout, transitions and fonts settle so that the picture is what a person sees.
+    try await page.waitUntil("new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))")
     try await Task.sleep(for: .milliseconds(300))
     let png = try await page.screenshot()
     let size = pngSize(png)
-    #expect(size?.width == 780 && size?.height == 1688, "\(name): a 390×844 phone screen at scale 2, got \(String(describing: size))")
+    #expect(size?.width == expected.0 && size?.height == expected.1,
+            "\(name): \(expected.0)×\(expected.1) pixels, got \(String(describing: size))")
     if ProcessInfo.processInfo.environment["RINGLET_UPDATE_SCREENSHOTS"] == "1" {
         try FileManager.default.createDirectory(at: screenshotsFolder, withIntermediateDirectories: true)
         try png.write(to: screenshotsFolder.appendingPathComponent("\(name).png"))
@@ -32,7 +51,7 @@ func pngSize(_ data: Data) -> (width: Int, height: Int)? {
 }
 
 /// Signs in with the development name form and waits for the signed-in view with signaling online.
-func signIn(_ page: WebPage, as name: String) async throws {
+func signIn(_ page: some BrowserPage, as name: String) async throws {
     try await page.waitForState("view", "signin")
     try await page.waitUntil("!document.getElementById('dev-signin').hidden")
     try await page.type(name, into: "Your name")
@@ -52,18 +71,18 @@ func signedInPage(_ bench: WebAppBench, grantMedia: Bool = true) async throws ->
 }
 
 /// The session token the page keeps (sessionStorage).
-func token(of page: WebPage) async throws -> String {
+func token(of page: some BrowserPage) async throws -> String {
     try await page.string("sessionStorage.getItem('ringlet.token')")
 }
 
 /// The signed-in user's openId, read through the API with the page's token.
-func openID(of page: WebPage, server: DevServer) async throws -> String {
+func openID(of page: some BrowserPage, server: DevServer) async throws -> String {
     let me = try await server.request("GET", "/v1/me", .user(try await token(of: page)))
     return (me.json["user"] as? [String: Any])?["openId"] as? String ?? ""
 }
 
 /// Types an SN and a ticket into the authorize form and submits it.
-func authorize(_ page: WebPage, sn: String, ticket: String) async throws {
+func authorize(_ page: some BrowserPage, sn: String, ticket: String) async throws {
     try await page.type(sn, into: "Device SN")
     try await page.type(ticket, into: "SN ticket")
     try await page.click(button: "Authorize")
@@ -75,7 +94,7 @@ func deviceRow(_ sn: String) -> String { "#device-list li[data-sn=\"\(sn)\"]" }
 /// The page's user authorizes `sn` (named `name` by the app backend) with an SN ticket typed into the form, and
 /// a real `ringlet device` registers with the same ticket (`arguments` are more flags for it) and comes online;
 /// returns once the page lists it online.
-func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String = "DOOR-1", name: String = "Front door",
+func authorizedDevice(_ bench: WebAppBench, _ page: some BrowserPage, sn: String = "DOOR-1", name: String = "Front door",
                       arguments: [String] = []) async throws -> DeviceProcess {
     let ticket = try await bench.server.issueTicket(sn: sn, deviceName: name)
     try await authorize(page, sn: sn, ticket: ticket)
@@ -89,7 +108,7 @@ func authorizedDevice(_ bench: WebAppBench, _ page: WebPage, sn: String = "DOOR-
 
 /// Waits until the Devices tab shows `sn` online in a list loaded after now (choosing the tab reloads the list
 /// at once rather than at the next 10 s refresh; a list loaded before may still show an earlier state).
-func waitUntilListedOnline(_ page: WebPage, sn: String) async throws {
+func waitUntilListedOnline(_ page: some BrowserPage, sn: String) async throws {
     let loaded = try await page.state("devicesLoaded")
     try await page.click(tab: "Devices")
     try await page.waitUntil("""
@@ -100,7 +119,7 @@ func waitUntilListedOnline(_ page: WebPage, sn: String) async throws {
 
 /// The device calls the page's user (`call OPENID` on its standard input) and the page rings; returns the
 /// device's event mark from just before the call and the call's id as the page shows it.
-func deviceCalls(_ device: DeviceProcess, _ page: WebPage, openId: String) async throws -> (mark: Int, callID: String) {
+func deviceCalls(_ device: DeviceProcess, _ page: some BrowserPage, openId: String) async throws -> (mark: Int, callID: String) {
     let mark = device.mark
     try device.send("call \(openId)")
     try await page.waitForState("callState", "ringing")
@@ -110,7 +129,7 @@ func deviceCalls(_ device: DeviceProcess, _ page: WebPage, openId: String) async
 /// Answers the ringing page and waits for media both ways (``waitForPageMedia``, ``waitForDeviceMedia`` after
 /// the device's event `after`); returns the device's status line.
 @discardableResult
-func answerWithMedia(_ page: WebPage, _ device: DeviceProcess, after: Int, link: String = "direct") async throws
+func answerWithMedia(_ page: some BrowserPage, _ device: DeviceProcess, after: Int, link: String = "direct") async throws
     -> [String: Any]
 {
     try await page.click(button: "Answer")
@@ -124,7 +143,7 @@ func int(_ event: [String: Any], _ key: String) -> Int { event[key] as? Int ?? 0
 
 /// Waits until the page, in a call, decodes the device's video and receives its audio over a connected link of
 /// type `link` (`data-frames-decoded`, `data-audio-packets`, `data-call-link` from getStats every second).
-func waitForPageMedia(_ page: WebPage, link: String = "direct", timeout: Duration = .seconds(20)) async throws {
+func waitForPageMedia(_ page: some BrowserPage, link: String = "direct", timeout: Duration = .seconds(20)) async throws {
     try await page.waitUntil("""
         document.body.dataset.callState === 'active' && document.body.dataset.callMedia === 'connected'
           && Number(document.body.dataset.framesDecoded) > 0 && Number(document.body.dataset.audioPackets) > 0
@@ -162,7 +181,7 @@ func callFlow(_ device: DeviceProcess, after: Int) -> [String] {
 
 /// Waits until the page's last ended call ended for `reason` with `message` on screen (the page keeps both after
 /// the call view closes, so a slow poll cannot miss the few seconds it is shown).
-func waitForCallEnd(_ page: WebPage, _ reason: String, _ message: String, callID: String? = nil,
+func waitForCallEnd(_ page: some BrowserPage, _ reason: String, _ message: String, callID: String? = nil,
                     timeout: Duration = .seconds(15)) async throws {
     var condition = "document.body.dataset.lastCallEnd === \(jsString(reason))"
         + " && document.body.dataset.lastCallMessage === \(jsString(message))"

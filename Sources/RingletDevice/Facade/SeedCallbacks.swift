@@ -41,7 +41,9 @@ public protocol IvAvtCallback: AnyObject {
     func onRecvStream(_ visitor: Int, _ streamType: Int, _ data: [UInt8], _ len: Int, _ pts: Int64, _ seq: Int64) -> Int
     /// An `IV_AVT_EVENT_*` notification.
     func onNotify(_ event: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int)
-    /// An `IV_AVT_COMMAND_*` command; `args` is `USR_DATA`'s text. The reply is not sent anywhere.
+    /// An `IV_AVT_COMMAND_*` command; `args` is `USR_DATA`'s text. For `USR_DATA` the returned text (the seed's
+    /// demo returns `{"code":0,"msg":"success"}`) goes back to the peer as its acknowledgement; "" sends nothing.
+    /// Other commands' replies are not sent anywhere.
     func onRecvCommand(_ command: Int, _ visitor: Int, _ channel: Int, _ videoResType: Int, _ args: String?) -> String
     /// File download: Ringlet has none and never calls it.
     func onDownloadFile(_ status: Int, _ visitor: Int, _ channel: Int) -> Int

@@ -28,6 +28,10 @@ public struct SysInitInfo: Sendable {
     /// Ringlet: gather relayed candidates only (ICE transport policy `relay`): the device's own addresses never
     /// reach the peer and every call goes through the cloud's TURN, over UDP, TCP or TLS — whichever reaches it.
     public var relayOnly = false
+    /// Ringlet: early video (off by default, ``DeviceConfiguration/earlyVideo``): a video call the device places
+    /// streams while it rings, so `onGetAvEncInfo` → `onStartRealPlay` come before `CALL_ANSWER`; audio sends are
+    /// held back (return 0, not sent) until the answer. The owner must tell visitors (docs/device-sdk.md).
+    public var earlyVideo = false
 
     /// Makes the information (the seed's four fields and Ringlet's server).
     public init(productId: String, deviceName: String, deviceKey: String = "", region: String = "",

@@ -204,6 +204,7 @@ public final class VideoNativeInterface: @unchecked Sendable {
         } catch {
             return SeedResultCodes.code(for: DeviceError(.invalidArgument, error.message), in: family)
         }
+        configuration.earlyVideo = info.earlyVideo
         configuration.modelId = modelId
         configuration.appId = appId
         let made: RingletDevice
@@ -251,8 +252,13 @@ public final class VideoNativeInterface: @unchecked Sendable {
         case .notification(let n, let ctx):
             notify(n, ctx, generation: g)
         case .command(let command, let ctx, let args):
-            _ = avt?.onRecvCommand(command.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0),
-                                   ctx?.resType.rawValue ?? 0, args)
+            let reply = avt?.onRecvCommand(command.rawValue, Int(ctx?.visitor ?? 0), Int(ctx?.channel ?? 0),
+                                           ctx?.resType.rawValue ?? 0, args)
+            // USR_DATA is the seed's in/out buffer: what the app returns goes back to the peer (an empty reply:
+            // nothing), which shows it as the device's acknowledgement (docs/device-sdk.md).
+            if command == .userData, let reply, !reply.isEmpty, let device = locked({ self.device }) {
+                try? device.sendUserData(reply, name: RingletDevice.userDataReplyName)
+            }
         case .streamStarted(let ctx, let negotiated):
             let offered = AvDataInfo(negotiated: negotiated)
             let info = avt?.onGetAvEncInfo(Int(ctx.visitor), Int(ctx.channel), ctx.resType.rawValue, offered) ?? offered

@@ -102,6 +102,13 @@ struct CreateDeviceBody: Decodable, Sendable {
 struct IssueTicketBody: Decodable, Sendable {
     var sn: String
     var modelId: String
+    /// The device's name: given, the device is created with it (or renamed to it).
+    var name: String?
+}
+
+/// `PATCH /v1/devices/{sn}`.
+struct PatchDeviceBody: Decodable, Sendable {
+    var name: String
 }
 
 struct TicketBody: Codable, Sendable {

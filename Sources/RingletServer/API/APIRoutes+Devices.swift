@@ -44,6 +44,15 @@ extension APIRoutes {
         return device
     }
 
+    /// `PATCH /v1/devices/{sn}` (operator or the device's app): `{name}`, the name people see (the caller name).
+    func patchDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let device = try ownedDevice(request, context)
+        let body = try await decode(PatchDeviceBody.self, from: request)
+        try Self.validateName(body.name)
+        let renamed = try storeCall { () throws(StoreError) in try store.renameDevice(sn: device.sn, name: body.name) }
+        return json(DeviceBody(renamed))
+    }
+
     /// `POST /v1/devices/{sn}/reset` (operator or the device's app): the device forgets its key (a new ticket
     /// may register it), its authorizations and its outstanding tickets; its signaling session is closed and its
     /// calls end. How a lost or stolen device is taken back, and how a re-provisioned one gets a new key.
@@ -66,11 +75,13 @@ extension APIRoutes {
     }
 
     /// `POST /v1/apps/{appId}/tickets` (operator or that app): an SN ticket for `(sn, modelId)`, valid 5 minutes.
-    /// The device is created (named after its SN) if it does not exist yet.
+    /// The device is created (named `name`, else after its SN) if it does not exist yet; an existing device
+    /// given a `name` is renamed.
     func issueTicket(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
         let app = try requireApp(request, appID: parameter("appId", context))
         let body = try await decode(IssueTicketBody.self, from: request)
         try SNRules.validate(body.sn)
+        if let name = body.name { try Self.validateName(name) }
         let model = try model(body.modelId, of: app)
         let now = now()
         if let device = try storeCall({ () throws(StoreError) in try store.device(sn: body.sn) }) {
@@ -78,8 +89,12 @@ extension APIRoutes {
             guard device.modelID == model.id else {
                 throw APIError(.unprocessableContent, .modelMismatch, "the device is of another model", seedCode: -17)
             }
+            if let name = body.name, name != device.name {
+                _ = try storeCall { () throws(StoreError) in try store.renameDevice(sn: body.sn, name: name) }
+            }
         } else {
-            let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: body.sn, createdAt: now)
+            let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: body.name ?? body.sn,
+                                      createdAt: now)
             try storeCall { () throws(StoreError) in try store.insertDevice(device) }
         }
         let secret = identifiers.secret("rlt_")

@@ -158,6 +158,7 @@ public struct APIRoutes: Sendable {
         on(.get, "/v1/apps/{appId}/devices") { api, request, context in try api.listDevices(request, context) }
         on(.get, "/v1/devices/{sn}") { api, request, context in try api.getDevice(request, context) }
         on(.delete, "/v1/devices/{sn}") { api, request, context in try await api.deleteDevice(request, context) }
+        on(.patch, "/v1/devices/{sn}") { api, request, context in try await api.patchDevice(request, context) }
         on(.post, "/v1/devices/{sn}/reset") { api, request, context in try await api.resetDevice(request, context) }
         on(.post, "/v1/apps/{appId}/tickets") { api, request, context in try await api.issueTicket(request, context) }
         on(.post, "/v1/devices/{sn}/register") { api, request, context in try await api.registerDevice(request, context) }

@@ -19,7 +19,8 @@ public final class AuthFailureLimiter: Sendable {
     private let buckets: Mutex<KeyedTokenBuckets<String>>
     private let clock: @Sendable () -> Instant
     private let refused: Counter
-    private let failures: Counter
+    private let httpFailures: Counter
+    private let signalingFailures: Counter
 
     /// A limiter allowing `burst` failures at once and `perMinute` more each minute.
     public init(burst: Int, perMinute: Int, metricsFactory: any MetricsFactory,
@@ -29,7 +30,11 @@ public final class AuthFailureLimiter: Sendable {
         self.clock = clock
         refused = Counter(label: "ringlet_refused_total", dimensions: [("reason", "auth_rate_limited")],
                           factory: metricsFactory)
-        failures = Counter(label: "ringlet_auth_failures_total", factory: metricsFactory)
+        httpFailures = Counter(label: "ringlet_auth_failures_total", dimensions: [("where", "http")], factory: metricsFactory)
+        signalingFailures = Counter(label: "ringlet_auth_failures_total", dimensions: [("where", "signaling")],
+                                    factory: metricsFactory)
+        httpFailures.increment(by: 0)
+        signalingFailures.increment(by: 0)
     }
 
     /// The process's monotonic clock.
@@ -49,9 +54,12 @@ public final class AuthFailureLimiter: Sendable {
         return Int(wait.rounded(.up))
     }
 
-    /// Counts one failed authentication from `ip`.
-    public func recordFailure(_ ip: String?) {
-        failures.increment()
+    /// Where an authentication failed.
+    public enum Source: Sendable { case http, signaling }
+
+    /// Counts one failed authentication from `ip` (`ringlet_auth_failures_total{where}`).
+    public func recordFailure(_ ip: String?, at source: Source = .http) {
+        (source == .http ? httpFailures : signalingFailures).increment()
         guard let ip else { return }
         let now = clock()
         buckets.withLock { table in _ = table.take(ip, now: now) }

@@ -66,12 +66,8 @@ public struct RingletCloud: Sendable {
                                                     descriptorLimit: descriptorLimit ?? DescriptorBudget.raiseSoftLimit())
         configuration.limits = limits
         descriptorBudget = budget
-        guard let ip = IPAddress(configuration.turn.host), let port = UInt16(exactly: configuration.turn.port),
-              port != 0 else {
-            throw ServerConfigurationError(
-                "turn must be an IP address (0.0.0.0 or :: for every address) and a port: \(configuration.turn)")
-        }
-        let turnAddress = TransportAddress(ip, port)
+        let turnAddress = try configuration.turnAddress()
+        let ip = turnAddress.ip
         var tls: TLSContextStore?
         if let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile {
             do throws(ServerTLSError) {

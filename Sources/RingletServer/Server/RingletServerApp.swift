@@ -17,12 +17,32 @@ public struct ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// What components pass to `Counter(label:dimensions:factory:)` / `Gauge(…, factory:)`.
     public let factory: PrometheusMetricsFactory
+    /// The `process_*` series, read again at each scrape.
+    let process: ProcessMetrics
 
     /// A fresh registry and its factory.
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        self.factory = PrometheusMetricsFactory(registry: registry)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Ring latency is milliseconds of server work; call setup is people picking up (seconds to a minute).
+        factory.durationHistogramBuckets["ringlet_ring_latency_seconds"] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
+        factory.durationHistogramBuckets["ringlet_call_setup_seconds"] = [
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(20), .seconds(30),
+            .seconds(45), .seconds(60), .seconds(120),
+        ]
+        self.factory = factory
+        process = ProcessMetrics(factory: factory)
+    }
+
+    /// The Prometheus text `/metrics` serves: the registry's series, the process's figures read now, and a
+    /// `# HELP` line for each (``help``).
+    public func render() -> String {
+        process.update()
+        return Self.annotated(String(decoding: registry.emitToBuffer(), as: UTF8.self))
     }
 }
 
@@ -162,13 +182,13 @@ public struct RingletServerApp: Sendable {
 
     /// The Prometheus text of the registry, as a response.
     var metricsResponder: @Sendable () -> Response {
-        let registry = metrics.registry
+        let metrics = self.metrics
         let guardMetrics = connectionSettings.closes
         return {
             guardMetrics.update()
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
     }
 

@@ -40,6 +40,9 @@ public enum ServerBootstrap {
         var adminToken: String?
         var demoAppID: String?
         var demoAppSecret: String?
+        /// The demo model and the server's address: `ringlet admin` next to this folder needs no flags.
+        var demoModelID: String?
+        var server: String?
     }
 
     /// Makes sure the store holds an admin token hash, following the configuration.
@@ -109,9 +112,14 @@ public enum ServerBootstrap {
         if let id = credentials.demoAppID, let secret = credentials.demoAppSecret, let app = try store.app(id: id),
            Identifiers.hash(secret) == app.secretHash
         {
-            if let model = try store.models(appID: id).first { return DemoApp(app: app, model: model, secret: secret) }
-            let model = ModelRecord(id: "demo-model-\(id.suffix(6))", appID: id, name: "Demo model", createdAt: now)
-            try store.insertModel(model)
+            let model: ModelRecord
+            if let first = try store.models(appID: id).first {
+                model = first
+            } else {
+                model = ModelRecord(id: "demo-model-\(id.suffix(6))", appID: id, name: "Demo model", createdAt: now)
+                try store.insertModel(model)
+            }
+            try keepDemoAddress(&credentials, model: model.id, configuration)
             return DemoApp(app: app, model: model, secret: secret)
         }
         guard try store.apps().isEmpty else { return nil }
@@ -126,7 +134,18 @@ public enum ServerBootstrap {
         credentials.demoAppID = app.id
         credentials.demoAppSecret = secret
         try writeDevCredentials(credentials, configuration)
+        try keepDemoAddress(&credentials, model: model.id, configuration)
         return DemoApp(app: app, model: model, secret: secret)
+    }
+
+    /// Records the demo model and the server's address in the dev credentials file (when they changed).
+    private static func keepDemoAddress(_ credentials: inout DevCredentials, model: String,
+                                        _ configuration: ServerConfiguration) throws {
+        let server = configuration.effectivePublicBaseURL
+        guard credentials.demoModelID != model || credentials.server != server else { return }
+        credentials.demoModelID = model
+        credentials.server = server
+        try writeDevCredentials(credentials, configuration)
     }
 
     /// The file a generated admin token goes to when there is no terminal to show it on.

@@ -1,4 +1,5 @@
 import Foundation
+import RingletCore
 import RingletWebPush
 
 /// Everything `ringlet serve` can be told, with documented defaults, validated once (docs/server.md).
@@ -147,6 +148,14 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// address (tests with a local stand-in push service).
     public var pushEndpointPolicy: PushEndpoint.Policy { PushEndpoint.Policy(allowLoopback: dev) }
 
+    /// ``turn`` as an address to listen on: an IP literal (0.0.0.0 or :: for every address) and a port (not 0).
+    public func turnAddress() throws(ServerConfigurationError) -> TransportAddress {
+        guard let ip = IPAddress(turn.host), let port = UInt16(exactly: turn.port), port != 0 else {
+            throw ServerConfigurationError("turn must be an IP address (0.0.0.0 or :: for every address) and a port: \(turn)")
+        }
+        return TransportAddress(ip, port)
+    }
+
     /// Checks every rule; the server calls it once before starting.
     public func validate() throws(ServerConfigurationError) {
         guard !dataDir.isEmpty else { throw ServerConfigurationError("dataDir is empty") }
@@ -157,6 +166,7 @@ public struct ServerConfiguration: Sendable, Hashable {
             throw ServerConfigurationError("maxBodySize must be from 1024 to 16777216")
         }
         if let turnSecret, turnSecret.isEmpty { throw ServerConfigurationError("turnSecret is empty") }
+        _ = try turnAddress()
         try limits.validate()
         if turnSecret == nil, !dev { throw ServerConfigurationError("--turn-secret or --turn-secret-file is required (or --dev)") }
         if let adminToken, !adminToken.hasPrefix("rla_") || adminToken.utf8.count < 20 {

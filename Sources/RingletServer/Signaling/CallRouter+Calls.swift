@@ -77,7 +77,8 @@ extension CallRouter {
         }
         let ring = Ring(callId: record.id, sn: sn, deviceName: device.name, kind: request.kind,
                         callerCamera: request.callerCamera, calleeCamera: request.calleeCamera,
-                        iceServers: iceServers(for: user.id, now: now))
+                        iceServers: iceServers(for: user.id, now: now),
+                        earlyMedia: request.earlyMedia == true && request.kind == .video ? true : nil)
         let ringDeadline = now &+ configuration.ringTimeoutMs
         calls[record.id] = ActiveCall(record: record, state: .ringing, deviceSession: session.id, ringing: targets,
                                       userSession: nil, ringDeadline: ringDeadline, openID: user.openID,
@@ -130,6 +131,12 @@ extension CallRouter {
             return fail(&self, .notAuthorized, "you have not authorized this device")
         }
         guard let deviceSession = deviceSessions[sn] else {
+            // The attempt is kept in the history (outcome `failed`): the person sees that the call never rang.
+            let attempt = CallRecord(id: makeID("call_"), appID: appID, sn: sn, userID: userID,
+                                     direction: .userToDevice, kind: request.kind == .video ? .video : .audio,
+                                     channel: channel, outcome: .failed, startedAt: now, endedAt: now)
+            _ = storeValue({ () throws(StoreError) in try store.insertCall(attempt) })
+            emit(.event(.callEnded(attempt)))
             return fail(&self, .notRegistered, "device \(sn) is offline")
         }
         if isInCall(device: sn) || isInCall(user: userID) {
@@ -170,6 +177,10 @@ extension CallRouter {
         call.state = .active
         call.userSession = session.id
         call.ringDeadline = nil
+        // Early video went to another session (or one that is gone): the device offers again for this one.
+        let restartMedia = call.previewSession != nil && call.previewSession != session.id
+        call.awaitingOffer = restartMedia
+        call.previewSession = nil
         call.record.outcome = .active
         call.record.answeredAt = now
         let others = call.ringing.subtracting([session.id])
@@ -181,7 +192,8 @@ extension CallRouter {
         let record = call.record
         let store = self.store
         _ = storeValue({ () throws(StoreError) in try store.updateCall(record) })
-        emit(.send(call.deviceSession, .callEvent(CallEventMessage(callId: action.callId, event: .answer))))
+        emit(.send(call.deviceSession, .callEvent(CallEventMessage(callId: action.callId, event: .answer,
+                                                                   restartMedia: restartMedia ? true : nil))))
         for other in others.sorted(by: { $0.rawValue < $1.rawValue }) {
             emit(.send(other, .ringStop(RingStop(callId: action.callId, reason: .answer))))
         }

@@ -10,6 +10,9 @@ extension CallRouter {
         }
         if call.deviceSession == session.id {
             if let user = call.userSession {
+                if call.awaitingOffer, case .sdp(let description) = message, description.sdpType == .offer {
+                    calls[callID]?.awaitingOffer = false
+                }
                 emit(.send(user, message))
             } else {
                 // Ringing device → user call: every ringing session prepares media; a session that opens later
@@ -22,6 +25,13 @@ extension CallRouter {
                 }
             }
         } else if call.userSession == session.id {
+            // After a media restart, what the session sends for the device's earlier offer is dropped.
+            if call.awaitingOffer, message.isMediaNegotiation { return }
+            emit(.send(call.deviceSession, message))
+        } else if call.ringing.contains(session.id), call.state == .ringing, call.ring?.earlyMedia == true,
+                  message.isMediaNegotiation, call.previewSession == nil || call.previewSession == session.id {
+            // Early video: the first ringing session to answer the device's offer takes the preview.
+            calls[callID]?.previewSession = session.id
             emit(.send(call.deviceSession, message))
         } else if call.ringing.contains(session.id) {
             refuse(session.id, nil, .invalidState, "answer the call before sending \(message.type)")
@@ -90,5 +100,15 @@ extension CallRouter {
         }
         emit(.send(session.id, .authorizedUsers(AuthorizedUsers(requestId: request.requestId,
                                                                 users: users.sorted { $0.openId < $1.openId }))))
+    }
+}
+
+extension ServerMessage {
+    /// `sdp` or `candidate`: what sets up a call's media.
+    var isMediaNegotiation: Bool {
+        switch self {
+        case .sdp, .candidate: true
+        default: false
+        }
     }
 }

@@ -187,6 +187,13 @@ public struct CallRouter {
         /// notification). At most ``maximumReplay`` messages.
         var ring: Ring?
         var replay: [ServerMessage] = []
+        /// device → user with early video: the ringing session whose `sdp` answer and candidates go to the device
+        /// before the call is answered (the first to send one). When another session answers, the device is told
+        /// to start its media again (`restartMedia`), and the user's `sdp` / `candidate` are held back
+        /// (``awaitingOffer``) until the device's new offer has gone out, so that none of the earlier answer's
+        /// reaches the new media.
+        var previewSession: SessionID?
+        var awaitingOffer = false
     }
 
     /// The most media messages kept per ringing call for sessions that open during the ring.

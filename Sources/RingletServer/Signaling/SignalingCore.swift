@@ -31,6 +31,16 @@ actor SignalingCore {
         userSessions = Gauge(label: "ringlet_sessions", dimensions: [("kind", "user")], factory: metricsFactory)
         deviceSessions.record(0)
         userSessions.record(0)
+        // Every outcome is a series from the start (a rate over a series that appears late reads as nothing).
+        for outcome in CallRecord.Outcome.allCases where outcome != .ringing && outcome != .active {
+            Counter(label: "ringlet_calls_total", dimensions: [("outcome", Self.outcomeLabel(outcome))],
+                    factory: metricsFactory).increment(by: 0)
+        }
+    }
+
+    /// A call outcome as the metrics say it: `peer_gone` is `dropped` (what the web app's History says).
+    static func outcomeLabel(_ outcome: CallRecord.Outcome) -> String {
+        outcome == .peerGone ? "dropped" : outcome.rawValue
     }
 
     func makeSessionID() -> SessionID {
@@ -52,9 +62,23 @@ actor SignalingCore {
     }
 
     func handle(_ id: SessionID, _ message: ClientMessage, now: Int64) {
+        let started = ContinuousClock.now
         router.handle(id, message, now: now)
         drain(now: now)
+        // A call request's ring (or join_notify) is in the callees' outboxes now.
+        if let direction = rang {
+            Timer(label: "ringlet_ring_latency_seconds", dimensions: [("direction", direction)], factory: metricsFactory)
+                .recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
+            rang = nil
+        }
     }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds &* 1_000_000_000 &+ d.components.attoseconds / 1_000_000_000
+    }
+
+    /// Set by ``drain(now:)`` when a call started ringing (its direction).
+    private var rang: String?
 
     func authorizationChanged(_ record: AuthorizationRecord, now: Int64) {
         router.authorizationChanged(record, now: now)
@@ -126,9 +150,16 @@ actor SignalingCore {
                                 metadata: ["session": "\(id)", "reason": "\(reason.code)"])
                 }
             case .event(.callEnded(let record)):
-                Counter(label: "ringlet_calls_total", dimensions: [("outcome", record.outcome.rawValue)],
+                Counter(label: "ringlet_calls_total", dimensions: [("outcome", Self.outcomeLabel(record.outcome))],
                         factory: metricsFactory).increment()
-            case .event(.callStarted), .event(.storeFailed):
+                if let answered = record.answeredAt, answered >= record.startedAt {
+                    Timer(label: "ringlet_call_setup_seconds", dimensions: [("direction", record.direction.rawValue)],
+                          factory: metricsFactory)
+                        .recordMilliseconds(answered - record.startedAt)
+                }
+            case .event(.callStarted(let record)):
+                rang = record.direction.rawValue
+            case .event(.storeFailed):
                 break
             case .push(let intent):
                 push?(intent)

@@ -141,7 +141,7 @@ extension SignalingHub {
             identity = who
             credential = what
         case .refused:
-            authLimiter.recordFailure(ip)
+            authLimiter.recordFailure(ip, at: .signaling)
             return refuse(.authenticationFailed,
                           kind == .device ? "the device signature was not accepted" : "the session token was not accepted")
         case .unavailable:

@@ -80,10 +80,17 @@ public struct WebAppFiles: Sendable {
         return Response(status: .ok, headers: Self.headers(contentType: file.contentType), body: .init(byteBuffer: file.body))
     }
 
-    /// Adds `GET /app` (redirect to `/app/`, or `index.html` for `/app/`) and `GET /app/**` to `router`; returns
+    /// Adds `GET /` (302 to `/app/`), `GET /app` (redirect to `/app/`, or `index.html` for `/app/`) and
+    /// `GET /app/**` to `router`; returns
     /// the routes in the OpenAPI spelling (they are not part of the JSON API and not in its document).
     @discardableResult
     public func register<Context: RequestContext>(on router: Router<Context>) -> [APIRoutes.Route] {
+        // The server's address opens the web app (a person types the host name, not /app/).
+        router.get("/") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.location] = "/app/"
+            return Response(status: .found, headers: headers)
+        }
         router.get("/app") { request, _ -> Response in
             guard request.uri.path.hasSuffix("/") else {
                 var headers = HTTPFields()
@@ -100,6 +107,7 @@ public struct WebAppFiles: Sendable {
             }
             return response
         }
-        return [APIRoutes.Route(method: .get, path: "/app"), APIRoutes.Route(method: .get, path: "/app/{path}")]
+        return [APIRoutes.Route(method: .get, path: "/"), APIRoutes.Route(method: .get, path: "/app"),
+                APIRoutes.Route(method: .get, path: "/app/{path}")]
     }
 }

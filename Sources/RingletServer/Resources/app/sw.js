@@ -13,7 +13,7 @@
 //   handed over (a service worker has no WebSocket).
 // A classic script (no modules): every browser that has push can run it.
 
-const SHELL_CACHE = 'ringlet-shell-v1';
+const SHELL_CACHE = 'ringlet-shell-v2';
 const SHELL = [
   './', 'index.html', 'app.css', 'icon.svg', 'manifest.webmanifest', 'icons/icon-192.png', 'icons/icon-512.png',
   'icons/badge-96.png', 'icons/apple-touch-icon.png', 'js/main.js', 'js/api.js', 'js/call.js', 'js/callview.js',

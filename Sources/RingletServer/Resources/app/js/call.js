@@ -9,17 +9,27 @@
 // This user calls a device: camera/microphone → `call_device {sn, kind}` → `call_result` (code 0, callId,
 // iceServers) → offer and trickle at once → `call_event answer` when the device accepts (busy/reject shown).
 //
-// Either side: `command` (the custom button sends name "usr_data" with its label), `av_state` (Mute, Camera),
-// `hang_up` (or `cancel` before an answer). Losing the signaling connection ends the call (the server ends it
-// with peer_gone); an ICE failure, or a disconnection that lasts 10 s, ends it too.
+// Either side: `command` (the custom button, once confirmed, sends name "usr_data" with its label; the device's
+// reply comes back as `command` "usr_data_reply"), `av_state` (Microphone, Camera), `hang_up` (or `cancel` before
+// an answer). Losing the signaling connection ends the call (the server ends it with peer_gone); an ICE failure,
+// or a disconnection that lasts 10 s, ends it too.
+//
+// Early video (a ring with `earlyMedia`): the device offers while it rings; this page answers at once with no
+// camera or microphone (its senders carry no track), so the device's picture plays while it rings. Answer puts
+// the camera and microphone on those senders (no renegotiation). The server lets one ringing page take the
+// preview; a page that answers without it gets a fresh offer from the device.
 
 import { Ringtone } from './ringtone.js';
-import { callStats, getLocalMedia, stopStream } from './media.js';
+import { browserDecodesH264, callStats, getLocalMedia, stopStream } from './media.js';
 
 /** How long an ended call stays on screen before the view closes by itself (ms). */
 const LINGER_MS = 4000;
 /** How long a media disconnection may last before the call counts as dropped (ms). */
 const DISCONNECTED_GRACE_MS = 10000;
+/** How long the device has to confirm the custom command (its USR_DATA reply) (ms). */
+const COMMAND_REPLY_MS = 10000;
+/** Camera and microphone troubles that still let the person see and hear the device (receive only). */
+const WATCH_ONLY_REASONS = ['insecure', 'missing'];
 
 /** `call_result` codes (the seed's) in words. */
 export function callResultText(code, name) {
@@ -119,6 +129,8 @@ export class CallController {
       camera: message.kind !== 'audio' && message.calleeCamera !== false, status: '',
     });
     call.ringing = true;
+    this.noteVideoSupport(call);
+    if (message.earlyMedia && call.kind === 'video') call.earlyVideo = call.videoUnsupported ? 'unavailable' : 'waiting';
     this.ringtone.start();
     this.render();
     if (this.autoAnswer && this.autoAnswer === message.callId) {
@@ -157,14 +169,19 @@ export class CallController {
     try {
       stream = await getLocalMedia(call.kind);
     } catch (error) {
-      call.answering = false;
-      if (this.call === call && call.phase === 'ringing') {
-        call.status = '';
-        call.message = error.message;
-        call.mediaError = error.reason || 'failed';
-        this.render();
+      call.mediaError = error.reason || 'failed';
+      if (!WATCH_ONLY_REASONS.includes(call.mediaError)) {
+        call.answering = false;
+        if (this.call === call && call.phase === 'ringing') {
+          call.status = '';
+          call.message = error.message;
+          this.render();
+        }
+        return;
       }
-      return;
+      // No camera or microphone here (plain http, none found): answer anyway, to see and hear the device.
+      stream = null;
+      call.message = watchOnlyText(call, error);
     }
     if (this.call !== call || call.phase !== 'ringing') {
       stopStream(stream);
@@ -186,8 +203,14 @@ export class CallController {
     call.ringing = false;
     this.becomeActive(call);
     this.onTaken(call);
+    if (!stream) this.sendAVState(call);
     this.serial(call, async () => {
       const pc = call.pc || this.makePeer(call);
+      if (pc.localDescription) {
+        // Early video: the answer went out while it rang; the camera and microphone take its senders now.
+        await this.putLocalTracksOnSenders(call, pc);
+        return;
+      }
       this.addLocalTracks(call, pc);
       if (call.offer) await this.answerOffer(call);
     });
@@ -212,6 +235,33 @@ export class CallController {
     }
   }
 
+  /** Early video: answers the device's offer while it rings, sending nothing (senders without a track, so that
+   *  Answer needs no renegotiation). The server takes the first ringing page's answer; others keep waiting. */
+  async previewOffer(call) {
+    const pc = call.pc;
+    for (const transceiver of pc.getTransceivers()) {
+      if (!transceiver.stopped) transceiver.direction = 'sendrecv';
+    }
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (this.call === call && call.phase === 'ringing') {
+      this.signaling.send({ type: 'sdp', callId: call.id, sdpType: 'answer', sdp: pc.localDescription.sdp });
+      this.startStats(call);
+    }
+  }
+
+  /** The local camera and microphone on the senders of an answer made while it rang. */
+  async putLocalTracksOnSenders(call, pc) {
+    const stream = call.localStream;
+    if (!stream) return;
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.stopped) continue;
+      const kind = transceiver.receiver.track && transceiver.receiver.track.kind;
+      const track = stream.getTracks().find((t) => t.kind === kind);
+      if (track) await transceiver.sender.replaceTrack(track);
+    }
+  }
+
   // MARK: Outgoing
 
   /** Calls a device (`call_device`); `device` is {sn, name}. */
@@ -223,13 +273,18 @@ export class CallController {
       iceServers: [], camera: kind === 'video', status: 'Starting camera and microphone…',
     });
     this.render();
+    this.noteVideoSupport(call);
     let stream;
     try {
       stream = await getLocalMedia(kind);
     } catch (error) {
       call.mediaError = error.reason || 'failed';
-      if (this.call === call) this.end(call, 'media_refused', error.message, { linger: false });
-      return;
+      if (!WATCH_ONLY_REASONS.includes(call.mediaError)) {
+        if (this.call === call) this.end(call, 'media_refused', error.message, { linger: false });
+        return;
+      }
+      stream = null;
+      call.message = watchOnlyText(call, error);
     }
     if (this.call !== call || call.phase !== 'calling') {
       stopStream(stream);
@@ -262,6 +317,11 @@ export class CallController {
     this.serial(call, async () => {
       const pc = this.makePeer(call);
       this.addLocalTracks(call, pc);
+      if (!call.localStream) {
+        // Watching only: receive the device's audio and video without sending any.
+        pc.addTransceiver('audio', { direction: 'recvonly' });
+        if (call.kind === 'video') pc.addTransceiver('video', { direction: 'recvonly' });
+      }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.call === call && call.phase !== 'ended') {
@@ -276,7 +336,10 @@ export class CallController {
     const name = call.name;
     switch (message.event) {
       case 'answer':
-        if (call.direction === 'outgoing' && call.phase === 'calling') this.becomeActive(call);
+        if (call.direction === 'outgoing' && call.phase === 'calling') {
+          this.becomeActive(call);
+          if (!call.localStream) this.sendAVState(call);
+        }
         break;
       case 'reject': this.end(call, 'remote_rejected', `${name} declined the call.`); break;
       case 'busy': this.end(call, 'busy', `${name} is busy.`); break;
@@ -303,11 +366,11 @@ export class CallController {
       this.end(call, 'cancelled', 'Call cancelled.');
     } else {
       this.signaling.send({ type: 'hang_up', callId: call.id });
-      this.end(call, 'hang_up', 'Call ended.');
+      this.end(call, 'hang_up', 'You hung up.');
     }
   }
 
-  /** The Mute button: stops or resumes sending the microphone; the device gets `av_state`. */
+  /** The Microphone button: stops or resumes sending the microphone; the device gets `av_state`. */
   toggleMute() { this.toggleSending('microphone'); }
 
   /** The Camera button: stops or resumes sending the camera; the device gets `av_state`. */
@@ -315,7 +378,8 @@ export class CallController {
 
   toggleSending(what) {
     const call = this.call;
-    if (!call || !call.localStream || call.phase === 'ended' || (what === 'camera' && !call.hasCamera)) return;
+    if (!call || !call.localStream || call.phase === 'ended') return;
+    if ((what === 'camera' && !call.hasCamera) || (what === 'microphone' && !call.hasMicrophone)) return;
     call[what] = !call[what];
     const tracks = what === 'camera' ? call.localStream.getVideoTracks() : call.localStream.getAudioTracks();
     for (const track of tracks) track.enabled = call[what];
@@ -323,16 +387,75 @@ export class CallController {
     this.render();
   }
 
-  /** The custom button: `command {name: "usr_data", data: label}` (the device's USR_DATA). */
+  /** The custom button (Open door): asks for a confirmation first — it acts on the device's side. */
   sendCommand() {
     const call = this.call;
-    if (!call || call.phase !== 'active') return;
-    if (this.signaling.send({ type: 'command', callId: call.id, name: 'usr_data', data: this.commandLabel })) {
-      call.status = `Sent “${this.commandLabel}”.`;
-      call.commandsSent = (call.commandsSent || 0) + 1;
-      document.body.dataset.commandsSent = String(call.commandsSent);
+    if (!call || call.phase !== 'active' || call.commandReply === 'waiting') return;
+    call.confirming = true;
+    call.confirmQuestion = `${this.commandLabel} at ${call.name}?`;
+    call.confirmLabel = `Yes, ${this.commandLabel.charAt(0).toLowerCase()}${this.commandLabel.slice(1)}`;
+    this.render();
+    this.view.focusConfirm();
+  }
+
+  /** Cancel in the confirmation. */
+  cancelCommand() {
+    const call = this.call;
+    if (!call || !call.confirming) return;
+    call.confirming = false;
+    this.render();
+  }
+
+  /** The confirmation's Yes: `command {name: "usr_data", data: label}` (the device's USR_DATA); the device's
+   *  reply (`usr_data_reply`, what its onRecvCommand returned) is awaited for a while. */
+  confirmCommand() {
+    const call = this.call;
+    if (!call || call.phase !== 'active' || !call.confirming) return;
+    call.confirming = false;
+    if (!this.signaling.send({ type: 'command', callId: call.id, name: 'usr_data', data: this.commandLabel })) {
+      call.status = `“${this.commandLabel}” was not sent: not connected to the server.`;
       this.render();
+      return;
     }
+    call.commandsSent = (call.commandsSent || 0) + 1;
+    document.body.dataset.commandsSent = String(call.commandsSent);
+    call.commandReply = 'waiting';
+    call.status = `Sent “${this.commandLabel}”. Waiting for ${call.name} to confirm…`;
+    clearTimeout(call.replyTimer);
+    call.replyTimer = setTimeout(() => {
+      if (this.call !== call || call.commandReply !== 'waiting') return;
+      call.commandReply = 'unconfirmed';
+      call.status = `${call.name} did not confirm “${this.commandLabel}”. It may not have happened.`;
+      this.render();
+    }, COMMAND_REPLY_MS);
+    this.render();
+  }
+
+  /** The device's reply to the custom command: the text its onRecvCommand returned (the seed's demo answers
+   *  {"code": 0, "msg": "success"}); code 0 confirms. */
+  onCommandReply(call, data) {
+    if (call.commandReply !== 'waiting') return;
+    clearTimeout(call.replyTimer);
+    let code = 0;
+    let text = '';
+    try {
+      const reply = JSON.parse(data);
+      if (reply && typeof reply === 'object') {
+        code = Number(reply.code ?? 0);
+        text = typeof reply.msg === 'string' ? reply.msg : (typeof reply.message === 'string' ? reply.message : '');
+      }
+    } catch (error) {
+      text = String(data || '');
+    }
+    const detail = text && !/^(ok|success)$/i.test(text) ? `: ${text}` : '';
+    if (code === 0) {
+      call.commandReply = 'confirmed';
+      call.status = `${call.name} confirmed “${this.commandLabel}”${detail}.`;
+    } else {
+      call.commandReply = 'refused';
+      call.status = `${call.name} could not do “${this.commandLabel}”${detail || ` (code ${code})`}.`;
+    }
+    this.render();
   }
 
   sendAVState(call) {
@@ -346,11 +469,21 @@ export class CallController {
     if (!call || call.phase === 'ended') return;
     const description = { type: message.sdpType, sdp: message.sdp };
     if (call.direction === 'incoming' && message.sdpType === 'offer') {
+      const renewed = Boolean(call.offer);
       call.offer = description;
       this.serial(call, async () => {
+        if (renewed && call.pc && call.phase === 'active') {
+          // A fresh offer after the answer: another page held the early video, so the device starts over with
+          // this one (a new peer connection, the camera and microphone on it).
+          this.replacePeer(call);
+          this.addLocalTracks(call, call.pc);
+          await this.answerOffer(call);
+          return;
+        }
         const pc = call.pc || this.makePeer(call);
         if (!pc.remoteDescription) await this.applyRemoteDescription(call, description);
         if (call.phase === 'active' && !pc.localDescription) await this.answerOffer(call);
+        else if (call.phase === 'ringing' && call.earlyVideo === 'waiting' && !pc.localDescription) await this.previewOffer(call);
       });
     } else if (call.direction === 'outgoing' && message.sdpType === 'answer') {
       this.serial(call, () => this.applyRemoteDescription(call, description));
@@ -372,6 +505,10 @@ export class CallController {
   onCommand(message) {
     const call = this.current(message.callId);
     if (!call || call.phase === 'ended') return;
+    if (message.name === 'usr_data_reply') {
+      this.onCommandReply(call, message.data);
+      return;
+    }
     call.status = `${call.name}: ${message.data || message.name}`;
     this.render();
   }
@@ -390,10 +527,11 @@ export class CallController {
 
   newCall(fields) {
     this.call = {
-      pc: null, localStream: null, remoteStream: null, offer: null, pendingCandidates: [], queue: Promise.resolve(),
-      microphone: true, hasCamera: false, answeredAt: null, endedAt: null, endReason: null, message: '',
-      mediaState: null, link: null, framesDecoded: 0, audioPackets: 0, ringing: false, answering: false,
-      timers: [], ...fields,
+      pc: null, localStream: null, remoteVideoStream: null, remoteAudioStream: null, offer: null, pendingCandidates: [],
+      queue: Promise.resolve(), microphone: true, hasCamera: false, hasMicrophone: false, answeredAt: null,
+      endedAt: null, endReason: null, message: '', mediaState: null, link: null, framesDecoded: 0, audioPackets: 0,
+      audioEnergy: 0, ringing: false, answering: false, videoUnsupported: false, videoNote: '', earlyVideo: null,
+      confirming: false, commandReply: null, timers: [], ...fields,
     };
     delete document.body.dataset.commandsSent;
     return this.call;
@@ -418,26 +556,43 @@ export class CallController {
     return call.queue;
   }
 
+  /** The page's camera and microphone for the call, or null when it only watches and listens. */
   useLocalStream(call, stream) {
     call.localStream = stream;
-    call.hasCamera = stream.getVideoTracks().length > 0;
+    call.hasCamera = Boolean(stream) && stream.getVideoTracks().length > 0;
+    call.hasMicrophone = Boolean(stream) && stream.getAudioTracks().length > 0;
     if (!call.hasCamera) call.camera = false;
+    if (!call.hasMicrophone) call.microphone = false;
+    if (!stream) return;
     for (const track of stream.getVideoTracks()) track.enabled = call.camera;
     this.view.showLocal(stream);
     if (stream.cameraMissing) call.message = 'No camera available: the call is voice only from your side.';
   }
 
+  /** Says plainly, before any media, when this browser cannot show the device's video (no H.264 decoder): the
+   *  call goes on with sound, and the screen says why there is no picture. */
+  noteVideoSupport(call) {
+    if (call.kind !== 'video' || browserDecodesH264()) return;
+    call.videoUnsupported = true;
+    call.videoNote = `This browser cannot show ${call.name}'s video (it has no H.264 video decoder), so you will `
+      + 'only hear it. Chrome, Edge and Safari show the video.';
+  }
+
   makePeer(call) {
     const pc = new RTCPeerConnection({ iceServers: call.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     call.pc = pc;
-    call.remoteStream = new MediaStream();
+    call.remoteVideoStream = new MediaStream();
+    call.remoteAudioStream = new MediaStream();
     pc.ontrack = (event) => {
-      if (this.call !== call) return;
-      call.remoteStream.addTrack(event.track);
-      this.view.showRemote(call.remoteStream);
+      if (this.call !== call || call.pc !== pc) return;
+      const target = event.track.kind === 'video' ? call.remoteVideoStream : call.remoteAudioStream;
+      for (const old of target.getTracks()) target.removeTrack(old);
+      target.addTrack(event.track);
+      event.track.addEventListener('ended', () => this.render());
+      this.view.showRemote(call.remoteVideoStream, call.remoteAudioStream);
     };
     pc.onicecandidate = (event) => {
-      if (this.call !== call || call.phase === 'ended') return;
+      if (this.call !== call || call.pc !== pc || call.phase === 'ended') return;
       if (!event.candidate) {
         this.signaling.send({ type: 'candidate', callId: call.id, candidate: '' });
       } else if (event.candidate.candidate) {
@@ -447,11 +602,21 @@ export class CallController {
         });
       }
     };
-    pc.onconnectionstatechange = () => this.mediaStateChanged(call);
+    pc.onconnectionstatechange = () => { if (call.pc === pc) this.mediaStateChanged(call); };
     return pc;
   }
 
+  /** Closes the call's peer connection and makes a new one (the device offered again). */
+  replacePeer(call) {
+    const old = call.pc;
+    call.pc = null;
+    call.pendingCandidates = [];
+    if (old) old.close();
+    return this.makePeer(call);
+  }
+
   addLocalTracks(call, pc) {
+    if (!call.localStream) return;
     for (const track of call.localStream.getTracks()) pc.addTrack(track, call.localStream);
   }
 
@@ -466,9 +631,15 @@ export class CallController {
     call.answeredAt = Date.now();
     this.keepScreenOn(call);
     call.status = call.mediaState === 'connected' ? '' : 'Connecting…';
-    const tick = setInterval(() => this.refreshStats(call), 1000);
-    call.timers.push(tick);
+    this.startStats(call);
     this.render();
+  }
+
+  /** getStats every second (once per call), from the answer — or from the early video while it rings. */
+  startStats(call) {
+    if (call.statsTimer) return;
+    call.statsTimer = setInterval(() => this.refreshStats(call), 1000);
+    call.timers.push(call.statsTimer);
   }
 
   /** Asks the browser to keep the screen on during the call (phones dim and lock otherwise); best effort. */
@@ -484,13 +655,14 @@ export class CallController {
   }
 
   async refreshStats(call) {
-    if (this.call !== call || call.phase !== 'active') return;
+    if (this.call !== call || (call.phase !== 'active' && call.phase !== 'ringing')) return;
     if (call.pc) {
       try {
         Object.assign(call, await callStats(call.pc));
       } catch (error) {
         // The connection closed between the check and getStats; the next tick (if any) sees it.
       }
+      if (call.phase === 'ringing' && call.earlyVideo === 'waiting' && call.framesDecoded > 0) call.earlyVideo = 'playing';
     }
     if (this.call === call) this.render();
   }
@@ -534,6 +706,8 @@ export class CallController {
     if (this.call === call) this.ringtone.stop();
     for (const timer of call.timers) clearInterval(timer);
     clearTimeout(call.dropTimer);
+    clearTimeout(call.replyTimer);
+    call.confirming = false;
     if (call.pc) call.pc.close();
     if (call.wakeLock) call.wakeLock.release().catch(() => {});
     stopStream(call.localStream);
@@ -556,6 +730,15 @@ export class CallController {
   render() {
     this.view.render(this.call);
   }
+}
+
+/** What a call without camera and microphone on this page can still do. */
+function watchOnlyText(call, error) {
+  const what = call.kind === 'video' ? 'see and hear' : 'hear';
+  if (error.reason === 'insecure') {
+    return `Calls need HTTPS for your camera and microphone: you can ${what} ${call.name}, but it cannot see or hear you.`;
+  }
+  return `No camera or microphone was found: you can ${what} ${call.name}, but it cannot hear you.`;
 }
 
 async function addCandidate(pc, candidate) {

@@ -4,33 +4,79 @@ import { el, formatDuration, formatWhen } from './ui.js';
 
 /**
  * Authorized devices (revoked ones are not shown). Each row: name, SN, online state, Call and Revoke; Revoke asks
- * once more in the row itself.
+ * once more in the row itself. An offline device's Call is disabled, with the reason under it.
+ *
+ * Rows are kept and updated in place (keyed by SN), never rebuilt, so that the periodic refresh does not replace a
+ * button under the person's finger (a click between the press and the release would be lost) nor close a Revoke
+ * question.
  * @param handlers {call(device), revoke(device)}
  */
 export function renderDevices(list, empty, devices, handlers) {
   const shown = devices.filter((device) => device.status === 'authorized');
-  list.replaceChildren(...shown.map((device) => deviceRow(device, handlers)));
+  const existing = new Map([...list.children].map((row) => [row.dataset.sn, row]));
+  const rows = shown.map((device) => {
+    const row = existing.get(device.sn) || deviceRow(device.sn, handlers);
+    row.device = device;
+    updateDeviceRow(row, device);
+    return row;
+  });
+  // Only rows that moved or are new are (re)inserted; a row already in place is left alone.
+  rows.forEach((row, index) => {
+    if (list.children[index] !== row) list.insertBefore(row, list.children[index] || null);
+  });
+  while (list.children.length > rows.length) list.lastElementChild.remove();
   empty.hidden = shown.length > 0;
 }
 
-function deviceRow(device, handlers) {
-  const nameId = `device-name-${device.sn}`;
-  const row = el('li', { class: 'card device', dataset: { sn: device.sn, online: String(Boolean(device.online)) } },
-    el('span', { class: 'name', id: nameId }, device.deviceName || device.sn),
-    el('span', { class: 'state' }, device.online ? 'Online' : 'Offline'),
-    el('span', { class: 'sn' }, `SN ${device.sn}`));
+/** Makes the row of `sn`; its content follows `row.device` (see updateDeviceRow). */
+function deviceRow(sn, handlers) {
+  const nameId = `device-name-${sn}`;
+  const reasonId = `device-reason-${sn}`;
+  const row = el('li', { class: 'card device', dataset: { sn } },
+    el('span', { class: 'name', id: nameId }),
+    el('span', { class: 'state' }),
+    el('span', { class: 'sn' }, `SN ${sn}`),
+    el('p', { class: 'offline-reason', id: reasonId, hidden: true }));
   const actions = el('div', { class: 'actions' });
-  const showActions = () => actions.replaceChildren(
-    el('button', { type: 'button', class: 'primary call-device', 'aria-describedby': nameId, onclick: () => handlers.call(device) },
-      'Call'),
-    el('button', { type: 'button', class: 'danger-text', 'aria-describedby': nameId, onclick: askRevoke }, 'Revoke'));
-  const askRevoke = () => actions.replaceChildren(
-    el('p', { class: 'confirm' }, `Stop ${device.deviceName || device.sn} from calling you? Authorizing it again needs a new ticket.`),
-    el('button', { type: 'button', class: 'danger-text', onclick: () => handlers.revoke(device) }, 'Yes, revoke'),
-    el('button', { type: 'button', onclick: showActions }, 'Keep'));
-  showActions();
+  const showActions = () => {
+    row.confirming = false;
+    actions.replaceChildren(
+      el('button', { type: 'button', class: 'primary call-device', 'aria-describedby': `${nameId} ${reasonId}`,
+        onclick: () => handlers.call(row.device) }, 'Call'),
+      el('button', { type: 'button', class: 'danger-text', 'aria-describedby': nameId, onclick: askRevoke }, 'Revoke'));
+    updateDeviceRow(row, row.device);
+  };
+  const askRevoke = () => {
+    row.confirming = true;
+    const name = row.device.deviceName || row.device.sn;
+    actions.replaceChildren(
+      el('p', { class: 'confirm' }, `Stop ${name} from calling you? Authorizing it again needs a new ticket.`),
+      el('button', { type: 'button', class: 'danger-text', onclick: () => handlers.revoke(row.device) }, 'Yes, revoke'),
+      el('button', { type: 'button', onclick: showActions }, 'Keep'));
+  };
   row.append(actions);
+  row.showActions = showActions;
   return row;
+}
+
+function updateDeviceRow(row, device) {
+  if (!device) return;
+  const name = device.deviceName || device.sn;
+  const online = Boolean(device.online);
+  setText(row.querySelector('.name'), name);
+  setText(row.querySelector('.state'), online ? 'Online' : 'Offline');
+  row.dataset.online = String(online);
+  const reason = row.querySelector('.offline-reason');
+  reason.hidden = online;
+  setText(reason, online ? '' : `${name} is offline, so it cannot take calls. It can once it connects again.`);
+  if (!row.confirming && !row.querySelector('.call-device')) row.showActions();
+  const call = row.querySelector('.call-device');
+  if (call && call.disabled === online) call.disabled = !online;
+}
+
+/** Sets a text only when it changed (no DOM mutation otherwise). */
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 /**
@@ -61,6 +107,7 @@ function outcomeText(call) {
     case 'busy': return ['Busy', true];
     case 'timeout': return [call.direction === 'device_to_user' ? 'Missed' : 'No answer', true];
     case 'cancelled': return ['Cancelled', true];
+    case 'failed': return [call.direction === 'device_to_user' ? 'Failed' : 'Not reached: offline', true];
     case 'peer_gone': return [call.answeredAt ? `Dropped · ${formatDuration(call.durationMs)}` : 'Dropped', true];
     default: return [call.outcome, true];
   }

@@ -20,6 +20,8 @@ const DEVICE_REFRESH_MS = 10000;
 const ANSWER_WAIT_MS = 10000;
 /** How often the offline view tries the server again (ms). */
 const OFFLINE_RETRY_MS = 5000;
+/** The tabs of the signed-in view, in order. */
+const TABS = ['devices', 'notices', 'history', 'account'];
 
 class App {
   constructor() {
@@ -47,9 +49,10 @@ class App {
     byId('sign-out').addEventListener('click', () => this.signOut('', { everywhere: true }));
     byId('authorize-form').addEventListener('submit', (event) => { event.preventDefault(); this.authorize(); });
     byId('mark-all-read').addEventListener('click', () => this.markAllRead());
-    for (const name of ['devices', 'notices', 'history']) {
+    for (const name of TABS) {
       byId(`tab-${name}`).addEventListener('click', () => this.showTab(name));
     }
+    byId('copy-openid').addEventListener('click', () => this.copyOpenID());
     byId('tab-devices').parentElement.addEventListener('keydown', (event) => this.tabKeys(event));
     byId('answer').addEventListener('click', () => this.calling && this.calling.answer());
     byId('reject').addEventListener('click', () => this.calling && this.calling.reject());
@@ -57,6 +60,8 @@ class App {
     byId('mute').addEventListener('click', () => this.calling && this.calling.toggleMute());
     byId('camera').addEventListener('click', () => this.calling && this.calling.toggleCamera());
     byId('custom-command').addEventListener('click', () => this.calling && this.calling.sendCommand());
+    byId('confirm-command').addEventListener('click', () => this.calling && this.calling.confirmCommand());
+    byId('cancel-command').addEventListener('click', () => this.calling && this.calling.cancelCommand());
     byId('close-call').addEventListener('click', () => this.calling && this.calling.dismiss());
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden && this.me) this.refreshDevices();
@@ -69,6 +74,11 @@ class App {
 
   async start() {
     clearTimeout(this.offlineTimer);
+    // Camera and microphone exist only in a secure context (https, or this computer): say so before a call does.
+    const insecure = !window.isSecureContext || !navigator.mediaDevices;
+    document.body.dataset.secure = insecure ? 'no' : 'yes';
+    byId('insecure-note').hidden = !insecure;
+    byId('account-insecure').hidden = !insecure;
     this.push.register();
     this.takeNotificationParameters();
     const code = takeCodeFromLocation();
@@ -268,7 +278,10 @@ class App {
   showMain() {
     this.setView('main');
     byId('user-name').textContent = this.me.user.name || this.me.user.openId;
-    const tab = ['devices', 'notices', 'history'].includes(this.pendingTab) ? this.pendingTab : 'devices';
+    byId('account-name').textContent = this.me.user.name || '—';
+    byId('account-openid').textContent = this.me.user.openId;
+    byId('account-expiry').textContent = new Date(this.me.sessionExpiresAt).toLocaleString();
+    const tab = TABS.includes(this.pendingTab) ? this.pendingTab : 'devices';
     this.pendingTab = null;
     this.showTab(tab);
     this.connect();
@@ -331,7 +344,7 @@ class App {
   }
 
   showTab(name) {
-    for (const tab of ['devices', 'notices', 'history']) {
+    for (const tab of TABS) {
       const selected = tab === name;
       const button = byId(`tab-${tab}`);
       button.setAttribute('aria-selected', String(selected));
@@ -345,7 +358,7 @@ class App {
   }
 
   tabKeys(event) {
-    const order = ['devices', 'notices', 'history'];
+    const order = TABS;
     const current = order.indexOf(document.body.dataset.tab);
     let next = null;
     if (event.key === 'ArrowRight') next = (current + 1) % order.length;
@@ -354,6 +367,21 @@ class App {
     event.preventDefault();
     this.showTab(order[next]);
     byId(`tab-${order[next]}`).focus();
+  }
+
+  /** Copies the openId (the Clipboard API needs a secure context; elsewhere the text is selected to copy). */
+  async copyOpenID() {
+    const openId = this.me ? this.me.user.openId : '';
+    try {
+      await navigator.clipboard.writeText(openId);
+      toast('Your openId is copied.');
+    } catch (error) {
+      const range = document.createRange();
+      range.selectNodeContents(byId('account-openid'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      toast('Your openId is selected: copy it with your browser.');
+    }
   }
 
   /** sn → device name, from the authorizations. */
@@ -425,6 +453,10 @@ class App {
 
   callDevice(device) {
     if (!this.calling) return;
+    if (!device.online) {
+      toast(`${device.deviceName || device.sn} is offline; it can take calls once it connects.`);
+      return;
+    }
     if (!this.signaling.online) {
       toast('Not connected to the server; try again in a moment.');
       return;

@@ -52,6 +52,17 @@ export async function getLocalMedia(kind) {
   }
 }
 
+/** Whether this browser can decode H.264 video in a call (the codec devices send). Firefox without its OpenH264
+ *  plugin cannot. */
+export function browserDecodesH264() {
+  try {
+    const capabilities = RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities('video');
+    return Boolean(capabilities && capabilities.codecs.some((codec) => codec.mimeType.toLowerCase() === 'video/h264'));
+  } catch (error) {
+    return true;
+  }
+}
+
 /** Stops every track of `stream` (camera light off). */
 export function stopStream(stream) {
   if (stream) for (const track of stream.getTracks()) track.stop();
@@ -59,14 +70,15 @@ export function stopStream(stream) {
 
 /**
  * What the call's statistics say: the link type ('direct' | 'relayed' | null before a pair is selected; relayed
- * when either end of the selected candidate pair is a TURN relay), video frames decoded and audio packets
- * received.
+ * when either end of the selected candidate pair is a TURN relay), video frames decoded, audio packets received
+ * and the received audio's total energy (getStats' totalAudioEnergy: above 0 once sound, not silence, played).
  */
 export async function callStats(pc) {
   const stats = await pc.getStats();
   let pair = null;
   let framesDecoded = 0;
   let audioPackets = 0;
+  let audioEnergy = 0;
   let videoPackets = 0;
   stats.forEach((report) => {
     if (report.type === 'transport' && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId);
@@ -74,7 +86,10 @@ export async function callStats(pc) {
       framesDecoded += report.framesDecoded || 0;
       videoPackets += report.packetsReceived || 0;
     }
-    if (report.type === 'inbound-rtp' && report.kind === 'audio') audioPackets += report.packetsReceived || 0;
+    if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+      audioPackets += report.packetsReceived || 0;
+      audioEnergy += report.totalAudioEnergy || 0;
+    }
   });
   if (!pair) {
     stats.forEach((report) => {
@@ -87,5 +102,5 @@ export async function callStats(pc) {
     const remote = stats.get(pair.remoteCandidateId);
     link = (local && local.candidateType === 'relay') || (remote && remote.candidateType === 'relay') ? 'relayed' : 'direct';
   }
-  return { link, framesDecoded, audioPackets, videoPackets };
+  return { link, framesDecoded, audioPackets, audioEnergy, videoPackets };
 }

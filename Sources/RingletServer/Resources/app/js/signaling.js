@@ -12,6 +12,8 @@ const PING_INTERVAL_MS = 20000;
 const PONG_TIMEOUT_MS = 10000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
+/** Why the server refuses this session's token for good (an `error` code, or the close reason). */
+const REFUSALS = ['authentication_failed', 'unauthenticated', 'session_expired', 'session_revoked'];
 
 /** A request that got an `error` reply (or none in time). */
 export class SignalingError extends Error {
@@ -96,15 +98,17 @@ export class Signaling extends EventTarget {
         this.dispatchEvent(new CustomEvent('welcome', { detail: message }));
         return;
       }
-      if (message.type === 'error'
-          && ['authentication_failed', 'unauthenticated', 'session_expired', 'session_revoked'].includes(message.code)) {
+      if (message.type === 'error' && REFUSALS.includes(message.code)) {
         refused = true;
       }
       this.settle(message);
       this.dispatchEvent(new CustomEvent('message', { detail: message }));
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (ws !== this.ws) return;
+      // The server closes a session whose token expired or was signed out with that reason (after an `error`
+      // message saying the same): either is enough to stop at once rather than reconnect with a dead token.
+      if (REFUSALS.includes(event.reason)) refused = true;
       this.ws = null;
       clearInterval(this.pingTimer);
       for (const [, waiter] of this.pending) waiter.reject(new SignalingError('closed', 'the connection closed'));
