@@ -24,7 +24,8 @@ public struct CodedError<Domain: CodedErrorDomain>: Error, Hashable, Sendable, C
 
     /// What kind of failure.
     public let code: Code
-    /// The field, attribute or input concerned, e.g. `"XOR-MAPPED-ADDRESS"` or `"header.length"`.
+    /// The field, attribute or input concerned, e.g. `"XOR-MAPPED-ADDRESS"` or `"header.length"`; empty where a
+    /// module's errors name none (a store call, a connection).
     public let field: String
     /// Where in the input it happened (a byte offset, or a line for text formats), when known.
     public let offset: Int?
@@ -40,7 +41,7 @@ public struct CodedError<Domain: CodedErrorDomain>: Error, Hashable, Sendable, C
     ///   - offset: where in the input, when known.
     ///   - message: what went wrong, for people.
     ///   - underlying: the lower layer's error that caused it.
-    public init(_ code: Code, field: String, offset: Int? = nil, _ message: String = "",
+    public init(_ code: Code, field: String = "", offset: Int? = nil, _ message: String = "",
                 underlying: (any Error & Sendable)? = nil)
     {
         self.code = code
@@ -56,9 +57,10 @@ public struct CodedError<Domain: CodedErrorDomain>: Error, Hashable, Sendable, C
         CodedError(code, field: field, offset: offset, message, underlying: underlying)
     }
 
-    /// `<Domain> <code> at <field> (offset N): <message> (<underlying>)`.
+    /// `<Domain> <code> at <field> (offset N): <message> (<underlying>)`, leaving out what is absent.
     public var description: String {
-        var s = "\(Domain.name) \(code) at \(field)"
+        var s = "\(Domain.name) \(code)"
+        if !field.isEmpty { s += " at \(field)" }
         if let offset { s += " (offset \(offset))" }
         if !message.isEmpty { s += ": \(message)" }
         if let underlying { s += " (\(underlying))" }

@@ -29,6 +29,7 @@ struct CodedErrorTests {
         #expect(error.description
             == "Sample truncated at body (offset 20): header unreadable (Other truncated at header (offset 3): 2 bytes, need 4)")
         #expect(CodedError<SampleErrors>(.truncated, field: "body").description == "Sample truncated at body")
+        #expect(CodedError<SampleErrors>(.truncated, "no field named").description == "Sample truncated: no field named")
     }
 
     @Test("The cause is kept typed, and equality compares code, field, offset and message but not the cause")
