@@ -256,7 +256,7 @@ public struct RTPSendStream: Sendable {
                 payloads = p.packetize(frame, afterSilence: !hasSentFrame)
             }
         } catch {
-            throw RTPError(.invalidFrame, field: "frame." + (error.field ?? "payload"), offset: error.offset, error.message, underlying: error)
+            throw RTPError(.invalidFrame, field: "frame." + (error.field.isEmpty ? "payload" : error.field), offset: error.offset, error.message, underlying: error)
         }
         let ts = timestamp(ptsMilliseconds: ptsMilliseconds)
         let frameID = nextFrameID
