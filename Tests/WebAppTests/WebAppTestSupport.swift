@@ -10,10 +10,13 @@ let screenshotsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 /// Takes a screenshot of `page` and checks it is a PNG of the phone's size (390×844 at scale 2). With
 /// `RINGLET_UPDATE_SCREENSHOTS=1` it replaces docs/screenshots/NAME.png (docs/screenshots/README.md).
 func screenshot(_ page: WebPage, _ name: String) async throws {
-    // No animation mid-way (the ringing pulse); let transitions and fonts settle so that the picture is what a
-    // person sees.
+    // No animation mid-way (the ringing pulse); wait until the fonts are in and every transition or finite
+    // animation has finished, so that the picture is what a person sees.
     try await page.emulateReducedMotion()
-    try await Task.sleep(for: .milliseconds(300))
+    try await page.waitUntil("""
+        document.fonts.status === 'loaded' && document.getAnimations().every(a => a.playState !== 'running'
+            || a.effect?.getComputedTiming().iterations === Infinity)
+        """)
     let png = try await page.screenshot()
     let size = pngSize(png)
     #expect(size?.width == 780 && size?.height == 1688, "\(name): a 390×844 phone screen at scale 2, got \(String(describing: size))")
