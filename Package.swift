@@ -63,11 +63,11 @@ let package = Package(
         .target(name: "RingletRTP", dependencies: ["RingletCore"], swiftSettings: strict),
         .target(name: "RingletSRTP", dependencies: ["RingletCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "RingletSDP", dependencies: ["RingletCore"], swiftSettings: strict),
-        .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletSDP"], swiftSettings: strict),
+        .target(name: "RingletICE", dependencies: ["RingletCore", "RingletSTUN", "RingletSDP"], swiftSettings: strict),
         .target(name: "RingletDTLS", dependencies: ["RingletCore", "COpenSSL", "CRingletClock"], swiftSettings: strict),
         .target(
             name: "RingletEngine",
-            dependencies: ["RingletCore", "RingletSTUN", "RingletTURN", "RingletICE", "RingletDTLS", "RingletSRTP",
+            dependencies: ["RingletCore", "RingletTURN", "RingletICE", "RingletDTLS", "RingletSRTP",
                            "RingletRTP", "RingletSDP"],
             swiftSettings: strict
         ),
@@ -78,7 +78,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -167,7 +166,7 @@ let package = Package(
         .target(
             name: "RingletServer",
             dependencies: [
-                "RingletCore", "RingletSTUN", "RingletTURN", "RingletNIO", "RingletSignaling", "RingletStore", "COpenSSL",
+                "RingletCore", "RingletTURN", "RingletNIO", "RingletSignaling", "RingletStore", "COpenSSL",
                 "RingletWebPush",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -236,7 +235,7 @@ let package = Package(
         .executableTarget(
             name: "ringlet",
             dependencies: [
-                "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
+                "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
                 "RingletSampleMedia", "RingletWebPush",
@@ -248,7 +247,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -261,7 +259,7 @@ let package = Package(
             name: "RingletTURNTests", dependencies: ["RingletTURN", "RingletTestSupport"], exclude: ["PROVENANCE.md"],
             swiftSettings: strict
         ),
-        .testTarget(name: "RingletICETests", dependencies: ["RingletICE", "RingletSimulation"], swiftSettings: strict),
+        .testTarget(name: "RingletICETests", dependencies: ["RingletICE"], swiftSettings: strict),
         .testTarget(name: "RingletDTLSTests", dependencies: ["RingletDTLS", "RingletTestSupport"], swiftSettings: strict),
         .testTarget(name: "RingletSimulationTests", dependencies: ["RingletSimulation"], swiftSettings: strict),
         .testTarget(
@@ -277,7 +275,7 @@ let package = Package(
         // A real browser: headless Chromium in a private network namespace against the Swift engine.
         .testTarget(
             name: "ChromiumInteropTests",
-            dependencies: ["RingletEngine", "RingletICE", "RingletNIO", "RingletBrowserHarness"],
+            dependencies: ["RingletEngine", "RingletICE", "RingletBrowserHarness"],
             swiftSettings: strict
         ),
         // The engine behind real Linux NATs (nftables masquerade in network namespaces), with coturn.
@@ -355,7 +353,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RingletRTPTests", dependencies: ["RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
-        .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP", "RingletRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "RingletSRTPTests", dependencies: ["RingletSRTP"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "RingletSDPTests", dependencies: ["RingletSDP"], resources: [.copy("Vectors")], swiftSettings: strict),
         // Interop with ffmpeg, a peer nobody here wrote: RTP and SRTP over loopback UDP sockets.
         .testTarget(

@@ -13,7 +13,7 @@ public enum ClientTLS {
         do {
             roots = try NIOSSLCertificate.fromPEMFile(caFile)
         } catch {
-            throw CallClientError(.invalidArgument, "cannot read CA certificates from \(caFile): \(error)")
+            throw CallClientError(.invalidArgument, "cannot read CA certificates from \(caFile)", underlying: error)
         }
         guard !roots.isEmpty else { throw CallClientError(.invalidArgument, "\(caFile) holds no certificate") }
         var configuration = TLSConfiguration.makeClientConfiguration()

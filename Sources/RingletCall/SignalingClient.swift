@@ -266,7 +266,7 @@ extension SignalingClient.Authenticator {
         case .error(let e) where e.code.rejectsCredentials:
             throw CallClientError(.credentialsRejected, "\(e.code.rawValue): \(e.message)")
         case .error(let e):
-            throw CallClientError(.authenticationFailed, e.message, serverError: e)
+            throw CallClientError(.authenticationFailed, e.message, underlying: e)
         case nil:
             throw CallClientError(.authenticationFailed, "the server closed the connection during authentication")
         case let other?:

@@ -33,19 +33,19 @@ public final class DTLSCertificate: @unchecked Sendable {
     /// - Throws: `.cryptoFailure` when OpenSSL cannot make or sign it.
     public init(unixTime: Int64, using rng: inout some RandomNumberGenerator) throws(DTLSError) {
         guard let key = Self.generateKey() else {
-            throw DTLSError(.cryptoFailure, field: "P-256 key", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "P-256 key", OpenSSLSupport.takeErrorString())
         }
         var serial = rng.bytes(16)
         serial[0] &= 0x7F
         if serial.allSatisfy({ $0 == 0 }) { serial[15] = 1 }
         guard let certificate = Self.makeCertificate(key: key, serial: serial, unixTime: unixTime) else {
             EVP_PKEY_free(key)
-            throw DTLSError(.cryptoFailure, field: "self-signed certificate", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "self-signed certificate", OpenSSLSupport.takeErrorString())
         }
         guard let fingerprint = DTLSFingerprint.of(certificate: certificate, hashFunction: "sha-256") else {
             X509_free(certificate)
             EVP_PKEY_free(key)
-            throw DTLSError(.cryptoFailure, field: "fingerprint", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "fingerprint", OpenSSLSupport.takeErrorString())
         }
         self.key = key
         self.certificate = certificate
@@ -57,7 +57,7 @@ public final class DTLSCertificate: @unchecked Sendable {
     public init(pem: String) throws(DTLSError) {
         let bytes = Array(pem.utf8)
         guard !bytes.isEmpty, bytes.count <= 64 * 1024 else {
-            throw DTLSError(.invalidPEM, field: "PEM", message: "empty or larger than 64 KiB")
+            throw DTLSError(.invalidPEM, field: "PEM", "empty or larger than 64 KiB")
         }
         func withBIO<T>(_ body: (OpaquePointer) -> T?) -> T? {
             bytes.withUnsafeBytes { raw -> T? in
@@ -68,18 +68,18 @@ public final class DTLSCertificate: @unchecked Sendable {
         }
         ERR_clear_error()
         guard let key = withBIO({ PEM_read_bio_PrivateKey($0, nil, nil, nil) }) else {
-            throw DTLSError(.invalidPEM, field: "private key", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.invalidPEM, field: "private key", OpenSSLSupport.takeErrorString())
         }
         guard let certificate = withBIO({ PEM_read_bio_X509($0, nil, nil, nil) }) else {
             EVP_PKEY_free(key)
-            throw DTLSError(.invalidPEM, field: "certificate", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.invalidPEM, field: "certificate", OpenSSLSupport.takeErrorString())
         }
         guard X509_check_private_key(certificate, key) == 1,
             let fingerprint = DTLSFingerprint.of(certificate: certificate, hashFunction: "sha-256")
         else {
             X509_free(certificate)
             EVP_PKEY_free(key)
-            throw DTLSError(.invalidPEM, field: "key pair", message: "the private key does not belong to the certificate")
+            throw DTLSError(.invalidPEM, field: "key pair", "the private key does not belong to the certificate")
         }
         ERR_clear_error()
         self.key = key

@@ -1,68 +1,47 @@
+import RingletCore
+
 /// Why a DTLS certificate, fingerprint or transport failed (RFC 6347, RFC 5764, RFC 8122).
 ///
 /// One error type for the module: an open `code` plus context saying what failed and where. Nothing reachable
 /// from network bytes traps; a failed handshake is reported as a `DTLSEvent.failed` carrying one of these.
-public struct DTLSError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. Open: new codes may be added.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        /// The code's stable name.
-        public let rawValue: String
-        /// Makes a code from its name.
-        public init(rawValue: String) { self.rawValue = rawValue }
+///
+/// ``CodedError`` in the ``DTLSErrors`` domain: a `code` (the constants below), the field, the offset when known,
+/// a message, and the lower layer's error when one caused it.
+public typealias DTLSError = CodedError<DTLSErrors>
 
-        /// OpenSSL refused an operation (allocation, key generation, signing, context set-up).
-        public static let cryptoFailure = Code(rawValue: "cryptoFailure")
-        /// PEM text could not be read as a private key and a certificate that belong together.
-        public static let invalidPEM = Code(rawValue: "invalidPEM")
-        /// An SDP `a=fingerprint` value is malformed (RFC 8122 §5).
-        public static let invalidFingerprint = Code(rawValue: "invalidFingerprint")
-        /// The fingerprint's hash function is not one this module checks (sha-256, sha-384, sha-512).
-        public static let unsupportedHashFunction = Code(rawValue: "unsupportedHashFunction")
-        /// The peer's certificate does not match any fingerprint from the remote SDP (RFC 8122 §5, RFC 8842).
-        public static let fingerprintMismatch = Code(rawValue: "fingerprintMismatch")
-        /// The peer sent no certificate (RFC 5763 §5 requires one).
-        public static let noPeerCertificate = Code(rawValue: "noPeerCertificate")
-        /// The handshake ended without an SRTP protection profile (RFC 5764 §4.1.1).
-        public static let srtpNotNegotiated = Code(rawValue: "srtpNotNegotiated")
-        /// The negotiated SRTP profile has no known keying-material length (RFC 5764 §4.2).
-        public static let unsupportedProfile = Code(rawValue: "unsupportedProfile")
-        /// The DTLS handshake failed (alert sent or received, malformed flight, retransmissions exhausted).
-        public static let handshakeFailed = Code(rawValue: "handshakeFailed")
-        /// The handshake did not finish within `DTLSTransport.Configuration.handshakeTimeout`.
-        public static let handshakeTimeout = Code(rawValue: "handshakeTimeout")
-        /// Application data was offered before the handshake finished or after the transport closed or failed.
-        public static let notConnected = Code(rawValue: "notConnected")
-        /// Application data too large for one DTLS record (RFC 6347 §4.1.1: 2^14 bytes).
-        public static let recordTooLarge = Code(rawValue: "recordTooLarge")
-        /// A configuration value is out of range.
-        public static let invalidConfiguration = Code(rawValue: "invalidConfiguration")
-        /// The connection failed after the handshake (a fatal alert or a malformed record OpenSSL would not skip).
-        public static let connectionFailed = Code(rawValue: "connectionFailed")
+/// Names DTLSErrors ("DTLS") and holds their codes.
+public enum DTLSErrors: CodedErrorDomain {
+    /// "DTLS".
+    public static let name = "DTLS"
+}
 
-        public var description: String { rawValue }
-    }
-
-    /// What kind of failure.
-    public let code: Code
-    /// The field or step concerned (e.g. "peer certificate", "fingerprint").
-    public let field: String
-    /// Byte offset in the input where the problem was found, when there is one.
-    public let offset: Int?
-    /// A human-readable detail (OpenSSL's reason string where OpenSSL failed).
-    public let message: String
-
-    /// Makes an error.
-    public init(_ code: Code, field: String, offset: Int? = nil, message: String = "") {
-        self.code = code
-        self.field = field
-        self.offset = offset
-        self.message = message
-    }
-
-    public var description: String {
-        var s = "DTLS \(code.rawValue): \(field)"
-        if let offset { s += " at offset \(offset)" }
-        if !message.isEmpty { s += ": \(message)" }
-        return s
-    }
+extension CodedError.Code where Domain == DTLSErrors {
+    /// OpenSSL refused an operation (allocation, key generation, signing, context set-up).
+    public static var cryptoFailure: Self { Self("cryptoFailure") }
+    /// PEM text could not be read as a private key and a certificate that belong together.
+    public static var invalidPEM: Self { Self("invalidPEM") }
+    /// An SDP `a=fingerprint` value is malformed (RFC 8122 §5).
+    public static var invalidFingerprint: Self { Self("invalidFingerprint") }
+    /// The fingerprint's hash function is not one this module checks (sha-256, sha-384, sha-512).
+    public static var unsupportedHashFunction: Self { Self("unsupportedHashFunction") }
+    /// The peer's certificate does not match any fingerprint from the remote SDP (RFC 8122 §5, RFC 8842).
+    public static var fingerprintMismatch: Self { Self("fingerprintMismatch") }
+    /// The peer sent no certificate (RFC 5763 §5 requires one).
+    public static var noPeerCertificate: Self { Self("noPeerCertificate") }
+    /// The handshake ended without an SRTP protection profile (RFC 5764 §4.1.1).
+    public static var srtpNotNegotiated: Self { Self("srtpNotNegotiated") }
+    /// The negotiated SRTP profile has no known keying-material length (RFC 5764 §4.2).
+    public static var unsupportedProfile: Self { Self("unsupportedProfile") }
+    /// The DTLS handshake failed (alert sent or received, malformed flight, retransmissions exhausted).
+    public static var handshakeFailed: Self { Self("handshakeFailed") }
+    /// The handshake did not finish within `DTLSTransport.Configuration.handshakeTimeout`.
+    public static var handshakeTimeout: Self { Self("handshakeTimeout") }
+    /// Application data was offered before the handshake finished or after the transport closed or failed.
+    public static var notConnected: Self { Self("notConnected") }
+    /// Application data too large for one DTLS record (RFC 6347 §4.1.1: 2^14 bytes).
+    public static var recordTooLarge: Self { Self("recordTooLarge") }
+    /// A configuration value is out of range.
+    public static var invalidConfiguration: Self { Self("invalidConfiguration") }
+    /// The connection failed after the handshake (a fatal alert or a malformed record OpenSSL would not skip).
+    public static var connectionFailed: Self { Self("connectionFailed") }
 }

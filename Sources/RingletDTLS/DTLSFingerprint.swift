@@ -17,12 +17,12 @@ public struct DTLSFingerprint: Hashable, Sendable, CustomStringConvertible {
     public init(hashFunction: String, digest: [UInt8]) throws(DTLSError) {
         let token = hashFunction.lowercased()
         guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !digest.isEmpty, digest.count <= 64 else {
-            throw DTLSError(.invalidFingerprint, field: "fingerprint", message: "empty or oversized hash function or digest")
+            throw DTLSError(.invalidFingerprint, field: "fingerprint", "empty or oversized hash function or digest")
         }
         if let expected = Self.digestLength(of: token), expected != digest.count {
             throw DTLSError(
                 .invalidFingerprint, field: "fingerprint digest",
-                message: "\(token) needs \(expected) bytes, got \(digest.count)"
+                "\(token) needs \(expected) bytes, got \(digest.count)"
             )
         }
         self.hashFunction = token
@@ -34,20 +34,20 @@ public struct DTLSFingerprint: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(DTLSError) {
         let bytes = Array(text.utf8)
         guard let space = bytes.firstIndex(of: 0x20) else {
-            throw DTLSError(.invalidFingerprint, field: "fingerprint", message: "no space between hash function and digest")
+            throw DTLSError(.invalidFingerprint, field: "fingerprint", "no space between hash function and digest")
         }
         let token = String(decoding: bytes[..<space], as: UTF8.self)
         var digest: [UInt8] = []
         var i = space + 1
         while i < bytes.count {
             guard i + 1 < bytes.count, let hi = Self.hexValue(bytes[i]), let lo = Self.hexValue(bytes[i + 1]) else {
-                throw DTLSError(.invalidFingerprint, field: "fingerprint digest", offset: i, message: "expected two hex digits")
+                throw DTLSError(.invalidFingerprint, field: "fingerprint digest", offset: i, "expected two hex digits")
             }
             digest.append(hi << 4 | lo)
             i += 2
             if i < bytes.count {
                 guard bytes[i] == UInt8(ascii: ":"), i + 1 < bytes.count else {
-                    throw DTLSError(.invalidFingerprint, field: "fingerprint digest", offset: i, message: "expected ':'")
+                    throw DTLSError(.invalidFingerprint, field: "fingerprint digest", offset: i, "expected ':'")
                 }
                 i += 1
             }

@@ -28,18 +28,18 @@ extension DTLSTransport {
 
         func validate() throws(DTLSError) {
             guard (256...16_384).contains(mtu) else {
-                throw DTLSError(.invalidConfiguration, field: "mtu", message: "\(mtu) is outside 256…16384")
+                throw DTLSError(.invalidConfiguration, field: "mtu", "\(mtu) is outside 256…16384")
             }
             guard initialRetransmitInterval >= .milliseconds(10), initialRetransmitInterval <= .seconds(60),
                 maximumRetransmitInterval >= initialRetransmitInterval, maximumRetransmitInterval <= .seconds(600)
             else {
-                throw DTLSError(.invalidConfiguration, field: "retransmit interval", message: "needs 10 ms ≤ initial ≤ maximum ≤ 600 s")
+                throw DTLSError(.invalidConfiguration, field: "retransmit interval", "needs 10 ms ≤ initial ≤ maximum ≤ 600 s")
             }
             guard handshakeTimeout > .zero else {
-                throw DTLSError(.invalidConfiguration, field: "handshakeTimeout", message: "must be positive")
+                throw DTLSError(.invalidConfiguration, field: "handshakeTimeout", "must be positive")
             }
             guard !srtpProfiles.isEmpty, srtpProfiles.allSatisfy({ DTLSSRTPKeyingMaterial.openSSLName(profile: $0) != nil }) else {
-                throw DTLSError(.invalidConfiguration, field: "srtpProfiles", message: "empty or not one of 1, 2, 7, 8")
+                throw DTLSError(.invalidConfiguration, field: "srtpProfiles", "empty or not one of 1, 2, 7, 8")
             }
         }
 

@@ -111,11 +111,11 @@ public final class DTLSTransport {
         self.readScratch = [UInt8](repeating: 0, count: Self.maximumRecordPayload + 2048)
         ERR_clear_error()
         guard let context = Self.makeContext(configuration: configuration, certificate: certificate) else {
-            throw DTLSError(.cryptoFailure, field: "SSL_CTX", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "SSL_CTX", OpenSSLSupport.takeErrorString())
         }
         guard let ssl = SSL_new(context) else {
             SSL_CTX_free(context)
-            throw DTLSError(.cryptoFailure, field: "SSL", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "SSL", OpenSSLSupport.takeErrorString())
         }
         guard let readBIO = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
@@ -142,7 +142,7 @@ public final class DTLSTransport {
         _ = SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(timer).toOpaque())
         DTLS_set_timer_cb(ssl, ringletDTLSTimerCallback)
         guard ringlet_DTLS_set_link_mtu(ssl, configuration.mtu) == 1 else {
-            throw DTLSError(.cryptoFailure, field: "DTLS_set_link_mtu", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.cryptoFailure, field: "DTLS_set_link_mtu", OpenSSLSupport.takeErrorString())
         }
     }
 
@@ -202,7 +202,7 @@ public final class DTLSTransport {
     public func handleTimeout(now: Instant) {
         guard state == .handshaking || state == .awaitingFingerprint || state == .connected else { return }
         if state == .handshaking, let deadline = handshakeDeadline, now >= deadline {
-            fail(DTLSError(.handshakeTimeout, field: "handshake", message: "not finished within \(configuration.handshakeTimeout)"))
+            fail(DTLSError(.handshakeTimeout, field: "handshake", "not finished within \(configuration.handshakeTimeout)"))
             return
         }
         guard let deadline = retransmitDeadline, now >= deadline else { return }
@@ -213,7 +213,7 @@ public final class DTLSTransport {
         let result = ringlet_DTLSv1_handle_timeout(ssl)
         flushOutput()
         if result < 0 {
-            fail(DTLSError(.handshakeFailed, field: "retransmission", message: Self.reason("retransmissions exhausted")))
+            fail(DTLSError(.handshakeFailed, field: "retransmission", Self.reason("retransmissions exhausted")))
             return
         }
         if timer.starts != startsBefore {
@@ -243,7 +243,7 @@ public final class DTLSTransport {
     public func send(_ data: [UInt8], now: Instant) throws(DTLSError) {
         guard state == .connected else { throw DTLSError(.notConnected, field: "application data") }
         guard data.count <= Self.maximumRecordPayload else {
-            throw DTLSError(.recordTooLarge, field: "application data", message: "\(data.count) bytes")
+            throw DTLSError(.recordTooLarge, field: "application data", "\(data.count) bytes")
         }
         guard !data.isEmpty else { return }
         let clock = CallerClock.enter(now)
@@ -252,7 +252,7 @@ public final class DTLSTransport {
         let written = data.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
         flushOutput()
         guard written == Int32(data.count) else {
-            throw DTLSError(.connectionFailed, field: "SSL_write", message: OpenSSLSupport.takeErrorString())
+            throw DTLSError(.connectionFailed, field: "SSL_write", OpenSSLSupport.takeErrorString())
         }
     }
 
@@ -308,7 +308,7 @@ public final class DTLSTransport {
                 let error = SSL_get_error(ssl, result)
                 if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
                     flushOutput()
-                    fail(DTLSError(.handshakeFailed, field: "handshake", message: Self.reason("SSL error \(error)")))
+                    fail(DTLSError(.handshakeFailed, field: "handshake", Self.reason("SSL error \(error)")))
                     return
                 }
             }
@@ -344,7 +344,7 @@ public final class DTLSTransport {
                 return
             }
             flushOutput()
-            fail(DTLSError(.connectionFailed, field: "record", message: Self.reason("SSL error \(error)")))
+            fail(DTLSError(.connectionFailed, field: "record", Self.reason("SSL error \(error)")))
             return
         }
     }
@@ -357,12 +357,12 @@ public final class DTLSTransport {
         }
         peerCertificate = peer
         guard let profile = SSL_get_selected_srtp_profile(ssl) else {
-            fail(DTLSError(.srtpNotNegotiated, field: "use_srtp", message: "the peer did not agree to an SRTP profile"))
+            fail(DTLSError(.srtpNotNegotiated, field: "use_srtp", "the peer did not agree to an SRTP profile"))
             return
         }
         let id = UInt16(truncatingIfNeeded: profile.pointee.id)
         guard let lengths = DTLSSRTPKeyingMaterial.keyAndSaltLength(profile: id) else {
-            fail(DTLSError(.unsupportedProfile, field: "use_srtp", message: "profile \(id)"))
+            fail(DTLSError(.unsupportedProfile, field: "use_srtp", "profile \(id)"))
             return
         }
         let length = 2 &* (lengths.key &+ lengths.salt)
@@ -372,7 +372,7 @@ public final class DTLSTransport {
             label.withCString { SSL_export_keying_material(ssl, out.baseAddress, out.count, $0, strlen($0), nil, 0, 0) }
         }
         guard ok == 1 else {
-            fail(DTLSError(.cryptoFailure, field: "exporter", message: OpenSSLSupport.takeErrorString()))
+            fail(DTLSError(.cryptoFailure, field: "exporter", OpenSSLSupport.takeErrorString()))
             return
         }
         keyingMaterial = DTLSSRTPKeyingMaterial(profile: id, keyingMaterial: material, localRole: role)
@@ -388,7 +388,7 @@ public final class DTLSTransport {
         }
         guard matches else {
             let actual = DTLSFingerprint.of(certificate: peer, hashFunction: "sha-256")?.sdpValue ?? "?"
-            fail(DTLSError(.fingerprintMismatch, field: "peer certificate", message: "peer presented \(actual)"))
+            fail(DTLSError(.fingerprintMismatch, field: "peer certificate", "peer presented \(actual)"))
             return
         }
         state = .connected

@@ -10,7 +10,8 @@ extension PeerConnection {
     ///   - ptsMilliseconds: its presentation time.
     ///   - isKeyframe: whether it is an IDR; the first frame must be one.
     /// - Throws: `notConnected` before ``PeerConnectionEvent/readyToSend``; `noSuchMedia` when video is not sent;
-    ///   `firstFrameNotKeyframe`; `invalidFrame`.
+    ///   `invalidConfiguration` (with the send session's ``RTPError`` as `underlying`) when the negotiated media
+    ///   could not be set up for sending; `firstFrameNotKeyframe`; `invalidFrame`.
     public func sendVideo(frame: [UInt8], ptsMilliseconds: Int64, isKeyframe: Bool, now: Instant) throws(EngineError) {
         try send(frame: frame, media: .video, ptsMilliseconds: ptsMilliseconds, isKeyframe: isKeyframe, now: now)
     }
@@ -28,6 +29,7 @@ extension PeerConnection {
         guard connectionState != .closed, srtpSend != nil else {
             throw EngineError(.notConnected, field: field, "DTLS is not connected; wait for readyToSend")
         }
+        if let senderFailure { throw senderFailure }
         guard sender != nil, negotiatedMedia.contains(where: { $0.kind == media && $0.sends }) else {
             throw EngineError(.noSuchMedia, field: field, "no \(media) stream is negotiated for sending")
         }
@@ -36,7 +38,7 @@ extension PeerConnection {
                              isKeyframe: isKeyframe, now: now)
         } catch {
             let code: EngineError.Code = error.code == .firstFrameNotKeyframe ? .firstFrameNotKeyframe : .invalidFrame
-            throw EngineError(code, field: field, "\(error.code): \(error.message)")
+            throw EngineError(code, field: field, error.message, underlying: error)
         }
         pump(now: now)
     }
@@ -82,7 +84,11 @@ extension PeerConnection {
             if m.kind == .audio { c.audio = stream } else { c.video = stream }
         }
         guard c.audio != nil || c.video != nil else { return }
-        sender = try? RTPSendSession(configuration: c, ntpOffset: configuration.ntpOffset, using: &rng)
+        do {
+            sender = try RTPSendSession(configuration: c, ntpOffset: configuration.ntpOffset, using: &rng)
+        } catch {
+            senderFailure = EngineError(.invalidConfiguration, field: "send", error.message, underlying: error)
+        }
     }
 
     /// Ends the connection (W3C `close()`): DTLS close_notify, TURN deallocation (Refresh with LIFETIME 0),

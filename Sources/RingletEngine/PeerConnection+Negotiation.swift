@@ -23,7 +23,7 @@ extension PeerConnection {
         do {
             offer = try SessionDescription.offer(local: caps)
         } catch {
-            throw EngineError(.invalidConfiguration, field: error.field, error.message)
+            throw EngineError(.invalidConfiguration, field: error.field, error.message, underlying: error)
         }
         localOffer = offer
         signalingState = .haveLocalOffer
@@ -50,7 +50,7 @@ extension PeerConnection {
             view = try WebRTCSessionView(sdp)
         } catch {
             throw EngineError(.malformedDescription, field: error.field, offset: error.line ?? error.offset,
-                              "\(error.code): \(error.message)")
+                              error.message, underlying: error)
         }
         switch signalingState {
         case .stable: try applyOffer(sdp, view: view, now: now)
@@ -89,7 +89,7 @@ extension PeerConnection {
             candidate = try ICECandidate(sdp: line)
         } catch {
             counters.candidatesIgnored &+= 1
-            throw EngineError(.invalidCandidate, field: error.field, "\(error.code): \(error.message)")
+            throw EngineError(.invalidCandidate, field: error.field, error.message, underlying: error)
         }
         let taken = takeRemoteCandidate(candidate, now: now)
         pump(now: now)
@@ -112,7 +112,7 @@ extension PeerConnection {
         do {
             try ice?.restart(using: &rng, now: now)
         } catch {
-            throw EngineError(.cryptoFailure, field: error.field, error.message)
+            throw EngineError(.cryptoFailure, field: error.field, error.message, underlying: error)
         }
         restartPending = true
         return try createOffer(now: now)
@@ -126,7 +126,7 @@ extension PeerConnection {
         do {
             ice = try ICEAgent(configuration: c, role: role, using: &rng)
         } catch {
-            throw EngineError(.cryptoFailure, field: error.field, error.message)
+            throw EngineError(.cryptoFailure, field: error.field, error.message, underlying: error)
         }
         if configuration.iceTransportPolicy == .all {
             for a in configuration.hostAddresses { ice?.addHostCandidate(a, now: now) }
@@ -169,7 +169,7 @@ extension PeerConnection {
                 },
                 cname: cname, candidates: lines, endOfCandidates: gatheringComplete)
         } catch {
-            throw EngineError(.invalidConfiguration, field: error.field, error.message)
+            throw EngineError(.invalidConfiguration, field: error.field, error.message, underlying: error)
         }
         return caps
     }
@@ -191,7 +191,7 @@ extension PeerConnection {
             } catch let e {
                 let unsupported: Set<SDPError.Code> = [.noCommonCodec, .unsupportedSetup, .unsupportedOffer]
                 throw EngineError(unsupported.contains(e.code) ? .unsupportedDescription : .malformedDescription,
-                                  field: e.field, offset: e.line, "\(e.code): \(e.message)")
+                                  field: e.field, offset: e.line, e.message, underlying: e)
             }
             guard let answerView = try? WebRTCSessionView(answer) else {
                 throw EngineError(.unsupportedDescription, field: "answer", "the answer writer's output did not read back")
@@ -298,7 +298,7 @@ extension PeerConnection {
             credentials = try ICEAgent.Credentials(usernameFragment: params.usernameFragment,
                                                    password: params.password.value)
         } catch {
-            throw EngineError(.malformedDescription, field: error.field, error.message)
+            throw EngineError(.malformedDescription, field: error.field, error.message, underlying: error)
         }
         for f in sdpFingerprints {
             guard let d = try? RingletDTLS.DTLSFingerprint(hashFunction: f.algorithm, digest: f.bytes) else { continue }
@@ -312,13 +312,13 @@ extension PeerConnection {
                 dtls = try DTLSTransport(role: localRole, certificate: configuration.certificate,
                                          remoteFingerprints: fingerprints, configuration: configuration.dtls)
             } catch {
-                throw EngineError(.cryptoFailure, field: error.field, error.message)
+                throw EngineError(.cryptoFailure, field: error.field, error.message, underlying: error)
             }
         }
         do {
             try ice?.setRemoteCredentials(credentials, now: now)
         } catch {
-            throw EngineError(.cryptoFailure, field: error.field, error.message)
+            throw EngineError(.cryptoFailure, field: error.field, error.message, underlying: error)
         }
     }
 

@@ -83,6 +83,9 @@ public final class PeerConnection: DatagramDriven {
     var srtpSend: SRTPContext?
     var srtpReceive: SRTPContext?
     var sender: RTPSendSession?
+    /// Why the send session could not be made from the negotiated media, if it could not: what `sendAudio` and
+    /// `sendVideo` throw then, rather than `noSuchMedia`.
+    var senderFailure: EngineError?
     var receivers: [UInt32: ReceiveSlot] = [:]
     var receiverOrder: [UInt32] = []
     var demux = RTPReceiveDemultiplexer<RTPSendMedia>()
@@ -115,7 +118,7 @@ public final class PeerConnection: DatagramDriven {
         do {
             try configuration.ice.validate()
         } catch {
-            throw EngineError(.invalidConfiguration, field: "ice." + error.field, error.message)
+            throw EngineError(.invalidConfiguration, field: "ice." + error.field, error.message, underlying: error)
         }
         self.configuration = configuration
         self.rng = SeededRandom(seed: rng.next())

@@ -261,7 +261,7 @@ public struct ICEAgent {
         do {
             return try STUNIntegrityKey.shortTerm(password: c.password.value)
         } catch {
-            throw ICEError(.crypto, field: "ice-pwd", error.message)
+            throw ICEError(.crypto, field: "ice-pwd", error.message, underlying: error)
         }
     }
 

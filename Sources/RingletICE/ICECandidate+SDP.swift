@@ -39,7 +39,7 @@ extension ICECandidate {
         do {
             line = try ICECandidateLine(parsing: text)
         } catch {
-            throw ICEError(.invalidCandidate, field: error.field, error.message)
+            throw ICEError(.invalidCandidate, field: error.field, error.message, underlying: error)
         }
         try self.init(line)
     }
@@ -55,7 +55,7 @@ extension ICECandidate {
                 relatedAddress: relatedAddress?.ip.description, relatedPort: relatedAddress?.port,
                 extensions: extensions.map { ICECandidateLine.Extension($0.name, $0.value) })
         } catch {
-            throw ICEError(.invalidCandidate, field: error.field, error.message)
+            throw ICEError(.invalidCandidate, field: error.field, error.message, underlying: error)
         }
     }
 

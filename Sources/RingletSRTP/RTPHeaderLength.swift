@@ -5,25 +5,25 @@ enum RawPacket {
     @inline(__always)
     static func rtpHeaderLength(_ p: UnsafeRawBufferPointer, limit: Int) throws(SRTPError) -> Int {
         guard limit >= 12, p.count >= limit else {
-            throw SRTPError(.truncated, field: "RTP header", offset: 0, message: "\(limit) bytes, need 12")
+            throw SRTPError(.truncated, field: "RTP header", offset: 0, "\(limit) bytes, need 12")
         }
         let first = p[0]
         guard first >> 6 == 2 else {
-            throw SRTPError(.malformedHeader, field: "RTP version", offset: 0, message: "version \(first >> 6)")
+            throw SRTPError(.malformedHeader, field: "RTP version", offset: 0, "version \(first >> 6)")
         }
         var length = 12 + 4 * Int(first & 0x0F)
         guard length <= limit else {
-            throw SRTPError(.truncated, field: "RTP CSRC list", offset: 12, message: "needs \(length) bytes")
+            throw SRTPError(.truncated, field: "RTP CSRC list", offset: 12, "needs \(length) bytes")
         }
         if first & 0x10 != 0 {
             guard length + 4 <= limit else {
-                throw SRTPError(.truncated, field: "RTP header extension", offset: length, message: "needs 4 bytes")
+                throw SRTPError(.truncated, field: "RTP header extension", offset: length, "needs 4 bytes")
             }
             let words = Int(p[length + 2]) << 8 | Int(p[length + 3])
             let extended = length + 4 + 4 * words
             guard extended <= limit else {
                 throw SRTPError(.truncated, field: "RTP header extension", offset: length,
-                                message: "\(words) words do not fit")
+                                "\(words) words do not fit")
             }
             length = extended
         }

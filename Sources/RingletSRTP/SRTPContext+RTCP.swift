@@ -12,26 +12,26 @@ extension SRTPContext {
     ) throws(SRTPError) -> Int {
         let n = input.count
         guard n <= SRTPContext.maxPacketSize else {
-            throw SRTPError(.packetTooLarge, field: "RTCP packet", message: "\(n) bytes")
+            throw SRTPError(.packetTooLarge, field: "RTCP packet", "\(n) bytes")
         }
-        guard n >= 8 else { throw SRTPError(.truncated, field: "RTCP header", offset: 0, message: "\(n) bytes, need 8") }
+        guard n >= 8 else { throw SRTPError(.truncated, field: "RTCP header", offset: 0, "\(n) bytes, need 8") }
         guard input[0] >> 6 == 2 else {
-            throw SRTPError(.malformedHeader, field: "RTCP version", offset: 0, message: "version \(input[0] >> 6)")
+            throw SRTPError(.malformedHeader, field: "RTCP version", offset: 0, "version \(input[0] >> 6)")
         }
         let total = n + rtcpOverhead
         guard output.count >= total, let inBase = input.baseAddress, let outBase = output.baseAddress else {
-            throw SRTPError(.truncated, field: "output buffer", message: "needs \(total) bytes")
+            throw SRTPError(.truncated, field: "output buffer", "needs \(total) bytes")
         }
         let ssrc = RawPacket.uint32(input, 4)
         let index: UInt32
         if let next = outboundRTCP[ssrc] {
             guard next <= 0x7FFF_FFFF else {
-                throw SRTPError(.indexExhausted, field: "SRTCP index", message: "re-key after 2^31 packets")
+                throw SRTPError(.indexExhausted, field: "SRTCP index", "re-key after 2^31 packets")
             }
             index = next
         } else {
             guard outboundRTCP.count < configuration.maxStreams else {
-                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 4, message: "cap \(configuration.maxStreams)")
+                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 4, "cap \(configuration.maxStreams)")
             }
             index = 0
         }
@@ -75,18 +75,18 @@ extension SRTPContext {
     func unprotectRTCPRaw(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(SRTPError) -> Int {
         let n = input.count
         guard n <= SRTPContext.maxPacketSize else {
-            throw SRTPError(.packetTooLarge, field: "SRTCP packet", message: "\(n) bytes")
+            throw SRTPError(.packetTooLarge, field: "SRTCP packet", "\(n) bytes")
         }
         let tag = profile.rtcpTagLength
         guard n >= 8 + 4 + tag else {
-            throw SRTPError(.truncated, field: "SRTCP packet", offset: 0, message: "\(n) bytes, need \(12 + tag)")
+            throw SRTPError(.truncated, field: "SRTCP packet", offset: 0, "\(n) bytes, need \(12 + tag)")
         }
         guard input[0] >> 6 == 2 else {
-            throw SRTPError(.malformedHeader, field: "RTCP version", offset: 0, message: "version \(input[0] >> 6)")
+            throw SRTPError(.malformedHeader, field: "RTCP version", offset: 0, "version \(input[0] >> 6)")
         }
         let body = n - 4 - tag
         guard output.count >= body, let inBase = input.baseAddress, let outBase = output.baseAddress else {
-            throw SRTPError(.truncated, field: "output buffer", message: "needs \(body) bytes")
+            throw SRTPError(.truncated, field: "output buffer", "needs \(body) bytes")
         }
         let ssrc = RawPacket.uint32(input, 4)
         let isAEAD = profile.isAEAD
@@ -100,12 +100,12 @@ extension SRTPContext {
         if let window {
             switch window.check(UInt64(index)) {
             case .fresh: break
-            case .replayed: throw SRTPError(.replayed, field: "SRTCP index", offset: wordOffset, message: "index \(index)")
-            case .tooOld: throw SRTPError(.tooOld, field: "SRTCP index", offset: wordOffset, message: "index \(index)")
+            case .replayed: throw SRTPError(.replayed, field: "SRTCP index", offset: wordOffset, "index \(index)")
+            case .tooOld: throw SRTPError(.tooOld, field: "SRTCP index", offset: wordOffset, "index \(index)")
             }
         } else {
             guard inboundRTCP.count < configuration.maxStreams else {
-                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 4, message: "cap \(configuration.maxStreams)")
+                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 4, "cap \(configuration.maxStreams)")
             }
         }
 

@@ -7,12 +7,12 @@ extension SRTPContext {
     func protectRTPRaw(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(SRTPError) -> Int {
         let n = input.count
         guard n <= SRTPContext.maxPacketSize else {
-            throw SRTPError(.packetTooLarge, field: "RTP packet", message: "\(n) bytes")
+            throw SRTPError(.packetTooLarge, field: "RTP packet", "\(n) bytes")
         }
         let h = try RawPacket.rtpHeaderLength(input, limit: n)
         let tag = profile.rtpTagLength
         guard output.count >= n + tag, let inBase = input.baseAddress, let outBase = output.baseAddress else {
-            throw SRTPError(.truncated, field: "output buffer", message: "needs \(n + tag) bytes")
+            throw SRTPError(.truncated, field: "output buffer", "needs \(n + tag) bytes")
         }
         let seq = RawPacket.uint16(input, 2)
         let ssrc = RawPacket.uint32(input, 8)
@@ -21,15 +21,15 @@ extension SRTPContext {
         if let highest = outboundRTP[ssrc] {
             guard let estimated = SRTPIndexEstimation.estimate(seq: seq, highest: highest) else {
                 if SRTPIndexEstimation.isAtEnd(highest) {
-                    throw SRTPError(.indexExhausted, field: "SRTP index", message: "re-key after 2^48 packets")
+                    throw SRTPError(.indexExhausted, field: "SRTP index", "re-key after 2^48 packets")
                 }
-                throw SRTPError(.tooOld, field: "RTP sequence number", offset: 2, message: "before the stream began")
+                throw SRTPError(.tooOld, field: "RTP sequence number", offset: 2, "before the stream began")
             }
             index = estimated
             if index > highest { outboundRTP[ssrc] = index }
         } else {
             guard outboundRTP.count < configuration.maxStreams else {
-                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 8, message: "cap \(configuration.maxStreams)")
+                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 8, "cap \(configuration.maxStreams)")
             }
             index = UInt64(seq)
             outboundRTP[ssrc] = index
@@ -64,16 +64,16 @@ extension SRTPContext {
     func unprotectRTPRaw(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(SRTPError) -> Int {
         let n = input.count
         guard n <= SRTPContext.maxPacketSize else {
-            throw SRTPError(.packetTooLarge, field: "SRTP packet", message: "\(n) bytes")
+            throw SRTPError(.packetTooLarge, field: "SRTP packet", "\(n) bytes")
         }
         let tag = profile.rtpTagLength
         guard n >= 12 + tag else {
-            throw SRTPError(.truncated, field: "SRTP packet", offset: 0, message: "\(n) bytes, need \(12 + tag)")
+            throw SRTPError(.truncated, field: "SRTP packet", offset: 0, "\(n) bytes, need \(12 + tag)")
         }
         let body = n - tag
         let h = try RawPacket.rtpHeaderLength(input, limit: body)
         guard output.count >= body, let inBase = input.baseAddress, let outBase = output.baseAddress else {
-            throw SRTPError(.truncated, field: "output buffer", message: "needs \(body) bytes")
+            throw SRTPError(.truncated, field: "output buffer", "needs \(body) bytes")
         }
         let seq = RawPacket.uint16(input, 2)
         let ssrc = RawPacket.uint32(input, 8)
@@ -82,17 +82,17 @@ extension SRTPContext {
         let index: UInt64
         if let window {
             guard let estimated = SRTPIndexEstimation.estimate(seq: seq, highest: window.highest) else {
-                throw SRTPError(.tooOld, field: "RTP sequence number", offset: 2, message: "before the stream began")
+                throw SRTPError(.tooOld, field: "RTP sequence number", offset: 2, "before the stream began")
             }
             index = estimated
             switch window.check(index) {
             case .fresh: break
-            case .replayed: throw SRTPError(.replayed, field: "SRTP index", offset: 2, message: "index \(index)")
-            case .tooOld: throw SRTPError(.tooOld, field: "SRTP index", offset: 2, message: "index \(index)")
+            case .replayed: throw SRTPError(.replayed, field: "SRTP index", offset: 2, "index \(index)")
+            case .tooOld: throw SRTPError(.tooOld, field: "SRTP index", offset: 2, "index \(index)")
             }
         } else {
             guard inboundRTP.count < configuration.maxStreams else {
-                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 8, message: "cap \(configuration.maxStreams)")
+                throw SRTPError(.tooManyStreams, field: "SSRC", offset: 8, "cap \(configuration.maxStreams)")
             }
             index = UInt64(seq)
         }

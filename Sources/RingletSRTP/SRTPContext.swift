@@ -63,23 +63,23 @@ public final class SRTPContext {
         profile: SRTPProtectionProfile, masterKey: SRTPMasterKey, configuration: Configuration = Configuration()
     ) throws(SRTPError) {
         guard profile.isSupported else {
-            throw SRTPError(.unsupportedProfile, field: "protection profile", message: profile.description)
+            throw SRTPError(.unsupportedProfile, field: "protection profile", profile.description)
         }
         guard masterKey.key.count == profile.masterKeyLength else {
             throw SRTPError(.invalidKeyLength, field: "master key",
-                            message: "\(masterKey.key.count) bytes, expected \(profile.masterKeyLength)")
+                            "\(masterKey.key.count) bytes, expected \(profile.masterKeyLength)")
         }
         guard masterKey.salt.count == profile.masterSaltLength else {
             throw SRTPError(.invalidKeyLength, field: "master salt",
-                            message: "\(masterKey.salt.count) bytes, expected \(profile.masterSaltLength)")
+                            "\(masterKey.salt.count) bytes, expected \(profile.masterSaltLength)")
         }
         guard (64...32_768).contains(configuration.replayWindowSize) else {
             throw SRTPError(.invalidConfiguration, field: "replayWindowSize",
-                            message: "\(configuration.replayWindowSize) not in 64...32768")
+                            "\(configuration.replayWindowSize) not in 64...32768")
         }
         guard (1...65_536).contains(configuration.maxStreams) else {
             throw SRTPError(.invalidConfiguration, field: "maxStreams",
-                            message: "\(configuration.maxStreams) not in 1...65536")
+                            "\(configuration.maxStreams) not in 1...65536")
         }
         self.profile = profile
         self.configuration = configuration

@@ -15,10 +15,10 @@ enum SRTPKeyDerivation {
         masterKey: [UInt8], masterSalt: [UInt8], label: Label, length: Int
     ) throws(SRTPError) -> [UInt8] {
         guard masterKey.count == 16 else {
-            throw SRTPError(.invalidKeyLength, field: "master key", message: "\(masterKey.count) bytes, expected 16")
+            throw SRTPError(.invalidKeyLength, field: "master key", "\(masterKey.count) bytes, expected 16")
         }
         guard masterSalt.count <= 14, length >= 0 else {
-            throw SRTPError(.invalidKeyLength, field: "master salt", message: "\(masterSalt.count) bytes, at most 14")
+            throw SRTPError(.invalidKeyLength, field: "master salt", "\(masterSalt.count) bytes, at most 14")
         }
         var block = [UInt8](repeating: 0, count: 16)
         for (i, b) in masterSalt.enumerated() { block[i] = b }

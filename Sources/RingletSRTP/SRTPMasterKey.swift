@@ -25,13 +25,13 @@ public struct SRTPMasterKey: Hashable, Sendable, CustomStringConvertible, Custom
         keyingMaterial: [UInt8], profile: SRTPProtectionProfile
     ) throws(SRTPError) -> (client: SRTPMasterKey, server: SRTPMasterKey) {
         guard profile.isSupported else {
-            throw SRTPError(.unsupportedProfile, field: "protection profile", message: profile.description)
+            throw SRTPError(.unsupportedProfile, field: "protection profile", profile.description)
         }
         let k = profile.masterKeyLength
         let s = profile.masterSaltLength
         guard keyingMaterial.count == 2 * (k + s) else {
             throw SRTPError(.invalidKeyLength, field: "DTLS-SRTP keying material",
-                            message: "\(keyingMaterial.count) bytes, expected \(2 * (k + s))")
+                            "\(keyingMaterial.count) bytes, expected \(2 * (k + s))")
         }
         let m = keyingMaterial
         let client = SRTPMasterKey(key: Array(m[0..<k]), salt: Array(m[(2 * k)..<(2 * k + s)]))

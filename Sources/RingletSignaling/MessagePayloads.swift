@@ -311,8 +311,9 @@ public struct AuthorizedUsers: Codable, Sendable, Hashable {
     public init(requestId: String?, users: [AuthorizedUser]) { self.requestId = requestId; self.users = users }
 }
 
-/// `error`: a request failed or a message was refused. When the session cannot go on, a close follows.
-public struct ErrorMessage: Codable, Sendable, Hashable {
+/// `error`: a request failed or a message was refused. When the session cannot go on, a close follows. An `Error`
+/// too, so a client's error can keep the server's as its underlying cause.
+public struct ErrorMessage: Codable, Sendable, Hashable, Error {
     public let requestId: String?
     public let code: SignalingError.Code
     /// The seed's code, when the seed has one for this failure.

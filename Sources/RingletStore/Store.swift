@@ -1,31 +1,29 @@
+import RingletCore
+
 /// What went wrong in a store call.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// Open set of failure kinds.
-    public struct Code: RawRepresentable, Hashable, Sendable {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        /// A record with this key exists already (duplicate app id, SN, openId, …).
-        public static let conflict = Code(rawValue: "conflict")
-        /// The record the call refers to does not exist.
-        public static let notFound = Code(rawValue: "notFound")
-        /// An SN ticket that is unknown, expired, already used, or for another SN (the seed's -10008).
-        public static let ticketInvalid = Code(rawValue: "ticketInvalid")
-        /// The database failed (I/O, corruption, a migration); the message says how.
-        public static let database = Code(rawValue: "database")
-        /// `registerDevice` with a fresh ticket for a device that is registered already: re-keying a device
-        /// needs ``Store/resetDevice(sn:)`` first (docs/security.md, "SN tickets").
-        public static let alreadyRegistered = Code(rawValue: "alreadyRegistered")
-    }
+///
+/// ``CodedError`` in the ``StoreErrors`` domain: a `code` (the constants below), the field, the offset when known,
+/// a message, and the lower layer's error when one caused it.
+public typealias StoreError = CodedError<StoreErrors>
 
-    public let code: Code
-    public let message: String
+/// Names StoreErrors ("Store") and holds their codes.
+public enum StoreErrors: CodedErrorDomain {
+    /// "Store".
+    public static let name = "Store"
+}
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "store \(code.rawValue): \(message)" }
+extension CodedError.Code where Domain == StoreErrors {
+    /// A record with this key exists already (duplicate app id, SN, openId, …).
+    public static var conflict: Self { Self("conflict") }
+    /// The record the call refers to does not exist.
+    public static var notFound: Self { Self("notFound") }
+    /// An SN ticket that is unknown, expired, already used, or for another SN (the seed's -10008).
+    public static var ticketInvalid: Self { Self("ticketInvalid") }
+    /// The database failed (I/O, corruption, a migration); the message says how.
+    public static var database: Self { Self("database") }
+    /// `registerDevice` with a fresh ticket for a device that is registered already: re-keying a device
+    /// needs ``Store/resetDevice(sn:)`` first (docs/security.md, "SN tickets").
+    public static var alreadyRegistered: Self { Self("alreadyRegistered") }
 }
 
 /// The cloud's persistent state. One protocol, several implementations (SQLite through GRDB by default).

@@ -1,45 +1,28 @@
+import RingletCore
+
 /// Why a TURN ChannelData message or credential could not be parsed or built (RFC 8656).
 ///
 /// One error type for the module: an open `code`, the field and byte offset concerned, and a message.
-public struct TURNError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The kind of failure. Compare against the static constants.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        /// A short stable name.
-        public let rawValue: String
-        /// Makes a code from its name.
-        public init(rawValue: String) { self.rawValue = rawValue }
-        /// The name.
-        public var description: String { rawValue }
+///
+/// ``CodedError`` in the ``TURNErrors`` domain: a `code` (the constants below), the field, the offset when known,
+/// a message, and the lower layer's error when one caused it.
+public typealias TURNError = CodedError<TURNErrors>
 
-        /// Fewer bytes than the header or the declared length needs.
-        public static let truncated = Code(rawValue: "truncated")
-        /// A channel number outside 0x4000–0x4FFF (RFC 8656 §12).
-        public static let invalidChannelNumber = Code(rawValue: "invalidChannelNumber")
-        /// The bytes are neither STUN nor ChannelData (stream framing, RFC 8656 §12.5).
-        public static let unknownFraming = Code(rawValue: "unknownFraming")
-        /// A value given to an initializer is out of range.
-        public static let invalidArgument = Code(rawValue: "invalidArgument")
-        /// A cryptographic operation failed.
-        public static let crypto = Code(rawValue: "crypto")
-    }
+/// Names TURNErrors ("TURN") and holds their codes.
+public enum TURNErrors: CodedErrorDomain {
+    /// "TURN".
+    public static let name = "TURN"
+}
 
-    /// What kind of failure.
-    public let code: Code
-    /// The field concerned.
-    public let field: String
-    /// Byte offset from the start of the message.
-    public let offset: Int
-    /// What went wrong, for people.
-    public let message: String
-
-    /// Makes an error.
-    public init(_ code: Code, field: String, offset: Int = 0, _ message: String) {
-        self.code = code
-        self.field = field
-        self.offset = offset
-        self.message = message
-    }
-
-    /// `code` at `field` (offset `offset`): `message`.
-    public var description: String { "TURN \(code) at \(field) (offset \(offset)): \(message)" }
+extension CodedError.Code where Domain == TURNErrors {
+    /// Fewer bytes than the header or the declared length needs.
+    public static var truncated: Self { Self("truncated") }
+    /// A channel number outside 0x4000–0x4FFF (RFC 8656 §12).
+    public static var invalidChannelNumber: Self { Self("invalidChannelNumber") }
+    /// The bytes are neither STUN nor ChannelData (stream framing, RFC 8656 §12.5).
+    public static var unknownFraming: Self { Self("unknownFraming") }
+    /// A value given to an initializer is out of range.
+    public static var invalidArgument: Self { Self("invalidArgument") }
+    /// A cryptographic operation failed.
+    public static var crypto: Self { Self("crypto") }
 }

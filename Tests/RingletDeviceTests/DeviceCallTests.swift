@@ -72,6 +72,15 @@ struct FacadeDevice {
         return await offPool { facade.doWxCloudVoipJoinV2(room, VoipVideoInfo(), reply) }
     }
 
+    /// Waits until the call is over at both ends instead of for a fixed time: the server has recorded `outcome`
+    /// (``CallRecord/Outcome``'s raw value) for `user`'s last call, so it sends nothing more for it, and the device
+    /// is no longer busy. What the recorder holds then is every callback the call caused.
+    func settled(_ lab: CallLab, _ user: CallLab.User, outcome: String) async -> Bool {
+        await poll(seconds: eventually) {
+            (try? await lab.lastCallOutcome(user)) == outcome && facade.isWxCloudVoipBusyV2() == 0
+        }
+    }
+
     /// Waits until both sides got media: the device's callbacks and the phone's counters.
     func waitForMedia(_ phone: PhoneHandle, frames: Int = 10) async -> Bool {
         await poll(seconds: eventually) {
@@ -173,7 +182,7 @@ struct DeviceCallTests {
         try await withCall(policy: .reject(after: .milliseconds(300))) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
             #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_REJECT") })
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await device.settled(lab, users[0], outcome: "rejected"))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_REJECT"])
             #expect(device.facade.isWxCloudVoipBusyV2() == 0)
         }
@@ -184,7 +193,7 @@ struct DeviceCallTests {
         try await withCall(policy: .busy(after: .milliseconds(200))) { lab, device, users, phones in
             #expect(await device.call(users[0]) == 0)
             #expect(await poll(seconds: eventually) { device.recorder.callLog.contains("onRecvCommand CALL_BUSY") })
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await device.settled(lab, users[0], outcome: "busy"))
             #expect(device.recorder.callLog == ["onRecvCommand CALL_BUSY"])
         }
     }
@@ -205,9 +214,11 @@ struct DeviceCallTests {
             _ = try await other.call(openId: users[0].openId)
             #expect(await poll(seconds: eventually) { other.currentStream != nil })
             #expect(await device.call(users[0]) == IV_ERR_AVT_REQ_CHN_BUSY)
-            try await Task.sleep(for: .milliseconds(300))
+            // The refused call leaves nothing behind: once the user's call with the other device is over too (the
+            // server has recorded it completed), this device still has had no callback and is not busy.
+            try await other.hangUp()
+            #expect(await device.settled(lab, users[0], outcome: "completed"))
             #expect(device.recorder.callLog.isEmpty)
-            #expect(device.facade.isWxCloudVoipBusyV2() == 0)
             await other.stop()
             run.cancel()
         }
@@ -233,7 +244,7 @@ struct DeviceCallTests {
             #expect(await poll(seconds: eventually) { !phones[0].rings.isEmpty })
             #expect(await device.hangUp() == 0)
             #expect(await poll(seconds: eventually) { phones[0].ringStops.contains("cancel") })
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await device.settled(lab, users[0], outcome: "cancelled"))
             #expect(device.recorder.callLog.isEmpty)
             #expect(device.facade.isWxCloudVoipBusyV2() == 0)
         }
@@ -270,7 +281,7 @@ struct DeviceCallTests {
             #expect(await poll(seconds: eventually) { !device.recorder.joinRooms.isEmpty })
             #expect(await device.join(device.recorder.joinRooms[0], reply) == 0)
             #expect(await poll(seconds: eventually) { phones[0].callEvents.contains(heard) })
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await device.settled(lab, users[0], outcome: heard == "busy" ? "busy" : "rejected"))
             #expect(device.recorder.callLog == ["onJoinNotify"])
             #expect(await device.join(device.recorder.joinRooms[0], IV_VOIP_CALLED_STATUS_ACCEPT) == VOIP_ERR_ROOM_ID)
         }
@@ -299,12 +310,10 @@ struct DeviceCallTests {
             #expect(await poll(seconds: eventually) { device.recorder.log.contains("onStopRealPlay") })
             let stopped = try #require(device.recorder.time(of: "onStopRealPlay"))
             #expect(cut.duration(to: stopped) <= .seconds(5), "onStopRealPlay \(cut.duration(to: stopped)) after the cut")
-            try await Task.sleep(for: .seconds(1))
-            #expect(Array(device.recorder.callLog.dropFirst(before)) == ["onStopRealPlay"])
-            #expect(device.facade.isWxCloudVoipBusyV2() == 0)
             // A dropped call (peer_gone, "Dropped" in History), not a completed one: the device's hang_up says
             // media_lost (the signaling runs over TCP, which the cut leaves alone).
-            #expect(await poll(seconds: eventually) { (try? await lab.lastCallOutcome(users[0])) == "peer_gone" })
+            #expect(await device.settled(lab, users[0], outcome: "peer_gone"))
+            #expect(Array(device.recorder.callLog.dropFirst(before)) == ["onStopRealPlay"])
         }
     }
 

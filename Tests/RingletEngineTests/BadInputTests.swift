@@ -2,6 +2,9 @@ import Foundation
 import RingletCore
 import RingletDTLS
 import RingletEngine
+import RingletICE
+import RingletRTP
+import RingletSDP
 import RingletSimulation
 import Testing
 
@@ -98,6 +101,45 @@ struct BadInputTests {
             #expect(error.code == .invalidCandidate)
         }
         #expect(pc.counters.candidatesIgnored == 1)
+    }
+
+    @Test("an engine error keeps the ICE or SDP error that caused it, typed, rather than its text")
+    func typedCauses() throws {
+        let pc = try Self.fresh()
+        do {
+            try pc.setRemoteDescription("v=0\r\nthis is not sdp", now: .zero)
+            Issue.record("took a malformed description")
+        } catch {
+            #expect(error.code == .malformedDescription)
+            #expect(error.underlying is SDPError)
+        }
+        try pc.setRemoteDescription(try Self.validOffer(), now: .zero)
+        do {
+            try pc.addRemoteCandidate("candidate:1 1 udp 2122260223 abc.local 5000 typ host", now: .zero)
+            Issue.record("took an mDNS candidate")
+        } catch {
+            #expect(error.code == .invalidCandidate)
+            let cause = try #require(error.underlying as? ICEError)
+            #expect(cause.code == .unsupportedCandidate)
+            #expect(!error.message.contains("unsupportedCandidate:"), "the cause's code is not written into the text")
+        }
+    }
+
+    @Test("a send configuration the send session refuses is reported as invalidConfiguration with the RTP error, not noSuchMedia")
+    func sendSessionRefused() throws {
+        var s = try Scenario(seed: 7, build: Scenario.sameRealm(), configureB: { c in
+            c.send.pacingFactor = 0
+        })
+        s.b.video = SyntheticMedia.video(count: 10, seed: 2)
+        try s.negotiate()
+        let connected = s.runUntilConnected()
+        #expect(connected)
+        s.run(for: .seconds(1))
+        let error = try #require(s.b.sendErrors.first)
+        #expect(error.code == .invalidConfiguration)
+        let cause = try #require(error.underlying as? RTPError)
+        #expect(cause.code == .invalidConfiguration && cause.field == "pacingFactor")
+        #expect(s.b.sendErrors.allSatisfy { $0.code == .invalidConfiguration })
     }
 
     @Test("a seeded loop of mutated offers gives errors or answers, never a trap")

@@ -72,8 +72,8 @@ struct SRTPSetupTests {
 
     @Test("errors describe their code, field and offset")
     func errorDescription() {
-        let e = SRTPError(.truncated, field: "RTP header extension", offset: 12, message: "x")
-        #expect(e.description == "SRTP truncated: RTP header extension at offset 12: x")
+        let e = SRTPError(.truncated, field: "RTP header extension", offset: 12, "x")
+        #expect(e.description == "SRTP truncated at RTP header extension (offset 12): x")
     }
 
     @Test("index estimation follows RFC 3711 Appendix A", arguments: [

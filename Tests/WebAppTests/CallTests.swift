@@ -134,7 +134,7 @@ struct CallTests {
             try await waitForCallEnd(page, "remote_hang_up", "Front door hung up.", callID: first.callID)
             try await device.waitFor(callback: "onStopRealPlay", after: hangUp)
             #expect(callFlow(device, after: hangUp) == ["onStopRecvStream", "onStopRealPlay"])
-            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            try await page.waitForState("callState", "idle")
 
             // A device that does not acknowledge custom commands: Open door is said to be unconfirmed.
             let third = try await deviceCalls(device, page, openId: openId)
@@ -154,7 +154,7 @@ struct CallTests {
             try await waitForCallEnd(page, "rejected", "Call rejected.", callID: second.callID)
             #expect(callFlow(device, after: second.mark) == ["CALL_REJECT"], "rejected before any media: no stream callbacks")
 
-            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            try await page.waitForState("callState", "idle")
             try await page.click(tab: "History")
             try await page.waitUntil("""
                 [...document.querySelectorAll('#call-list li')].map(li => li.dataset.outcome).join() === 'rejected,completed,completed'
@@ -176,14 +176,14 @@ struct CallTests {
             try await waitForCallEnd(page, "remote_cancelled", "Front door cancelled the call.", callID: cancelled.callID)
             #expect(try await page.state("ringtone") == "off")
             #expect(callFlow(device, after: cancelled.mark).isEmpty)
-            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            try await page.waitForState("callState", "idle")
 
             let unanswered = try await deviceCalls(device, page, openId: openId)
             try await device.waitFor(command: "CALL_TIMEOUT", after: unanswered.mark, timeout: .seconds(10))
             try await waitForCallEnd(page, "missed", "Missed call from Front door.", callID: unanswered.callID)
             #expect(try await page.state("ringtone") == "off")
             #expect(callFlow(device, after: unanswered.mark) == ["CALL_TIMEOUT"])
-            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            try await page.waitForState("callState", "idle")
         }
     }
 
@@ -219,7 +219,7 @@ struct CallTests {
             // The same device (its credentials kept in its data folder) restarted to answer busy, then to refuse.
             for (policy, reason, message) in [("busy", "busy", "Front door is busy."),
                                               ("refuse", "remote_rejected", "Front door declined the call.")] {
-                try await page.waitForState("callState", "idle", timeout: .seconds(8))
+                try await page.waitForState("callState", "idle")
                 let device = try bench.startDevice(sn: "DOOR-1", ticket: nil, arguments: ["--on-join", policy])
                 try await device.waitUntilReady()
                 try await waitUntilListedOnline(page, sn: "DOOR-1")
@@ -276,11 +276,11 @@ struct CallTests {
             try await answerWithMedia(second, device, after: call.mark)
             try await waitForCallEnd(first, "answered_elsewhere", "Answered on another device.", callID: call.callID)
             #expect(try await first.state("ringtone") == "off")
-            try await first.waitForState("callState", "idle", timeout: .seconds(8))
+            try await first.waitForState("callState", "idle")
 
             try device.send("hangup")
             try await waitForCallEnd(second, "remote_hang_up", "Front door hung up.", callID: call.callID)
-            try await second.waitForState("callState", "idle", timeout: .seconds(8))
+            try await second.waitForState("callState", "idle")
             try await second.click(tab: "History")
             try await second.waitUntil("document.querySelector('#call-list li')?.dataset.outcome === 'completed'")
         }

@@ -58,7 +58,7 @@ struct TroubleAndLayoutTests {
             }
 
             // The device's process dies during the next call (its signaling connection drops without a hang-up).
-            try await page.waitForState("callState", "idle", timeout: .seconds(8))
+            try await page.waitForState("callState", "idle")
             let again = try await deviceCalls(device, page, openId: try await openID(of: page, server: bench.server))
             try await answerWithMedia(page, device, after: again.mark)
             await device.kill()

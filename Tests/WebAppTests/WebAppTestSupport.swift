@@ -12,7 +12,6 @@ let screenshotsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 /// (`NAME.png`, `NAME-desktop.png`, `NAME-dark.png`), checking each one's size; the page is left as it was (phone,
 /// light). With `RINGLET_UPDATE_SCREENSHOTS=1` they replace those in docs/screenshots (docs/screenshots/README.md).
 func screenshot(_ page: WebPage, _ name: String, desktop: Bool = true, dark: Bool = true) async throws {
-    // No animation mid-way (the ringing pulse): reduced motion is emulated with the colour scheme.
     try await page.emulateColorScheme("light")
     try await capture(page, name, expected: (780, 1688))
     if desktop {
@@ -29,9 +28,12 @@ func screenshot(_ page: WebPage, _ name: String, desktop: Bool = true, dark: Boo
 
 /// One screenshot of the page as it is now, checked to be `expected` pixels.
 private func capture(_ page: WebPage, _ name: String, expected: (Int, Int)) async throws {
-    // Let layout, transitions and fonts settle so that the picture is what a person sees.
-    try await page.waitUntil("new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))")
-    try await Task.sleep(for: .milliseconds(300))
+    // No animation mid-way (the ringing pulse: reduced motion is emulated with the colour scheme); wait until the
+    // fonts are in and every transition or finite animation has finished, so that the picture is what a person sees.
+    try await page.waitUntil("""
+        document.fonts.status === 'loaded' && document.getAnimations().every(a => a.playState !== 'running'
+            || a.effect?.getComputedTiming().iterations === Infinity)
+        """)
     let png = try await page.screenshot()
     let size = pngSize(png)
     #expect(size?.width == expected.0 && size?.height == expected.1,

@@ -91,14 +91,14 @@ extension TURNClient {
     }
 }
 
-extension TURNError.Code {
+extension CodedError.Code where Domain == TURNErrors {
     /// The server answered a TURN client request with an error response; ``TURNClient/Failure/errorCode`` holds
     /// its number (RFC 8656 §19: 401, 403, 437, 438, 440–443, 486, 508, …).
-    public static let errorResponse = TURNError.Code(rawValue: "errorResponse")
+    public static var errorResponse: Self { Self("errorResponse") }
     /// A TURN client request got no response within its retransmissions (RFC 8489 §6.2.1) or Ti over TCP.
-    public static let requestTimedOut = TURNError.Code(rawValue: "requestTimedOut")
+    public static var requestTimedOut: Self { Self("requestTimedOut") }
     /// A response verified but lacked a required attribute or carried a malformed one.
-    public static let invalidResponse = TURNError.Code(rawValue: "invalidResponse")
+    public static var invalidResponse: Self { Self("invalidResponse") }
     /// The TURN client has no allocation (yet, or any more) for the operation asked for.
-    public static let notAllocated = TURNError.Code(rawValue: "notAllocated")
+    public static var notAllocated: Self { Self("notAllocated") }
 }

@@ -1,9 +1,9 @@
 import RingletCore
 import RingletSTUN
 
-extension TURNError.Code {
+extension CodedError.Code where Domain == TURNErrors {
     /// A `TURNServer.Configuration` value is out of range or inconsistent.
-    public static let invalidConfiguration = TURNError.Code(rawValue: "invalidConfiguration")
+    public static var invalidConfiguration: Self { Self("invalidConfiguration") }
 }
 
 extension TURNServer {

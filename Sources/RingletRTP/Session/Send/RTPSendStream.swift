@@ -196,14 +196,14 @@ public struct RTPSendStream: Sendable {
         case .h264, .h265:
             let vc: VideoPacketizerConfiguration
             do { vc = try VideoPacketizerConfiguration(maxPayloadSize: c.maxPayloadSize) } catch {
-                throw RTPError(.invalidConfiguration, field: "maxPayloadSize", error.message)
+                throw RTPError(.invalidConfiguration, field: "maxPayloadSize", error.message, underlying: error)
             }
             packetizer = c.codec == .h264 ? .h264(H264Packetizer(configuration: vc)) : .h265(H265Packetizer(configuration: vc))
         case .opus:
             packetizer = .opus(OpusPacketizer())
         case .g711:
             do { packetizer = .g711(try G711Packetizer(samplesPerPacket: 160)) } catch {
-                throw RTPError(.invalidConfiguration, field: "samplesPerPacket", error.message)
+                throw RTPError(.invalidConfiguration, field: "samplesPerPacket", error.message, underlying: error)
             }
         }
         media = c.codec.media
@@ -256,7 +256,7 @@ public struct RTPSendStream: Sendable {
                 payloads = p.packetize(frame, afterSilence: !hasSentFrame)
             }
         } catch {
-            throw RTPError(.invalidFrame, field: "frame." + (error.field ?? "payload"), offset: error.offset, error.message)
+            throw RTPError(.invalidFrame, field: "frame." + (error.field.isEmpty ? "payload" : error.field), offset: error.offset, error.message, underlying: error)
         }
         let ts = timestamp(ptsMilliseconds: ptsMilliseconds)
         let frameID = nextFrameID

@@ -1,14 +1,14 @@
 import RingletCore
 
-extension RTPError.Code {
+extension CodedError.Code where Domain == RTPErrors {
     /// The first video frame given to a send stream is not a keyframe (the device SDK reports it as -306).
-    public static let firstFrameNotKeyframe = RTPError.Code(rawValue: "firstFrameNotKeyframe")
+    public static var firstFrameNotKeyframe: Self { Self("firstFrameNotKeyframe") }
     /// A frame was given for a media kind the send session has no stream for.
-    public static let noSuchStream = RTPError.Code(rawValue: "noSuchStream")
+    public static var noSuchStream: Self { Self("noSuchStream") }
     /// A frame is empty, larger than the configured maximum, or refused by its payload format.
-    public static let invalidFrame = RTPError.Code(rawValue: "invalidFrame")
+    public static var invalidFrame: Self { Self("invalidFrame") }
     /// A send configuration value is out of range.
-    public static let invalidConfiguration = RTPError.Code(rawValue: "invalidConfiguration")
+    public static var invalidConfiguration: Self { Self("invalidConfiguration") }
 }
 
 /// Which media source a send stream carries: the pacer sends audio before retransmissions before video.

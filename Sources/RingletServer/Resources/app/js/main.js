@@ -32,6 +32,12 @@ class App {
     this.devices = [];
     this.notices = [];
     this.calls = [];
+    /** Settles once the first device list of this sign-in has been asked for: notices and history wait for it,
+     * so that a row is titled with the device's name from the start, never with its SN for a moment. */
+    this.devicesLoaded = Promise.resolve();
+    /** Whether the notices and the history have been fetched and shown since sign-in. */
+    this.noticesShown = false;
+    this.callsShown = false;
     this.deviceTimer = null;
     this.callView = new CallView();
     this.calling = null;
@@ -259,6 +265,12 @@ class App {
     }
     this.calling = null;
     clearInterval(this.deviceTimer);
+    // The next sign-in (perhaps someone else's) starts from empty lists.
+    this.devices = [];
+    this.notices = [];
+    this.calls = [];
+    this.noticesShown = false;
+    this.callsShown = false;
     clearToken(this.token);
     this.token = null;
     this.api = null;
@@ -285,7 +297,7 @@ class App {
     this.pendingTab = null;
     this.showTab(tab);
     this.connect();
-    this.refreshDevices();
+    this.devicesLoaded = this.refreshDevices();
     this.refreshNotices();
     this.refreshCalls();
     clearInterval(this.deviceTimer);
@@ -410,6 +422,9 @@ class App {
       call: (device) => this.callDevice(device),
       revoke: (device) => this.revoke(device),
     });
+    // A device's name may have arrived or changed: the notices and the history name devices too.
+    if (this.noticesShown) this.renderNotices();
+    if (this.callsShown) this.renderCalls();
     document.body.dataset.devicesLoaded = String(Date.now());
   }
 
@@ -469,11 +484,13 @@ class App {
   async refreshNotices() {
     const notices = await this.fetchItems((api) => api.notices());
     if (!notices) return;
+    await this.devicesLoaded;
     this.notices = notices;
     this.renderNotices();
   }
 
   renderNotices() {
+    this.noticesShown = true;
     renderNotices(byId('notice-list'), byId('notices-empty'), this.notices, this.names, {
       read: (notice) => this.markRead(notice),
     });
@@ -511,7 +528,13 @@ class App {
   async refreshCalls() {
     const calls = await this.fetchItems((api) => api.calls());
     if (!calls) return;
+    await this.devicesLoaded;
     this.calls = calls;
+    this.renderCalls();
+  }
+
+  renderCalls() {
+    this.callsShown = true;
     renderCalls(byId('call-list'), byId('calls-empty'), this.calls, this.names);
   }
 

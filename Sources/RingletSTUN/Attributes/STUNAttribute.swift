@@ -32,7 +32,7 @@ public struct STUNAttribute: Hashable, Sendable {
 
     /// Encodes a typed attribute value. `transactionID` is used by the XOR address attributes only.
     public init<T: STUNAttributeValue>(_ typed: T, transactionID: STUNTransactionID) {
-        var w = ByteWriter(capacity: 32)
+        var w = ByteWriter(capacity: typed.encodedValueSize)
         typed.encodeValue(into: &w, transactionID: transactionID)
         self.type = T.attributeType
         self.value = w.bytes[...]
@@ -71,15 +71,4 @@ public struct STUNAttribute: Hashable, Sendable {
         hasher.combine(type)
         for b in value { hasher.combine(b) }
     }
-}
-
-/// A typed attribute value that can be decoded from, and encoded to, an attribute's value bytes.
-public protocol STUNAttributeValue: Sendable {
-    /// The attribute type this value is carried in.
-    static var attributeType: STUNAttributeType { get }
-    /// Decodes and validates a value (without padding). `transactionID` is used by XOR address attributes.
-    /// Throws `invalidAttribute` with an offset within the value.
-    init(attributeValue value: ArraySlice<UInt8>, transactionID: STUNTransactionID) throws(STUNError)
-    /// Appends the value bytes (no attribute header, no padding).
-    func encodeValue(into writer: inout ByteWriter, transactionID: STUNTransactionID)
 }
