@@ -16,7 +16,7 @@ extension ICEAgent {
     ) -> Received {
         guard connectionState != .closed else { return .dropped(.closed) }
         guard STUNMessage.looksLikeSTUN(payload) else {
-            return applicationData(from: source, to: local)
+            return applicationData(from: source, to: local, now: now)
         }
         guard let message = try? STUNMessage(parsing: payload), message.type.method == .binding else {
             return drop(.malformed)
@@ -51,10 +51,13 @@ extension ICEAgent {
         return .dropped(reason)
     }
 
-    mutating func applicationData(from source: TransportAddress, to local: TransportAddress) -> Received {
+    mutating func applicationData(from source: TransportAddress, to local: TransportAddress, now: Instant) -> Received {
         if let id = selectedPairID, let i = pairIndex(id), pairs[i].remote.address == source,
            locals[pairs[i].local].base == local
         {
+            // The path carries the peer's media: it is not lost, even while consent answers are late.
+            lastHeard = max(lastHeard, now)
+            if connectionState == .disconnected { updateState(now: now) }
             return .applicationData(ICECandidatePair.ID(rawValue: id))
         }
         if let p = pairs.last(where: { $0.remote.address == source && locals[$0.local].base == local }) {

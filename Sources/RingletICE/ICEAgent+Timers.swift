@@ -15,7 +15,7 @@ extension ICEAgent {
         if selectedPairID != nil, !consentExpired {
             consider(nextConsent)
             if connectionState == .connected || connectionState == .completed {
-                consider(lastConsent + configuration.consentLossTimeout)
+                consider(lastAlive + configuration.consentLossTimeout)
             }
             consider(lastConsent + configuration.consentExpiry)
         }
@@ -185,6 +185,11 @@ extension ICEAgent {
         emit(.selectedPairChanged(publicPair(i)))
     }
 
+    /// The last sign of life of the selected pair: a consent response, or data from the peer on it. The path counts
+    /// as lost (`disconnected`) only when both are older than `consentLossTimeout`; consent itself — permission to
+    /// send, `failed` after `consentExpiry` — stays with the STUN responses alone (RFC 7675 §5.1).
+    var lastAlive: Instant { max(lastConsent, lastHeard) }
+
     /// Whether the selected pair answered consent within the last two consent intervals.
     func selectionAnswers(now: Instant) -> Bool {
         now - lastConsent < configuration.consentInterval * 2
@@ -252,7 +257,7 @@ extension ICEAgent {
                     return true
                 }
                 setState(.failed)
-            } else if silence >= configuration.consentLossTimeout {
+            } else if now - lastAlive >= configuration.consentLossTimeout {
                 setState(.disconnected)
             } else {
                 let pending = pairs.contains {

@@ -227,6 +227,8 @@ public struct ICEAgent {
     var nominationInFlight: Int?
     var selectedPairID: Int?
     var lastConsent = Instant.zero
+    /// When data (anything but STUN) last came from the selected pair's remote on its local base.
+    var lastHeard = Instant.zero
     var nextConsent = Instant.zero
     var consentExpired = false
 

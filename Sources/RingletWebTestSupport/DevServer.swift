@@ -177,14 +177,15 @@ package final class DevServer {
         return Answer(status: status, body: Data(output[..<newline].utf8))
     }
 
-    /// The value of a Prometheus metric at `/metrics` (the sum over its label sets; 0 when it is not there yet);
-    /// `/metrics` needs the admin token.
-    package func metric(_ name: String) async throws -> Double {
+    /// The value of a Prometheus metric at `/metrics` (the sum over its label sets, or over those that have every
+    /// `key="value"` of `labels`; 0 when it is not there yet); `/metrics` needs the admin token.
+    package func metric(_ name: String, labels: [String] = []) async throws -> Double {
         let answer = try await request("GET", "/metrics", .admin)
         guard answer.status == 200 else { throw TestSupportError("GET /metrics: \(answer.status)") }
         return String(decoding: answer.body, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
             let parts = line.split(separator: " ")
-            guard parts.count >= 2, parts[0] == name || parts[0].hasPrefix("\(name){") else { return sum }
+            guard parts.count >= 2, parts[0] == name || parts[0].hasPrefix("\(name){"),
+                  labels.allSatisfy({ parts[0].contains($0) }) else { return sum }
             return sum + (Double(parts[1]) ?? 0)
         }
     }

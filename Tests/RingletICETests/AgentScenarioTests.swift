@@ -200,6 +200,34 @@ struct AgentScenarioTests {
         #expect(w.agents[1].transmit(applicationData: [1]) == nil)
     }
 
+    @Test("media from the peer keeps a path whose consent answers are lost from counting as lost; consent still expires at 30 s, and without the media the loss is reported within 5 s")
+    func mediaIsALifeSign() throws {
+        /// Connects two agents, then loses A's consent answers and has B send A data every 200 ms for `media`.
+        func run(media: Duration, total: Duration) throws -> (lostAt: Instant, states: [(Instant, ICEAgent.ConnectionState)]) {
+            var w = try makePair(seed: 29)
+            try w.exchangeCredentials()
+            w.exchangeCandidates()
+            w.run(for: .seconds(5))
+            #expect(w.agents[0].connectionState == .completed)
+            let lostAt = w.now
+            w.responsesLostTo = [0]
+            while w.now < lostAt + total {
+                if w.now < lostAt + media, let t = w.agents[1].transmit(applicationData: [0x80, 0x60, 0, 1]) { w.send(t) }
+                w.run(for: .milliseconds(200))
+            }
+            return (lostAt, w.stateTimes[0].filter { $0.0 > lostAt })
+        }
+        // Media all along: connected until consent expires (the last answer came at most ~1.2 s before the loss).
+        let flowing = try run(media: .seconds(40), total: .seconds(35))
+        let failed = try #require(flowing.states.first { $0.1 == .failed }?.0)
+        #expect(failed - flowing.lostAt >= .seconds(28) && failed - flowing.lostAt <= .seconds(30))
+        #expect(!flowing.states.contains { $0.1 == .disconnected }, "\(flowing.states)")
+        // Media for 10 s, then none: disconnected within 5 s of the last datagram.
+        let stopped = try run(media: .seconds(10), total: .seconds(20))
+        let lost = try #require(stopped.states.first { $0.1 == .disconnected }?.0)
+        #expect(lost - stopped.lostAt >= .seconds(10) && lost - stopped.lostAt <= .seconds(15))
+    }
+
     @Test("a path that comes back before consent expires returns to connected")
     func consentRecovers() throws {
         var w = try makePair(seed: 19)

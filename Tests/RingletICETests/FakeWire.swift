@@ -25,6 +25,8 @@ struct FakeWire {
     var stateTimes: [[(Instant, ICEAgent.ConnectionState)]] = [[], []]
     var delay: Duration = .milliseconds(10)
     var cut = false
+    /// Agents whose incoming STUN success responses are lost (their consent answers), everything else arriving.
+    var responsesLostTo: Set<Int> = []
     /// Host address → public address for an agent behind a NAT.
     var nat: [TransportAddress: TransportAddress] = [:]
     var stunServer: TransportAddress?
@@ -70,6 +72,11 @@ struct FakeWire {
         var dest = d.destination
         if let host = nat.first(where: { $0.value == dest })?.key { dest = host }
         guard !cut, let k = owners[dest] else { return }
+        if responsesLostTo.contains(k), STUNMessage.looksLikeSTUN(d.payload[...]),
+           let m = try? STUNMessage(parsing: d.payload), m.type.messageClass == .successResponse
+        {
+            return
+        }
         let r = agents[k].handleDatagram(d.payload, from: d.source, to: dest, now: now)
         if case .applicationData(let id) = r { appData[k].append((id, d.payload)) }
     }
@@ -101,6 +108,12 @@ struct FakeWire {
     }
 
     mutating func run(for d: Duration) { run(until: now + d) }
+
+    /// Puts a transmit an agent made outside its outputs (application data) on the wire.
+    mutating func send(_ t: ICEAgent.Transmit) {
+        seq += 1
+        queue.append(Pending(at: now + delay, datagram: t.datagram, seq: seq))
+    }
 
     /// Exchanges credentials both ways.
     mutating func exchangeCredentials() throws {
