@@ -129,6 +129,9 @@ struct DeviceCommandTests {
                 throw error
             }
             await phone.stop()
+        }
+    }
+
     @Test("ringlet device says a refused ticket in words, with what to do, and exits 1")
     func codesInWords() async throws {
         try await CallLab.with { lab in
