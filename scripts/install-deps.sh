@@ -12,6 +12,8 @@ packages=(
     chromium        # interop peer: headless browser WebRTC (fake camera/microphone) in a network namespace
     iproute2        # ip netns: private network namespaces for the Chromium interop tests
     nftables        # nft masquerade: real NATs between network namespaces (RealNATTests)
+    postgresql      # the PostgreSQL store's tests: a throwaway server (initdb, postgres) started by the tests
+    postgresql-client # psql: the tests' raw SQL beside the store
 )
 
 missing=()

@@ -73,26 +73,26 @@ struct Serve: AsyncParsableCommand {
         let identifiers = Identifiers.system
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 
-        switch try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
+        switch try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
         case .generated(let token): say(try ServerBootstrap.revealAdminToken(token, configuration: configuration))
         case .dev(let token): say("admin token: \(token)")
         case .configured, .existing: break
         }
-        let interrupted = try ServerBootstrap.closeInterruptedCalls(store: store, now: now)
+        let interrupted = try await ServerBootstrap.closeInterruptedCalls(store: store, now: now)
         if interrupted > 0 {
             logger.warning("closed calls left open by an earlier crash", metadata: ["calls": "\(interrupted)", "outcome": "interrupted"])
         }
         var demoAppID: String?
         if configuration.dev,
-           let demo = try ServerBootstrap.ensureDemoApp(
+           let demo = try await ServerBootstrap.ensureDemoApp(
                store: store, configuration: configuration, identifiers: identifiers, now: now)
         {
             say("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
             demoAppID = demo.app.id
         }
-        let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
+        let turnSecret = try await ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
-        let vapidKey = try ServerBootstrap.vapidKey(store: store)
+        let vapidKey = try await ServerBootstrap.vapidKey(store: store)
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,

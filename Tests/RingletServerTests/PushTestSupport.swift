@@ -48,7 +48,7 @@ final class PushCloud: Sendable {
         let folder = try temporaryFolder(prefix: "ringlet-push")
         let store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
         let deviceKey = try DeviceKey.generate()
-        try CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
+        try await CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         var configuration = ServerConfiguration()
         configuration.dev = true
         configuration.dataDir = folder.path
@@ -56,7 +56,7 @@ final class PushCloud: Sendable {
         configuration.http = .init(host: "127.0.0.1", port: 0)
         configuration.turn = .init(host: "127.0.0.1", port: Int(try freePort()))
         try configuration.validate()
-        let key = try ServerBootstrap.vapidKey(store: store)
+        let key = try await ServerBootstrap.vapidKey(store: store)
         let cloud = try RingletCloud(configuration: configuration, store: store, turnSecret: "push-test-secret",
                                      logger: Logger(label: "test.push"), vapidKey: key, pushConfiguration: push)
         let (listening, continuation) = AsyncStream<Int>.makeStream()

@@ -144,10 +144,10 @@ struct ServerCommandTests {
         // The call is written as the router writes one at the answer; then the server dies without ending it.
         let store = try SQLiteStore(path: server.dataDir.appendingPathComponent("data/ringlet.sqlite").path)
         let started = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
-        try store.insertCall(CallRecord(id: "call_00000000000000cc", appID: String(appID), sn: "DOOR", userID: "usr_x",
+        try await store.insertCall(CallRecord(id: "call_00000000000000cc", appID: String(appID), sn: "DOOR", userID: "usr_x",
                                         direction: .deviceToUser, kind: .video, channel: .release, outcome: .active,
                                         startedAt: started, answeredAt: started + 1000))
-        try store.close()
+        try await store.close()
         server.process.send(SIGKILL)
         #expect(await server.process.wait(timeout: 15))
         let again = try await ServeProcess(dataDir: server.dataDir)
