@@ -191,6 +191,7 @@ final class NATLab: @unchecked Sendable {
         let argv = pub.exec([
             try ringletExecutable(), "serve", "--data-dir", work.appendingPathComponent("ringlet-data").path,
             "--http", "\(address):8080", "--turn", "\(address):3478", "--turn-secret", secret,
+            "--vapid-subject", "mailto:ops@ringlet.test",
         ])
         commandLog.append(argv.joined(separator: " "))
         turnserver = try RingletNIO.ChildProcess.spawn(argv, outputPath: log, newProcessGroup: true)

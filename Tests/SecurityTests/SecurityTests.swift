@@ -157,6 +157,8 @@ func growthMB(_ r: (baseline: ProcessResources, peak: ProcessResources, now: Pro
 func expectBounded(_ r: (baseline: ProcessResources, peak: ProcessResources, now: ProcessResources), descriptors cap: Int,
                    _ attack: String) {
     #expect(growthMB(r) < 128, "\(attack): RSS grew from \(r.baseline) to \(r.peak)")
-    #expect(r.peak.descriptors <= r.baseline.descriptors + cap + 48, "\(attack): descriptors \(r.baseline) → \(r.peak)")
-    #expect(r.now.descriptors <= r.baseline.descriptors + 48, "\(attack): descriptors not given back: \(r.now)")
+    // The margin covers the call's and the test's own requests and the services' lazily opened descriptors (the
+    // push service's HTTP client, TURN's relay sockets for the call): 64, not the attack's thousands.
+    #expect(r.peak.descriptors <= r.baseline.descriptors + cap + 64, "\(attack): descriptors \(r.baseline) → \(r.peak)")
+    #expect(r.now.descriptors <= r.baseline.descriptors + 64, "\(attack): descriptors not given back: \(r.now)")
 }
