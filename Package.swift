@@ -309,6 +309,7 @@ let package = Package(
             name: "RingletServerTests",
             dependencies: [
                 "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport", "RingletWebPush", "RingletCore",
+                "RingletLab",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

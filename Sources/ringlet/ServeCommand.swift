@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "The data folder (ringlet.sqlite). Default ./ringlet-data.")
     var dataDir: String?
+    @Option(help: "A postgres:// URL to keep everything in PostgreSQL (password in PGPASSWORD). Default: SQLite in --data-dir.")
+    var store: String?
     @Option(help: "HOST:PORT for HTTP and WebSocket. Default 127.0.0.1:8080.")
     var http: String?
     @Option(help: "HOST:PORT for STUN/TURN over UDP and TCP. Default 127.0.0.1:3478.")
@@ -57,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             dataDir: dataDir, http: http, turn: turn, turnSecret: turnSecret,
             allowLoopbackPeers: allowLoopbackPeers ? true : nil, dev: dev ? true : nil, ringTimeoutSeconds: ringTimeout,
             configFile: config, turnSecretFile: turnSecretFile, allowPrivatePeers: allowPrivatePeers ? true : nil,
-            metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject
+            metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject, store: store
         )
         if turnSecret != nil {
             logger.warning("--turn-secret on the command line is visible to every user of this machine; use --turn-secret-file")
@@ -69,7 +71,21 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         try ServerBootstrap.prepareDataDirectory(configuration)
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let store: any Store
+        // PostgreSQL's connection pool runs beside the server's service group and stops after it, so that the
+        // writes the signaling hub makes while it shuts down still reach the database.
+        var pool: Task<Void, Never>?
+        defer { pool?.cancel() }
+        if let url = configuration.store {
+            let postgres = try PostgresStore(url: url, logger: Logger(label: "ringlet.store"))
+            pool = Task { await postgres.run() }
+            try await postgres.migrate()
+            store = postgres
+        } else {
+            store = try SQLiteStore(path: configuration.databasePath)
+        }
+        let migrations = try await store.appliedMigrations().joined(separator: ",")
+        logger.info("store", metadata: ["store": "\(store.summary)", "migrations": "\(migrations)"])
         let identifiers = Identifiers.system
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 

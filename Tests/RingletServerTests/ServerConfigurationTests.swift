@@ -72,6 +72,22 @@ struct ServerConfigurationTests {
         #expect(dev.pushEndpointPolicy.allowLoopback && !fromFlag.pushEndpointPolicy.allowLoopback)
     }
 
+    @Test("the store is SQLite in the data folder unless a postgres:// URL comes from --store, RINGLET_STORE or the file")
+    func storeSetting() throws {
+        #expect(try ServerConfiguration.resolve(flags: .init(dev: true), environment: [:]).store == nil)
+        let path = try file(#"{"store": "postgres://file@db/ringlet"}"#)
+        let fromFile = try ServerConfiguration.resolve(flags: .init(dev: true, configFile: path), environment: [:])
+        #expect(fromFile.store == "postgres://file@db/ringlet")
+        let fromEnvironment = try ServerConfiguration.resolve(
+            flags: .init(dev: true, configFile: path), environment: ["RINGLET_STORE": "postgresql://env@db/ringlet"])
+        #expect(fromEnvironment.store == "postgresql://env@db/ringlet")
+        let fromFlag = try ServerConfiguration.resolve(
+            flags: .init(dev: true, store: "postgres://flag@db/ringlet"), environment: ["RINGLET_STORE": "postgres://env@db/x"])
+        #expect(fromFlag.store == "postgres://flag@db/ringlet")
+        #expect { try ServerConfiguration.resolve(flags: .init(dev: true, store: "mysql://db/x"), environment: [:]) }
+            throws: { "\($0)".contains("postgres://") }
+    }
+
     @Test("a flag's config file wins over RINGLET_CONFIG")
     func configFileChoice() throws {
         let envFile = try file(#"{"dataDir": "/env-file", "dev": true}"#)

@@ -7,7 +7,7 @@ extension ServerConfiguration {
     /// "turnSecret": "…", "turnSecretFile": "…", "allowLoopbackPeers": false, "allowPrivatePeers": false,
     /// "metrics": "127.0.0.1:9090", "dev": false, "ringTimeoutSeconds": 60, "publicBaseURL": "…",
     /// "maxBodySize": 65536, "adminToken": "rla_…", "turnUserQuota": 16, "vapidSubject": "mailto:…",
-    /// "limits": {…}}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
+    /// "store": "postgres://…", "limits": {…}}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -29,14 +29,17 @@ extension ServerConfiguration {
         public var vapidSubject: String?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
+        /// ``ServerConfiguration/store``.
+        public var store: String?
 
         public init(
             dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
             allowLoopbackPeers: Bool? = nil, dev: Bool? = nil, ringTimeoutSeconds: Int? = nil,
             publicBaseURL: String? = nil, maxBodySize: Int? = nil, adminToken: String? = nil, configFile: String? = nil,
             turnSecretFile: String? = nil, allowPrivatePeers: Bool? = nil, metrics: String? = nil,
-            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil
+            turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil, store: String? = nil
         ) {
+            self.store = store
             self.turnSecretFile = turnSecretFile
             self.allowPrivatePeers = allowPrivatePeers
             self.metrics = metrics
@@ -60,7 +63,7 @@ extension ServerConfiguration {
         /// `RINGLET_ALLOW_LOOPBACK_PEERS`, `RINGLET_DEV` (`1`/`true`/`0`/`false`), `RINGLET_RING_TIMEOUT`,
         /// `RINGLET_PUBLIC_BASE_URL`, `RINGLET_MAX_BODY_SIZE`, `RINGLET_ADMIN_TOKEN`, `RINGLET_CONFIG`,
         /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`,
-        /// `RINGLET_VAPID_SUBJECT`.
+        /// `RINGLET_VAPID_SUBJECT`, `RINGLET_STORE`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -83,7 +86,8 @@ extension ServerConfiguration {
                 maxBodySize: try int("RINGLET_MAX_BODY_SIZE"), adminToken: environment["RINGLET_ADMIN_TOKEN"],
                 configFile: environment["RINGLET_CONFIG"], turnSecretFile: environment["RINGLET_TURN_SECRET_FILE"],
                 allowPrivatePeers: try bool("RINGLET_ALLOW_PRIVATE_PEERS"), metrics: environment["RINGLET_METRICS"],
-                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"]
+                turnUserQuota: try int("RINGLET_TURN_USER_QUOTA"), vapidSubject: environment["RINGLET_VAPID_SUBJECT"],
+                store: environment["RINGLET_STORE"]
             )
         }
 
@@ -124,6 +128,7 @@ extension ServerConfiguration {
             if let limits { result.limits = limits }
             if let turnUserQuota { result.limits.turnUserQuota = turnUserQuota }
             if let vapidSubject { result.vapidSubject = vapidSubject }
+            if let store { result.store = store }
             return result
         }
     }
