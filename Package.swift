@@ -210,7 +210,7 @@ let package = Package(
         ),
         // Debian servers started by tests and benchmarks: a throwaway PostgreSQL, nginx in front of several
         // `ringlet serve` nodes. Not a product: the store and cluster tests and `ringlet bench signaling` use it.
-        .target(name: "RingletLab", dependencies: ["RingletNIO"], swiftSettings: strict),
+        .target(name: "RingletLab", dependencies: ["RingletNIO", "RingletStore"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         // `ringlet device`: a simulated device on the facade (also the lean `ringlet-device` program).

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import RingletNIO
+import RingletStore
 import Synchronization
 
 /// A throwaway PostgreSQL server from Debian's packages (`postgresql`), for tests and benchmarks: `initdb` in a
@@ -130,6 +131,26 @@ public final class PostgresServer: Sendable {
         let name = "\(prefix)_\(n)_\(UInt32.random(in: 0 ... .max))"
         _ = try await psql("CREATE DATABASE \(name)")
         return url(database: name)
+    }
+
+    /// A ``PostgresStore`` on a fresh database of this server, running (its pool driven by a task that lives as
+    /// long as the store is not closed by cancelling it, or until the process ends) and migrated.
+    ///
+    /// - Parameter maximumConnections: the store's pool size (tests run many stores at once; default 4).
+    public func store(prefix: String = "ringlet", maximumConnections: Int = 4) async throws
+        -> (store: PostgresStore, pool: Task<Void, Never>)
+    {
+        var configuration = try PostgresStore.Configuration(url: try await createDatabase(prefix: prefix))
+        configuration.maximumConnections = maximumConnections
+        let store = PostgresStore(configuration: configuration)
+        let pool = Task { await store.run() }
+        do {
+            try await store.migrate()
+        } catch {
+            pool.cancel()
+            throw error
+        }
+        return (store, pool)
     }
 
     /// Stops the server (fast shutdown) and waits for its wrapper to delete the folder (at most 20 s).

@@ -74,7 +74,7 @@ struct APIRevocationTests {
 
     @Test("the store keeps tickets hashed: the ticket string is nowhere in the database file")
     func ticketsHashed() async throws {
-        let store = APITestStore()
+        let store = try SQLiteTestStore()
         let harness = try await APIHarness(store: store)
         let issued = Issued()
         try await harness.run(.router) { client in

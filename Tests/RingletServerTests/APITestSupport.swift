@@ -97,10 +97,11 @@ struct APIHarness {
     let revocations = RevocationRecorder()
     let server: RingletServerApp
 
-    init(store: any Store = APITestStore(), devAppID: String? = nil,
+    init(store: (any Store)? = nil, devAppID: String? = nil,
          onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
          push: Bool = false,
          configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+        let store = if let store { store } else { try await APITestStore() }
         self.store = store
         var configuration = ServerConfiguration()
         configuration.http = .init(host: "127.0.0.1", port: 0)

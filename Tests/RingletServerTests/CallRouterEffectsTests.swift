@@ -120,8 +120,7 @@ struct CallRouterEffectsTests {
 
     @Test("the store writer applies what was queued in one transaction and answers the writes that wait, in order")
     func groupCommit() async throws {
-        let folder = try temporaryFolder(prefix: "ringlet-writer")
-        let store = try SQLiteStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        let store = try await APITestStore()
         try await store.insertApp(BareRouter.app)
         let registry = PrometheusCollectorRegistry()
         let writer = StoreWriter(metricsFactory: PrometheusMetricsFactory(registry: registry))

@@ -7,13 +7,13 @@ import RingletStore
 import RingletTestSupport
 import Testing
 
-/// A call router driven as the server's shell drives it, over a real SQLiteStore in a temporary folder, with one
+/// A call router driven as the server's shell drives it, over a real store (``TestStoreKind/current``), with one
 /// app, one model, two devices and three users (two authorized the first device), and helpers that open sessions
 /// and drain outputs. ``drain()`` performs the router's reads and writes on the store (writes in one batch, as the
 /// group committer does) and feeds their results back until the router asks for nothing more.
 final class CallRouterFixture {
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
     var router: CallRouter
     var now: Int64 = 1_700_000_000_000
     private var nextSession: UInt64 = 1
@@ -35,7 +35,7 @@ final class CallRouterFixture {
 
     init(ringTimeoutMs: Int64 = 60_000, releaseApproved: Bool = true, callQuota: Int? = nil, push: Bool = false) async throws {
         folder = try temporaryFolder(prefix: "ringlet-router")
-        store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        store = try await APITestStore(folder: folder)
         let t: Int64 = 1_600_000_000_000
         try await store.insertApp(AppRecord(id: Self.appID, name: "Doorbell", secretHash: "00", releaseApproved: releaseApproved,
                                       callQuota: callQuota, createdAt: t))
@@ -69,7 +69,7 @@ final class CallRouterFixture {
 
     /// The records of a live test: the app and model, the device (registered with `deviceKey`'s public key),
     /// Alice (who authorized it) and a session of hers with `token` (release channel, an hour).
-    static func seedLive(_ store: SQLiteStore, deviceKey: DeviceKey, token: String) async throws {
+    static func seedLive(_ store: any Store, deviceKey: DeviceKey, token: String) async throws {
         let t = Int64(Date().timeIntervalSince1970 * 1000)
         try await store.insertApp(AppRecord(id: appID, name: "Doorbell", secretHash: "00", releaseApproved: true, callQuota: nil,
                                       createdAt: t))
@@ -80,11 +80,6 @@ final class CallRouterFixture {
         try await store.setAuthorization(AuthorizationRecord(userID: alice, sn: sn, status: .authorized, updatedAt: t))
         try await store.insertSession(SessionRecord(tokenHash: SignalingHub.sha256Hex(Array(token.utf8)), userID: alice,
                                               appID: appID, channel: .release, expiresAt: t + 3_600_000, createdAt: t))
-    }
-
-    /// The one place that knows how SQLiteStore is made.
-    static func makeStore(path: String) throws -> SQLiteStore {
-        try SQLiteStore(path: path)
     }
 
     /// What the shell reads with a session's credentials: its app, and the user's openId or the device's name.

@@ -120,7 +120,7 @@ struct PushAPITests {
 
     @Test("declining a call over HTTP: 404 for a call that is not the user's, 409 for one that no longer rings")
     func rejectWithoutRinging() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         let harness = try await APIHarness(store: store, push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)

@@ -17,12 +17,12 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// A whole `RingletCloud` in this process (dev mode, Web Push on, a fresh VAPID key) over a real SQLiteStore on
+/// A whole `RingletCloud` in this process (dev mode, Web Push on, a fresh VAPID key) over a real store (``TestStoreKind/current``) on
 /// loopback, with a registered device whose key the test holds and a user with a session token.
 final class PushCloud: Sendable {
     static let token = "rlu_push-test-token-0123456789"
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
     let deviceKey: DeviceKey
     let cloud: RingletCloud
     let group: ServiceGroup
@@ -30,7 +30,7 @@ final class PushCloud: Sendable {
     let port: Int
     let vapidPublicKey: [UInt8]
 
-    private init(folder: URL, store: SQLiteStore, deviceKey: DeviceKey, cloud: RingletCloud, group: ServiceGroup,
+    private init(folder: URL, store: any Store, deviceKey: DeviceKey, cloud: RingletCloud, group: ServiceGroup,
                  task: Task<Void, any Error>, port: Int, vapidPublicKey: [UInt8]) {
         self.folder = folder
         self.store = store
@@ -46,7 +46,7 @@ final class PushCloud: Sendable {
     static func start(ringTimeout: Int = 60,
                       push: @escaping (inout PushService.Configuration) -> Void = { _ in }) async throws -> PushCloud {
         let folder = try temporaryFolder(prefix: "ringlet-push")
-        let store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        let store = try await APITestStore(folder: folder)
         let deviceKey = try DeviceKey.generate()
         try await CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         var configuration = ServerConfiguration()

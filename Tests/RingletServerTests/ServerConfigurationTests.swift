@@ -141,7 +141,7 @@ struct ServerBootstrapTests {
 
     @Test("the first start generates an admin token and stores only its hash; later starts print nothing")
     func firstStart() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         let configuration = try configuration(dev: false)
         let first = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
         guard case .generated(let token) = first else { Issue.record("no token: \(first)"); return }
@@ -154,7 +154,7 @@ struct ServerBootstrapTests {
 
     @Test("dev mode gives the same admin token at every start, kept in a 0600 file")
     func devToken() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         let configuration = try configuration(dev: true)
         let first = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
         let second = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
@@ -167,7 +167,7 @@ struct ServerBootstrapTests {
 
     @Test("a configured admin token replaces the stored hash")
     func configuredToken() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         var configuration = try configuration(dev: false)
         configuration.adminToken = "rla_configured-token-123456"
         #expect(try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .configured)
@@ -176,7 +176,7 @@ struct ServerBootstrapTests {
 
     @Test("dev mode creates one demo app with a model and gives its secret again at the next start")
     func demoApp() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         let configuration = try configuration(dev: true)
         let first = try #require(try await ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
                                                                    identifiers: .system, now: 1))

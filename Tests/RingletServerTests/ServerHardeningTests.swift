@@ -109,7 +109,7 @@ struct ServerHardeningTests {
 
     @Test("the janitor purges on start and the bootstrap closes calls a crash left open")
     func housekeepingServices() async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         let now: Int64 = 1_800_000_000_000
         try await store.insertApp(AppRecord(id: "app_1", name: "A", secretHash: "h", releaseApproved: true, callQuota: nil, createdAt: 1))
         try await store.insertModel(ModelRecord(id: "m", appID: "app_1", name: "M", createdAt: 1))

@@ -14,10 +14,10 @@ import RingletTestSupport
 import Testing
 
 /// A real Application on 127.0.0.1 with the signaling hub, a registered device with a real key and a user with
-/// a session token, over a real SQLiteStore.
+/// a session token, over a real store (``TestStoreKind/current``).
 final class SignalingLiveFixture: Sendable {
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
     let deviceKey: DeviceKey
     let registry = PrometheusCollectorRegistry()
     let hub: SignalingHub
@@ -25,7 +25,7 @@ final class SignalingLiveFixture: Sendable {
 
     init(authenticationDeadline: Duration = .seconds(10)) async throws {
         folder = try temporaryFolder(prefix: "ringlet-signal-live")
-        store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        store = try await APITestStore(folder: folder)
         deviceKey = try DeviceKey.generate()
         try await CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         hub = SignalingHub(store: store,

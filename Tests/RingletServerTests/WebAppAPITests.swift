@@ -14,7 +14,7 @@ struct DevHarness {
     let demo: ServerBootstrap.DemoApp
 
     init(dev: Bool = true) async throws {
-        let store = APITestStore()
+        let store = try await APITestStore()
         var configuration = ServerConfiguration()
         configuration.dev = true
         let folder = try temporaryFolder(prefix: "ringlet-dev")
