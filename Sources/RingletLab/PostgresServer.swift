@@ -133,14 +133,22 @@ public final class PostgresServer: Sendable {
         return url(database: name)
     }
 
-    /// A ``PostgresStore`` on a fresh database of this server, running (its pool driven by a task that lives as
-    /// long as the store is not closed by cancelling it, or until the process ends) and migrated.
-    ///
-    /// - Parameter maximumConnections: the store's pool size (tests run many stores at once; default 4).
+    /// A ``PostgresStore`` on a fresh database of this server, running and migrated (see
+    /// ``startStore(url:maximumConnections:)``).
     public func store(prefix: String = "ringlet", maximumConnections: Int = 4) async throws
         -> (store: PostgresStore, pool: Task<Void, Never>)
     {
-        var configuration = try PostgresStore.Configuration(url: try await createDatabase(prefix: prefix))
+        try await Self.startStore(url: try await createDatabase(prefix: prefix), maximumConnections: maximumConnections)
+    }
+
+    /// A ``PostgresStore`` on `url`, running (its pool driven by the returned task: cancel it to stop the store;
+    /// else it runs until the process ends) and migrated.
+    ///
+    /// - Parameter maximumConnections: the store's pool size (tests run many stores at once; default 4).
+    public static func startStore(url: String, maximumConnections: Int = 4) async throws
+        -> (store: PostgresStore, pool: Task<Void, Never>)
+    {
+        var configuration = try PostgresStore.Configuration(url: url)
         configuration.maximumConnections = maximumConnections
         let store = PostgresStore(configuration: configuration)
         let pool = Task { await store.run() }

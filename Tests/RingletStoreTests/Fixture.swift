@@ -49,17 +49,7 @@ final class Fixture: @unchecked Sendable {
 
     /// A PostgreSQL store on `url`, running (its pool driven by a task the caller cancels) and migrated.
     static func startPostgres(url: String) async throws -> (PostgresStore, Task<Void, Never>) {
-        var configuration = try PostgresStore.Configuration(url: url)
-        configuration.maximumConnections = 4
-        let store = PostgresStore(configuration: configuration)
-        let task = Task { await store.run() }
-        do {
-            try await store.migrate()
-        } catch {
-            task.cancel()
-            throw error
-        }
-        return (store, task)
+        try await PostgresServer.startStore(url: url)
     }
 
     /// Closes the store and opens the same file or database again, as a restarted server does.
