@@ -230,7 +230,7 @@ let package = Package(
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP", "RingletSDP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
-                "RingletSampleMedia", "RingletWebPush",
+                "RingletSampleMedia", "RingletWebPush", "RingletLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
