@@ -118,6 +118,33 @@ struct CallRouterEffectsTests {
         #expect(final.outcome == .completed && final.answeredAt == bare.now + 1_000 && final.endedAt == bare.now + 5_000)
     }
 
+    @Test("what the answering page sends while its answer is written reaches the device after the answer; if the answer is lost, nothing does")
+    func heldWhileAnswering() throws {
+        for wins in [true, false] {
+            var bare = BareRouter()
+            let (start, _) = try bare.callUntilWritten()
+            bare.router.persisted(try #require(start.id), .done, now: bare.now)
+            guard case .start(let record, _, _) = start.write else { return }
+            _ = bare.drain()
+            bare.router.handle(bare.alice, .answer(CallAction(callId: record.id, requestId: "a")), now: bare.now + 1)
+            let sdp = SessionDescription(callId: record.id, sdpType: .answer, sdp: "v=0")
+            let candidate = ICECandidate(callId: record.id, candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", mid: "0")
+            bare.router.handle(bare.alice, .sdp(sdp), now: bare.now + 2)
+            bare.router.handle(bare.alice, .candidate(candidate), now: bare.now + 3)
+            let meanwhile = bare.drain()
+            #expect(meanwhile.recipients.isEmpty, "held, not refused: \(meanwhile)")
+            let answer = try #require(meanwhile.compactMap { if case .persist(let p) = $0 { p } else { nil } }.first)
+            bare.router.persisted(try #require(answer.id), wins ? .done : .notRinging, now: bare.now + 4)
+            let device = bare.drain().messages(to: bare.device)
+            if wins {
+                #expect(device == [.callEvent(CallEventMessage(callId: record.id, event: .answer)), .sdp(sdp),
+                                   .candidate(candidate)])
+            } else {
+                #expect(!device.contains(.sdp(sdp)) && !device.contains(.candidate(candidate)))
+            }
+        }
+    }
+
     @Test("the store writer applies what was queued in one transaction and answers the writes that wait, in order")
     func groupCommit() async throws {
         let store = try await APITestStore()

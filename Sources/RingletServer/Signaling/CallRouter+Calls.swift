@@ -282,6 +282,7 @@ extension CallRouter {
         case .failed(let error):
             storeFailed(error)
             call.state = .ringing
+            call.held = []
             calls[callID] = call
             deliver(answerer, .error(ErrorMessage(requestId: requestId, code: .internalError,
                                                   message: "the answer could not be stored; answer again")))
@@ -298,9 +299,12 @@ extension CallRouter {
             call.ringing = []
             call.ring = nil
             call.replay = []
+            let held = call.held
+            call.held = []
             calls[callID] = call
             if call.pushed { pushRingStop(call.record, deviceName: call.deviceName, reason: .answer, now: now) }
             deliver(call.device, .callEvent(CallEventMessage(callId: callID, event: .answer)))
+            for message in held { deliver(call.device, message) }
             for other in others.sorted() {
                 deliver(other, .ringStop(RingStop(callId: callID, reason: .answer)), call: callID, role: .done)
             }

@@ -21,6 +21,9 @@ extension CallRouter {
             }
         } else if call.user == party.ref {
             deliver(call.device, message)
+        } else if case .answering(let answerer, _, _) = call.state, answerer == party.ref {
+            // Its answer is being written: the device gets this after the answer, if the answer wins.
+            if call.held.count < CallRouter.maximumReplay { calls[callID]?.held.append(message) }
         } else if call.ringing.contains(party.ref) {
             refuse(party, nil, .invalidState, "answer the call before sending \(message.type)")
         } else {

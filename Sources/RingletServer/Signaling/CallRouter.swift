@@ -232,6 +232,10 @@ public struct CallRouter {
         /// notification). At most ``maximumReplay`` messages.
         var ring: Ring?
         var replay: [ServerMessage] = []
+        /// device → user while its answer is being written: what the answering session sent meanwhile (its
+        /// `sdp` and `candidate`s follow its `answer` at once), delivered to the device after the answer once it
+        /// wins, dropped if it does not. At most ``maximumReplay`` messages.
+        var held: [ServerMessage] = []
     }
 
     /// What placed a call, kept until the call is written.
