@@ -59,6 +59,18 @@ struct BareRouter {
         #expect(writes.count == 1)
         return (write, outputs)
     }
+
+    /// The device's call to Alice, its start written: it rings (what that sent is drained); its record.
+    mutating func ringingCall() throws -> CallRecord {
+        let (start, _) = try callUntilWritten()
+        router.persisted(try #require(start.id), .done, now: now)
+        _ = drain()
+        guard case .start(let record, _, _) = start.write else {
+            Issue.record("not a start: \(start)")
+            throw CancellationError()
+        }
+        return record
+    }
 }
 
 @Suite("Call router effects: what waits for the store and what does not")
@@ -94,10 +106,7 @@ struct CallRouterEffectsTests {
     @Test("the answer is told only once written; the hang-up is told at once and its record written after, waited for by nobody")
     func answerWaitsHangUpDoesNot() throws {
         var bare = BareRouter()
-        let (start, _) = try bare.callUntilWritten()
-        bare.router.persisted(try #require(start.id), .done, now: bare.now)
-        guard case .start(let record, _, _) = start.write else { return }
-        _ = bare.drain()
+        let record = try bare.ringingCall()
         bare.router.handle(bare.alice, .answer(CallAction(callId: record.id, requestId: "a")), now: bare.now + 1_000)
         let answering = bare.drain()
         #expect(answering.recipients.isEmpty)
@@ -122,10 +131,7 @@ struct CallRouterEffectsTests {
     func heldWhileAnswering() throws {
         for wins in [true, false] {
             var bare = BareRouter()
-            let (start, _) = try bare.callUntilWritten()
-            bare.router.persisted(try #require(start.id), .done, now: bare.now)
-            guard case .start(let record, _, _) = start.write else { return }
-            _ = bare.drain()
+            let record = try bare.ringingCall()
             bare.router.handle(bare.alice, .answer(CallAction(callId: record.id, requestId: "a")), now: bare.now + 1)
             let sdp = SessionDescription(callId: record.id, sdpType: .answer, sdp: "v=0")
             let candidate = ICECandidate(callId: record.id, candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", mid: "0")
