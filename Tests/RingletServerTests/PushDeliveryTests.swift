@@ -177,7 +177,10 @@ struct PushDeliveryTests {
             try await page.next("ring_stop reject") { $0.ringStop?.reason == .reject }
             try await service.waitFor("other", "ring_stop reject") { $0["reason"] as? String == "reject" }
             #expect(try service.received("declining").map { try service.payload($0)["type"] as? String } == ["ring"])
-            #expect(try await cloud.store.call(id: callID)?.outcome == .rejected)
+            // The call's end is written after the parties are told (docs/signaling.md, "Effects").
+            try await cloud.waitUntil("the call stored as rejected") {
+                try await cloud.store.call(id: callID)?.outcome == .rejected
+            }
             let again = try await cloud.request(.POST, "/v1/me/calls/\(callID)/reject")
             #expect(again.status == 409)
             page.close()
