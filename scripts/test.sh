@@ -4,7 +4,9 @@
 #
 # The tests run in three groups, one after the other, each group in parallel: the unit and loopback tests,
 # then the tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK
-# and the web app end to end, and the attacks on a real server (SecurityTests). Run all at once on two cores, the first minute starves everything (dozens of
+# and the web app end to end, and the attacks on a real server (SecurityTests). Last, the server's tests run again
+# on PostgreSQL (RINGLET_TEST_STORE=postgresql: a throwaway Debian PostgreSQL the tests start, docs/store.md).
+# Run all at once on two cores, the first minute starves everything (dozens of
 # servers and browsers start together) and a test's wait for a callback can run out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +59,7 @@ run_group() {
 run_group unit-and-loopback "${skipOthers[@]}"
 run_group interop "${onlyInterop[@]}"
 run_group end-to-end "${onlyEndToEnd[@]}"
+RINGLET_TEST_STORE=postgresql run_group server-on-postgresql --filter '^RingletServerTests\.'
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then
     scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=$?

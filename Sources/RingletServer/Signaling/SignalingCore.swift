@@ -3,23 +3,31 @@ import Metrics
 import RingletSignaling
 import RingletStore
 
-/// The call router confined to one actor, with the sessions' outgoing queues and the metrics.
+/// The call router confined to one actor, with the sessions' outgoing queues and the metrics. It never waits
+/// for the store: reads, writes and messages to other nodes go to ``SignalingEffects``, and their results come
+/// back as calls on this actor.
 actor SignalingCore {
     private var router: CallRouter
     private var outgoing: [SessionID: SessionOutbox] = [:]
     private var nextID: UInt64 = 1
+    private let effects: SignalingEffects
     private let logger: Logger
     private let deviceSessions: Gauge
     private let userSessions: Gauge
     private let metricsFactory: any MetricsFactory
     private let slowConsumers: Counter
     private let credentialCloses: Counter
+    private var callCounters: [CallRecord.Outcome: Counter] = [:]
     /// Where `.push` outputs go (the push service's non-blocking `enqueue`); nil: push is off.
     private let push: (@Sendable (PushIntent) -> Void)?
+    /// Unix ms, for the inputs that come back from effects and other nodes.
+    private let clock: @Sendable () -> Int64
 
-    init(router: CallRouter, metricsFactory: any MetricsFactory, logger: Logger,
-         push: (@Sendable (PushIntent) -> Void)? = nil) {
+    init(router: CallRouter, effects: SignalingEffects, metricsFactory: any MetricsFactory, logger: Logger,
+         clock: @escaping @Sendable () -> Int64, push: (@Sendable (PushIntent) -> Void)? = nil) {
         self.router = router
+        self.clock = clock
+        self.effects = effects
         self.logger = logger
         self.metricsFactory = metricsFactory
         slowConsumers = Counter(label: "ringlet_signaling_closed_total", dimensions: [("reason", "slow_consumer")],
@@ -38,16 +46,18 @@ actor SignalingCore {
         return SessionID(rawValue: nextID)
     }
 
-    func open(_ id: SessionID, identity: SessionIdentity, credential: SessionCredential, outbox: SessionOutbox,
-              now: Int64) {
+    func open(_ id: SessionID, identity: SessionIdentity, credential: SessionCredential, profile: SessionProfile,
+              outbox: SessionOutbox, now: Int64) {
         outgoing[id] = outbox
-        router.sessionOpened(id, identity: identity, credential: credential, now: now)
+        router.sessionOpened(id, identity: identity, credential: credential, profile: profile, now: now)
+        if outgoing[id] != nil { effects.cluster?.sessionOpened(id, identity: identity) }
         drain(now: now)
     }
 
     func close(_ id: SessionID, now: Int64) {
         guard outgoing.removeValue(forKey: id) != nil else { return }
         router.sessionClosed(id, now: now)
+        effects.cluster?.sessionClosed(id)
         drain(now: now)
     }
 
@@ -56,8 +66,32 @@ actor SignalingCore {
         drain(now: now)
     }
 
-    func authorizationChanged(_ record: AuthorizationRecord, now: Int64) {
-        router.authorizationChanged(record, now: now)
+    func loaded(_ id: EffectID, _ result: CallRouter.LoadResult) {
+        let now = clock()
+        router.loaded(id, result, now: now)
+        drain(now: now)
+    }
+
+    func persisted(_ results: [(EffectID, CallWriteResult)]) {
+        let now = clock()
+        for (id, result) in results { router.persisted(id, result, now: now) }
+        drain(now: now)
+    }
+
+    func handleNode(from node: NodeID, _ messages: [NodeMessage]) {
+        let now = clock()
+        for message in messages { router.handleNode(from: node, message, now: now) }
+        drain(now: now)
+    }
+
+    func nodeGone(_ node: NodeID) {
+        let now = clock()
+        router.nodeGone(node, now: now)
+        drain(now: now)
+    }
+
+    func authorizationChanged(_ record: AuthorizationRecord, openID: String, deviceName: String, now: Int64) {
+        router.authorizationChanged(record, openID: openID, deviceName: deviceName, now: now)
         drain(now: now)
     }
 
@@ -66,8 +100,14 @@ actor SignalingCore {
         drain(now: now)
     }
 
-    func recheck(now: Int64) {
-        router.recheckSessions(now: now)
+    /// The sessions whose credentials are re-checked against the store.
+    func sessionsToRecheck() -> [(SessionID, SessionIdentity, SessionCredential)] {
+        router.sessionsToRecheck
+    }
+
+    /// Closes sessions the re-check found standing on a credential that was taken back or expired.
+    func closeSessions(_ closes: [(SessionID, CallRouter.CloseReason)], now: Int64) {
+        for (id, reason) in closes { router.closeSession(id, reason, now: now) }
         drain(now: now)
     }
 
@@ -78,10 +118,16 @@ actor SignalingCore {
         return outcome
     }
 
-    /// Which of `sns` have an open device session.
+    /// Which of `sns` have an open device session on this node.
     func onlineDevices(among sns: [String]) -> Set<String> {
         router.onlineDevices(among: sns)
     }
+
+    /// Calls this node routes now (starting, ringing or active).
+    var callsInProgress: Int { router.callsInProgress }
+
+    /// Open sessions on this node.
+    var sessionCount: Int { outgoing.count }
 
     /// Runs the router's timer if its deadline has come; returns the next deadline.
     func tick(now: Int64) -> Int64? {
@@ -92,12 +138,13 @@ actor SignalingCore {
         return router.pollTimeout()
     }
 
-    /// Closes every session (graceful shutdown).
-    func closeAll(now: Int64) {
-        for (id, outbox) in outgoing {
-            outbox.put(.close(.normal, "server shutting down"))
+    /// Closes every session (graceful shutdown) with `reason`.
+    func closeAll(now: Int64, reason: String = "server shutting down") {
+        for (id, outbox) in outgoing.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            outbox.put(.close(.normal, reason))
             outbox.finish()
             router.sessionClosed(id, now: now)
+            effects.cluster?.sessionClosed(id)
         }
         outgoing.removeAll()
         drain(now: now)
@@ -111,8 +158,13 @@ actor SignalingCore {
                 if let outbox = outgoing[id], !outbox.put(.message(message)), outbox.overflowed {
                     overflowed.append(id)
                 }
+            case .sendText(let id, let text):
+                if let outbox = outgoing[id], !outbox.put(.text(text)), outbox.overflowed {
+                    overflowed.append(id)
+                }
             case .close(let id, let reason):
                 if let outbox = outgoing.removeValue(forKey: id) {
+                    effects.cluster?.sessionClosed(id)
                     if reason.rejectsCredentials {
                         credentialCloses.increment()
                         outbox.put(.message(.error(ErrorMessage(code: SignalingError.Code(rawValue: reason.code),
@@ -126,12 +178,17 @@ actor SignalingCore {
                                 metadata: ["session": "\(id)", "reason": "\(reason.code)"])
                 }
             case .event(.callEnded(let record)):
-                Counter(label: "ringlet_calls_total", dimensions: [("outcome", record.outcome.rawValue)],
-                        factory: metricsFactory).increment()
+                callCounter(record.outcome).increment()
             case .event(.callStarted), .event(.storeFailed):
                 break
             case .push(let intent):
                 push?(intent)
+            case .load(let load):
+                effects.load(load)
+            case .persist(let write):
+                effects.persist(write)
+            case .forward(let node, let message):
+                effects.forward(message, to: node)
             }
         }
         // A session whose socket does not take its messages is closed (its outbox already closed the
@@ -140,10 +197,19 @@ actor SignalingCore {
             slowConsumers.increment()
             logger.info("signaling session closed: it does not read", metadata: ["session": "\(id)", "reason": "slow_consumer"])
             router.sessionClosed(id, now: now)
+            effects.cluster?.sessionClosed(id)
         }
         if !overflowed.isEmpty { drain(now: now) }
         let counts = router.sessionCounts
         deviceSessions.record(counts.devices)
         userSessions.record(counts.users)
+    }
+
+    private func callCounter(_ outcome: CallRecord.Outcome) -> Counter {
+        if let counter = callCounters[outcome] { return counter }
+        let counter = Counter(label: "ringlet_calls_total", dimensions: [("outcome", outcome.rawValue)],
+                              factory: metricsFactory)
+        callCounters[outcome] = counter
+        return counter
     }
 }
