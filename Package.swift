@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // OpenSSL 3 from the system (Debian libssl-dev); see Sources/COpenSSL/shim.h.
@@ -156,10 +157,20 @@ let package = Package(
             dependencies: ["RingletCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // The cloud's store: one protocol; SQLite through GRDB is the default implementation.
+        // The cloud's store: one async protocol, two implementations: SQLite through GRDB (the default) and
+        // PostgreSQL through postgres-nio (several nodes on one database).
         .target(
             name: "RingletStore",
-            dependencies: ["RingletCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RingletCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // The cloud service `ringlet serve`: HTTP API, WebSocket signaling, TURN, metrics, one service group.
@@ -217,6 +228,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Debian servers started by tests and benchmarks: a throwaway PostgreSQL, nginx in front of several
+        // `ringlet serve` nodes. Not a product: the store and cluster tests and `ringlet bench signaling` use it.
+        .target(name: "RingletLab", dependencies: ["RingletNIO", "RingletStore"], swiftSettings: strict),
         // A seeded simulated network (delay, jitter, loss, reordering, NATs) for deterministic scenario tests.
         .target(name: "RingletSimulation", dependencies: ["RingletCore"], swiftSettings: strict),
         // `ringlet device`: a simulated device on the facade (also the lean `ringlet-device` program).
@@ -238,7 +252,7 @@ let package = Package(
                 "RingletCore", "RingletSTUN", "RingletTURN", "RingletRTP", "RingletSRTP",
                 "RingletDTLS", "RingletEngine", "RingletNIO", "RingletSignaling", "RingletStore", "RingletServer", "COpenSSL",
                 "RingletBrowserHarness", "RingletCall", "RingletDevice", "RingletDeviceTool", "RingletPhone",
-                "RingletSampleMedia", "RingletWebPush",
+                "RingletSampleMedia", "RingletWebPush", "RingletLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -314,12 +328,17 @@ let package = Package(
             dependencies: ["RingletWebPush", "RingletCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .testTarget(name: "RingletStoreTests", dependencies: ["RingletStore", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(
+            name: "RingletStoreTests",
+            dependencies: ["RingletStore", "RingletLab", "RingletTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         // The cloud service: API and router flows in process (HummingbirdTesting .router) and live over loopback.
         .testTarget(
             name: "RingletServerTests",
             dependencies: [
                 "RingletServer", "RingletStore", "RingletSignaling", "RingletTestSupport", "RingletWebPush", "RingletCore",
+                "RingletLab",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -19,6 +19,8 @@ packages=(
     make            # … and its plain Makefile
     binutils        # objcopy (a debug-free copy of the library for valgrind)
     valgrind        # memcheck on the C example's whole call
+    postgresql      # the PostgreSQL store's tests: a throwaway server (initdb, postgres) started by the tests
+    postgresql-client # psql: the tests' raw SQL beside the store
 )
 
 missing=()

@@ -6,9 +6,11 @@
 # tests against other programs (Chromium, ffmpeg, coturn, NATs in namespaces), then the device SDK end to end,
 # then the C API (its example runs once under valgrind, which takes a whole core for a minute), then the attacks
 # on a real server (SecurityTests), then the web app's media tests one at a time (codecs and live input:
-# Chromium decoding what ffmpeg encodes in real time, its audio playout measured), then the rest of the web app end to end. Run all at once on two cores, the
-# first minute starves everything (dozens of servers and browsers start together) and a test's wait for a
-# callback, or a browser's audio playout, runs out while nothing is wrong.
+# Chromium decoding what ffmpeg encodes in real time, its audio playout measured), then the rest of the web app
+# end to end. Last, the server's tests run again on PostgreSQL (RINGLET_TEST_STORE=postgresql: a throwaway
+# Debian PostgreSQL the tests start, docs/store.md). Run all at once on two cores, the first minute starves
+# everything (dozens of servers and browsers start together) and a test's wait for a callback, or a browser's
+# audio playout, runs out while nothing is wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,6 +64,7 @@ run_group c-api --filter "^RingletDeviceTests\\.CAPITests"
 run_group security --filter "^SecurityTests\\."
 run_group web-media --no-parallel --filter "^WebAppTests\\.CodecTests" --filter "^WebAppTests\\.LiveInputTests"
 run_group web-app --filter "^WebAppTests\\." --skip "^WebAppTests\\.CodecTests" --skip "^WebAppTests\\.LiveInputTests"
+RINGLET_TEST_STORE=postgresql run_group server-on-postgresql --filter '^RingletServerTests\.'
 
 if [ "$status" -eq 0 ] && [ -x scripts/fuzz.sh ]; then
     scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=$?

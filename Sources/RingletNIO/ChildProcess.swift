@@ -19,6 +19,31 @@ package struct ChildProcess: Sendable {
     package static func spawn(_ argv: [String], outputPath: String? = nil, newProcessGroup: Bool = false)
         throws(NIOShellError) -> ChildProcess
     {
+        try spawn(argv, outputPath: outputPath, newProcessGroup: newProcessGroup, standardInput: nil)
+    }
+
+    /// Starts `argv` with its standard input the read end of a pipe whose write end is returned (close-on-exec):
+    /// the child sees end of input when the caller closes it, or when the caller's process ends however it ends.
+    /// A wrapper that stops its own children at end of input then never outlives the caller.
+    package static func spawnHeld(_ argv: [String], outputPath: String? = nil)
+        throws(NIOShellError) -> (child: ChildProcess, input: Int32)
+    {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw NIOShellError(.commandFailed, "pipe failed: errno \(errno)") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        defer { close(ends[0]) }
+        do {
+            let child = try spawn(argv, outputPath: outputPath, newProcessGroup: false, standardInput: ends[0])
+            return (child, ends[1])
+        } catch {
+            close(ends[1])
+            throw error
+        }
+    }
+
+    private static func spawn(_ argv: [String], outputPath: String?, newProcessGroup: Bool, standardInput: Int32?)
+        throws(NIOShellError) -> ChildProcess
+    {
         guard !argv.isEmpty else { throw NIOShellError(.commandFailed, "empty command") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -26,7 +51,11 @@ package struct ChildProcess: Sendable {
         let out = outputPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         // Descriptors without O_CLOEXEC (sockets of the parent) must not leak into the child: a leaked UDP
         // socket stays bound for as long as Chromium runs.
         if let closeFrom = Self.addCloseFrom {

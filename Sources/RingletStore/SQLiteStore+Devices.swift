@@ -6,8 +6,8 @@ extension SQLiteStore {
     // MARK: Apps
 
     /// Inserts an app; `conflict` when its id exists.
-    public func insertApp(_ app: AppRecord) throws(StoreError) {
-        try write("inserting app \(app.id)") { db in
+    public func insertApp(_ app: AppRecord) async throws(StoreError) {
+        try await write("inserting app \(app.id)") { db in
             try db.execute(
                 sql: "INSERT INTO apps (\(AppRecord.columns)) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [app.id, app.name, app.secretHash, app.releaseApproved, app.callQuota, app.createdAt])
@@ -15,23 +15,23 @@ extension SQLiteStore {
     }
 
     /// The app with this id, or nil.
-    public func app(id: String) throws(StoreError) -> AppRecord? {
-        try read("reading app \(id)") { db in
+    public func app(id: String) async throws(StoreError) -> AppRecord? {
+        try await read("reading app \(id)") { db in
             try db.one("SELECT \(AppRecord.columns) FROM apps WHERE id = ?", [id], AppRecord.init(row:))
         }
     }
 
     /// Every app, oldest first.
-    public func apps() throws(StoreError) -> [AppRecord] {
-        try read("listing apps") { db in
+    public func apps() async throws(StoreError) -> [AppRecord] {
+        try await read("listing apps") { db in
             try db.all("SELECT \(AppRecord.columns) FROM apps ORDER BY created_at, rowid", [], AppRecord.init(row:))
         }
     }
 
     /// The apps, oldest first (ties: first inserted first), one page at a time.
-    public func apps(page: PageRequest) throws(StoreError) -> Page<AppRecord> {
+    public func apps(page: PageRequest) async throws(StoreError) -> Page<AppRecord> {
         let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "WHERE")
-        return try read("listing apps") { db in
+        return try await read("listing apps") { db in
             try db.page(
                 "SELECT rowid AS page_rowid, \(AppRecord.columns) FROM apps\(filter) ORDER BY created_at, rowid LIMIT ?",
                 arguments, request: page, AppRecord.init(row:), key: \.createdAt)
@@ -39,16 +39,16 @@ extension SQLiteStore {
     }
 
     /// Replaces the app's secret hash; `notFound` if absent. The old secret stops working with this commit.
-    public func updateAppSecret(appID: String, secretHash: String) throws(StoreError) {
-        try write("rotating the secret of app \(appID)") { db in
+    public func updateAppSecret(appID: String, secretHash: String) async throws(StoreError) {
+        try await write("rotating the secret of app \(appID)") { db in
             try db.execute(sql: "UPDATE apps SET secret_hash = ? WHERE id = ?", arguments: [secretHash, appID])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "no app \(appID)") }
         }
     }
 
     /// Replaces name, releaseApproved and callQuota (not the secret hash or creation time); `notFound` if absent.
-    public func updateApp(_ app: AppRecord) throws(StoreError) {
-        try write("updating app \(app.id)") { db in
+    public func updateApp(_ app: AppRecord) async throws(StoreError) {
+        try await write("updating app \(app.id)") { db in
             try db.execute(
                 sql: "UPDATE apps SET name = ?, release_approved = ?, call_quota = ? WHERE id = ?",
                 arguments: [app.name, app.releaseApproved, app.callQuota, app.id])
@@ -58,8 +58,8 @@ extension SQLiteStore {
 
     /// Takes one call from the app's quota in one write transaction: true when unlimited or one was left (then
     /// decremented), false at 0; `notFound` for an unknown app.
-    public func consumeCallQuota(appID: String) throws(StoreError) -> Bool {
-        try write("taking a call from the quota of app \(appID)") { db in
+    public func consumeCallQuota(appID: String) async throws(StoreError) -> Bool {
+        try await write("taking a call from the quota of app \(appID)") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT call_quota FROM apps WHERE id = ?", arguments: [appID])
             else { throw StoreError(.notFound, "no app \(appID)") }
             let quota: Int? = try row.value("call_quota")
@@ -73,8 +73,8 @@ extension SQLiteStore {
     // MARK: Models
 
     /// Inserts a model; `conflict` when its id exists, `notFound` when its app does not.
-    public func insertModel(_ model: ModelRecord) throws(StoreError) {
-        try write("inserting model \(model.id)") { db in
+    public func insertModel(_ model: ModelRecord) async throws(StoreError) {
+        try await write("inserting model \(model.id)") { db in
             try db.execute(
                 sql: "INSERT INTO models (\(ModelRecord.columns)) VALUES (?, ?, ?, ?)",
                 arguments: [model.id, model.appID, model.name, model.createdAt])
@@ -82,15 +82,15 @@ extension SQLiteStore {
     }
 
     /// The model with this id, or nil.
-    public func model(id: String) throws(StoreError) -> ModelRecord? {
-        try read("reading model \(id)") { db in
+    public func model(id: String) async throws(StoreError) -> ModelRecord? {
+        try await read("reading model \(id)") { db in
             try db.one("SELECT \(ModelRecord.columns) FROM models WHERE id = ?", [id], ModelRecord.init(row:))
         }
     }
 
     /// The app's models, oldest first.
-    public func models(appID: String) throws(StoreError) -> [ModelRecord] {
-        try read("listing models of app \(appID)") { db in
+    public func models(appID: String) async throws(StoreError) -> [ModelRecord] {
+        try await read("listing models of app \(appID)") { db in
             try db.all(
                 "SELECT \(ModelRecord.columns) FROM models WHERE app_id = ? ORDER BY created_at, rowid", [appID],
                 ModelRecord.init(row:))
@@ -98,9 +98,9 @@ extension SQLiteStore {
     }
 
     /// The app's models, oldest first, one page at a time.
-    public func models(appID: String, page: PageRequest) throws(StoreError) -> Page<ModelRecord> {
+    public func models(appID: String, page: PageRequest) async throws(StoreError) -> Page<ModelRecord> {
         let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
-        return try read("listing models of app \(appID)") { db in
+        return try await read("listing models of app \(appID)") { db in
             try db.page(
                 "SELECT rowid AS page_rowid, \(ModelRecord.columns) FROM models WHERE app_id = ?\(filter) "
                     + "ORDER BY created_at, rowid LIMIT ?",
@@ -111,8 +111,8 @@ extension SQLiteStore {
     // MARK: Devices
 
     /// Inserts a device; `conflict` when its SN exists, `notFound` when its model is not a model of its app.
-    public func insertDevice(_ device: DeviceRecord) throws(StoreError) {
-        try write("inserting device \(device.sn)") { db in
+    public func insertDevice(_ device: DeviceRecord) async throws(StoreError) {
+        try await write("inserting device \(device.sn)") { db in
             try db.execute(
                 sql: "INSERT INTO devices (\(DeviceRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [device.sn, device.modelID, device.appID, device.name, device.publicKey.map { Data($0) },
@@ -121,15 +121,15 @@ extension SQLiteStore {
     }
 
     /// The device with this SN, or nil.
-    public func device(sn: String) throws(StoreError) -> DeviceRecord? {
-        try read("reading device \(sn)") { db in
+    public func device(sn: String) async throws(StoreError) -> DeviceRecord? {
+        try await read("reading device \(sn)") { db in
             try db.one("SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
         }
     }
 
     /// The app's devices, oldest first.
-    public func devices(appID: String) throws(StoreError) -> [DeviceRecord] {
-        try read("listing devices of app \(appID)") { db in
+    public func devices(appID: String) async throws(StoreError) -> [DeviceRecord] {
+        try await read("listing devices of app \(appID)") { db in
             try db.all(
                 "SELECT \(DeviceRecord.columns) FROM devices WHERE app_id = ? ORDER BY created_at, rowid", [appID],
                 DeviceRecord.init(row:))
@@ -137,9 +137,9 @@ extension SQLiteStore {
     }
 
     /// The app's devices, oldest first, one page at a time.
-    public func devices(appID: String, page: PageRequest) throws(StoreError) -> Page<DeviceRecord> {
+    public func devices(appID: String, page: PageRequest) async throws(StoreError) -> Page<DeviceRecord> {
         let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
-        return try read("listing devices of app \(appID)") { db in
+        return try await read("listing devices of app \(appID)") { db in
             try db.page(
                 "SELECT rowid AS page_rowid, \(DeviceRecord.columns) FROM devices WHERE app_id = ?\(filter) "
                     + "ORDER BY created_at, rowid LIMIT ?",
@@ -148,8 +148,8 @@ extension SQLiteStore {
     }
 
     /// Forgets the device's key, authorizations and tickets in one transaction; `notFound` if absent.
-    public func resetDevice(sn: String) throws(StoreError) -> DeviceRecord {
-        try write("resetting device \(sn)") { db in
+    public func resetDevice(sn: String) async throws(StoreError) -> DeviceRecord {
+        try await write("resetting device \(sn)") { db in
             guard var device = try db.one(
                 "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
             else { throw StoreError(.notFound, "no device \(sn)") }
@@ -162,8 +162,8 @@ extension SQLiteStore {
     }
 
     /// Sets the device's name; `notFound` if absent.
-    public func renameDevice(sn: String, name: String) throws(StoreError) -> DeviceRecord {
-        try write("renaming device \(sn)") { db in
+    public func renameDevice(sn: String, name: String) async throws(StoreError) -> DeviceRecord {
+        try await write("renaming device \(sn)") { db in
             guard var device = try db.one(
                 "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
             else { throw StoreError(.notFound, "no device \(sn)") }
@@ -174,8 +174,8 @@ extension SQLiteStore {
     }
 
     /// Deletes the device, its authorizations and tickets; false if there was none.
-    public func deleteDevice(sn: String) throws(StoreError) -> Bool {
-        try write("deleting device \(sn)") { db in
+    public func deleteDevice(sn: String) async throws(StoreError) -> Bool {
+        try await write("deleting device \(sn)") { db in
             try Self.forgetCredentials(of: sn, db)
             try db.execute(sql: "DELETE FROM devices WHERE sn = ?", arguments: [sn])
             return db.changesCount == 1
@@ -191,8 +191,8 @@ extension SQLiteStore {
     // MARK: SN tickets
 
     /// Inserts a ticket; `conflict` when its hash exists, `notFound` when its model is not of its app.
-    public func insertTicket(_ ticket: TicketRecord) throws(StoreError) {
-        try write("inserting a ticket for \(ticket.sn)") { db in
+    public func insertTicket(_ ticket: TicketRecord) async throws(StoreError) {
+        try await write("inserting a ticket for \(ticket.sn)") { db in
             try db.execute(
                 sql: "INSERT INTO tickets (\(TicketRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [ticket.ticketHash, ticket.sn, ticket.modelID, ticket.appID, ticket.expiresAt, ticket.usedAt,
@@ -201,8 +201,8 @@ extension SQLiteStore {
     }
 
     /// The ticket record with this hash, or nil.
-    public func ticket(hash: String) throws(StoreError) -> TicketRecord? {
-        try read("reading a ticket") { db in
+    public func ticket(hash: String) async throws(StoreError) -> TicketRecord? {
+        try await read("reading a ticket") { db in
             try Self.ticket(hash: hash, db)
         }
     }
@@ -221,37 +221,24 @@ extension SQLiteStore {
     /// no device record exists yet, one is created from the ticket (name = SN, createdAt = now); when one exists
     /// under another model or app than the ticket's, the ticket is invalid for it. Any failed rule throws and
     /// nothing changes.
-    public func registerDevice(ticketHash: String, sn: String, publicKey: [UInt8], now: Int64) throws(StoreError)
+    public func registerDevice(ticketHash: String, sn: String, publicKey: [UInt8], now: Int64) async throws(StoreError)
         -> DeviceRecord
     {
-        try write("registering device \(sn)") { db in
-            guard let record = try Self.ticket(hash: ticketHash, db) else { throw StoreError(.ticketInvalid, "unknown ticket") }
-            guard record.sn == sn else { throw StoreError(.ticketInvalid, "the ticket is for another SN") }
-            guard now < record.expiresAt else { throw StoreError(.ticketInvalid, "the ticket expired") }
+        try await write("registering device \(sn)") { db in
+            let ticket = try Self.ticket(hash: ticketHash, db)
             let existing = try db.one(
                 "SELECT \(DeviceRecord.columns) FROM devices WHERE sn = ?", [sn], DeviceRecord.init(row:))
-            if let existing, existing.publicKey != nil {
-                if existing.publicKey == publicKey, let used = record.usedAt, used == existing.registeredAt {
-                    return existing
-                }
-                guard record.usedAt == nil else { throw StoreError(.ticketInvalid, "the ticket was used already") }
-                throw StoreError(.alreadyRegistered, "device \(sn) is registered; reset it before registering it again")
-            }
-            guard record.usedAt == nil else { throw StoreError(.ticketInvalid, "the ticket was used already") }
-            var device: DeviceRecord
-            if let existing {
-                guard existing.appID == record.appID, existing.modelID == record.modelID else {
-                    throw StoreError(.ticketInvalid, "the device belongs to another model or app than the ticket")
-                }
-                device = existing
-                device.publicKey = publicKey
-                device.registeredAt = now
+            let device: DeviceRecord
+            switch try Registration.decide(ticket: ticket, sn: sn, publicKey: publicKey, now: now, existing: existing) {
+            case .retry(let unchanged):
+                return unchanged
+            case .rekey(let rekeyed):
+                device = rekeyed
                 try db.execute(
                     sql: "UPDATE devices SET public_key = ?, registered_at = ? WHERE sn = ?",
                     arguments: [Data(publicKey), now, sn])
-            } else {
-                device = DeviceRecord(sn: sn, modelID: record.modelID, appID: record.appID, name: sn,
-                                      publicKey: publicKey, registeredAt: now, createdAt: now)
+            case .insert(let new):
+                device = new
                 try db.execute(
                     sql: "INSERT INTO devices (\(DeviceRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [sn, device.modelID, device.appID, device.name, Data(publicKey), now, now])
@@ -264,9 +251,9 @@ extension SQLiteStore {
     /// A user authorizes a device with a ticket in one write transaction (see the protocol): the ticket must be
     /// known, for `sn` and `appID`, unexpired at `now`, and have authorized fewer than `maxUsers` other users.
     public func authorizeWithTicket(ticketHash: String, sn: String, userID: String, appID: String, maxUsers: Int,
-                                    now: Int64) throws(StoreError) -> AuthorizationRecord
+                                    now: Int64) async throws(StoreError) -> AuthorizationRecord
     {
-        try write("authorizing \(sn) for user \(userID) with a ticket") { db in
+        try await write("authorizing \(sn) for user \(userID) with a ticket") { db in
             guard let record = try Self.ticket(hash: ticketHash, db), record.sn == sn, record.appID == appID,
                   now < record.expiresAt
             else { throw StoreError(.ticketInvalid, "the ticket is unknown, expired or for another device") }

@@ -6,10 +6,10 @@ extension SQLiteStore {
     /// Stores `subscription` in one write transaction: a row with the same endpoint is replaced (keeping its id,
     /// taking the new user, channel, keys and time), then the user's oldest rows beyond `maximumPerUser` are
     /// deleted. `notFound` when the user is not of that app.
-    public func savePushSubscription(_ subscription: PushSubscriptionRecord, maximumPerUser: Int) throws(StoreError)
+    public func savePushSubscription(_ subscription: PushSubscriptionRecord, maximumPerUser: Int) async throws(StoreError)
         -> PushSubscriptionRecord
     {
-        try write("saving a push subscription of user \(subscription.userID)") { db in
+        try await write("saving a push subscription of user \(subscription.userID)") { db in
             var stored = subscription
             if let existing = try db.one("SELECT \(PushSubscriptionRecord.columns) FROM push_subscriptions WHERE endpoint = ?",
                                          [subscription.endpoint], PushSubscriptionRecord.init(row:)) {
@@ -38,8 +38,8 @@ extension SQLiteStore {
     }
 
     /// The user's subscriptions, oldest first.
-    public func pushSubscriptions(userID: String) throws(StoreError) -> [PushSubscriptionRecord] {
-        try read("listing the push subscriptions of user \(userID)") { db in
+    public func pushSubscriptions(userID: String) async throws(StoreError) -> [PushSubscriptionRecord] {
+        try await read("listing the push subscriptions of user \(userID)") { db in
             try db.all(
                 "SELECT \(PushSubscriptionRecord.columns) FROM push_subscriptions WHERE user_id = ? ORDER BY created_at, rowid",
                 [userID], PushSubscriptionRecord.init(row:))
@@ -47,8 +47,8 @@ extension SQLiteStore {
     }
 
     /// Deletes the user's subscription with `endpoint`; false when the user has none with it.
-    public func deletePushSubscription(userID: String, endpoint: String) throws(StoreError) -> Bool {
-        try write("deleting a push subscription of user \(userID)") { db in
+    public func deletePushSubscription(userID: String, endpoint: String) async throws(StoreError) -> Bool {
+        try await write("deleting a push subscription of user \(userID)") { db in
             try db.execute(sql: "DELETE FROM push_subscriptions WHERE user_id = ? AND endpoint = ?",
                            arguments: [userID, endpoint])
             return db.changesCount > 0
@@ -56,8 +56,8 @@ extension SQLiteStore {
     }
 
     /// Deletes the subscription with this id; absent is not an error.
-    public func deletePushSubscription(id: String) throws(StoreError) {
-        try write("deleting push subscription \(id)") { db in
+    public func deletePushSubscription(id: String) async throws(StoreError) {
+        try await write("deleting push subscription \(id)") { db in
             try db.execute(sql: "DELETE FROM push_subscriptions WHERE id = ?", arguments: [id])
         }
     }

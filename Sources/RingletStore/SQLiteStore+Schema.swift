@@ -189,6 +189,20 @@ extension SQLiteStore {
                 CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id, created_at);
                 """)
         }
+        migrator.registerMigration("v4-one-call-at-a-time") { db in
+            // At most one call ringing or active per device and per user, as a rule of the schema: the call
+            // router's busy check then holds across processes and nodes, not only inside one router. Calls left
+            // open by a crash before this migration are closed first (outcome `interrupted`, ended when they were
+            // answered or started: the store reads no clock; the server would close them at start anyway).
+            // `node` names the node that routes a call (several nodes on one PostgreSQL; NULL here).
+            try db.execute(sql: """
+                ALTER TABLE calls ADD COLUMN node TEXT;
+                UPDATE calls SET outcome = 'interrupted', ended_at = coalesce(answered_at, started_at)
+                    WHERE outcome IN ('ringing', 'active');
+                CREATE UNIQUE INDEX calls_busy_device ON calls (sn) WHERE outcome IN ('ringing', 'active');
+                CREATE UNIQUE INDEX calls_busy_user ON calls (user_id) WHERE outcome IN ('ringing', 'active');
+                """)
+        }
         return migrator
     }()
 }

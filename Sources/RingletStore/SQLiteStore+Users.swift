@@ -5,8 +5,8 @@ extension SQLiteStore {
     // MARK: Users
 
     /// Inserts a user; `conflict` when its id, or its openId within its app, exists; `notFound` for an unknown app.
-    public func insertUser(_ user: UserRecord) throws(StoreError) {
-        try write("inserting user \(user.id)") { db in
+    public func insertUser(_ user: UserRecord) async throws(StoreError) {
+        try await write("inserting user \(user.id)") { db in
             try db.execute(
                 sql: "INSERT INTO users (\(UserRecord.columns)) VALUES (?, ?, ?, ?, ?)",
                 arguments: [user.id, user.appID, user.openID, user.name, user.createdAt])
@@ -14,15 +14,15 @@ extension SQLiteStore {
     }
 
     /// The user with this id, or nil.
-    public func user(id: String) throws(StoreError) -> UserRecord? {
-        try read("reading user \(id)") { db in
+    public func user(id: String) async throws(StoreError) -> UserRecord? {
+        try await read("reading user \(id)") { db in
             try db.one("SELECT \(UserRecord.columns) FROM users WHERE id = ?", [id], UserRecord.init(row:))
         }
     }
 
     /// The app's user with this openId, or nil (an openId of another app is nil here).
-    public func user(appID: String, openID: String) throws(StoreError) -> UserRecord? {
-        try read("reading user \(openID) of app \(appID)") { db in
+    public func user(appID: String, openID: String) async throws(StoreError) -> UserRecord? {
+        try await read("reading user \(openID) of app \(appID)") { db in
             try db.one(
                 "SELECT \(UserRecord.columns) FROM users WHERE app_id = ? AND open_id = ?", [appID, openID],
                 UserRecord.init(row:))
@@ -30,8 +30,8 @@ extension SQLiteStore {
     }
 
     /// The app's users, oldest first.
-    public func users(appID: String) throws(StoreError) -> [UserRecord] {
-        try read("listing users of app \(appID)") { db in
+    public func users(appID: String) async throws(StoreError) -> [UserRecord] {
+        try await read("listing users of app \(appID)") { db in
             try db.all(
                 "SELECT \(UserRecord.columns) FROM users WHERE app_id = ? ORDER BY created_at, rowid", [appID],
                 UserRecord.init(row:))
@@ -39,9 +39,9 @@ extension SQLiteStore {
     }
 
     /// The app's users, oldest first, one page at a time.
-    public func users(appID: String, page: PageRequest) throws(StoreError) -> Page<UserRecord> {
+    public func users(appID: String, page: PageRequest) async throws(StoreError) -> Page<UserRecord> {
         let (filter, arguments) = Database.pageFilter(page.after, descending: false, keyColumn: "created_at", prefix: "AND")
-        return try read("listing users of app \(appID)") { db in
+        return try await read("listing users of app \(appID)") { db in
             try db.page(
                 "SELECT rowid AS page_rowid, \(UserRecord.columns) FROM users WHERE app_id = ?\(filter) "
                     + "ORDER BY created_at, rowid LIMIT ?",
@@ -52,8 +52,8 @@ extension SQLiteStore {
     // MARK: Sessions
 
     /// Inserts a session; `conflict` when the token hash exists, `notFound` when the user is not of that app.
-    public func insertSession(_ session: SessionRecord) throws(StoreError) {
-        try write("inserting a session of user \(session.userID)") { db in
+    public func insertSession(_ session: SessionRecord) async throws(StoreError) {
+        try await write("inserting a session of user \(session.userID)") { db in
             try db.execute(
                 sql: "INSERT INTO sessions (\(SessionRecord.columns)) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [session.tokenHash, session.userID, session.appID, session.channel.rawValue,
@@ -62,8 +62,8 @@ extension SQLiteStore {
     }
 
     /// The session with this token hash, or nil (expired ones too: the caller compares `expiresAt`).
-    public func session(tokenHash: String) throws(StoreError) -> SessionRecord? {
-        try read("reading a session") { db in
+    public func session(tokenHash: String) async throws(StoreError) -> SessionRecord? {
+        try await read("reading a session") { db in
             try db.one(
                 "SELECT \(SessionRecord.columns) FROM sessions WHERE token_hash = ?", [tokenHash],
                 SessionRecord.init(row:))
@@ -71,8 +71,8 @@ extension SQLiteStore {
     }
 
     /// Deletes the session; deleting one that does not exist is not an error (sign-out is idempotent).
-    public func deleteSession(tokenHash: String) throws(StoreError) {
-        try write("deleting a session") { db in
+    public func deleteSession(tokenHash: String) async throws(StoreError) {
+        try await write("deleting a session") { db in
             try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
         }
     }
@@ -80,8 +80,8 @@ extension SQLiteStore {
     // MARK: Sign-in codes
 
     /// Inserts a sign-in code; `conflict` when its hash exists, `notFound` when the user is not of that app.
-    public func insertSignInCode(_ code: SignInCodeRecord) throws(StoreError) {
-        try write("inserting a sign-in code of user \(code.userID)") { db in
+    public func insertSignInCode(_ code: SignInCodeRecord) async throws(StoreError) {
+        try await write("inserting a sign-in code of user \(code.userID)") { db in
             try db.execute(
                 sql: "INSERT INTO sign_in_codes (\(SignInCodeRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [code.codeHash, code.userID, code.appID, code.channel.rawValue, code.ttlSeconds,
@@ -91,8 +91,8 @@ extension SQLiteStore {
 
     /// Deletes the code and returns it when it exists and has not expired at `now`; nil otherwise. One write
     /// transaction, so two exchanges of one code never both succeed.
-    public func consumeSignInCode(codeHash: String, now: Int64) throws(StoreError) -> SignInCodeRecord? {
-        try write("exchanging a sign-in code") { db in
+    public func consumeSignInCode(codeHash: String, now: Int64) async throws(StoreError) -> SignInCodeRecord? {
+        try await write("exchanging a sign-in code") { db in
             guard let code = try db.one(
                 "SELECT \(SignInCodeRecord.columns) FROM sign_in_codes WHERE code_hash = ?", [codeHash],
                 SignInCodeRecord.init(row:))
@@ -105,8 +105,8 @@ extension SQLiteStore {
     // MARK: Authorizations
 
     /// Inserts or replaces the (user, SN) authorization; `notFound` for an unknown user.
-    public func setAuthorization(_ authorization: AuthorizationRecord) throws(StoreError) {
-        try write("setting the authorization of \(authorization.sn) by user \(authorization.userID)") { db in
+    public func setAuthorization(_ authorization: AuthorizationRecord) async throws(StoreError) {
+        try await write("setting the authorization of \(authorization.sn) by user \(authorization.userID)") { db in
             try Self.setAuthorization(authorization, db)
         }
     }
@@ -121,8 +121,8 @@ extension SQLiteStore {
     }
 
     /// The (user, SN) authorization, or nil.
-    public func authorization(userID: String, sn: String) throws(StoreError) -> AuthorizationRecord? {
-        try read("reading the authorization of \(sn) by user \(userID)") { db in
+    public func authorization(userID: String, sn: String) async throws(StoreError) -> AuthorizationRecord? {
+        try await read("reading the authorization of \(sn) by user \(userID)") { db in
             try db.one(
                 "SELECT \(AuthorizationRecord.columns) FROM authorizations WHERE user_id = ? AND sn = ?", [userID, sn],
                 AuthorizationRecord.init(row:))
@@ -130,8 +130,8 @@ extension SQLiteStore {
     }
 
     /// The device's authorizations (authorized and revoked), most recently changed first.
-    public func authorizations(sn: String) throws(StoreError) -> [AuthorizationRecord] {
-        try read("listing the authorizations of \(sn)") { db in
+    public func authorizations(sn: String) async throws(StoreError) -> [AuthorizationRecord] {
+        try await read("listing the authorizations of \(sn)") { db in
             try db.all(
                 "SELECT \(AuthorizationRecord.columns) FROM authorizations WHERE sn = ? ORDER BY updated_at DESC, rowid DESC",
                 [sn], AuthorizationRecord.init(row:))
@@ -139,8 +139,8 @@ extension SQLiteStore {
     }
 
     /// The user's authorizations (authorized and revoked), most recently changed first.
-    public func authorizations(userID: String) throws(StoreError) -> [AuthorizationRecord] {
-        try read("listing the authorizations of user \(userID)") { db in
+    public func authorizations(userID: String) async throws(StoreError) -> [AuthorizationRecord] {
+        try await read("listing the authorizations of user \(userID)") { db in
             try db.all(
                 "SELECT \(AuthorizationRecord.columns) FROM authorizations WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC",
                 [userID], AuthorizationRecord.init(row:))
@@ -149,7 +149,7 @@ extension SQLiteStore {
 
     /// Authorizations, most recently changed first (ties: last inserted first), one page at a time: of `sn`,
     /// else of `userID`, else of every device of `appID`.
-    public func authorizations(appID: String, sn: String?, userID: String?, page: PageRequest) throws(StoreError)
+    public func authorizations(appID: String, sn: String?, userID: String?, page: PageRequest) async throws(StoreError)
         -> Page<AuthorizationRecord>
     {
         let columns = "a.user_id, a.sn, a.status, a.updated_at"
@@ -167,20 +167,21 @@ extension SQLiteStore {
             condition = "a.sn IN (SELECT sn FROM devices WHERE app_id = ?)"
             arguments = [appID]
         }
+        let first = arguments
         if sn != nil, let userID {
-            return try read("listing authorizations") { db in
+            return try await read("listing authorizations") { db in
                 try db.page(
                     "SELECT a.rowid AS page_rowid, \(columns) FROM authorizations a WHERE \(condition) AND a.user_id = ?"
                         + "\(filter) ORDER BY a.updated_at DESC, a.rowid DESC LIMIT ?",
-                    arguments + [userID] + cursor, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
+                    first + [userID] + cursor, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
             }
         }
-        arguments += cursor
-        return try read("listing authorizations") { db in
+        let all = first + cursor
+        return try await read("listing authorizations") { db in
             try db.page(
                 "SELECT a.rowid AS page_rowid, \(columns) FROM authorizations a WHERE \(condition)\(filter) "
                     + "ORDER BY a.updated_at DESC, a.rowid DESC LIMIT ?",
-                arguments, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
+                all, request: page, AuthorizationRecord.init(row:), key: \.updatedAt)
         }
     }
 }

@@ -19,7 +19,7 @@ import GRDB
 /// The store reads no clock: every time comes in as an argument (Unix milliseconds).
 public final class SQLiteStore: Store {
     /// The migrations this version knows, in the order they run (`appliedMigrations()` lists the applied ones).
-    public static let migrations: [String] = ["v1", "v2", "v3-push-subscriptions"]
+    public static let migrations: [String] = ["v1", "v2", "v3-push-subscriptions", "v4-one-call-at-a-time"]
 
     /// The database file this store opened.
     public let path: String
@@ -82,13 +82,20 @@ public final class SQLiteStore: Store {
     }
 
     /// The names of the migrations applied to this database, in order (e.g. `["v1"]`).
-    public func appliedMigrations() throws(StoreError) -> [String] {
-        try read("listing migrations") { db in try Self.migrator.appliedMigrations(db) }
+    public func appliedMigrations() async throws(StoreError) -> [String] {
+        try await read("listing migrations") { db in try Self.migrator.appliedMigrations(db) }
     }
+
+    public var summary: String { "sqlite \(path)" }
 
     /// Closes the database connections; later calls throw `StoreError.database`. Dropping the store closes it
     /// too; this is for an orderly shutdown that wants to see errors.
-    public func close() throws(StoreError) {
+    public func close() async throws(StoreError) {
+        try closeNow()
+    }
+
+    /// Closes the connections at once, from synchronous code (tests, `deinit`-like clean-ups).
+    public func closeNow() throws(StoreError) {
         do {
             try pool.close()
         } catch {
@@ -99,18 +106,18 @@ public final class SQLiteStore: Store {
     // MARK: Transactions
 
     /// Runs `body` in one write transaction (committed when it returns, rolled back when it throws).
-    func write<T>(_ what: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try pool.write(body)
+            return try await pool.write(body)
         } catch {
             throw Self.storeError(error, what)
         }
     }
 
     /// Runs `body` on a read-only snapshot.
-    func read<T>(_ what: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try pool.read(body)
+            return try await pool.read(body)
         } catch {
             throw Self.storeError(error, what)
         }

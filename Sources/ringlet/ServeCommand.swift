@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "The data folder (ringlet.sqlite). Default ./ringlet-data.")
     var dataDir: String?
+    @Option(help: "A postgres:// URL to keep everything in PostgreSQL (password in PGPASSWORD). Default: SQLite in --data-dir.")
+    var store: String?
     @Option(help: "HOST:PORT for HTTP and WebSocket. Default 127.0.0.1:8080.")
     var http: String?
     @Option(help: "HOST:PORT for STUN/TURN over UDP and TCP; 0.0.0.0 for every address. Default: the --http host, port 3478.")
@@ -82,7 +84,7 @@ struct Serve: AsyncParsableCommand {
             allowPrivatePeers: allowPrivatePeers ? true : nil, metrics: metrics, turnUserQuota: turnUserQuota, vapidSubject: vapidSubject,
             tlsCert: tlsCert, tlsKey: tlsKey, turnTLS: turnTLS, turnExternalIP: turnExternalIP, turnHost: turnHost,
             turnRelayPorts: turnRelayPorts, behindProxy: behindProxy ? true : nil,
-            trustedProxies: trustedProxy.isEmpty ? nil : trustedProxy
+            trustedProxies: trustedProxy.isEmpty ? nil : trustedProxy, store: store
         )
         if turnSecret != nil {
             logger.warning("--turn-secret on the command line is visible to every user of this machine; use --turn-secret-file")
@@ -94,34 +96,48 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         try ServerBootstrap.prepareDataDirectory(configuration)
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let store: any Store
+        // PostgreSQL's connection pool runs beside the server's service group and stops after it, so that the
+        // writes the signaling hub makes while it shuts down still reach the database.
+        var pool: Task<Void, Never>?
+        defer { pool?.cancel() }
+        if let url = configuration.store {
+            let postgres = try PostgresStore(url: url, logger: Logger(label: "ringlet.store"))
+            pool = Task { await postgres.run() }
+            try await postgres.migrate()
+            store = postgres
+        } else {
+            store = try SQLiteStore(path: configuration.databasePath)
+        }
+        let migrations = try await store.appliedMigrations().joined(separator: ",")
+        logger.info("store", metadata: ["store": "\(store.summary)", "migrations": "\(migrations)"])
         let identifiers = Identifiers.system
         let now = Int64(Date().timeIntervalSince1970 * 1000)
 
         // Secrets are printed only once every setting was accepted (a refused one says why and prints none).
         var secrets: [String] = []
-        switch try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
+        switch try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers) {
         case .generated(let token): secrets.append(try ServerBootstrap.revealAdminToken(token, configuration: configuration))
         case .dev(let token): secrets.append("admin token: \(token)")
         case .configured, .existing: break
         }
-        let interrupted = try ServerBootstrap.closeInterruptedCalls(store: store, now: now)
+        let interrupted = try await ServerBootstrap.closeInterruptedCalls(store: store, now: now)
         if interrupted > 0 {
             logger.warning("closed calls left open by an earlier crash", metadata: ["calls": "\(interrupted)", "outcome": "interrupted"])
         }
         var demoAppID: String?
         var demoDevice: String?
         if configuration.dev,
-           let demo = try ServerBootstrap.ensureDemoApp(
+           let demo = try await ServerBootstrap.ensureDemoApp(
                store: store, configuration: configuration, identifiers: identifiers, now: now)
         {
             secrets.append("demo app: id=\(demo.app.id) secret=\(demo.secret) model=\(demo.model.id)")
             demoAppID = demo.app.id
             demoDevice = Self.demoDeviceLine(configuration)
         }
-        let turnSecret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
+        let turnSecret = try await ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
 
-        let vapidKey = try ServerBootstrap.vapidKey(store: store)
+        let vapidKey = try await ServerBootstrap.vapidKey(store: store)
         let server: RingletCloud
         do {
             server = try RingletCloud(configuration: configuration, store: store, turnSecret: turnSecret, logger: logger,

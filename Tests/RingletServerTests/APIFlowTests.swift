@@ -11,7 +11,7 @@ struct APIFlowTests {
     @Test("an app registers a device, a user authorizes it and revokes it, and sees calls and notices",
           arguments: Transport.allCases)
     func fullFlow(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         let store = harness.store
         let clock = harness.clock
@@ -57,12 +57,12 @@ struct APIFlowTests {
             #expect(again.status == .notFound)
 
             // History and notices (written by the call router; here straight into the store).
-            try store.insertCall(CallRecord(
+            try await store.insertCall(CallRecord(
                 id: "call_0000000000000001", appID: fixture.appID, sn: "bell_0001", userID: userID,
                 direction: .deviceToUser, kind: .video, channel: .release, outcome: .completed,
                 startedAt: clock.now, answeredAt: clock.now + 2_000, endedAt: clock.now + 62_000
             ))
-            try store.insertNotice(NoticeRecord(id: "ntc_0000000000000001", sn: "bell_0001", userID: userID, kind: 3,
+            try await store.insertNotice(NoticeRecord(id: "ntc_0000000000000001", sn: "bell_0001", userID: userID, kind: 3,
                                                 text: "Someone at the door", createdAt: clock.now))
             let calls = try await client.call(.get, "/v1/me/calls", .bearer(token))
             #expect(calls.items.first?["durationMs"] as? Int == 60_000)
@@ -85,7 +85,7 @@ struct APIFlowTests {
 
     @Test("apps, models, devices and users are listed; the operator patches an app", arguments: Transport.allCases)
     func listsAndPatch(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(transport) { client in
             let fixture = try await client.makeApp(admin)
@@ -114,7 +114,7 @@ struct APIFlowTests {
 
     @Test("a sign-in link opens the web app with a one-time code that the page exchanges for a session", arguments: Transport.allCases)
     func signInLink(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(transport) { client in
             let fixture = try await client.makeApp(admin)
@@ -132,7 +132,7 @@ struct APIFlowTests {
 
     @Test("healthz answers and the OpenAPI document is served as it is in the resources")
     func healthAndDocument() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.router) { client in
             #expect(try await client.call(.get, "/healthz").string("status") == "ok")
             let document = try await client.call(.get, "/v1/openapi.yaml")

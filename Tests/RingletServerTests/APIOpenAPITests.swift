@@ -40,8 +40,8 @@ struct OpenAPIRouteTests {
     static let undocumented: Set<String> = ["GET /", "GET /app", "GET /app/{path}"]
 
     @Test("every route the server registers is in the document (but the web app's files), and every documented operation is a route")
-    func routesMatch() throws {
-        let server = RingletServerApp(configuration: ServerConfiguration(), store: APITestStore())
+    func routesMatch() async throws {
+        let server = RingletServerApp(configuration: ServerConfiguration(), store: try await APITestStore())
         let (_, routes) = server.makeRouter()
         let all = Set(routes.map(\.description))
         #expect(Self.undocumented.isSubset(of: all), "the exclusions name routes that no longer exist")

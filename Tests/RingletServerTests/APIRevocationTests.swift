@@ -10,7 +10,7 @@ import Testing
 struct APIRevocationTests {
     @Test("sign-out ends the session on the server: the token gets 401 afterwards and the hub is told", arguments: Transport.allCases)
     func signOut(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let revocations = harness.revocations
         try await harness.run(transport) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -24,7 +24,7 @@ struct APIRevocationTests {
 
     @Test("rotating the app secret: the new one works, the old one gets 401 at once", arguments: Transport.allCases)
     func rotateSecret(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(transport) { client in
             let fixture = try await client.makeApp(harness.admin)
             let rotated = try await client.call(.post, "/v1/apps/\(fixture.appID)/secret", fixture.app)
@@ -40,7 +40,7 @@ struct APIRevocationTests {
 
     @Test("a fresh ticket does not re-key a registered device (409 deviceRegistered, -10008); a retry with the same ticket and key is fine; after a reset a new ticket registers")
     func ticketsDoNotReKey() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let revocations = harness.revocations
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -74,8 +74,8 @@ struct APIRevocationTests {
 
     @Test("the store keeps tickets hashed: the ticket string is nowhere in the database file")
     func ticketsHashed() async throws {
-        let store = APITestStore()
-        let harness = try APIHarness(store: store)
+        let store = try SQLiteTestStore()
+        let harness = try await APIHarness(store: store)
         let issued = Issued()
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -83,7 +83,7 @@ struct APIRevocationTests {
         }
         let ticket = await issued.value
         #expect(ticket.hasPrefix("rlt_"))
-        try store.close()
+        try await store.close()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
             + ((try? Data(contentsOf: URL(fileURLWithPath: store.path + "-wal"))) ?? Data())
         #expect(bytes.range(of: Data(ticket.utf8)) == nil)
@@ -92,7 +92,7 @@ struct APIRevocationTests {
 
     @Test("one ticket authorizes at most five users, before it expires")
     func ticketAuthorizesFew() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let clock = harness.clock
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -114,7 +114,7 @@ struct APIRevocationTests {
 
     @Test("an operator or the app revokes a user's authorization; the device is told")
     func appRevokes() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let recorder = harness.recorder
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -132,7 +132,7 @@ struct APIRevocationTests {
 
     @Test("a sign-in link carries a one-time code, never a token; the code makes one session and is refused after use or expiry")
     func signInCodes() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let clock = harness.clock
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -158,7 +158,7 @@ struct APIRevocationTests {
 
     @Test("lists come in pages: limit and cursor walk every item once; a cursor the server did not make is a 400")
     func pages() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let clock = harness.clock
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
@@ -184,14 +184,14 @@ struct APIRevocationTests {
 
     @Test("/metrics needs the admin token unless it has a listener of its own")
     func metricsProtected() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.router) { client in
             #expect(try await client.call(.get, "/metrics").status == .unauthorized)
             let fixture = try await client.makeApp(harness.admin)
             #expect(try await client.call(.get, "/metrics", fixture.app).status == .forbidden)
             #expect(try await client.call(.get, "/metrics", harness.admin).status == .ok)
         }
-        let separate = try APIHarness(configure: { $0.metrics = .init(host: "127.0.0.1", port: 0) })
+        let separate = try await APIHarness(configure: { $0.metrics = .init(host: "127.0.0.1", port: 0) })
         let (_, routes) = separate.server.makeRouter()
         #expect(!routes.map(\.path).contains("/metrics"))
         #expect(separate.server.metricsApplication() != nil)
@@ -200,7 +200,7 @@ struct APIRevocationTests {
 
     @Test("after 3 failed authentications from an address, every attempt from it gets 429 with Retry-After, even a good one")
     func failureLimit() async throws {
-        let harness = try APIHarness(configure: {
+        let harness = try await APIHarness(configure: {
             $0.limits.authFailureBurst = 3
             $0.limits.authFailuresPerMinute = 1
         })

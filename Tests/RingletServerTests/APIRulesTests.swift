@@ -14,7 +14,7 @@ struct APIRulesTests {
         .raw("Basic !!!"), .raw("Digest x"), .basic(appID: "app_0000000000000000", secret: "rls_x"),
     ])
     func unauthenticated(auth: Auth) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.router) { client in
             let answer = try await client.call(.get, "/v1/apps", auth)
             #expect(answer.status == .unauthorized)
@@ -24,7 +24,7 @@ struct APIRulesTests {
 
     @Test("an app's wrong secret is 401, another app's resources 403, operator routes 403")
     func appBoundaries() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let first = try await client.makeApp(admin, name: "First")
@@ -53,7 +53,7 @@ struct APIRulesTests {
 
     @Test("an expired session token is refused")
     func expiredSession() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin, clock = harness.clock
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(admin)
@@ -69,7 +69,7 @@ struct APIRulesTests {
         ("A-z_09", 0),
     ])
     func snRules(sn: String, seedCode: Int) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(admin)
@@ -88,7 +88,7 @@ struct APIRulesTests {
 
     @Test("a ticket registers its device once; expired, reused, unknown or other-SN tickets give -10008")
     func ticketRules() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin, clock = harness.clock
         let key = Identifiers.base64URL(validDeviceKey)
         try await harness.run(.router) { client in
@@ -124,7 +124,7 @@ struct APIRulesTests {
 
     @Test("a user authorizes only with a ticket of their own app, for that SN")
     func authorizeRules() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let first = try await client.makeApp(admin, name: "First")
@@ -147,7 +147,7 @@ struct APIRulesTests {
 
     @Test("a ticket for a device of another model is -17")
     func modelMismatch() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(admin)
@@ -164,7 +164,7 @@ struct APIRulesTests {
         Identifiers.base64URL([0x02] + [UInt8](repeating: 1, count: 32)),
     ])
     func badKeys(key: String) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(admin)
@@ -180,7 +180,7 @@ struct APIRulesTests {
         #"{"name": "x", "callQuota": 1e400}"#, "\u{0}", String(repeating: "[", count: 10_000),
     ])
     func malformedJSON(body: String) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             let answer = try await client.call(.post, "/v1/apps", admin, raw: body)
@@ -192,7 +192,7 @@ struct APIRulesTests {
 
     @Test("a body over the limit gives 413 with the JSON error shape", arguments: Transport.allCases)
     func oversizedBody(transport: Transport) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(transport) { client in
             let big = #"{"name": ""# + String(repeating: "x", count: 70_000) + #""}"#
@@ -204,7 +204,7 @@ struct APIRulesTests {
 
     @Test("bad query values and unknown routes answer 400 and 404 as JSON")
     func queriesAndRoutes() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let admin = harness.admin
         try await harness.run(.router) { client in
             for limit in ["0", "501", "abc", "-1", "99999999999999999999"] {

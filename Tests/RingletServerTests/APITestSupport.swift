@@ -97,10 +97,11 @@ struct APIHarness {
     let revocations = RevocationRecorder()
     let server: RingletServerApp
 
-    init(store: any Store = APITestStore(), devAppID: String? = nil,
+    init(store: (any Store)? = nil, devAppID: String? = nil,
          onlineDevices: @escaping @Sendable ([String]) async -> Set<String> = { _ in [] },
          push: Bool = false,
-         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+         configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+        let store = if let store { store } else { try await APITestStore() }
         self.store = store
         var configuration = ServerConfiguration()
         configuration.http = .init(host: "127.0.0.1", port: 0)
@@ -111,7 +112,7 @@ struct APIHarness {
         configuration.limits.authFailureBurst = 100_000
         configure(&configuration)
         try configuration.validate()
-        try store.setSetting(APIRoutes.adminTokenHashSetting, Identifiers.hash(Self.adminToken))
+        try await store.setSetting(APIRoutes.adminTokenHashSetting, Identifiers.hash(Self.adminToken))
         let clock = clock, recorder = recorder, revocations = revocations
         var service: PushService?
         if push, let subject = configuration.effectiveVAPIDSubject {

@@ -34,7 +34,7 @@ struct PushAPITests {
 
     @Test("a user subscribes (201), again with the same endpoint (200, same id), lists and deletes it (204, then 404)")
     func subscribeListDelete() async throws {
-        let harness = try APIHarness(push: true)
+        let harness = try await APIHarness(push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
             let (_, token) = try await client.makeUser(fixture)
@@ -73,7 +73,7 @@ struct PushAPITests {
         BadSubscription(p256dh: "BAAA"), BadSubscription(auth: "AAAA"), BadSubscription(p256dh: "not base64!"),
     ])
     func refused(bad: BadSubscription) async throws {
-        let harness = try APIHarness(push: true)
+        let harness = try await APIHarness(push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
             let (_, token) = try await client.makeUser(fixture)
@@ -87,7 +87,7 @@ struct PushAPITests {
 
     @Test("a subscription needs a user session (401 without, 403 for the app) and JSON with endpoint and keys (400)")
     func credentialsAndShape() async throws {
-        let harness = try APIHarness(push: true)
+        let harness = try await APIHarness(push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
             let (_, token) = try await client.makeUser(fixture)
@@ -102,7 +102,7 @@ struct PushAPITests {
 
     @Test("a user keeps at most 5 subscriptions: the sixth replaces the oldest")
     func limit() async throws {
-        let harness = try APIHarness(push: true)
+        let harness = try await APIHarness(push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
             let (_, token) = try await client.makeUser(fixture)
@@ -120,13 +120,13 @@ struct PushAPITests {
 
     @Test("declining a call over HTTP: 404 for a call that is not the user's, 409 for one that no longer rings")
     func rejectWithoutRinging() async throws {
-        let store = APITestStore()
-        let harness = try APIHarness(store: store, push: true)
+        let store = try await APITestStore()
+        let harness = try await APIHarness(store: store, push: true)
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(harness.admin)
             let (userID, token) = try await client.makeUser(fixture)
             let (_, other) = try await client.makeUser(fixture, name: "Bob")
-            try store.insertCall(CallRecord(id: "call_00000000000000aa", appID: fixture.appID, sn: "SN1", userID: userID,
+            try await store.insertCall(CallRecord(id: "call_00000000000000aa", appID: fixture.appID, sn: "SN1", userID: userID,
                                             direction: .deviceToUser, kind: .video, channel: .release, outcome: .timeout,
                                             startedAt: 1, endedAt: 2))
             let ended = try await client.call(.post, "/v1/me/calls/call_00000000000000aa/reject", .bearer(token))

@@ -58,7 +58,7 @@ struct PushDeliveryTests {
             let callID = try await device.callAlice()
             try await page.next("ring") { $0.ring?.callId == callID }
             try await cloud.waitUntil("two subscriptions deleted") {
-                try cloud.store.pushSubscriptions(userID: CallRouterFixture.alice).map(\.endpoint) == [service.endpoint("fine")]
+                try await cloud.store.pushSubscriptions(userID: CallRouterFixture.alice).map(\.endpoint) == [service.endpoint("fine")]
             }
             #expect(cloud.metric("ringlet_push_expired_subscriptions_total") == 2)
             #expect(service.received("gone").count == 1 && service.received("missing").count == 1)
@@ -152,7 +152,7 @@ struct PushDeliveryTests {
             try await page.next("ring") { $0.ring?.callId == callID }
             try await cloud.waitUntil("retries") { cloud.metric("ringlet_push_retries_total") >= 2 }
             try await device.next("CALL_TIMEOUT", timeout: .seconds(10)) { $0.callEvent == .timeout }
-            #expect(try cloud.store.pushSubscriptions(userID: CallRouterFixture.alice).count == 1, "kept: not a 404/410")
+            #expect(try await cloud.store.pushSubscriptions(userID: CallRouterFixture.alice).count == 1, "kept: not a 404/410")
             page.close()
             device.close()
         }
@@ -177,7 +177,10 @@ struct PushDeliveryTests {
             try await page.next("ring_stop reject") { $0.ringStop?.reason == .reject }
             try await service.waitFor("other", "ring_stop reject") { $0["reason"] as? String == "reject" }
             #expect(try service.received("declining").map { try service.payload($0)["type"] as? String } == ["ring"])
-            #expect(try cloud.store.call(id: callID)?.outcome == .rejected)
+            // The call's end is written after the parties are told (docs/signaling.md, "Effects").
+            try await cloud.waitUntil("the call stored as rejected") {
+                try await cloud.store.call(id: callID)?.outcome == .rejected
+            }
             let again = try await cloud.request(.POST, "/v1/me/calls/\(callID)/reject")
             #expect(again.status == 409)
             page.close()

@@ -17,12 +17,12 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// A whole `RingletCloud` in this process (dev mode, Web Push on, a fresh VAPID key) over a real SQLiteStore on
+/// A whole `RingletCloud` in this process (dev mode, Web Push on, a fresh VAPID key) over a real store (``TestStoreKind/current``) on
 /// loopback, with a registered device whose key the test holds and a user with a session token.
 final class PushCloud: Sendable {
     static let token = "rlu_push-test-token-0123456789"
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
     let deviceKey: DeviceKey
     let cloud: RingletCloud
     let group: ServiceGroup
@@ -30,7 +30,7 @@ final class PushCloud: Sendable {
     let port: Int
     let vapidPublicKey: [UInt8]
 
-    private init(folder: URL, store: SQLiteStore, deviceKey: DeviceKey, cloud: RingletCloud, group: ServiceGroup,
+    private init(folder: URL, store: any Store, deviceKey: DeviceKey, cloud: RingletCloud, group: ServiceGroup,
                  task: Task<Void, any Error>, port: Int, vapidPublicKey: [UInt8]) {
         self.folder = folder
         self.store = store
@@ -46,9 +46,9 @@ final class PushCloud: Sendable {
     static func start(ringTimeout: Int = 60,
                       push: @escaping (inout PushService.Configuration) -> Void = { _ in }) async throws -> PushCloud {
         let folder = try temporaryFolder(prefix: "ringlet-push")
-        let store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        let store = try await APITestStore(folder: folder)
         let deviceKey = try DeviceKey.generate()
-        try CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
+        try await CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         var configuration = ServerConfiguration()
         configuration.dev = true
         configuration.dataDir = folder.path
@@ -56,7 +56,7 @@ final class PushCloud: Sendable {
         configuration.http = .init(host: "127.0.0.1", port: 0)
         configuration.turn = .init(host: "127.0.0.1", port: Int(try freePort()))
         try configuration.validate()
-        let key = try ServerBootstrap.vapidKey(store: store)
+        let key = try await ServerBootstrap.vapidKey(store: store)
         let cloud = try RingletCloud(configuration: configuration, store: store, turnSecret: "push-test-secret",
                                      logger: Logger(label: "test.push"), vapidKey: key, pushConfiguration: push)
         let (listening, continuation) = AsyncStream<Int>.makeStream()

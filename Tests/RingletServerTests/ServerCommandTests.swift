@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RingletLab
 import RingletStore
 import RingletTestSupport
 import Testing
@@ -28,14 +29,16 @@ final class ServeProcess {
     let dataDir: URL
     let output: String
 
-    init(dataDir: URL? = nil) async throws {
+    /// - Parameter store: a `postgres://` URL for `--store`; nil: SQLite in the data folder.
+    init(dataDir: URL? = nil, store: String? = nil) async throws {
         let folder = try dataDir ?? temporaryFolder(prefix: "ringlet-serve")
         let port = try freePort(), turnPort = try freePort()
         self.dataDir = folder
         process = try ChildProcess(
             try ringletExecutable(),
             arguments: ["serve", "--dev", "--data-dir", folder.appendingPathComponent("data").path,
-                        "--http", "127.0.0.1:\(port)", "--turn", "127.0.0.1:\(turnPort)"],
+                        "--http", "127.0.0.1:\(port)", "--turn", "127.0.0.1:\(turnPort)"]
+                + (store.map { ["--store", $0] } ?? []),
             folder: folder, name: "serve-\(port)"
         )
         guard await process.waitForLine(containing: "listening on", timeout: 60) != nil else {
@@ -144,10 +147,10 @@ struct ServerCommandTests {
         // The call is written as the router writes one at the answer; then the server dies without ending it.
         let store = try SQLiteStore(path: server.dataDir.appendingPathComponent("data/ringlet.sqlite").path)
         let started = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
-        try store.insertCall(CallRecord(id: "call_00000000000000cc", appID: String(appID), sn: "DOOR", userID: "usr_x",
+        try await store.insertCall(CallRecord(id: "call_00000000000000cc", appID: String(appID), sn: "DOOR", userID: "usr_x",
                                         direction: .deviceToUser, kind: .video, channel: .release, outcome: .active,
                                         startedAt: started, answeredAt: started + 1000))
-        try store.close()
+        try await store.close()
         server.process.send(SIGKILL)
         #expect(await server.process.wait(timeout: 15))
         let again = try await ServeProcess(dataDir: server.dataDir)
@@ -156,6 +159,36 @@ struct ServerCommandTests {
         let calls = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["items"] as? [[String: Any]]
         #expect(calls?.first?["outcome"] as? String == "interrupted")
         #expect((calls?.first?["endedAt"] as? Int ?? 0) >= Int(started + 60_000))
+        #expect(again.process.errorText.contains("closed calls left open by an earlier crash"))
+    }
+
+    @Test("with --store postgres://… everything is in PostgreSQL: a call a crash left active there is closed as interrupted when a node starts on another data folder")
+    func postgresStore() async throws {
+        let postgres = try await PostgresServer.shared()
+        let url = try await postgres.createDatabase(prefix: "serve")
+        let server = try await ServeProcess(store: url)
+        #expect(server.process.errorText.contains("postgresql"))
+        let demo = try #require(server.output.split(separator: "\n").first { $0.hasPrefix("demo app:") })
+        let appID = try #require(demo.split(separator: " ").first { $0.hasPrefix("id=") }?.dropFirst(3))
+        let started = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
+        var configuration = try PostgresStore.Configuration(url: url)
+        configuration.maximumConnections = 1
+        try await PostgresStore.withStore(configuration) { store in
+            #expect(try await store.app(id: String(appID)) != nil, "the demo app is in PostgreSQL")
+            try await store.insertCall(CallRecord(id: "call_00000000000000dd", appID: String(appID), sn: "DOOR",
+                                                  userID: "usr_x", direction: .deviceToUser, kind: .video,
+                                                  channel: .release, outcome: .active, startedAt: started,
+                                                  answeredAt: started + 1000))
+        }
+        server.process.send(SIGKILL)
+        #expect(await server.process.wait(timeout: 15))
+        let again = try await ServeProcess(store: url)
+        #expect(!FileManager.default.fileExists(atPath: again.dataDir.appendingPathComponent("data/ringlet.sqlite").path))
+        let (status, text, _) = try await runAdmin(["calls", "list", "--limit", "10"], server: again)
+        #expect(status == 0)
+        let calls = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["items"] as? [[String: Any]]
+        #expect(calls?.first?["id"] as? String == "call_00000000000000dd")
+        #expect(calls?.first?["outcome"] as? String == "interrupted")
         #expect(again.process.errorText.contains("closed calls left open by an earlier crash"))
     }
 

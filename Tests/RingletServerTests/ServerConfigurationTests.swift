@@ -72,6 +72,22 @@ struct ServerConfigurationTests {
         #expect(dev.pushEndpointPolicy.allowLoopback && !fromFlag.pushEndpointPolicy.allowLoopback)
     }
 
+    @Test("the store is SQLite in the data folder unless a postgres:// URL comes from --store, RINGLET_STORE or the file")
+    func storeSetting() throws {
+        #expect(try ServerConfiguration.resolve(flags: .init(dev: true), environment: [:]).store == nil)
+        let path = try file(#"{"store": "postgres://file@db/ringlet"}"#)
+        let fromFile = try ServerConfiguration.resolve(flags: .init(dev: true, configFile: path), environment: [:])
+        #expect(fromFile.store == "postgres://file@db/ringlet")
+        let fromEnvironment = try ServerConfiguration.resolve(
+            flags: .init(dev: true, configFile: path), environment: ["RINGLET_STORE": "postgresql://env@db/ringlet"])
+        #expect(fromEnvironment.store == "postgresql://env@db/ringlet")
+        let fromFlag = try ServerConfiguration.resolve(
+            flags: .init(dev: true, store: "postgres://flag@db/ringlet"), environment: ["RINGLET_STORE": "postgres://env@db/x"])
+        #expect(fromFlag.store == "postgres://flag@db/ringlet")
+        #expect { try ServerConfiguration.resolve(flags: .init(dev: true, store: "mysql://db/x"), environment: [:]) }
+            throws: { "\($0)".contains("postgres://") }
+    }
+
     @Test("a flag's config file wins over RINGLET_CONFIG")
     func configFileChoice() throws {
         let envFile = try file(#"{"dataDir": "/env-file", "dev": true}"#)
@@ -221,24 +237,24 @@ struct ServerBootstrapTests {
     }
 
     @Test("the first start generates an admin token and stores only its hash; later starts print nothing")
-    func firstStart() throws {
-        let store = APITestStore()
+    func firstStart() async throws {
+        let store = try await APITestStore()
         let configuration = try configuration(dev: false)
-        let first = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        let first = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
         guard case .generated(let token) = first else { Issue.record("no token: \(first)"); return }
         #expect(token.hasPrefix("rla_"))
-        #expect(try store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash(token))
-        #expect(try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .existing)
+        #expect(try await store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash(token))
+        #expect(try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .existing)
         let files = try FileManager.default.contentsOfDirectory(atPath: configuration.dataDir)
         #expect(files.isEmpty, "no token file without --dev")
     }
 
     @Test("dev mode gives the same admin token at every start, kept in a 0600 file")
-    func devToken() throws {
-        let store = APITestStore()
+    func devToken() async throws {
+        let store = try await APITestStore()
         let configuration = try configuration(dev: true)
-        let first = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
-        let second = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        let first = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
+        let second = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system)
         guard case .dev(let token) = first else { Issue.record("not dev: \(first)"); return }
         #expect(second == .dev(token))
         let path = (configuration.dataDir as NSString).appendingPathComponent(ServerBootstrap.devCredentialsFile)
@@ -247,25 +263,25 @@ struct ServerBootstrapTests {
     }
 
     @Test("a configured admin token replaces the stored hash")
-    func configuredToken() throws {
-        let store = APITestStore()
+    func configuredToken() async throws {
+        let store = try await APITestStore()
         var configuration = try configuration(dev: false)
         configuration.adminToken = "rla_configured-token-123456"
-        #expect(try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .configured)
-        #expect(try store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash("rla_configured-token-123456"))
+        #expect(try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: .system) == .configured)
+        #expect(try await store.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash("rla_configured-token-123456"))
     }
 
     @Test("dev mode creates one demo app with a model and gives its secret again at the next start")
-    func demoApp() throws {
-        let store = APITestStore()
+    func demoApp() async throws {
+        let store = try await APITestStore()
         let configuration = try configuration(dev: true)
-        let first = try #require(try ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
+        let first = try #require(try await ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
                                                                    identifiers: .system, now: 1))
         #expect(first.app.releaseApproved)
         #expect(Identifiers.hash(first.secret) == first.app.secretHash)
-        let second = try ServerBootstrap.ensureDemoApp(store: store, configuration: configuration, identifiers: .system, now: 2)
+        let second = try await ServerBootstrap.ensureDemoApp(store: store, configuration: configuration, identifiers: .system, now: 2)
         #expect(second == first)
-        #expect(try store.apps().count == 1)
-        #expect(try store.models(appID: first.app.id).count == 1)
+        #expect(try await store.apps().count == 1)
+        #expect(try await store.models(appID: first.app.id).count == 1)
     }
 }

@@ -108,22 +108,22 @@ struct ServerHardeningTests {
     }
 
     @Test("the janitor purges on start and the bootstrap closes calls a crash left open")
-    func housekeepingServices() throws {
-        let store = APITestStore()
+    func housekeepingServices() async throws {
+        let store = try await APITestStore()
         let now: Int64 = 1_800_000_000_000
-        try store.insertApp(AppRecord(id: "app_1", name: "A", secretHash: "h", releaseApproved: true, callQuota: nil, createdAt: 1))
-        try store.insertModel(ModelRecord(id: "m", appID: "app_1", name: "M", createdAt: 1))
-        try store.insertUser(UserRecord(id: "u", appID: "app_1", openID: "o", name: "U", createdAt: 1))
-        try store.insertSession(SessionRecord(tokenHash: "old", userID: "u", appID: "app_1", channel: .release,
+        try await store.insertApp(AppRecord(id: "app_1", name: "A", secretHash: "h", releaseApproved: true, callQuota: nil, createdAt: 1))
+        try await store.insertModel(ModelRecord(id: "m", appID: "app_1", name: "M", createdAt: 1))
+        try await store.insertUser(UserRecord(id: "u", appID: "app_1", openID: "o", name: "U", createdAt: 1))
+        try await store.insertSession(SessionRecord(tokenHash: "old", userID: "u", appID: "app_1", channel: .release,
                                               expiresAt: now - 1, createdAt: 1))
-        try store.insertCall(CallRecord(id: "call_1", appID: "app_1", sn: "S", userID: "u", direction: .deviceToUser,
+        try await store.insertCall(CallRecord(id: "call_1", appID: "app_1", sn: "S", userID: "u", direction: .deviceToUser,
                                         kind: .video, channel: .release, outcome: .active, startedAt: now - 5000))
         let janitor = StoreJanitor(store: store, limits: ServerLimits(), metricsFactory: PrometheusMetricsFactory(),
                                    logger: Logger(label: "test"), clock: { now })
-        #expect(janitor.purgeOnce()?.sessions == 1)
-        #expect(try store.session(tokenHash: "old") == nil)
-        #expect(try ServerBootstrap.closeInterruptedCalls(store: store, now: now) == 1)
-        #expect(try store.call(id: "call_1")?.outcome == .interrupted)
+        #expect(await janitor.purgeOnce()?.sessions == 1)
+        #expect(try await store.session(tokenHash: "old") == nil)
+        #expect(try await ServerBootstrap.closeInterruptedCalls(store: store, now: now) == 1)
+        #expect(try await store.call(id: "call_1")?.outcome == .interrupted)
     }
 
     @Test("a session outbox that overflows drops what it holds, runs its action once and refuses more")
@@ -153,8 +153,8 @@ final class Counted: @unchecked Sendable {
 @Suite("HTTP connection guard over loopback")
 struct HTTPGuardLiveTests {
     /// A server with short deadlines and a per-address cap of 2.
-    func harness(headTimeout: Int = 1) throws -> APIHarness {
-        try APIHarness(configure: {
+    func harness(headTimeout: Int = 1) async throws -> APIHarness {
+        try await APIHarness(configure: {
             $0.limits.httpHeadTimeoutSeconds = headTimeout
             $0.limits.httpKeepAliveIdleSeconds = 1
             $0.limits.httpMaxConnectionsPerIP = 2

@@ -9,11 +9,11 @@ import Testing
 struct ServerMetricsTests {
     @Test("a counter made with the server's factory shows at /metrics; another server's registry stays apart")
     func rendersRegistry() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         let counter = Counter(label: "ringlet_calls_total", dimensions: [("outcome", "completed")],
                               factory: harness.server.metrics.factory)
         counter.increment(by: 3)
-        let other = try APIHarness()
+        let other = try await APIHarness()
         Counter(label: "ringlet_other_total", factory: other.server.metrics.factory).increment()
         try await harness.run(.live) { client in
             #expect(try await client.call(.get, "/metrics").status == .unauthorized)

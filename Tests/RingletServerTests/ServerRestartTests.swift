@@ -17,7 +17,7 @@ struct ServerRestartTests {
         let key = Identifiers.base64URL(validDeviceKey)
 
         // First life: create everything over loopback, then stop.
-        let first = try APIHarness(store: try SQLiteStore(path: path))
+        let first = try await APIHarness(store: try SQLiteStore(path: path))
         let admin = first.admin
         let created = try await first.server.makeApplication().test(.live) { client in
             let fixture = try await client.makeApp(admin)
@@ -30,7 +30,7 @@ struct ServerRestartTests {
             return (fixture, userID, token, ticket)
         }
         let (fixture, userID, token, ticket) = created
-        try first.store.insertCall(CallRecord(
+        try await first.store.insertCall(CallRecord(
             id: "call_00000000000000aa", appID: fixture.appID, sn: "porch", userID: userID, direction: .deviceToUser,
             kind: .audio, channel: .release, outcome: .completed, startedAt: first.clock.now,
             answeredAt: first.clock.now + 1_000, endedAt: first.clock.now + 11_000
@@ -38,8 +38,8 @@ struct ServerRestartTests {
 
         // Second life: a new store and server on the same file; the admin token hash is in the settings.
         let secondStore = try SQLiteStore(path: path)
-        #expect(try secondStore.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash(APIHarness.adminToken))
-        let second = try APIHarness(store: secondStore)
+        #expect(try await secondStore.setting(APIRoutes.adminTokenHashSetting) == Identifiers.hash(APIHarness.adminToken))
+        let second = try await APIHarness(store: secondStore)
         try await second.run(.live) { client in
             let app = try await client.call(.get, "/v1/apps/\(fixture.appID)", fixture.app)
             #expect(app.status == .ok, "the app secret still works")

@@ -14,20 +14,20 @@ import RingletTestSupport
 import Testing
 
 /// A real Application on 127.0.0.1 with the signaling hub, a registered device with a real key and a user with
-/// a session token, over a real SQLiteStore.
+/// a session token, over a real store (``TestStoreKind/current``).
 final class SignalingLiveFixture: Sendable {
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
     let deviceKey: DeviceKey
     let registry = PrometheusCollectorRegistry()
     let hub: SignalingHub
     static let token = "rlu_live-test-token"
 
-    init(authenticationDeadline: Duration = .seconds(10)) throws {
+    init(authenticationDeadline: Duration = .seconds(10)) async throws {
         folder = try temporaryFolder(prefix: "ringlet-signal-live")
-        store = try CallRouterFixture.makeStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
+        store = try await APITestStore(folder: folder)
         deviceKey = try DeviceKey.generate()
-        try CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
+        try await CallRouterFixture.seedLive(store, deviceKey: deviceKey, token: Self.token)
         hub = SignalingHub(store: store,
                            configuration: CallRouter.Configuration(stunURLs: ["stun:127.0.0.1:3478"],
                                                                    turnURLs: ["turn:127.0.0.1:3478?transport=udp"],
@@ -94,7 +94,7 @@ func authenticateDevice(_ reader: inout MessageReader, _ outbound: WebSocketOutb
 struct SignalingLiveTests {
     @Test("a device calls a user, the user answers, SDP is relayed, the device hangs up")
     func callOverLoopback() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let (userReady, userReadyContinuation) = AsyncStream<Void>.makeStream()
         let key = f.deviceKey
         try await f.withServer { port in
@@ -156,7 +156,7 @@ struct SignalingLiveTests {
                                  "event hang_up"])
             }
         }
-        let calls = try f.store.calls(appID: nil, sn: CallRouterFixture.sn, userID: nil, limit: 5)
+        let calls = try await f.store.calls(appID: nil, sn: CallRouterFixture.sn, userID: nil, limit: 5)
         #expect(calls.map(\.outcome) == [.completed])
         #expect(calls.first?.answeredAt != nil)
         #expect(f.metricsText.contains(#"ringlet_calls_total{outcome="completed"} 1"#))
@@ -164,7 +164,7 @@ struct SignalingLiveTests {
 
     @Test("the hub reports a device online while its authenticated session is open, offline after it closes")
     func deviceOnline() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let key = f.deviceKey
         let hub = f.hub
         let sns = [CallRouterFixture.sn, "SN_OTHER"]
@@ -217,7 +217,7 @@ struct SignalingLiveTests {
 
     @Test("a message before authentication gets an unauthenticated error and a close")
     func unauthenticated() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let result = try await Self.exchange(f, path: "/v1/signal/user", send: [#"{"v":1,"type":"ping"}"#])
         #expect(result.messages.compactMap(\.errorCode) == [.unauthenticated])
         #expect(result.close == .policyViolation)
@@ -225,7 +225,7 @@ struct SignalingLiveTests {
 
     @Test("a wrong token gets authentication_failed and a close")
     func wrongToken() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let result = try await Self.exchange(f, path: "/v1/signal/user", send: [ClientMessage.authUser(AuthUser(token: "rlu_nope")).text])
         #expect(result.messages.compactMap(\.errorCode) == [.authenticationFailed])
         #expect(result.close == .policyViolation)
@@ -233,7 +233,7 @@ struct SignalingLiveTests {
 
     @Test("a garbage device signature gets authentication_failed and a close")
     func garbageSignature() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let result = try await Self.exchange(f, path: "/v1/signal/device",
                                              send: [ClientMessage.authDevice(AuthDevice(sn: CallRouterFixture.sn, signature: "AAAA")).text],
                                              readChallenge: true)
@@ -243,7 +243,7 @@ struct SignalingLiveTests {
 
     @Test("a malformed message after authentication gets an error and a close")
     func malformedAfterAuth() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let result = try await Self.exchange(f, path: "/v1/signal/user", send: [
             ClientMessage.authUser(AuthUser(token: SignalingLiveFixture.token)).text, #"{"v":1,"type":"teleport"}"#,
         ])
@@ -254,7 +254,7 @@ struct SignalingLiveTests {
 
     @Test("an oversized message gets too_large and a 1009 close")
     func oversized() async throws {
-        let f = try SignalingLiveFixture()
+        let f = try await SignalingLiveFixture()
         let big = #"{"v":1,"type":"auth_user","token":""# + String(repeating: "x", count: 70_000) + #""}"#
         let result = try await Self.exchange(f, path: "/v1/signal/user", send: [big])
         #expect(result.messages.compactMap(\.errorCode) == [.tooLarge])
@@ -263,7 +263,7 @@ struct SignalingLiveTests {
 
     @Test("no authentication within the deadline gets authentication_timeout and a close")
     func authDeadline() async throws {
-        let f = try SignalingLiveFixture(authenticationDeadline: .milliseconds(300))
+        let f = try await SignalingLiveFixture(authenticationDeadline: .milliseconds(300))
         let result = try await Self.exchange(f, path: "/v1/signal/user", send: [])
         #expect(result.messages.compactMap(\.errorCode) == [.authenticationTimeout])
         #expect(result.close == .policyViolation)

@@ -13,17 +13,17 @@ struct DevHarness {
     let harness: APIHarness
     let demo: ServerBootstrap.DemoApp
 
-    init(dev: Bool = true) throws {
-        let store = APITestStore()
+    init(dev: Bool = true) async throws {
+        let store = try await APITestStore()
         var configuration = ServerConfiguration()
         configuration.dev = true
         let folder = try temporaryFolder(prefix: "ringlet-dev")
         defer { try? FileManager.default.removeItem(at: folder) }
         configuration.dataDir = folder.path
-        let demo = try #require(try ServerBootstrap.ensureDemoApp(
+        let demo = try #require(try await ServerBootstrap.ensureDemoApp(
             store: store, configuration: configuration, identifiers: .system, now: 1_750_000_000_000))
         self.demo = demo
-        harness = try APIHarness(store: store, devAppID: demo.app.id, configure: {
+        harness = try await APIHarness(store: store, devAppID: demo.app.id, configure: {
             $0.dev = dev
             $0.turnSecret = "turn-secret"
             $0.vapidSubject = "mailto:ops@ringlet.example"
@@ -36,7 +36,7 @@ struct DevSignInTests {
     @Test("a new name makes a user of the demo app with a session; the same name signs in the same user again",
           arguments: Transport.allCases)
     func signInByName(transport: Transport) async throws {
-        let dev = try DevHarness()
+        let dev = try await DevHarness()
         try await dev.harness.run(transport) { client in
             let first = try await client.call(.post, "/v1/dev/sign-in", json: ["name": "  Ada  "])
             #expect(first.status == .created)
@@ -66,7 +66,7 @@ struct DevSignInTests {
 
     @Test("an empty or too long name is refused with 422; a body without a name with 400")
     func badNames() async throws {
-        let dev = try DevHarness()
+        let dev = try await DevHarness()
         try await dev.harness.run(.router) { client in
             let blank = try await client.call(.post, "/v1/dev/sign-in", json: ["name": "   "])
             #expect(blank.errorCode == "invalid")
@@ -79,14 +79,14 @@ struct DevSignInTests {
 
     @Test("without --dev both development endpoints answer 404 in the API's error shape")
     func notInDevMode() async throws {
-        let dev = try DevHarness(dev: false)
+        let dev = try await DevHarness(dev: false)
         try await dev.harness.run(.router) { client in
             let signIn = try await client.call(.post, "/v1/dev/sign-in", json: ["name": "Ada"])
             #expect(signIn.status == .notFound)
             #expect(signIn.errorCode == "notFound")
             let users = try await client.call(.get, "/v1/dev/users")
             #expect(users.status == .notFound)
-            let stored = try dev.harness.store.users(appID: dev.demo.app.id)
+            let stored = try await dev.harness.store.users(appID: dev.demo.app.id)
             #expect(stored.isEmpty, "no user was made")
         }
     }
@@ -96,7 +96,7 @@ struct DevSignInTests {
 struct MyAuthorizationsTests {
     @Test("GET /v1/me/authorizations: deviceName from the device, online from the signaling hub")
     func nameAndOnline() async throws {
-        let harness = try APIHarness(onlineDevices: { sns in Set(sns.filter { $0 == "bell_0001" }) })
+        let harness = try await APIHarness(onlineDevices: { sns in Set(sns.filter { $0 == "bell_0001" }) })
         let admin = harness.admin
         try await harness.run(.router) { client in
             let fixture = try await client.makeApp(admin)

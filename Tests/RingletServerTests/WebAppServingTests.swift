@@ -30,7 +30,7 @@ struct WebAppServingTests {
                       ("/app/icon.svg", "image/svg+xml"), ("/app/sw.js", "text/javascript; charset=utf-8"),
                       ("/app/manifest.webmanifest", "application/manifest+json"), ("/app/icons/icon-192.png", "image/png")])
     func contentTypes(path: String, type: String) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.router) { client in
             let (status, headers, body) = try await client.fetch(path)
             #expect(status == .ok)
@@ -43,7 +43,7 @@ struct WebAppServingTests {
 
     @Test("/app redirects to /app/")
     func redirect() async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.live) { client in
             let (status, headers, _) = try await client.fetch("/app")
             #expect(status == .movedPermanently)
@@ -55,7 +55,7 @@ struct WebAppServingTests {
           arguments: ["/app/nope.js", "/app/js/", "/app/../Resources/openapi.yaml", "/app/%2e%2e/openapi.yaml",
                       "/app/js/..%2fmain.js", "/app/..%2F..%2Fetc%2Fpasswd", "/app/.hidden", "/app/js/main.js/x"])
     func notFound(path: String) async throws {
-        let harness = try APIHarness()
+        let harness = try await APIHarness()
         try await harness.run(.live) { client in
             let (status, headers, body) = try await client.fetch(path)
             #expect(status == .notFound, "\(path)")

@@ -5,35 +5,35 @@ import RingletStore
 extension APIRoutes {
     /// `POST /v1/apps/{appId}/devices` (operator or that app): `{sn, modelId, name}`.
     func createDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let body = try await decode(CreateDeviceBody.self, from: request)
         try SNRules.validate(body.sn)
         let name = body.name ?? body.sn
         try Self.validateName(name)
-        let model = try model(body.modelId, of: app)
+        let model = try await model(body.modelId, of: app)
         let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: name, createdAt: now())
-        try storeCall { () throws(StoreError) in try store.insertDevice(device) }
+        try await storeCall { () async throws(StoreError) in try await store.insertDevice(device) }
         return json(DeviceBody(device), status: .created)
     }
 
     /// `GET /v1/apps/{appId}/devices` (operator or that app): one page, oldest first.
-    func listDevices(_ request: Request, _ context: RingletRequestContext) throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+    func listDevices(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let page = try pageRequest(request)
-        return list(try storeCall { () throws(StoreError) in try store.devices(appID: app.id, page: page) }, DeviceBody.init)
+        return list(try await storeCall { () async throws(StoreError) in try await store.devices(appID: app.id, page: page) }, DeviceBody.init)
     }
 
     /// `GET /v1/devices/{sn}` (operator or the device's app).
-    func getDevice(_ request: Request, _ context: RingletRequestContext) throws -> Response {
-        json(DeviceBody(try ownedDevice(request, context)))
+    func getDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        json(DeviceBody(try await ownedDevice(request, context)))
     }
 
     /// The path's device, for the operator or the device's app (401/403/404 otherwise).
-    func ownedDevice(_ request: Request, _ context: RingletRequestContext) throws(APIError) -> DeviceRecord {
+    func ownedDevice(_ request: Request, _ context: RingletRequestContext) async throws(APIError) -> DeviceRecord {
         let sn = try parameter("sn", context)
-        let caller = try caller(request)
+        let caller = try await caller(request)
         try SNRules.validate(sn)
-        guard let device = try storeCall({ () throws(StoreError) in try store.device(sn: sn) }) else {
+        guard let device = try await storeCall({ () async throws(StoreError) in try await store.device(sn: sn) }) else {
             throw APIError.notFound("no device \(sn)")
         }
         switch caller {
@@ -46,10 +46,12 @@ extension APIRoutes {
 
     /// `PATCH /v1/devices/{sn}` (operator or the device's app): `{name}`, the name people see (the caller name).
     func patchDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let device = try ownedDevice(request, context)
+        let device = try await ownedDevice(request, context)
         let body = try await decode(PatchDeviceBody.self, from: request)
         try Self.validateName(body.name)
-        let renamed = try storeCall { () throws(StoreError) in try store.renameDevice(sn: device.sn, name: body.name) }
+        let renamed = try await storeCall { () async throws(StoreError) in
+            try await store.renameDevice(sn: device.sn, name: body.name)
+        }
         return json(DeviceBody(renamed))
     }
 
@@ -57,8 +59,8 @@ extension APIRoutes {
     /// may register it), its authorizations and its outstanding tickets; its signaling session is closed and its
     /// calls end. How a lost or stolen device is taken back, and how a re-provisioned one gets a new key.
     func resetDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let device = try ownedDevice(request, context)
-        let reset = try storeCall { () throws(StoreError) in try store.resetDevice(sn: device.sn) }
+        let device = try await ownedDevice(request, context)
+        let reset = try await storeCall { () async throws(StoreError) in try await store.resetDevice(sn: device.sn) }
         logger.info("device reset", metadata: ["sn": "\(device.sn)"])
         await onRevocation(.device(sn: device.sn))
         return json(DeviceBody(reset))
@@ -67,8 +69,8 @@ extension APIRoutes {
     /// `DELETE /v1/devices/{sn}` (operator or the device's app): the device, its authorizations and tickets
     /// are deleted (its call history stays); its session is closed. 204.
     func deleteDevice(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let device = try ownedDevice(request, context)
-        _ = try storeCall { () throws(StoreError) in try store.deleteDevice(sn: device.sn) }
+        let device = try await ownedDevice(request, context)
+        _ = try await storeCall { () async throws(StoreError) in try await store.deleteDevice(sn: device.sn) }
         logger.info("device deleted", metadata: ["sn": "\(device.sn)"])
         await onRevocation(.device(sn: device.sn))
         return Response(status: .noContent)
@@ -78,31 +80,33 @@ extension APIRoutes {
     /// The device is created (named `name`, else after its SN) if it does not exist yet; an existing device
     /// given a `name` is renamed.
     func issueTicket(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let body = try await decode(IssueTicketBody.self, from: request)
         try SNRules.validate(body.sn)
         if let name = body.name { try Self.validateName(name) }
-        let model = try model(body.modelId, of: app)
+        let model = try await model(body.modelId, of: app)
         let now = now()
-        if let device = try storeCall({ () throws(StoreError) in try store.device(sn: body.sn) }) {
+        if let device = try await storeCall({ () async throws(StoreError) in try await store.device(sn: body.sn) }) {
             guard device.appID == app.id else { throw APIError.conflict("the SN belongs to another app") }
             guard device.modelID == model.id else {
                 throw APIError(.unprocessableContent, .modelMismatch, "the device is of another model", seedCode: -17)
             }
             if let name = body.name, name != device.name {
-                _ = try storeCall { () throws(StoreError) in try store.renameDevice(sn: body.sn, name: name) }
+                _ = try await storeCall { () async throws(StoreError) in
+                    try await store.renameDevice(sn: body.sn, name: name)
+                }
             }
         } else {
             let device = DeviceRecord(sn: body.sn, modelID: model.id, appID: app.id, name: body.name ?? body.sn,
                                       createdAt: now)
-            try storeCall { () throws(StoreError) in try store.insertDevice(device) }
+            try await storeCall { () async throws(StoreError) in try await store.insertDevice(device) }
         }
         let secret = identifiers.secret("rlt_")
         let ticket = TicketRecord(
             ticketHash: Identifiers.hash(secret), sn: body.sn, modelID: model.id, appID: app.id,
             expiresAt: now + configuration.ticketLifetimeMs, createdAt: now
         )
-        try storeCall { () throws(StoreError) in try store.insertTicket(ticket) }
+        try await storeCall { () async throws(StoreError) in try await store.insertTicket(ticket) }
         return json(
             TicketBody(ticket: secret, sn: ticket.sn, modelId: ticket.modelID, expiresAt: ticket.expiresAt),
             status: .created
@@ -121,11 +125,11 @@ extension APIRoutes {
             throw APIError.invalid("publicKey must be a P-256 SEC1 uncompressed point (65 bytes), base64url")
         }
         let now = now()
-        let device = try guardAuthentication { () throws(APIError) in
+        let device = try await guardAuthentication { () async throws(APIError) in
             guard body.ticket.hasPrefix("rlt_"), body.ticket.utf8.count <= 128 else { throw APIError.ticketInvalid }
             let hash = Identifiers.hash(body.ticket)
-            return try storeCall { () throws(StoreError) in
-                try store.registerDevice(ticketHash: hash, sn: sn, publicKey: key, now: now)
+            return try await storeCall { () async throws(StoreError) in
+                try await store.registerDevice(ticketHash: hash, sn: sn, publicKey: key, now: now)
             }
         }
         return json(DeviceBody(device))

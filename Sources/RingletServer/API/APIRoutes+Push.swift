@@ -49,9 +49,9 @@ extension APIRoutes {
     }
 
     /// `GET /v1/me/push-subscriptions` (user): this user's subscriptions, oldest first.
-    func myPushSubscriptions(_ request: Request) throws -> Response {
-        let (user, _) = try requireUser(request)
-        let records = try storeCall { () throws(StoreError) in try store.pushSubscriptions(userID: user.id) }
+    func myPushSubscriptions(_ request: Request) async throws -> Response {
+        let (user, _) = try await requireUser(request)
+        let records = try await storeCall { () async throws(StoreError) in try await store.pushSubscriptions(userID: user.id) }
         return json(ListBody(items: records.map(PushSubscriptionBody.init)))
     }
 
@@ -59,7 +59,7 @@ extension APIRoutes {
     /// notices and authorization changes will be pushed there. 201 when new, 200 when the endpoint was known
     /// (its keys and owner are replaced). The user's oldest subscriptions beyond the limit are dropped.
     func addPushSubscription(_ request: Request) async throws -> Response {
-        let (user, session) = try requireUser(request)
+        let (user, session) = try await requireUser(request)
         guard configuration.pushPublicKey != nil else { throw APIError.notFound("Web Push is not configured") }
         let body = try await decode(PushSubscriptionInput.self, from: request)
         let subscription: PushSubscription
@@ -69,13 +69,13 @@ extension APIRoutes {
         } catch {
             throw APIError.invalid(error.message)
         }
-        let known = try storeCall { () throws(StoreError) in try store.pushSubscriptions(userID: user.id) }
+        let known = try await storeCall { () async throws(StoreError) in try await store.pushSubscriptions(userID: user.id) }
             .contains { $0.endpoint == body.endpoint }
         let record = PushSubscriptionRecord(
             id: identifiers.id("psb_", hexDigits: 16), userID: user.id, appID: user.appID, channel: session.channel,
             endpoint: body.endpoint, p256dh: subscription.p256dh, auth: subscription.auth, createdAt: now())
-        let stored = try storeCall { () throws(StoreError) in
-            try store.savePushSubscription(record, maximumPerUser: configuration.maximumPushSubscriptionsPerUser)
+        let stored = try await storeCall { () async throws(StoreError) in
+            try await store.savePushSubscription(record, maximumPerUser: configuration.maximumPushSubscriptionsPerUser)
         }
         logger.info("push subscription saved", metadata: ["user": "\(user.id)", "subscription": "\(stored.id)",
                                                          "service": "\(subscription.endpoint.origin)"])
@@ -83,13 +83,13 @@ extension APIRoutes {
     }
 
     /// `DELETE /v1/me/push-subscriptions?endpoint=…` (user): 204, or 404 when this user has no such subscription.
-    func deletePushSubscription(_ request: Request) throws -> Response {
-        let (user, _) = try requireUser(request)
+    func deletePushSubscription(_ request: Request) async throws -> Response {
+        let (user, _) = try await requireUser(request)
         guard let endpoint = request.uri.queryParameters.get("endpoint"), !endpoint.isEmpty,
               endpoint.utf8.count <= configuration.pushEndpointPolicy.maximumLength
         else { throw APIError.badRequest("endpoint (the subscription's URL) is required") }
-        let deleted = try storeCall { () throws(StoreError) in
-            try store.deletePushSubscription(userID: user.id, endpoint: endpoint)
+        let deleted = try await storeCall { () async throws(StoreError) in
+            try await store.deletePushSubscription(userID: user.id, endpoint: endpoint)
         }
         guard deleted else { throw APIError.notFound("no such push subscription") }
         return Response(status: .noContent)
@@ -99,7 +99,7 @@ extension APIRoutes {
     /// notification's Decline; the service worker has no WebSocket). 204; 409 when it was answered or has ended;
     /// 404 when it is not this user's call.
     func rejectMyCall(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let (user, _) = try requireUser(request)
+        let (user, _) = try await requireUser(request)
         let callID = try parameter("callId", context)
         guard callID.utf8.count <= 64 else { throw APIError.notFound("no call \(callID)") }
         let body = try await decode(RejectCallBody.self, from: request)
@@ -109,7 +109,7 @@ extension APIRoutes {
         case .answered:
             throw APIError.conflict("the call was already answered")
         case .notRinging:
-            guard let record = try storeCall({ () throws(StoreError) in try store.call(id: callID) }),
+            guard let record = try await storeCall({ () async throws(StoreError) in try await store.call(id: callID) }),
                   record.userID == user.id
             else { throw APIError.notFound("no call \(callID)") }
             throw APIError.conflict("the call is no longer ringing (\(record.outcome.rawValue))")

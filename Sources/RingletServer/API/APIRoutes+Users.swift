@@ -4,7 +4,7 @@ import RingletStore
 extension APIRoutes {
     /// `POST /v1/apps/{appId}/users` (operator or that app): a user with a fresh openId.
     func createUser(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let body = try await decode(CreateUserBody.self, from: request)
         let name = body.name ?? ""
         try Self.validateName(name)
@@ -12,15 +12,15 @@ extension APIRoutes {
             id: identifiers.id("usr_", hexDigits: 16), appID: app.id, openID: identifiers.id("oid_", hexDigits: 24),
             name: name, createdAt: now()
         )
-        try storeCall { () throws(StoreError) in try store.insertUser(user) }
+        try await storeCall { () async throws(StoreError) in try await store.insertUser(user) }
         return json(UserBody(user), status: .created)
     }
 
     /// `GET /v1/apps/{appId}/users` (operator or that app): one page, oldest first.
-    func listUsers(_ request: Request, _ context: RingletRequestContext) throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+    func listUsers(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let page = try pageRequest(request)
-        return list(try storeCall { () throws(StoreError) in try store.users(appID: app.id, page: page) }, UserBody.init)
+        return list(try await storeCall { () async throws(StoreError) in try await store.users(appID: app.id, page: page) }, UserBody.init)
     }
 
     /// `POST /v1/apps/{appId}/users/{userId}/sessions` (the app backend, or the operator): a session token, once.
@@ -38,8 +38,8 @@ extension APIRoutes {
     /// web app exchanges it once for a session with the body's channel and lifetime (`POST /v1/sign-in`). A
     /// link that leaks after use (history, logs, a forwarded mail) signs nobody in.
     func createSignInLink(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
-        let user = try appUser(parameter("userId", context), of: app)
+        let app = try await requireApp(request, appID: parameter("appId", context))
+        let user = try await appUser(parameter("userId", context), of: app)
         let body = try await decode(CreateSessionBody.self, from: request)
         let ttl = body.ttlSeconds ?? configuration.defaultSessionTTLSeconds
         try checkSessionTTL(ttl)
@@ -48,7 +48,7 @@ extension APIRoutes {
         let record = SignInCodeRecord(codeHash: Identifiers.hash(code), userID: user.id, appID: app.id,
                                       channel: body.channel ?? .release, ttlSeconds: ttl,
                                       expiresAt: now + configuration.signInCodeLifetimeMs, createdAt: now)
-        try storeCall { () throws(StoreError) in try store.insertSignInCode(record) }
+        try await storeCall { () async throws(StoreError) in try await store.insertSignInCode(record) }
         let base = configuration.publicBaseURL.hasSuffix("/")
             ? String(configuration.publicBaseURL.dropLast()) : configuration.publicBaseURL
         return json(
@@ -60,17 +60,17 @@ extension APIRoutes {
 
     /// Creates and stores a session for the path's user; returns it with its token.
     private func newSession(_ request: Request, _ context: RingletRequestContext) async throws -> (SessionRecord, String) {
-        let app = try requireApp(request, appID: parameter("appId", context))
-        let user = try appUser(parameter("userId", context), of: app)
+        let app = try await requireApp(request, appID: parameter("appId", context))
+        let user = try await appUser(parameter("userId", context), of: app)
         let body = try await decode(CreateSessionBody.self, from: request)
-        return try makeSession(for: user, channel: body.channel ?? .release,
+        return try await makeSession(for: user, channel: body.channel ?? .release,
                                ttlSeconds: body.ttlSeconds ?? configuration.defaultSessionTTLSeconds)
     }
 
     /// The user `userID` of `app`; 404 when absent or another app's.
-    func appUser(_ userID: String, of app: AppRecord) throws(APIError) -> UserRecord {
+    func appUser(_ userID: String, of app: AppRecord) async throws(APIError) -> UserRecord {
         guard userID.utf8.count <= 64,
-              let user = try storeCall({ () throws(StoreError) in try store.user(id: userID) }), user.appID == app.id
+              let user = try await storeCall({ () async throws(StoreError) in try await store.user(id: userID) }), user.appID == app.id
         else { throw APIError.notFound("no user \(userID) in this app") }
         return user
     }
@@ -84,7 +84,7 @@ extension APIRoutes {
 
     /// Stores a fresh session of `user` (ttl checked against ``Configuration/maxSessionTTLSeconds``); returns it
     /// with its token (only the token's hash is stored).
-    func makeSession(for user: UserRecord, channel: AppChannel, ttlSeconds ttl: Int) throws(APIError)
+    func makeSession(for user: UserRecord, channel: AppChannel, ttlSeconds ttl: Int) async throws(APIError)
         -> (SessionRecord, String)
     {
         try checkSessionTTL(ttl)
@@ -94,29 +94,29 @@ extension APIRoutes {
             tokenHash: Identifiers.hash(token), userID: user.id, appID: user.appID, channel: channel,
             expiresAt: now + Int64(ttl) * 1000, createdAt: now
         )
-        try storeCall { () throws(StoreError) in try store.insertSession(session) }
+        try await storeCall { () async throws(StoreError) in try await store.insertSession(session) }
         return (session, token)
     }
 
     /// `GET /v1/apps/{appId}/authorizations?sn=&userId=&limit=&cursor=` (operator or that app): one page, most
     /// recently changed first.
-    func listAppAuthorizations(_ request: Request, _ context: RingletRequestContext) throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
+    func listAppAuthorizations(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let app = try await requireApp(request, appID: parameter("appId", context))
         let sn = request.uri.queryParameters.get("sn")
         let userID = request.uri.queryParameters.get("userId")
         if let sn {
             try SNRules.validate(sn)
-            guard let device = try storeCall({ () throws(StoreError) in try store.device(sn: sn) }), device.appID == app.id
+            guard let device = try await storeCall({ () async throws(StoreError) in try await store.device(sn: sn) }), device.appID == app.id
             else { return json(ListBody<AuthorizationBody>(items: [])) }
         }
         if let userID {
             guard userID.utf8.count <= 64,
-                  let user = try storeCall({ () throws(StoreError) in try store.user(id: userID) }), user.appID == app.id
+                  let user = try await storeCall({ () async throws(StoreError) in try await store.user(id: userID) }), user.appID == app.id
             else { return json(ListBody<AuthorizationBody>(items: [])) }
         }
         let page = try pageRequest(request)
-        return list(try storeCall { () throws(StoreError) in
-            try store.authorizations(appID: app.id, sn: sn, userID: userID, page: page)
+        return list(try await storeCall { () async throws(StoreError) in
+            try await store.authorizations(appID: app.id, sn: sn, userID: userID, page: page)
         }, AuthorizationBody.init)
     }
 
@@ -124,8 +124,8 @@ extension APIRoutes {
     /// authorization of a device (an app whose user left, an operator answering an abuse report). The device is
     /// told, and a call between them in progress ends at once. 404 when it is not authorized.
     func revokeForUser(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
-        let user = try appUser(parameter("userId", context), of: app)
+        let app = try await requireApp(request, appID: parameter("appId", context))
+        let user = try await appUser(parameter("userId", context), of: app)
         let sn = try parameter("sn", context)
         try SNRules.validate(sn)
         return try await revoke(user: user, sn: sn)
@@ -133,37 +133,37 @@ extension APIRoutes {
 
     /// Marks `user`'s authorization of `sn` revoked and tells the hook; 404 when it is not authorized.
     func revoke(user: UserRecord, sn: String) async throws -> Response {
-        guard let existing = try storeCall({ () throws(StoreError) in try store.authorization(userID: user.id, sn: sn) }),
+        guard let existing = try await storeCall({ () async throws(StoreError) in try await store.authorization(userID: user.id, sn: sn) }),
               existing.status == .authorized
         else { throw APIError.notFound("this device is not authorized") }
         let record = AuthorizationRecord(userID: user.id, sn: sn, status: .revoked, updatedAt: now())
-        try storeCall { () throws(StoreError) in try store.setAuthorization(record) }
+        try await storeCall { () async throws(StoreError) in try await store.setAuthorization(record) }
         await onAuthorizationChange(record)
         return json(AuthorizationBody(record))
     }
 
     /// `GET /v1/apps/{appId}/calls?sn=&userId=&limit=&cursor=` (operator or that app): newest first.
-    func listAppCalls(_ request: Request, _ context: RingletRequestContext) throws -> Response {
-        let app = try requireApp(request, appID: parameter("appId", context))
-        return try callList(request, appID: app.id, userID: request.uri.queryParameters.get("userId"))
+    func listAppCalls(_ request: Request, _ context: RingletRequestContext) async throws -> Response {
+        let app = try await requireApp(request, appID: parameter("appId", context))
+        return try await callList(request, appID: app.id, userID: request.uri.queryParameters.get("userId"))
     }
 
     /// `GET /v1/calls?appId=&sn=&userId=&limit=&cursor=` (operator): every app's calls, newest first.
-    func listAllCalls(_ request: Request) throws -> Response {
-        try requireOperator(request)
-        return try callList(
+    func listAllCalls(_ request: Request) async throws -> Response {
+        try await requireOperator(request)
+        return try await callList(
             request, appID: request.uri.queryParameters.get("appId"),
             userID: request.uri.queryParameters.get("userId")
         )
     }
 
     /// One page of the call history with the query's `sn`, `limit` and `cursor`.
-    func callList(_ request: Request, appID: String?, userID: String?) throws -> Response {
+    func callList(_ request: Request, appID: String?, userID: String?) async throws -> Response {
         let sn = request.uri.queryParameters.get("sn")
         if let sn { try SNRules.validate(sn) }
         let page = try pageRequest(request)
-        return list(try storeCall { () throws(StoreError) in
-            try store.calls(appID: appID, sn: sn, userID: userID, page: page)
+        return list(try await storeCall { () async throws(StoreError) in
+            try await store.calls(appID: appID, sn: sn, userID: userID, page: page)
         }, CallBody.init)
     }
 }

@@ -147,16 +147,16 @@ public struct APIRoutes: Sendable {
         }
         // Apps (operator; an app backend may read its own).
         on(.post, "/v1/apps") { api, request, _ in try await api.createApp(request) }
-        on(.get, "/v1/apps") { api, request, _ in try api.listApps(request) }
-        on(.get, "/v1/apps/{appId}") { api, request, context in try api.getApp(request, context) }
+        on(.get, "/v1/apps") { api, request, _ in try await api.listApps(request) }
+        on(.get, "/v1/apps/{appId}") { api, request, context in try await api.getApp(request, context) }
         on(.patch, "/v1/apps/{appId}") { api, request, context in try await api.patchApp(request, context) }
-        on(.post, "/v1/apps/{appId}/secret") { api, request, context in try api.rotateSecret(request, context) }
+        on(.post, "/v1/apps/{appId}/secret") { api, request, context in try await api.rotateSecret(request, context) }
         // Models, devices, tickets (operator or the app).
         on(.post, "/v1/apps/{appId}/models") { api, request, context in try await api.createModel(request, context) }
-        on(.get, "/v1/apps/{appId}/models") { api, request, context in try api.listModels(request, context) }
+        on(.get, "/v1/apps/{appId}/models") { api, request, context in try await api.listModels(request, context) }
         on(.post, "/v1/apps/{appId}/devices") { api, request, context in try await api.createDevice(request, context) }
-        on(.get, "/v1/apps/{appId}/devices") { api, request, context in try api.listDevices(request, context) }
-        on(.get, "/v1/devices/{sn}") { api, request, context in try api.getDevice(request, context) }
+        on(.get, "/v1/apps/{appId}/devices") { api, request, context in try await api.listDevices(request, context) }
+        on(.get, "/v1/devices/{sn}") { api, request, context in try await api.getDevice(request, context) }
         on(.delete, "/v1/devices/{sn}") { api, request, context in try await api.deleteDevice(request, context) }
         on(.patch, "/v1/devices/{sn}") { api, request, context in try await api.patchDevice(request, context) }
         on(.post, "/v1/devices/{sn}/reset") { api, request, context in try await api.resetDevice(request, context) }
@@ -164,7 +164,7 @@ public struct APIRoutes: Sendable {
         on(.post, "/v1/devices/{sn}/register") { api, request, context in try await api.registerDevice(request, context) }
         // Users and their sessions (operator or the app).
         on(.post, "/v1/apps/{appId}/users") { api, request, context in try await api.createUser(request, context) }
-        on(.get, "/v1/apps/{appId}/users") { api, request, context in try api.listUsers(request, context) }
+        on(.get, "/v1/apps/{appId}/users") { api, request, context in try await api.listUsers(request, context) }
         on(.post, "/v1/apps/{appId}/users/{userId}/sessions") { api, request, context in
             try await api.createSession(request, context)
         }
@@ -172,30 +172,30 @@ public struct APIRoutes: Sendable {
             try await api.createSignInLink(request, context)
         }
         // Authorizations and calls seen by the operator or the app.
-        on(.get, "/v1/apps/{appId}/authorizations") { api, request, context in try api.listAppAuthorizations(request, context) }
+        on(.get, "/v1/apps/{appId}/authorizations") { api, request, context in try await api.listAppAuthorizations(request, context) }
         on(.delete, "/v1/apps/{appId}/users/{userId}/authorizations/{sn}") { api, request, context in
             try await api.revokeForUser(request, context)
         }
-        on(.get, "/v1/apps/{appId}/calls") { api, request, context in try api.listAppCalls(request, context) }
-        on(.get, "/v1/calls") { api, request, _ in try api.listAllCalls(request) }
+        on(.get, "/v1/apps/{appId}/calls") { api, request, context in try await api.listAppCalls(request, context) }
+        on(.get, "/v1/calls") { api, request, _ in try await api.listAllCalls(request) }
         // The signed-in user.
-        on(.get, "/v1/me") { api, request, _ in try api.me(request) }
+        on(.get, "/v1/me") { api, request, _ in try await api.me(request) }
         on(.delete, "/v1/me/session") { api, request, _ in try await api.signOut(request) }
         on(.post, "/v1/sign-in") { api, request, _ in try await api.exchangeSignInCode(request) }
         on(.post, "/v1/me/authorizations") { api, request, _ in try await api.authorize(request) }
         on(.get, "/v1/me/authorizations") { api, request, _ in try await api.myAuthorizations(request) }
         on(.delete, "/v1/me/authorizations/{sn}") { api, request, context in try await api.revoke(request, context) }
-        on(.get, "/v1/me/calls") { api, request, _ in try api.myCalls(request) }
-        on(.get, "/v1/me/notices") { api, request, _ in try api.myNotices(request) }
-        on(.post, "/v1/me/notices/{noticeId}/read") { api, request, context in try api.markNoticeRead(request, context) }
+        on(.get, "/v1/me/calls") { api, request, _ in try await api.myCalls(request) }
+        on(.get, "/v1/me/notices") { api, request, _ in try await api.myNotices(request) }
+        on(.post, "/v1/me/notices/{noticeId}/read") { api, request, context in try await api.markNoticeRead(request, context) }
         on(.post, "/v1/me/calls/{callId}/reject") { api, request, context in try await api.rejectMyCall(request, context) }
         // Web Push (docs/push.md).
         on(.get, "/v1/push/vapid-public-key") { api, _, _ in try api.vapidPublicKey() }
-        on(.get, "/v1/me/push-subscriptions") { api, request, _ in try api.myPushSubscriptions(request) }
+        on(.get, "/v1/me/push-subscriptions") { api, request, _ in try await api.myPushSubscriptions(request) }
         on(.post, "/v1/me/push-subscriptions") { api, request, _ in try await api.addPushSubscription(request) }
-        on(.delete, "/v1/me/push-subscriptions") { api, request, _ in try api.deletePushSubscription(request) }
+        on(.delete, "/v1/me/push-subscriptions") { api, request, _ in try await api.deletePushSubscription(request) }
         // Development mode's sign-in for the web app (404 unless `--dev`).
-        on(.get, "/v1/dev/users") { api, request, _ in try api.devUsers(request) }
+        on(.get, "/v1/dev/users") { api, request, _ in try await api.devUsers(request) }
         on(.post, "/v1/dev/sign-in") { api, request, _ in try await api.devSignIn(request) }
         return routes
     }

@@ -73,7 +73,7 @@ extension PushService {
             case .gone:
                 metrics.expired.increment()
                 do {
-                    try store.deletePushSubscription(id: record.id)
+                    try await store.deletePushSubscription(id: record.id)
                 } catch {
                     logger.warning("push: deleting an expired subscription failed", metadata: ["error": "\(error)"])
                 }

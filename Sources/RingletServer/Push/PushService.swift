@@ -142,7 +142,7 @@ public final class PushService: Service, Sendable {
     func dispatch(_ intent: PushIntent) async {
         let subscriptions: [PushSubscriptionRecord]
         do {
-            subscriptions = try store.pushSubscriptions(userID: intent.userID)
+            subscriptions = try await store.pushSubscriptions(userID: intent.userID)
         } catch {
             metrics.failed("store")
             logger.warning("push: reading subscriptions failed", metadata: ["error": "\(error)"])

@@ -172,7 +172,7 @@ public struct RingletServerApp: Sendable {
         if configuration.metrics == nil {
             let render = metricsResponder
             router.get("/metrics") { request, _ -> Response in
-                try api.requireOperator(request)
+                try await api.requireOperator(request)
                 return render()
             }
             routes.append(APIRoutes.Route(method: .get, path: "/metrics"))

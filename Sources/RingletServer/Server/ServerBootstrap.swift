@@ -52,37 +52,37 @@ public enum ServerBootstrap {
     /// - In dev mode the token is also kept in the dev credentials file; a later dev start returns it again.
     public static func ensureAdminToken(
         store: any Store, configuration: ServerConfiguration, identifiers: Identifiers
-    ) throws -> AdminToken {
+    ) async throws -> AdminToken {
         let key = APIRoutes.adminTokenHashSetting
         if let token = configuration.adminToken {
-            try store.setSetting(key, Identifiers.hash(token))
+            try await store.setSetting(key, Identifiers.hash(token))
             return .configured
         }
-        let stored = try store.setting(key)
+        let stored = try await store.setting(key)
         if configuration.dev {
             var credentials = readDevCredentials(configuration)
             if let token = credentials.adminToken, let stored, Identifiers.hash(token) == stored { return .dev(token) }
             // No token yet, or the kept one is not the stored one any more: a new one, kept for later dev starts.
             let token = identifiers.secret("rla_")
-            try store.setSetting(key, Identifiers.hash(token))
+            try await store.setSetting(key, Identifiers.hash(token))
             credentials.adminToken = token
             try writeDevCredentials(credentials, configuration)
             return .dev(token)
         }
         guard stored == nil else { return .existing }
         let token = identifiers.secret("rla_")
-        try store.setSetting(key, Identifiers.hash(token))
+        try await store.setSetting(key, Identifiers.hash(token))
         return .generated(token)
     }
 
     /// The TURN secret: the configured one, else (dev mode) the one kept in the store, generated on first use.
-    public static func turnSecret(store: any Store, configuration: ServerConfiguration, identifiers: Identifiers) throws
-        -> String
+    public static func turnSecret(store: any Store, configuration: ServerConfiguration, identifiers: Identifiers)
+        async throws -> String
     {
         if let secret = configuration.turnSecret { return secret }
-        if let secret = try store.setting(turnSecretSetting) { return secret }
+        if let secret = try await store.setting(turnSecretSetting) { return secret }
         let secret = Identifiers.base64URL(identifiers.randomBytes(24))
-        try store.setSetting(turnSecretSetting, secret)
+        try await store.setSetting(turnSecretSetting, secret)
         return secret
     }
 
@@ -91,15 +91,15 @@ public enum ServerBootstrap {
 
     /// The server's VAPID key (Web Push, docs/push.md): made on the first start and kept in the store's settings,
     /// so that browsers' subscriptions (made for its public key) stay valid across restarts.
-    public static func vapidKey(store: any Store) throws -> VAPIDKey {
-        if let stored = try store.setting(vapidKeySetting) {
+    public static func vapidKey(store: any Store) async throws -> VAPIDKey {
+        if let stored = try await store.setting(vapidKeySetting) {
             guard let bytes = Base64URL.decode(stored) else {
                 throw ServerConfigurationError("the stored VAPID key is not base64url")
             }
             return try VAPIDKey(rawRepresentation: bytes)
         }
         let key = VAPIDKey()
-        try store.setSetting(vapidKeySetting, Base64URL.encode(key.rawRepresentation))
+        try await store.setSetting(vapidKeySetting, Base64URL.encode(key.rawRepresentation))
         return key
     }
 
@@ -107,30 +107,30 @@ public enum ServerBootstrap {
     /// store has no app; nil when apps exist that are not the demo app recorded in the dev credentials file.
     public static func ensureDemoApp(
         store: any Store, configuration: ServerConfiguration, identifiers: Identifiers, now: Int64
-    ) throws -> DemoApp? {
+    ) async throws -> DemoApp? {
         var credentials = readDevCredentials(configuration)
-        if let id = credentials.demoAppID, let secret = credentials.demoAppSecret, let app = try store.app(id: id),
+        if let id = credentials.demoAppID, let secret = credentials.demoAppSecret, let app = try await store.app(id: id),
            Identifiers.hash(secret) == app.secretHash
         {
             let model: ModelRecord
-            if let first = try store.models(appID: id).first {
+            if let first = try await store.models(appID: id).first {
                 model = first
             } else {
                 model = ModelRecord(id: "demo-model-\(id.suffix(6))", appID: id, name: "Demo model", createdAt: now)
-                try store.insertModel(model)
+                try await store.insertModel(model)
             }
             try keepDemoAddress(&credentials, model: model.id, configuration)
             return DemoApp(app: app, model: model, secret: secret)
         }
-        guard try store.apps().isEmpty else { return nil }
+        guard try await store.apps().isEmpty else { return nil }
         let secret = identifiers.secret("rls_")
         let app = AppRecord(
             id: identifiers.id("app_", hexDigits: 16), name: "Demo", secretHash: Identifiers.hash(secret),
             releaseApproved: true, callQuota: nil, createdAt: now
         )
-        try store.insertApp(app)
+        try await store.insertApp(app)
         let model = ModelRecord(id: "demo-model", appID: app.id, name: "Demo model", createdAt: now)
-        if try store.model(id: model.id) == nil { try store.insertModel(model) }
+        if try await store.model(id: model.id) == nil { try await store.insertModel(model) }
         credentials.demoAppID = app.id
         credentials.demoAppSecret = secret
         try writeDevCredentials(credentials, configuration)
@@ -171,8 +171,8 @@ public enum ServerBootstrap {
 
     /// Ends the calls a crash left `ringing` or `active` (outcome `interrupted`, ended now); returns how many.
     /// A graceful stop ends its calls itself, so after one this finds none.
-    public static func closeInterruptedCalls(store: any Store, now: Int64) throws -> Int {
-        try store.closeUnfinishedCalls(outcome: .interrupted, now: now)
+    public static func closeInterruptedCalls(store: any Store, now: Int64) async throws -> Int {
+        try await store.closeUnfinishedCalls(outcome: .interrupted, now: now)
     }
 
     /// Creates the data folder (mode 0700) if needed.

@@ -10,7 +10,8 @@ extension ServerConfiguration {
     /// "limits": {…}, "tlsCert": "/etc/…/fullchain.pem", "tlsKey": "/etc/…/privkey.pem", "turnTLS": "0.0.0.0:5349"
     /// (or "off"), "turnExternalIP": "203.0.113.7", "turnHost": "turn.example.com", "turnRelayPorts": "49152-65535",
     /// "behindProxy": false, "trustedProxies": ["127.0.0.1", "::1"], "tlsHandshakeTimeoutSeconds": 10,
-    /// "hstsMaxAgeSeconds": 31536000}` (`limits`: any field of ``ServerLimits``; absent ones keep their defaults).
+    /// "hstsMaxAgeSeconds": 31536000, "store": "postgres://…"}` (`limits`: any field of ``ServerLimits``; absent ones
+    /// keep their defaults).
     public struct Overrides: Codable, Sendable, Hashable {
         public var dataDir: String?
         public var http: String?
@@ -44,6 +45,8 @@ extension ServerConfiguration {
         public var hstsMaxAgeSeconds: Int?
         /// The JSON file to read (flags and environment only).
         public var configFile: String?
+        /// ``ServerConfiguration/store``.
+        public var store: String?
 
         public init(
             dataDir: String? = nil, http: String? = nil, turn: String? = nil, turnSecret: String? = nil,
@@ -53,8 +56,10 @@ extension ServerConfiguration {
             turnUserQuota: Int? = nil, limits: ServerLimits? = nil, vapidSubject: String? = nil,
             tlsCert: String? = nil, tlsKey: String? = nil, turnTLS: String? = nil, turnExternalIP: String? = nil,
             turnHost: String? = nil, turnRelayPorts: String? = nil, behindProxy: Bool? = nil,
-            trustedProxies: [String]? = nil, tlsHandshakeTimeoutSeconds: Int? = nil, hstsMaxAgeSeconds: Int? = nil
+            trustedProxies: [String]? = nil, tlsHandshakeTimeoutSeconds: Int? = nil, hstsMaxAgeSeconds: Int? = nil,
+            store: String? = nil
         ) {
+            self.store = store
             self.turnSecretFile = turnSecretFile
             self.allowPrivatePeers = allowPrivatePeers
             self.metrics = metrics
@@ -90,7 +95,8 @@ extension ServerConfiguration {
         /// `RINGLET_TURN_SECRET_FILE`, `RINGLET_ALLOW_PRIVATE_PEERS`, `RINGLET_METRICS`, `RINGLET_TURN_USER_QUOTA`,
         /// `RINGLET_VAPID_SUBJECT`, `RINGLET_TLS_CERT`, `RINGLET_TLS_KEY`, `RINGLET_TURN_TLS`,
         /// `RINGLET_TURN_EXTERNAL_IP`, `RINGLET_TURN_HOST`, `RINGLET_TURN_RELAY_PORTS`, `RINGLET_BEHIND_PROXY`,
-        /// `RINGLET_TRUSTED_PROXIES` (comma-separated), `RINGLET_TLS_HANDSHAKE_TIMEOUT`, `RINGLET_HSTS_MAX_AGE`.
+        /// `RINGLET_TRUSTED_PROXIES` (comma-separated), `RINGLET_TLS_HANDSHAKE_TIMEOUT`, `RINGLET_HSTS_MAX_AGE`,
+        /// `RINGLET_STORE`.
         public init(environment: [String: String]) throws(ServerConfigurationError) {
             func bool(_ key: String) throws(ServerConfigurationError) -> Bool? {
                 guard let text = environment[key] else { return nil }
@@ -122,7 +128,8 @@ extension ServerConfiguration {
                     $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 },
                 tlsHandshakeTimeoutSeconds: try int("RINGLET_TLS_HANDSHAKE_TIMEOUT"),
-                hstsMaxAgeSeconds: try int("RINGLET_HSTS_MAX_AGE")
+                hstsMaxAgeSeconds: try int("RINGLET_HSTS_MAX_AGE"),
+                store: environment["RINGLET_STORE"]
             )
         }
 
@@ -175,6 +182,7 @@ extension ServerConfiguration {
             if let trustedProxies { result.trustedProxies = trustedProxies }
             if let tlsHandshakeTimeoutSeconds { result.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeoutSeconds }
             if let hstsMaxAgeSeconds { result.hstsMaxAgeSeconds = hstsMaxAgeSeconds }
+            if let store { result.store = store }
             return result
         }
 

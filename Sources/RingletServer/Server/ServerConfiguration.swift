@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable, Hashable {
 
     /// The folder holding `ringlet.sqlite` (and, with ``dev``, `dev-credentials.json`). Default `./ringlet-data`.
     public var dataDir: String = "./ringlet-data"
+    /// Where the store is: nil for the embedded SQLite file in ``dataDir`` (the default), or a `postgres://` URL
+    /// (docs/store.md, "PostgreSQL"): `postgres://user@host:5432/db?sslmode=require`, or `?host=/socket/folder`.
+    /// The password is best given in `PGPASSWORD`, not in the URL (the URL may be on the command line).
+    public var store: String?
     /// Where the HTTP API, `/metrics` and the WebSocket signaling listen. Default `127.0.0.1:8080`.
     public var http = HostPort(host: "127.0.0.1", port: 8080)
     /// Where STUN/TURN listens on UDP and TCP; `0.0.0.0` (or `::`) listens on every address of that family.
@@ -159,6 +163,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// Checks every rule; the server calls it once before starting.
     public func validate() throws(ServerConfigurationError) {
         guard !dataDir.isEmpty else { throw ServerConfigurationError("dataDir is empty") }
+        if let store, !(store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")) {
+            throw ServerConfigurationError("store must be a postgres:// URL (leave it out for SQLite in dataDir)")
+        }
         guard (1...3600).contains(ringTimeoutSeconds) else {
             throw ServerConfigurationError("ringTimeoutSeconds must be from 1 to 3600")
         }

@@ -26,6 +26,10 @@ extension ServerMetrics {
         "ringlet_http_connections": "Open HTTP connections.",
         "ringlet_http_closed_total": "HTTP connections closed by the server's limits, by reason.",
         "ringlet_purged_total": "Expired records purged by the janitor, by kind.",
+        "ringlet_store_writes_total": "Call router writes applied to the store (starts, answers, ends, attempts, "
+            + "notices).",
+        "ringlet_store_batches_total": "Store transactions of group-committed call router writes.",
+        "ringlet_store_write_failures_total": "Call router writes the store failed.",
         "ringlet_turn_allocations": "Live TURN allocations.",
         "ringlet_turn_relayed_packets_total": "Packets relayed by the TURN server.",
         "ringlet_turn_relayed_bytes_total": "Bytes relayed by the TURN server.",

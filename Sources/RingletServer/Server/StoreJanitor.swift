@@ -30,10 +30,10 @@ public struct StoreJanitor: Service {
 
     /// One purge now; returns what it deleted (nil when the store failed, which is logged).
     @discardableResult
-    public func purgeOnce() -> PurgeCounts? {
+    public func purgeOnce() async -> PurgeCounts? {
         let day: Int64 = 86_400_000
         do {
-            let counts = try store.purge(now: clock(), ticketRetentionMs: Int64(limits.ticketRetentionDays) * day,
+            let counts = try await store.purge(now: clock(), ticketRetentionMs: Int64(limits.ticketRetentionDays) * day,
                                          noticeRetentionMs: Int64(limits.readNoticeRetentionDays) * day)
             counters["tickets"]?.increment(by: Int64(counts.tickets))
             counters["sessions"]?.increment(by: Int64(counts.sessions))
@@ -55,11 +55,11 @@ public struct StoreJanitor: Service {
     /// Purges at start, then every interval, until graceful shutdown.
     public func run() async throws {
         let interval = Duration.seconds(limits.purgeIntervalSeconds)
-        purgeOnce()
+        await purgeOnce()
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                purgeOnce()
+                await purgeOnce()
             }
         }
     }

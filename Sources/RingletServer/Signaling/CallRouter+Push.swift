@@ -25,15 +25,6 @@ extension CallRouter {
         if configuration.pushEnabled { emit(.push(intent)) }
     }
 
-    /// Whether push is on and the user has a push subscription made on `channel` of `appID` (a failing store
-    /// counts as none).
-    mutating func hasPushSubscription(userID: String, appID: String, channel: AppChannel) -> Bool {
-        guard configuration.pushEnabled else { return false }
-        let store = self.store
-        let subscriptions = storeValue({ () throws(StoreError) in try store.pushSubscriptions(userID: userID) }) ?? []
-        return subscriptions.contains { $0.appID == appID && $0.channel == channel }
-    }
-
     /// The ring, to every subscription of the callee on the call's channel: `Urgency: high`, `TTL` = what is
     /// left of the ring, `Topic` = the call (a later `ring_stop` replaces it where it still waits).
     mutating func pushRing(_ record: CallRecord, deviceName: String, until deadline: Int64, now: Int64) {
@@ -46,9 +37,8 @@ extension CallRouter {
 
     /// The ringing stopped (answered, rejected, busy, cancelled, timed out, the device gone): the same topic, so
     /// the service worker replaces the ringing notification (a missed call stays as a notice).
-    mutating func pushRingStop(_ record: CallRecord, reason: CallEvent, now: Int64, excluding endpoint: String? = nil) {
-        let store = self.store
-        let name = (storeValue({ () throws(StoreError) in try store.device(sn: record.sn) }) ?? nil)?.name ?? record.sn
+    mutating func pushRingStop(_ record: CallRecord, deviceName name: String, reason: CallEvent, now: Int64,
+                               excluding endpoint: String? = nil) {
         let payload = PushPayload.ringStop(callID: record.id, sn: record.sn, deviceName: name, reason: reason.rawValue,
                                            sentAt: now)
         emitPush(PushIntent(userID: record.userID, channel: record.channel, payload: payload, urgency: .high,
@@ -57,9 +47,7 @@ extension CallRouter {
     }
 
     /// A device's notice, to every subscription of the user.
-    mutating func pushNotice(_ notice: NoticeRecord, now: Int64) {
-        let store = self.store
-        let name = (storeValue({ () throws(StoreError) in try store.device(sn: notice.sn) }) ?? nil)?.name ?? notice.sn
+    mutating func pushNotice(_ notice: NoticeRecord, deviceName name: String, now: Int64) {
         emitPush(PushIntent(userID: notice.userID, channel: nil,
                             payload: .notice(id: notice.id, sn: notice.sn, deviceName: name, text: notice.text, sentAt: now),
                             urgency: .normal, ttlSeconds: Self.pushTTLSeconds, topic: nil, createdAt: now,
@@ -67,10 +55,7 @@ extension CallRouter {
     }
 
     /// An authorization change, to every subscription of the user.
-    mutating func pushAuthorization(_ authorization: AuthorizationRecord, now: Int64) {
-        let store = self.store
-        let name = (storeValue({ () throws(StoreError) in try store.device(sn: authorization.sn) }) ?? nil)?.name
-            ?? authorization.sn
+    mutating func pushAuthorization(_ authorization: AuthorizationRecord, deviceName name: String, now: Int64) {
         emitPush(PushIntent(userID: authorization.userID, channel: nil,
                             payload: .authorization(sn: authorization.sn, deviceName: name, status: authorization.status,
                                                     sentAt: now),
@@ -87,7 +72,7 @@ extension CallRouter {
                   call.record.userID == userID, call.record.appID == appID, call.record.channel == channel,
                   let ring = call.ring
             else { continue }
-            call.ringing.insert(id)
+            call.ringing.insert(ref(id))
             calls[callID] = call
             emit(.send(id, .ring(Ring(callId: ring.callId, sn: ring.sn, deviceName: ring.deviceName, kind: ring.kind,
                                       callerCamera: ring.callerCamera, calleeCamera: ring.calleeCamera,
@@ -104,7 +89,7 @@ extension CallRouter {
         guard let call = calls[callID], call.record.userID == userID, call.record.direction == .deviceToUser else {
             return .notRinging
         }
-        guard call.state == .ringing else { return .answered }
+        guard call.state == .ringing else { return call.state == .starting ? .notRinging : .answered }
         endCall(callID, outcome: .rejected, event: .reject, now: now, except: nil, pushExcluding: endpoint)
         return .rejected
     }

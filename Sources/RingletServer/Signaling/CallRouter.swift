@@ -5,7 +5,7 @@ import RingletStore
 import RingletTURN
 
 /// A signaling session's id, chosen by the shell that owns the socket (unique for the process's life).
-public struct SessionID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct SessionID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: UInt64
     /// Wraps a number.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
@@ -33,7 +33,7 @@ public struct SessionCredential: Hashable, Sendable {
 }
 
 /// A credential taken back through the API: the signaling sessions standing on it are closed.
-public enum CredentialRevocation: Hashable, Sendable {
+public enum CredentialRevocation: Hashable, Sendable, Codable {
     /// A user session token was signed out (`DELETE /v1/me/session`).
     case session(tokenHash: String)
     /// A device was reset or deleted: its key no longer counts, its calls end.
@@ -41,7 +41,7 @@ public enum CredentialRevocation: Hashable, Sendable {
 }
 
 /// Who an authenticated session is.
-public enum SessionIdentity: Hashable, Sendable {
+public enum SessionIdentity: Hashable, Sendable, Codable {
     /// A device, by SN (authenticated by its key).
     case device(sn: String)
     /// A user of an app, on one channel (authenticated by a session token).
@@ -50,28 +50,43 @@ public enum SessionIdentity: Hashable, Sendable {
 
 /// The call router: routes calls between authenticated device and user sessions, with the seed's semantics and
 /// codes (DESIGN.md "Calls", tencent-sdk-notes §4.3–4.5). A sans-IO state machine (STYLE.md §3): it owns no
-/// socket and reads no clock; time is Unix milliseconds passed in.
+/// socket, reads no clock and calls no store; time is Unix milliseconds passed in.
 ///
-/// Drain contract: after every input (`sessionOpened`, `sessionClosed`, `handle`, `authorizationChanged`,
-/// `handleTimeout`) the caller drains `pollOutput()` until nil, performing each `.send` / `.close` in order,
-/// then reads `pollTimeout()` and calls `handleTimeout(now:)` once that time has come. Store calls are
-/// synchronous (the `Store` contract); the router assumes one caller at a time (confine it to one actor).
+/// Drain contract: after every input the caller drains `pollOutput()` until nil and performs each output in
+/// order: `.send` / `.sendText` / `.close` on a session, `.push` to the push service, `.event` to metrics,
+/// `.load` (a read: its result comes back through ``loaded(_:_:now:)``), `.persist` (a write for the group
+/// committer: when it has an id its result comes back through ``persisted(_:_:now:)``), `.forward` (a message
+/// to another node's router: it arrives there through ``handleNode(from:_:now:)``). Then it reads
+/// `pollTimeout()` and calls `handleTimeout(now:)` once that time has come. One caller at a time (confine the
+/// router to one actor); results may come back in any order and late: the router checks that what they were
+/// for still holds.
+///
+/// What waits for the store (docs/signaling.md, "Effects"): a call's checks wait for one read of its context;
+/// the call is then written (`start`: busy and quota are rules of that write) and only once that is durable is
+/// anyone rung or told; an answer is written (`answer`, first one wins in the database) before the caller hears
+/// it. Nothing else waits: the end of a call (history) and its outcome are written after the parties are told.
 ///
 /// A call's states (device → user on the left, user → device on the right):
 ///
 /// ```
 ///   call ──checks fail──▶ call_result(code)          call_device ──checks fail──▶ call_result(code)
-///     │ ok: ring every session of the user               │ ok: join_notify to the device
-///     ▼                                                  ▼
+///     │ ok: STARTING (the call is written; busy, quota) │ ok: STARTING, then join_notify to the device
+///     ▼ written: ring every session of the user         ▼
 ///  RINGING ──reject / busy / cancel / timeout / peer gone──▶ ENDED (rejected, busy, cancelled, timeout, peer_gone)
-///     │ answer (first wins; others ring_stop)              │ join accept  (join busy → busy, join refuse → rejected)
-///     ▼                                                  ▼
+///     │ answer: ANSWERING (written; first wins)          │ join accept: ANSWERING  (join busy → busy, refuse → rejected)
+///     ▼ written: others ring_stop                        ▼
 ///  ACTIVE ──hang_up──▶ ENDED (completed)     ACTIVE ──session closed──▶ ENDED (peer_gone)
 /// ```
 ///
 /// While ringing a device → user call, the device's `sdp` / `candidate` go to every ringing session (so media
-/// can be prepared before the answer); ringing sessions may not send media messages until they answer. For a
+/// can be prepared before the answer); ringing sessions may not send media messages until they answer, except,
+/// with early video, the first one to answer the device's offer (docs/protocol.md, "Early video"). For a
 /// user → device call, both parties relay from the start.
+///
+/// Several nodes (docs/scaling.md): a call belongs to the node of the session that placed it; its parties may be
+/// sessions on other nodes (``SessionRef``), reached with `.forward(.deliver…)`, whose messages about the call
+/// come back as `fromSession`. This router also plays the other side: it relays its sessions' messages about
+/// calls another node owns to that node (a *route*, set up by the deliveries).
 public struct CallRouter {
     /// Router settings; plain values with documented defaults.
     public struct Configuration: Sendable {
@@ -94,6 +109,10 @@ public struct CallRouter {
         /// Whether calls, notices and authorization changes are also pushed to the users' Web Push subscriptions
         /// (`.push` outputs). Default false; `ringlet serve` turns it on with its push service.
         public var pushEnabled = false
+        /// This node's id. Default ``NodeID/local``.
+        public var node: NodeID = .local
+        /// Whether other nodes share the store: reads then ask for the sessions on other nodes too. Default false.
+        public var clustered = false
 
         /// Makes a configuration; `ringTimeoutMs` defaults to 60 000, `credentialTTLSeconds` to 3 600.
         public init(ringTimeoutMs: Int64 = 60_000, stunURLs: [String] = [], turnURLs: [String] = [],
@@ -129,6 +148,8 @@ public struct CallRouter {
         /// The device was reset or deleted, or registered another key.
         public static let deviceReset = CloseReason(code: SignalingError.Code.deviceReset.rawValue,
                                                     message: "the device was reset; register it with a new ticket")
+        /// The node is shutting down (drain): reconnect, another node takes the session.
+        public static let draining = CloseReason(code: "server_draining", message: "this node is stopping; reconnect")
         /// Whether the session's credentials will not be accepted again (the client should not retry with them).
         public var rejectsCredentials: Bool { SignalingError.Code(rawValue: code).rejectsCredentials }
         public var description: String { "\(code): \(message)" }
@@ -138,7 +159,7 @@ public struct CallRouter {
     public enum Event: Hashable, Sendable {
         /// A call was placed (rang or notified the device).
         case callStarted(CallRecord)
-        /// A call ended; `outcome`, `answeredAt` and `endedAt` are final (also in the store).
+        /// A call ended; `outcome`, `answeredAt` and `endedAt` are final (and being written).
         case callEnded(CallRecord)
         /// The store failed; the request was answered with an error.
         case storeFailed(StoreError)
@@ -148,37 +169,62 @@ public struct CallRouter {
     public enum Output: Hashable, Sendable {
         /// Send a message on a session.
         case send(SessionID, ServerMessage)
+        /// Send a message that is encoded already (one another node's router sent) on a session.
+        case sendText(SessionID, String)
         /// Close a session (send nothing more on it); `sessionClosed` need not be called for it afterwards.
         case close(SessionID, CloseReason)
         /// Report an event.
         case event(Event)
         /// Hand a Web Push message to the push service (it never blocks; docs/push.md).
         case push(PushIntent)
+        /// Read from the store; answer with ``CallRouter/loaded(_:_:now:)``.
+        case load(Load)
+        /// Write to the store (group commit); with an id, answer with ``CallRouter/persisted(_:_:now:)``.
+        case persist(Persist)
+        /// Send a message to another node's router.
+        case forward(NodeID, NodeMessage)
     }
 
+    /// An open session of this node.
     struct Session {
         let id: SessionID
         let identity: SessionIdentity
-        /// The app the session's device or user belongs to.
-        let appID: String
-        /// The user's openId (user sessions).
-        let openID: String?
+        let profile: SessionProfile
         /// What it stands on (token, expiry, device key).
         let credential: SessionCredential
     }
 
-    enum CallState { case ringing, active }
+    /// Who sent a message about a call: a session of this node or, through its node, of another.
+    struct Party {
+        let ref: SessionRef
+        let identity: SessionIdentity
+        let profile: SessionProfile
+    }
+
+    enum CallState: Hashable {
+        /// The call's record is being written; nobody is told yet.
+        case starting
+        case ringing
+        /// An answer (or the device's join) is being written; `by` answered.
+        case answering(by: SessionRef, requestId: String?, at: Int64)
+        case active
+    }
 
     struct ActiveCall {
         var record: CallRecord
         var state: CallState
-        let deviceSession: SessionID
-        /// device → user while ringing: every session that rings.
-        var ringing: Set<SessionID>
+        let device: SessionRef
+        /// device → user while ringing: every session that rings (or will, once the call is written).
+        var ringing: Set<SessionRef>
         /// The user party: the caller (user → device) or the session that answered (device → user).
-        var userSession: SessionID?
+        var user: SessionRef?
         var ringDeadline: Int64?
         let openID: String
+        let deviceName: String
+        /// While starting: what the caller asked for, to answer once the call is written.
+        var request: StartRequest
+        /// The call ended while it was being written; how, once the write is back.
+        var endedWhileStarting: (outcome: CallRecord.Outcome, event: CallEvent)?
         /// device → user: whether the callee's push subscriptions were rung (then the call rings on with no page
         /// open, and its end is pushed too).
         var pushed = false
@@ -192,36 +238,73 @@ public struct CallRouter {
         /// to start its media again (`restartMedia`), and the user's `sdp` / `candidate` are held back
         /// (``awaitingOffer``) until the device's new offer has gone out, so that none of the earlier answer's
         /// reaches the new media.
-        var previewSession: SessionID?
+        var previewSession: SessionRef?
         var awaitingOffer = false
+        /// device → user while its answer is being written: what the answering session sent meanwhile (its
+        /// `sdp` and `candidate`s follow its `answer` at once), delivered to the device after the answer once it
+        /// wins, dropped if it does not. At most ``maximumReplay`` messages.
+        var held: [ServerMessage] = []
+    }
+
+    /// What placed a call, kept until the call is written.
+    struct StartRequest {
+        let requestId: String
+        let kind: CallKind
+        let callerCamera: Bool
+        let calleeCamera: Bool
+        /// device → user: the device offers its video before the answer (`ring.earlyMedia`).
+        var earlyMedia = false
+    }
+
+    /// A read in flight: what it is for.
+    enum PendingLoad {
+        case placeCall(SessionID, CallRequest)
+        case callDevice(SessionID, CallDeviceRequest)
+        case notice(SessionID, NoticeRequest)
+        case authorizedUsers(SessionID, RequestReference)
+    }
+
+    /// A write whose result the router waits for: what it is for.
+    enum PendingWrite {
+        case start(callID: String)
+        case answer(callID: String)
+        case notices(SessionID, requestId: String?, [NoticeRecord], remote: [RemoteSession])
+    }
+
+    /// A call another node owns that sessions of this node ring for or take part in: their messages about it
+    /// go to `owner`.
+    struct Route {
+        let owner: NodeID
+        var sessions: [SessionID: RouteRole]
     }
 
     /// The most media messages kept per ringing call for sessions that open during the ring.
     static let maximumReplay = 64
 
     let configuration: Configuration
-    let store: any Store
     let logger: Logger
     var random: any RandomNumberGenerator
     var sessions: [SessionID: Session] = [:]
     var deviceSessions: [String: SessionID] = [:]
     var userSessions: [String: Set<SessionID>] = [:]
     var calls: [String: ActiveCall] = [:]
+    var pendingLoads: [EffectID: PendingLoad] = [:]
+    var pendingWrites: [EffectID: PendingWrite] = [:]
+    var routes: [String: Route] = [:]
+    var nextEffect: UInt64 = 1
     var outputs = FIFOQueue<Output>()
     /// Notices per device (by SN): a burst, then a steady rate.
     var noticeBuckets: KeyedTokenBuckets<String>
 
     /// Makes a router.
     /// - Parameters:
-    ///   - configuration: ring timeout and ICE servers.
-    ///   - store: where devices, users, authorizations and calls are read and calls and notices written.
+    ///   - configuration: ring timeout, ICE servers, the node.
     ///   - random: the source of call and notice ids (`SystemRandomNumberGenerator` in the server, seeded in
     ///     tests).
     ///   - logger: debug and info logs; tokens and keys never reach it.
-    public init(configuration: Configuration, store: any Store, random: any RandomNumberGenerator,
+    public init(configuration: Configuration, random: any RandomNumberGenerator,
                 logger: Logger = Logger(label: "ringlet.router")) {
         self.configuration = configuration
-        self.store = store
         self.random = random
         self.logger = logger
         noticeBuckets = KeyedTokenBuckets(capacity: Double(configuration.noticeBurst),
@@ -229,49 +312,45 @@ public struct CallRouter {
                                           maximumKeys: 100_000, whenFull: .refuse)
     }
 
-    // MARK: Inputs
+    // MARK: Sessions
 
-    /// An authenticated session opened. The router sends it `welcome` (server time, ICE servers). A second
-    /// session of the same device replaces the first, which is closed (`replaced`) and treated as gone.
-    /// `credential` is what the session stands on: it is closed when that expires or is taken back.
+    /// An authenticated session opened; `profile` is what the shell read with its credentials. The router sends
+    /// it `welcome` (server time, ICE servers). A second session of the same device replaces the first, which is
+    /// closed (`replaced`) and treated as gone. `credential` is what the session stands on: it is closed when
+    /// that expires or is taken back.
     public mutating func sessionOpened(_ id: SessionID, identity: SessionIdentity, credential: SessionCredential = .none,
-                                       now: Int64) {
+                                       profile: SessionProfile, now: Int64) {
         if let expiresAt = credential.expiresAt, expiresAt <= now {
             emit(.close(id, .sessionExpired))
             return
         }
-        let store = self.store
         switch identity {
         case .device(let sn):
-            guard let device = storeValue({ () throws(StoreError) in try store.device(sn: sn) }) ?? nil else {
-                emit(.close(id, .unknownIdentity))
-                return
-            }
             if let old = deviceSessions[sn] {
                 emit(.close(old, .replaced))
                 sessionClosed(old, now: now)
             }
-            sessions[id] = Session(id: id, identity: identity, appID: device.appID, openID: nil, credential: credential)
+            sessions[id] = Session(id: id, identity: identity, profile: profile, credential: credential)
             deviceSessions[sn] = id
             emit(.send(id, .welcome(Welcome(serverTime: now, iceServers: iceServers(for: sn, now: now), sn: sn,
-                                            appId: device.appID))))
+                                            appId: profile.appID))))
         case .user(let userID, let appID, let channel):
-            guard let user = storeValue({ () throws(StoreError) in try store.user(id: userID) }) ?? nil,
-                  user.appID == appID else {
+            guard let openID = profile.openID, profile.appID == appID else {
                 emit(.close(id, .unknownIdentity))
                 return
             }
-            sessions[id] = Session(id: id, identity: identity, appID: appID, openID: user.openID, credential: credential)
+            sessions[id] = Session(id: id, identity: identity, profile: profile, credential: credential)
             userSessions[userID, default: []].insert(id)
             emit(.send(id, .welcome(Welcome(serverTime: now, iceServers: iceServers(for: userID, now: now),
-                                            appId: appID, userId: userID, openId: user.openID,
+                                            appId: appID, userId: userID, openId: openID,
                                             channel: CallChannel(rawValue: channel.rawValue)))))
             joinRingingCalls(id, userID: userID, appID: appID, channel: channel, now: now)
         }
     }
 
     /// A session closed (socket gone, ping timeout, shutdown). Its calls end with `peer_gone` for the other
-    /// side; a ringing session that was one of several just stops ringing.
+    /// side; a ringing session that was one of several just stops ringing. The owners of calls it took part in
+    /// on other nodes are told.
     public mutating func sessionClosed(_ id: SessionID, now: Int64) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         switch session.identity {
@@ -281,51 +360,27 @@ public struct CallRouter {
             userSessions[userID]?.remove(id)
             if userSessions[userID]?.isEmpty == true { userSessions[userID] = nil }
         }
-        for callID in calls.keys.sorted() {
-            guard var call = calls[callID] else { continue }
-            if call.deviceSession == id {
-                endCall(callID, outcome: .peerGone, event: .peerGone, now: now, except: id)
-            } else if call.userSession == id {
-                endCall(callID, outcome: .peerGone, event: .peerGone, now: now, except: id)
-            } else if call.ringing.contains(id) {
-                call.ringing.remove(id)
-                calls[callID] = call
-                // A call rung by push rings on (a phone may still answer from its notification).
-                if call.ringing.isEmpty, call.userSession == nil, !call.pushed {
-                    endCall(callID, outcome: .peerGone, event: .peerGone, now: now, except: id)
-                }
-            }
-        }
+        partyGone(ref(id), now: now)
+        leaveRoutes(id)
     }
 
-    /// A message from an authenticated session.
+    /// A message from an authenticated session of this node.
     public mutating func handle(_ id: SessionID, _ message: ClientMessage, now: Int64) {
         guard let session = sessions[id] else { return }
+        if let callID = message.callID, calls[callID] == nil, let route = routes[callID], route.sessions[id] != nil {
+            // A call another node owns: its router decides.
+            emit(.forward(route.owner, .fromSession(session: id, identity: session.identity, profile: session.profile,
+                                                    text: message.text)))
+            return
+        }
+        let party = Party(ref: ref(id), identity: session.identity, profile: session.profile)
         switch message {
         case .authDevice, .authUser:
-            refuse(id, message.requestId, .notAllowed, "already authenticated")
+            refuse(party, message.requestId, .notAllowed, "already authenticated")
         case .call(let request):
             placeCall(session, request, now: now)
         case .callDevice(let request):
             callDevice(session, request, now: now)
-        case .answer(let action):
-            answer(session, action, now: now)
-        case .reject(let action):
-            decline(session, action, outcome: .rejected, event: .reject, now: now)
-        case .busy(let action):
-            decline(session, action, outcome: .busy, event: .busy, now: now)
-        case .cancel(let action), .hangUp(let action):
-            hangUp(session, action, now: now)
-        case .join(let request):
-            join(session, request, now: now)
-        case .sdp(let m):
-            relay(session, callID: m.callId, .sdp(m))
-        case .candidate(let m):
-            relay(session, callID: m.callId, .candidate(m))
-        case .command(let m):
-            relay(session, callID: m.callId, .command(m))
-        case .avState(let m):
-            relay(session, callID: m.callId, .avState(m))
         case .notice(let request):
             notice(session, request, now: now)
         case .authorizedUsers(let request):
@@ -334,24 +389,52 @@ public struct CallRouter {
             emit(.send(id, .pong(request)))
         case .pong:
             break
+        default:
+            handleCallMessage(party, message, now: now)
         }
     }
 
-    /// A user authorized or revoked a device (the HTTP API changed the store): the device's session, if open,
-    /// gets `authorization {openId, status}` (the seed's `onUpdateAuthorizeStatus`). A revocation also ends at
-    /// once every call between that user and the device (outcome `revoked`). Later calls are checked against
-    /// the store, so a revoked user's next call gets -9.
-    public mutating func authorizationChanged(_ authorization: AuthorizationRecord, now: Int64) {
+    /// A message about a call, from a party of this node or (relayed) of another.
+    mutating func handleCallMessage(_ party: Party, _ message: ClientMessage, now: Int64) {
+        switch message {
+        case .answer(let action):
+            answer(party, action, now: now)
+        case .reject(let action):
+            decline(party, action, outcome: .rejected, event: .reject, now: now)
+        case .busy(let action):
+            decline(party, action, outcome: .busy, event: .busy, now: now)
+        case .cancel(let action), .hangUp(let action):
+            hangUp(party, action, now: now)
+        case .join(let request):
+            join(party, request, now: now)
+        case .sdp(let m):
+            relay(party, callID: m.callId, .sdp(m))
+        case .candidate(let m):
+            relay(party, callID: m.callId, .candidate(m))
+        case .command(let m):
+            relay(party, callID: m.callId, .command(m))
+        case .avState(let m):
+            relay(party, callID: m.callId, .avState(m))
+        default:
+            refuse(party, message.requestId, .notAllowed, "\(message.type) is not about a call")
+        }
+    }
+
+    /// A user authorized or revoked a device (the HTTP API changed the store; `openID` and `deviceName` read
+    /// with it): the device's session, if open here, gets `authorization {openId, status}` (the seed's
+    /// `onUpdateAuthorizeStatus`). A revocation also ends at once every call between that user and the device
+    /// this node routes (outcome `revoked`). With `push`, the user's phones are told by push (the node where
+    /// the change was made does that, once). Later calls are checked against the store, so a revoked user's
+    /// next call gets -9.
+    public mutating func authorizationChanged(_ authorization: AuthorizationRecord, openID: String, deviceName: String,
+                                              push: Bool = true, now: Int64) {
         if authorization.status == .revoked {
             endCalls(where: { $0.sn == authorization.sn && $0.userID == authorization.userID }, now: now)
         }
-        let store = self.store
-        guard let user = storeValue({ () throws(StoreError) in try store.user(id: authorization.userID) }) ?? nil
-        else { return }
-        pushAuthorization(authorization, now: now)
+        if push { pushAuthorization(authorization, deviceName: deviceName, now: now) }
         guard let device = deviceSessions[authorization.sn] else { return }
         let status: AuthorizationStatus = authorization.status == .authorized ? .authorized : .revoked
-        emit(.send(device, .authorization(AuthorizationUpdate(openId: user.openID, status: status))))
+        emit(.send(device, .authorization(AuthorizationUpdate(openId: openID, status: status))))
     }
 
     /// A credential was taken back: a signed-out token's sessions are closed (`session_revoked`); a reset or
@@ -369,32 +452,26 @@ public struct CallRouter {
         }
     }
 
-    /// Checks every session against the store again: a user whose token is gone or expired, or who is gone,
-    /// and a device that is gone or registered another key, is closed. A store failure closes nothing.
-    public mutating func recheckSessions(now: Int64) {
-        let store = self.store
-        for (id, session) in sessions.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            switch session.identity {
-            case .user(let userID, _, _):
-                guard let hash = session.credential.tokenHash else { continue }
-                guard let found = storeValue({ () throws(StoreError) in try store.session(tokenHash: hash) }) else {
-                    continue
-                }
-                if let record = found, record.userID == userID {
-                    if record.expiresAt <= now { closeSession(id, .sessionExpired, now: now) }
-                } else {
-                    closeSession(id, .sessionRevoked, now: now)
-                }
-            case .device(let sn):
-                guard let key = session.credential.publicKey else { continue }
-                guard let found = storeValue({ () throws(StoreError) in try store.device(sn: sn) }) else { continue }
-                if found?.publicKey != key {
-                    endCalls(where: { $0.sn == sn }, now: now)
-                    closeSession(id, .deviceReset, now: now)
-                }
-            }
-        }
+    /// The sessions whose credentials the shell re-checks against the store now and then (users with a token,
+    /// devices with a key).
+    public var sessionsToRecheck: [(SessionID, SessionIdentity, SessionCredential)] {
+        sessions.values.sorted { $0.id.rawValue < $1.id.rawValue }
+            .filter { $0.credential.tokenHash != nil || $0.credential.publicKey != nil }
+            .map { ($0.id, $0.identity, $0.credential) }
     }
+
+    /// Closes a session from the server's side: the caller is told to close it (`.close`), and it is gone for
+    /// the router (its calls end as for a lost session; a device whose key was taken back ends them `revoked`).
+    public mutating func closeSession(_ id: SessionID, _ reason: CloseReason, now: Int64) {
+        guard let session = sessions[id] else { return }
+        if reason == .deviceReset, case .device(let sn) = session.identity {
+            endCalls(where: { $0.sn == sn }, now: now)
+        }
+        emit(.close(id, reason))
+        sessionClosed(id, now: now)
+    }
+
+    // MARK: Time
 
     /// Ends every ringing call whose ring timeout has passed with `timeout`, and closes every session whose
     /// token has expired (`session_expired`).
@@ -431,10 +508,10 @@ public struct CallRouter {
         (deviceSessions.count, sessions.count - deviceSessions.count)
     }
 
-    /// The number of calls ringing or active.
+    /// The number of calls this node routes that are starting, ringing or active.
     public var callsInProgress: Int { calls.count }
 
-    /// Which of `sns` have an open (authenticated) device session now: the web app's online state.
+    /// Which of `sns` have an open (authenticated) device session on this node: the web app's online state.
     public func onlineDevices(among sns: some Sequence<String>) -> Set<String> {
         Set(sns.filter { deviceSessions[$0] != nil })
     }
@@ -445,12 +522,17 @@ public struct CallRouter {
         outputs.append(output)
     }
 
-    /// Closes a session from the server's side: the caller is told to close it, and it is gone for the router
-    /// (its calls end as for a lost session).
-    mutating func closeSession(_ id: SessionID, _ reason: CloseReason, now: Int64) {
-        guard sessions[id] != nil else { return }
-        emit(.close(id, reason))
-        sessionClosed(id, now: now)
+    /// The reference of a session of this node.
+    func ref(_ id: SessionID) -> SessionRef { SessionRef(node: configuration.node, session: id) }
+
+    /// Sends `message` to a session here or on another node; `call` and `role` keep the other node's route to
+    /// this router up to date.
+    mutating func deliver(_ target: SessionRef, _ message: ServerMessage, call: String? = nil, role: RouteRole? = nil) {
+        if target.node == configuration.node {
+            emit(.send(target.session, message))
+        } else {
+            emit(.forward(target.node, .deliver(session: target.session, text: message.text, call: call, role: role)))
+        }
     }
 
     /// Ends the calls in progress whose record matches, with outcome `revoked`: an active call with `hang_up`
@@ -463,20 +545,21 @@ public struct CallRouter {
         }
     }
 
-    mutating func refuse(_ id: SessionID, _ requestId: String?, _ code: SignalingError.Code, _ message: String,
+    mutating func refuse(_ party: Party, _ requestId: String?, _ code: SignalingError.Code, _ message: String,
                          seedCode: SeedCode? = nil) {
-        emit(.send(id, .error(ErrorMessage(requestId: requestId, code: code, seedCode: seedCode, message: message))))
+        deliver(party.ref, .error(ErrorMessage(requestId: requestId, code: code, seedCode: seedCode, message: message)))
     }
 
-    /// Runs a store call; on failure reports it and returns nil.
-    mutating func storeValue<T>(_ body: () throws(StoreError) -> T) -> T? {
-        do {
-            return try body()
-        } catch {
-            logger.warning("store failed", metadata: ["error": "\(error)"])
-            emit(.event(.storeFailed(error)))
-            return nil
-        }
+    /// A fresh effect id.
+    mutating func nextEffectID() -> EffectID {
+        defer { nextEffect &+= 1 }
+        return EffectID(rawValue: nextEffect)
+    }
+
+    /// Reports a store failure (log and event).
+    mutating func storeFailed(_ error: StoreError) {
+        logger.warning("store failed", metadata: ["error": "\(error)"])
+        emit(.event(.storeFailed(error)))
     }
 
     /// Fresh ICE servers: STUN URLs, then TURN URLs with credentials for `id` valid for the configured TTL.
@@ -498,5 +581,20 @@ public struct CallRouter {
         let value = random.next()
         let hex = String(value, radix: 16)
         return prefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    }
+}
+
+extension ClientMessage {
+    /// The call a message is about (answers, declines, hang-ups, joins and relayed media messages), else nil.
+    var callID: String? {
+        switch self {
+        case .answer(let a), .reject(let a), .busy(let a), .cancel(let a), .hangUp(let a): a.callId
+        case .join(let j): j.callId
+        case .sdp(let m): m.callId
+        case .candidate(let m): m.callId
+        case .command(let m): m.callId
+        case .avState(let m): m.callId
+        default: nil
+        }
     }
 }

@@ -127,19 +127,21 @@ extension SignalingHub {
         }
         let identity: SessionIdentity
         let credential: SessionCredential
+        let profile: SessionProfile
         let verified: Verification
         switch (kind, message) {
         case (.device, .authDevice(let auth)):
-            verified = verifyDevice(auth, nonce: nonce)
+            verified = await verifyDevice(auth, nonce: nonce)
         case (.user, .authUser(let auth)):
-            verified = verifyUser(auth)
+            verified = await verifyUser(auth)
         default:
             return refuse(.unauthenticated, "authenticate first with \(kind == .device ? "auth_device" : "auth_user")")
         }
         switch verified {
-        case .accepted(let who, let what):
+        case .accepted(let who, let what, let known):
             identity = who
             credential = what
+            profile = known
         case .refused:
             authLimiter.recordFailure(ip, at: .signaling)
             return refuse(.authenticationFailed,
@@ -148,7 +150,7 @@ extension SignalingHub {
             return refuse(.internalError, "the server cannot check credentials now; try again")
         }
         guard await flag.claim() else { return }
-        await core.open(id, identity: identity, credential: credential, outbox: outbox, now: clock())
+        await core.open(id, identity: identity, credential: credential, profile: profile, outbox: outbox, now: clock())
 
         // After authentication: a token bucket per session; messages over it are dropped, with an
         // `error rate_limited` at most once a second, and a session that keeps on is closed.
@@ -221,8 +223,8 @@ extension SignalingHub {
 
     /// What a credential check found.
     enum Verification {
-        /// Good: who the session is and what it stands on.
-        case accepted(SessionIdentity, SessionCredential)
+        /// Good: who the session is, what it stands on, and what the store says of it.
+        case accepted(SessionIdentity, SessionCredential, SessionProfile)
         /// Not accepted (counts as a failed authentication of the address).
         case refused
         /// The store failed: nothing is known (not counted).
@@ -230,32 +232,38 @@ extension SignalingHub {
     }
 
     /// Checks a device's challenge signature against the key it registered.
-    func verifyDevice(_ auth: AuthDevice, nonce: [UInt8]) -> Verification {
+    func verifyDevice(_ auth: AuthDevice, nonce: [UInt8]) async -> Verification {
         guard auth.sn.utf8.count <= 128, let signature = Base64URL.decode(auth.signature) else { return .refused }
         let found: DeviceRecord?
         do {
-            found = try store.device(sn: auth.sn)
+            found = try await store.device(sn: auth.sn)
         } catch {
             return .unavailable
         }
         guard let device = found, let publicKey = device.publicKey,
               DeviceKey.verifyChallenge(signature: signature, nonce: nonce, publicKey: publicKey)
         else { return .refused }
-        return .accepted(.device(sn: auth.sn), SessionCredential(publicKey: publicKey))
+        return .accepted(.device(sn: auth.sn), SessionCredential(publicKey: publicKey),
+                         SessionProfile(appID: device.appID, deviceName: device.name))
     }
 
     /// Looks a user's token up by its SHA-256 and checks it has not expired.
-    func verifyUser(_ auth: AuthUser) -> Verification {
+    func verifyUser(_ auth: AuthUser) async -> Verification {
         let hash = SignalingHub.sha256Hex(Array(auth.token.utf8))
         let found: SessionRecord?
+        let user: UserRecord?
         do {
-            found = try store.session(tokenHash: hash)
+            found = try await store.session(tokenHash: hash)
+            if let found { user = try await store.user(id: found.userID) } else { user = nil }
         } catch {
             return .unavailable
         }
-        guard let session = found, session.expiresAt > clock() else { return .refused }
+        guard let session = found, session.expiresAt > clock(), let user, user.appID == session.appID else {
+            return .refused
+        }
         return .accepted(.user(userID: session.userID, appID: session.appID, channel: session.channel),
-                         SessionCredential(tokenHash: hash, expiresAt: session.expiresAt))
+                         SessionCredential(tokenHash: hash, expiresAt: session.expiresAt),
+                         SessionProfile(appID: user.appID, openID: user.openID))
     }
 
     /// Lowercase hex SHA-256, the form the store keeps tokens in.

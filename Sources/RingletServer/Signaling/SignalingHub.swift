@@ -38,6 +38,7 @@ public final class SignalingHub: Service, Sendable {
     }
 
     let core: SignalingCore
+    let effects: SignalingEffects
     let store: any Store
     let logger: Logger
     let clock: @Sendable () -> Int64
@@ -59,15 +60,33 @@ public final class SignalingHub: Service, Sendable {
     ///   - authLimiter: failed authentications per address, shared with the HTTP API (default: its own).
     ///   - push: where the router's Web Push messages go (``PushService/enqueue(_:)``, which never waits); nil
     ///     turns push off (calls ring open sessions only).
-    public init(store: any Store, configuration: CallRouter.Configuration, metricsFactory: any MetricsFactory,
+    public convenience init(store: any Store, configuration: CallRouter.Configuration, metricsFactory: any MetricsFactory,
                 logger: Logger = Logger(label: "ringlet.signaling"),
                 authenticationDeadline: Duration = .seconds(SignalingLimits.authenticationDeadlineSeconds),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
                 limits: ServerLimits = ServerLimits(), authLimiter: AuthFailureLimiter? = nil,
                 push: (@Sendable (PushIntent) -> Void)? = nil) {
-        let router = CallRouter(configuration: configuration, store: store, random: SystemRandomNumberGenerator(),
-                                logger: logger)
-        self.core = SignalingCore(router: router, metricsFactory: metricsFactory, logger: logger, push: push)
+        self.init(store: store, configuration: configuration, cluster: nil, metricsFactory: metricsFactory,
+                  logger: logger, authenticationDeadline: authenticationDeadline, clock: clock, limits: limits,
+                  authLimiter: authLimiter, push: push)
+    }
+
+    /// Makes the hub of one node among several (`cluster` links it to the others, docs/scaling.md).
+    init(store: any Store, configuration: CallRouter.Configuration, cluster: (any ClusterLink)?,
+         metricsFactory: any MetricsFactory, logger: Logger,
+         authenticationDeadline: Duration = .seconds(SignalingLimits.authenticationDeadlineSeconds),
+         clock: @escaping @Sendable () -> Int64, limits: ServerLimits, authLimiter: AuthFailureLimiter?,
+         push: (@Sendable (PushIntent) -> Void)?) {
+        var configuration = configuration
+        if let cluster {
+            configuration.node = cluster.node
+            configuration.clustered = true
+        }
+        let router = CallRouter(configuration: configuration, random: SystemRandomNumberGenerator(), logger: logger)
+        let effects = SignalingEffects(store: store, cluster: cluster, metricsFactory: metricsFactory, logger: logger)
+        self.effects = effects
+        self.core = SignalingCore(router: router, effects: effects, metricsFactory: metricsFactory, logger: logger,
+                                  clock: clock, push: push)
         self.store = store
         self.logger = logger
         self.clock = clock
@@ -96,12 +115,24 @@ public final class SignalingHub: Service, Sendable {
     /// device); a device's calls end.
     public func revoke(_ revocation: CredentialRevocation) async {
         await core.revoke(revocation, now: clock())
+        effects.cluster?.broadcast(.revoke(revocation))
     }
 
     /// Tells the device of `record` (if connected) that a user authorized or revoked it. The HTTP API calls
-    /// this after it changed the store.
+    /// this after it changed the store; the user's openId and the device's name are read here.
     public func authorizationChanged(_ record: AuthorizationRecord) async {
-        await core.authorizationChanged(record, now: clock())
+        let openID: String
+        let deviceName: String
+        do {
+            guard let user = try await store.user(id: record.userID) else { return }
+            openID = user.openID
+            deviceName = try await store.device(sn: record.sn)?.name ?? record.sn
+        } catch {
+            logger.warning("store failed", metadata: ["error": "\(error)"])
+            return
+        }
+        await core.authorizationChanged(record, openID: openID, deviceName: deviceName, now: clock())
+        effects.cluster?.broadcast(.authorizationChanged(record, openID: openID, deviceName: deviceName))
     }
 
     /// Declines a call that rings for `userID` (`POST /v1/me/calls/{id}/reject`, the service worker's Decline):
@@ -116,29 +147,70 @@ public final class SignalingHub: Service, Sendable {
         await core.onlineDevices(among: sns)
     }
 
-    /// Drives the ring timer, session expiries and the periodic re-check of every session's credentials until
-    /// graceful shutdown (or cancellation), then closes every session.
+    /// Drives the router's effects (reads, group-committed writes), the ring timer, session expiries and the
+    /// periodic re-check of every session's credentials until graceful shutdown (or cancellation), then closes
+    /// every session and writes what their ends left to write.
     public func run() async throws {
         let interval = tickInterval
         let core = self.core
         let clock = self.clock
+        let effects = self.effects
         let recheckEvery = Int64(limits.sessionRecheckSeconds) * 1000
-        await cancelWhenGracefulShutdown {
-            var nextRecheck = clock() + recheckEvery
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    break
-                }
-                let now = clock()
-                _ = await core.tick(now: now)
-                if now >= nextRecheck {
-                    await core.recheck(now: now)
-                    nextRecheck = now + recheckEvery
+        await withDiscardingTaskGroup { group in
+            group.addTask { await effects.run(core: core) }
+            await cancelWhenGracefulShutdown {
+                var nextRecheck = clock() + recheckEvery
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: interval)
+                    } catch {
+                        break
+                    }
+                    let now = clock()
+                    _ = await core.tick(now: now)
+                    if now >= nextRecheck {
+                        await self.recheckSessions()
+                        nextRecheck = now + recheckEvery
+                    }
                 }
             }
+            await core.closeAll(now: clock())
+            effects.finish()
         }
-        await core.closeAll(now: clock())
+    }
+
+    /// Checks every session's credential against the store again and closes those found standing on a credential
+    /// that was taken back or expired.
+    func recheckSessions() async {
+        let closes = await Self.credentialCloses(await core.sessionsToRecheck(), store: store, now: clock(),
+                                                 logger: logger)
+        if !closes.isEmpty { await core.closeSessions(closes, now: clock()) }
+    }
+
+    /// Which of `sessions` to close after reading their credentials again: a user whose token is gone or expired
+    /// (`session_revoked`, `session_expired`), a device that is gone or registered another key (`device_reset`).
+    /// A store failure closes nothing.
+    static func credentialCloses(_ sessions: [(SessionID, SessionIdentity, SessionCredential)], store: any Store,
+                                 now: Int64, logger: Logger) async -> [(SessionID, CallRouter.CloseReason)] {
+        var closes: [(SessionID, CallRouter.CloseReason)] = []
+        for (id, identity, credential) in sessions {
+            do {
+                switch identity {
+                case .user(let userID, _, _):
+                    guard let hash = credential.tokenHash else { continue }
+                    if let record = try await store.session(tokenHash: hash), record.userID == userID {
+                        if record.expiresAt <= now { closes.append((id, .sessionExpired)) }
+                    } else {
+                        closes.append((id, .sessionRevoked))
+                    }
+                case .device(let sn):
+                    guard let key = credential.publicKey else { continue }
+                    if try await store.device(sn: sn)?.publicKey != key { closes.append((id, .deviceReset)) }
+                }
+            } catch {
+                logger.warning("re-checking a session failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return closes
     }
 }

@@ -6,7 +6,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each prints one JSON object.",
         subcommands: [CodecBenchCommand.self, SetupBenchCommand.self, TURNBenchCommand.self, TURNServerBenchCommand.self,
-                      DeviceBenchCommand.self, SizeBenchCommand.self, PushBenchCommand.self]
+                      DeviceBenchCommand.self, SizeBenchCommand.self, PushBenchCommand.self, StoreBenchCommand.self]
     )
 }
 

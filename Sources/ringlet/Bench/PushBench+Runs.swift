@@ -36,10 +36,10 @@ struct PushBenchCloud {
         let store = try SQLiteStore(path: folder.appendingPathComponent("ringlet.sqlite").path)
         let deviceKey = try DeviceKey.generate()
         let t = Int64(Date().timeIntervalSince1970 * 1000)
-        try store.insertApp(AppRecord(id: appID, name: "Bench", secretHash: "00", releaseApproved: true, callQuota: nil,
+        try await store.insertApp(AppRecord(id: appID, name: "Bench", secretHash: "00", releaseApproved: true, callQuota: nil,
                                       createdAt: t))
-        try store.insertModel(ModelRecord(id: "mdl_bench", appID: appID, name: "Door", createdAt: t))
-        try store.insertDevice(DeviceRecord(sn: sn, modelID: "mdl_bench", appID: appID, name: "Front door",
+        try await store.insertModel(ModelRecord(id: "mdl_bench", appID: appID, name: "Door", createdAt: t))
+        try await store.insertDevice(DeviceRecord(sn: sn, modelID: "mdl_bench", appID: appID, name: "Front door",
                                             publicKey: deviceKey.publicKey, registeredAt: t, createdAt: t))
         var openIDs: [String] = []
         var userIDs: [String] = []
@@ -47,11 +47,11 @@ struct PushBenchCloud {
         for index in 0..<users {
             let hex = String(format: "%024x", index)
             let user = UserRecord(id: "usr_bench\(hex)", appID: appID, openID: "oid_\(hex)", name: "User \(index)", createdAt: t)
-            try store.insertUser(user)
-            try store.setAuthorization(AuthorizationRecord(userID: user.id, sn: sn, status: .authorized, updatedAt: t))
+            try await store.insertUser(user)
+            try await store.setAuthorization(AuthorizationRecord(userID: user.id, sn: sn, status: .authorized, updatedAt: t))
             for subscription in 0..<subscriptionsPerUser {
                 let id = "u\(index)s\(subscription)"
-                _ = try store.savePushSubscription(
+                _ = try await store.savePushSubscription(
                     PushSubscriptionRecord(id: "psb_\(id)", userID: user.id, appID: appID, channel: .release,
                                            endpoint: endpoint.url(id), p256dh: userAgent,
                                            auth: [UInt8](repeating: 3, count: 16), createdAt: t + Int64(subscription)),

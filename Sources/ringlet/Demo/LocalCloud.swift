@@ -47,13 +47,13 @@ final class LocalCloud: Sendable {
         try ServerBootstrap.prepareDataDirectory(configuration)
         let store = try SQLiteStore(path: configuration.databasePath)
         let identifiers = Identifiers.system
-        _ = try ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers)
-        guard let demo = try ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
+        _ = try await ServerBootstrap.ensureAdminToken(store: store, configuration: configuration, identifiers: identifiers)
+        guard let demo = try await ServerBootstrap.ensureDemoApp(store: store, configuration: configuration,
                                                            identifiers: identifiers,
                                                            now: Int64(Date().timeIntervalSince1970 * 1000)) else {
             throw DemoError("the data folder holds apps other than the demo app")
         }
-        let secret = try ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
+        let secret = try await ServerBootstrap.turnSecret(store: store, configuration: configuration, identifiers: identifiers)
         let cloud = try RingletCloud(configuration: configuration, store: store, turnSecret: secret, logger: logger)
         let (listening, continuation) = AsyncStream<Void>.makeStream()
         let group = cloud.makeServiceGroup { _ in continuation.yield() }
