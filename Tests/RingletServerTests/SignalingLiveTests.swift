@@ -160,6 +160,9 @@ struct SignalingLiveTests {
         #expect(calls.map(\.outcome) == [.completed])
         #expect(calls.first?.answeredAt != nil)
         #expect(f.metricsText.contains(#"ringlet_calls_total{outcome="completed"} 1"#))
+        // The ring (after the call's read and its durable start) and the answer are timed once each.
+        #expect(f.metricsText.contains(#"ringlet_ring_latency_seconds_count{direction="device_to_user"} 1"#))
+        #expect(f.metricsText.contains(#"ringlet_call_setup_seconds_count{direction="device_to_user"} 1"#))
     }
 
     @Test("the hub reports a device online while its authenticated session is open, offline after it closes")

@@ -90,6 +90,23 @@ struct AppModelDeviceTests {
         #expect(try await fixture.store.device(sn: "NOPE") == nil)
     }
 
+    @Test("renaming a device changes its name only and returns it; an unknown SN is notFound", arguments: StoreKind.allCases)
+    func renameDevice(kind: StoreKind) async throws {
+        let fixture = try await Fixture(kind)
+        try await Sample.populate(fixture.store)
+        var keyed = Sample.device("BELL_0002")
+        keyed.publicKey = [0x04] + [UInt8](repeating: 0x5A, count: 64)
+        keyed.registeredAt = Sample.now + 5
+        try await fixture.store.insertDevice(keyed)
+        let renamed = try await fixture.store.renameDevice(sn: keyed.sn, name: "Back gate")
+        var expected = keyed
+        expected.name = "Back gate"
+        #expect(renamed == expected)
+        #expect(try await fixture.store.device(sn: keyed.sn) == expected)
+        #expect(try await fixture.store.device(sn: Sample.device().sn)?.name == Sample.device().name)
+        #expect(await code { _ = try await fixture.store.renameDevice(sn: "NOPE", name: "x") } == .notFound)
+    }
+
     @Test("a duplicate SN is a conflict, even under another app", arguments: StoreKind.allCases)
     func duplicateSN(kind: StoreKind) async throws {
         let fixture = try await Fixture(kind)
