@@ -197,6 +197,11 @@ extension CallRouter {
         for other in others.sorted(by: { $0.rawValue < $1.rawValue }) {
             emit(.send(other, .ringStop(RingStop(callId: action.callId, reason: .answer))))
         }
+        if restartMedia {
+            // The answering session drops what it prepared for the device's earlier offer and waits for the new
+            // one (before the acknowledgement, so that it never answers the old offer).
+            emit(.send(session.id, .callEvent(CallEventMessage(callId: action.callId, event: .answer, restartMedia: true))))
+        }
         acknowledge(session.id, action.requestId)
     }
 
