@@ -145,7 +145,16 @@ public final class CallMediaSession {
     /// Applies the peer's description; an offer is answered at once (the answer is sent).
     /// - Throws: the engine's error for a description it cannot use.
     public func handleRemoteDescription(type: SDPType, sdp: String) throws {
-        try run { pc, now in try pc.setRemoteDescription(sdp, now: now) }
+        try run { pc, now in
+            // An answer only to this session's own offer, an offer only when none of ours is out: a description
+            // meant for an earlier negotiation (an answer to the offer a media restart replaced) is refused rather
+            // than taken as the peer's new offer, which would restart ICE with credentials the peer never learns.
+            guard (type == .answer) == (pc.signalingState == .haveLocalOffer) else {
+                throw EngineError(.invalidState, field: "setRemoteDescription",
+                                  "\(type.rawValue) refused in signaling state \(pc.signalingState)")
+            }
+            try pc.setRemoteDescription(sdp, now: now)
+        }
         remoteDescription = sdp
         if let first = peer.pc.negotiatedMedia.first?.mid { mid = first }
         guard type == .offer else { return }

@@ -178,21 +178,25 @@ extension PeerConnection {
         let isFirst = ice == nil
         if isFirst { try startICE(role: .controlled, now: now) }
         do throws(EngineError) {
+            func makeAnswer() throws(EngineError) -> SessionDescription {
+                let caps = try localCapabilities()
+                do {
+                    return try SessionDescription.answer(to: offer, local: caps)
+                } catch let e {
+                    let unsupported: Set<SDPError.Code> = [.noCommonCodec, .unsupportedSetup, .unsupportedOffer]
+                    throw EngineError(unsupported.contains(e.code) ? .unsupportedDescription : .malformedDescription,
+                                      field: e.field, offset: e.line, e.message, underlying: e)
+                }
+            }
             if !isFirst, let remote = view.media.first(where: { !$0.isRejected })?.ice ?? view.ice,
                remote.usernameFragment != ice?.remoteCredentials?.usernameFragment
             {
-                // The peer restarts ICE: answer with new credentials too (RFC 8445 §9).
+                // The peer restarts ICE: answer with new credentials too (RFC 8445 §9) — once the offer is known to
+                // be answerable, so that a refused offer changes nothing.
+                _ = try makeAnswer()
                 try? ice?.restart(using: &rng, now: now)
             }
-            let caps = try localCapabilities()
-            let answer: SessionDescription
-            do {
-                answer = try SessionDescription.answer(to: offer, local: caps)
-            } catch let e {
-                let unsupported: Set<SDPError.Code> = [.noCommonCodec, .unsupportedSetup, .unsupportedOffer]
-                throw EngineError(unsupported.contains(e.code) ? .unsupportedDescription : .malformedDescription,
-                                  field: e.field, offset: e.line, e.message, underlying: e)
-            }
+            let answer = try makeAnswer()
             guard let answerView = try? WebRTCSessionView(answer) else {
                 throw EngineError(.unsupportedDescription, field: "answer", "the answer writer's output did not read back")
             }

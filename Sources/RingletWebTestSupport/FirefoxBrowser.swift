@@ -80,7 +80,10 @@ package final class FirefoxBrowser {
         do {
             let connection = try await DevToolsConnection.connect(url: endpoint + "/session", group: group,
                                                                   timeout: .seconds(20))
-            try await connection.send("session.new", ["capabilities": ["alwaysMatch": ["acceptInsecureCerts": true]]])
+            // The first session starts the browser's remote agent and its first window: on a loaded machine that can
+            // take longer than a command (30 s), so it gets the same 60 s as the start.
+            try await connection.send("session.new", ["capabilities": ["alwaysMatch": ["acceptInsecureCerts": true]]],
+                                      timeout: .seconds(60))
             try await connection.send("session.subscribe", ["events": ["log.entryAdded"]])
             return FirefoxBrowser(process: process, connection: connection, profile: profile)
         } catch {

@@ -52,6 +52,33 @@ struct BadInputTests {
         #expect(throws: EngineError.self) { _ = try pc.createAnswer(now: .zero) }
     }
 
+    @Test("a re-offer that restarts ICE but cannot be answered changes nothing: the next answer keeps the ICE credentials")
+    func refusedRestartChangesNothing() throws {
+        func ufrag(_ sdp: String) -> Substring? {
+            sdp.split(separator: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }?.dropFirst("a=ice-ufrag:".count)
+        }
+        let offer = try Self.validOffer()
+        let pc = try Self.fresh()
+        try pc.setRemoteDescription(offer, now: .zero)
+        let first = try #require(ufrag(try pc.createAnswer(now: .zero)))
+        // Another peer's offer (new ICE credentials: a restart) with no codec in common.
+        let unanswerable = try Self.fresh(seed: 3).createOffer(now: .zero)
+            .replacingOccurrences(of: "opus/48000/2", with: "ISAC/16000")
+            .replacingOccurrences(of: "PCMU/8000", with: "G729/8000").replacingOccurrences(of: "PCMA/8000", with: "GSM/8000")
+            .replacingOccurrences(of: "H264/90000", with: "VP8/90000")
+            .replacingOccurrences(of: "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8", with: "m=audio 9 UDP/TLS/RTP/SAVPF 111 18 3")
+        #expect(ufrag(unanswerable) != ufrag(offer))
+        do {
+            try pc.setRemoteDescription(unanswerable, now: .zero)
+            Issue.record("accepted an offer with no common codec")
+        } catch {
+            #expect(error.code == .unsupportedDescription)
+        }
+        #expect(pc.signalingState == .stable)
+        try pc.setRemoteDescription(offer, now: .zero)
+        #expect(ufrag(try pc.createAnswer(now: .zero)) == first, "the refused offer restarted ICE")
+    }
+
     @Test("setup:holdconn cannot be answered")
     func holdconn() throws {
         let offer = try Self.validOffer().replacingOccurrences(of: "a=setup:actpass", with: "a=setup:holdconn")

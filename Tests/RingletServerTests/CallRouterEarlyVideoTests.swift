@@ -38,6 +38,7 @@ struct CallRouterEarlyVideoTests {
         // The preview's session answers: the device goes on with the media it has.
         let answered = await f.handle(phone, .answer(CallAction(callId: callID)))
         #expect(answered.messages(to: device) == [.callEvent(CallEventMessage(callId: callID, event: .answer))])
+        #expect(answered.messages(to: phone).isEmpty, "the preview's session keeps its media")
     }
 
     @Test("answered on another session: the device is told to start its media again, and that session's media messages wait for the device's new offer")
@@ -50,6 +51,9 @@ struct CallRouterEarlyVideoTests {
             .callEvent(CallEventMessage(callId: callID, event: .answer, restartMedia: true)),
         ])
         #expect(answered.messages(to: phone).compactMap(\.ringStopReason) == [.answer])
+        // The laptop is told too, before its answer is acknowledged: it drops what it made for the old offer.
+        #expect(answered.messages(to: laptop).first
+            == .callEvent(CallEventMessage(callId: callID, event: .answer, restartMedia: true)))
         // The laptop's answer to the old offer is dropped; the device's new offer goes to the laptop, after which
         // the laptop's answer reaches the device.
         let stale = SessionDescription(callId: callID, sdpType: .answer, sdp: "v=0\r\ns=stale\r\n")

@@ -43,7 +43,9 @@ struct CallsHoldTests {
             let now = try await sample(page, device)
             guard try await page.state("callState") == "active", now.allGrew(since: last) else {
                 return "round \(round): after \(elapsed) s the call was \(try await page.state("callState")); "
-                    + "media \(last) → \(now); last device callbacks \(device.callbacks().suffix(4))"
+                    + "media \(last) → \(now); last device callbacks \(device.callbacks().suffix(4)); the page says "
+                    + "\(try await page.state("lastCallEnd")): \(try await page.state("lastCallMessage")) "
+                    + "(signal \(try await page.state("signal")))\n\(device.describe())"
             }
             last = now
         }

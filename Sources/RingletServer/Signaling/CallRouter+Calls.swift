@@ -322,6 +322,11 @@ extension CallRouter {
             for other in others.sorted() {
                 deliver(other, .ringStop(RingStop(callId: callID, reason: .answer)), call: callID, role: .done)
             }
+            if restartMedia {
+                // The answering session drops what it prepared for the device's earlier offer and waits for the new
+                // one (before the acknowledgement, so that it never answers the old offer).
+                deliver(answerer, .callEvent(CallEventMessage(callId: callID, event: .answer, restartMedia: true)))
+            }
             acknowledge(answerer, requestId, call: callID, role: .party)
         case .userToDevice:
             calls[callID] = call

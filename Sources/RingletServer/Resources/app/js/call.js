@@ -339,6 +339,16 @@ export class CallController {
         if (call.direction === 'outgoing' && call.phase === 'calling') {
           this.becomeActive(call);
           if (!call.localStream) this.sendAVState(call);
+        } else if (call.direction === 'incoming' && message.restartMedia) {
+          // This page answers a call whose early video another page took: the device offers again for this
+          // page. What was prepared for its earlier offer goes; the new offer is answered when it comes.
+          call.offer = null;
+          if (call.pc) {
+            const old = call.pc;
+            call.pc = null;
+            call.pendingCandidates = [];
+            old.close();
+          }
         }
         break;
       case 'reject': this.end(call, 'remote_rejected', `${name} declined the call.`); break;
