@@ -19,7 +19,6 @@ extension DeviceRuntime {
         media?.close()
         let slot = CallMediaSlot(callId: callId, logger: logger)
         media = slot
-        link = .none
         videoFramesSent = 0
         audioFramesSent = 0
         framesDropped = 0
@@ -86,7 +85,6 @@ extension DeviceRuntime {
         case .readyToSend:
             machine.mediaReady(callId: callId, format: Self.format(of: session.peer.pc.negotiatedMedia))
         case .selectedPath(let p):
-            link = p.relayed ? .relayed : .direct
             machine.pathSelected(callId: callId, address: p.remoteAddress.ip.description)
         case .connectionStateChanged(let s):
             if s == .disconnected || s == .failed { machine.mediaLost(callId: callId) }
@@ -214,7 +212,12 @@ extension DeviceRuntime {
 
     func sendStatus() -> SendStatus? {
         guard machine.streamContext != nil, let slot = media, !slot.isClosed, let session = slot.session,
-              let s = session.peer.pc.statistics(now: now).send else { return nil }
+              case let stats = session.peer.pc.statistics(now: now), let s = stats.send else { return nil }
+        // Direct or relayed: the pair ICE uses now (not the last path event seen, which a loaded loop may have
+        // delivered to a session not attached yet).
+        let link: LinkMode = stats.selectedPair.map {
+            $0.local.kind == .relayed || $0.remote.kind == .relayed ? .relayed : .direct
+        } ?? .none
         // The seed's ave_sent_rate is what the peer acknowledged over the last second; without transport-wide
         // feedback (nothing acknowledged) the send rate stands in.
         return SendStatus(instantaneousRate: s.sendRate,

@@ -42,7 +42,6 @@ final class DeviceRuntime {
     /// The ICE servers of the call being set up (resolved off the loop), and the welcome's.
     var resolvedICE: (callId: String, set: ICEServerSet)?
     var welcomeICE: ICEServerSet?
-    var link: LinkMode = .none
     /// The encodings offered (or answered with), in order of preference.
     var audioCodecs: [AudioEncoding]
     var videoCodecs: [VideoEncoding]

@@ -39,7 +39,7 @@ struct CallTests {
 
             let answered = device.mark
             let status = try await answerWithMedia(page, device, after: answered)
-            #expect(status["link"] as? String == "direct")
+            #expect(status["link"] as? String == "direct", "\(status)\n\(device.describe())")
             #expect(Array(callFlow(device, after: answered).prefix(3)) == ["CALL_ANSWER", "onGetAvEncInfo", "onStartRealPlay"])
             #expect(try await page.state("ringtone") == "off")
             #expect(try await page.string("document.getElementById('call-link').textContent") == "Direct")
