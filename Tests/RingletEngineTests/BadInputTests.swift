@@ -19,6 +19,26 @@ struct BadInputTests {
         try fresh(seed: 2).createOffer(now: .zero)
     }
 
+    /// `offer` with every codec replaced by one Ringlet does not support.
+    static func withoutCommonCodecs(_ offer: String) -> String {
+        offer
+            .replacingOccurrences(of: "opus/48000/2", with: "ISAC/16000")
+            .replacingOccurrences(of: "PCMU/8000", with: "G729/8000").replacingOccurrences(of: "PCMA/8000", with: "GSM/8000")
+            .replacingOccurrences(of: "H264/90000", with: "VP8/90000")
+            .replacingOccurrences(of: "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8", with: "m=audio 9 UDP/TLS/RTP/SAVPF 111 18 3")
+    }
+
+    /// `offer` is refused as an unsupportedDescription and the connection stays stable.
+    static func expectNoCommonCodec(_ pc: PeerConnection, _ offer: String) {
+        do {
+            try pc.setRemoteDescription(offer, now: .zero)
+            Issue.record("accepted an offer with no common codec")
+        } catch {
+            #expect(error.code == .unsupportedDescription)
+        }
+        #expect(pc.signalingState == .stable)
+    }
+
     @Test("unparsable SDP is a malformedDescription error and the connection stays usable")
     func garbageSDP() throws {
         let pc = try Self.fresh()
@@ -36,19 +56,9 @@ struct BadInputTests {
 
     @Test("an offer with only unsupported codecs is an unsupportedDescription error")
     func unsupportedCodecs() throws {
-        let offer = try Self.validOffer()
-            .replacingOccurrences(of: "opus/48000/2", with: "ISAC/16000")
-            .replacingOccurrences(of: "PCMU/8000", with: "G729/8000").replacingOccurrences(of: "PCMA/8000", with: "GSM/8000")
-            .replacingOccurrences(of: "H264/90000", with: "VP8/90000")
-            .replacingOccurrences(of: "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8", with: "m=audio 9 UDP/TLS/RTP/SAVPF 111 18 3")
+        let offer = Self.withoutCommonCodecs(try Self.validOffer())
         let pc = try Self.fresh()
-        do {
-            try pc.setRemoteDescription(offer, now: .zero)
-            Issue.record("accepted an offer with no common codec")
-        } catch {
-            #expect(error.code == .unsupportedDescription)
-        }
-        #expect(pc.signalingState == .stable)
+        Self.expectNoCommonCodec(pc, offer)
         #expect(throws: EngineError.self) { _ = try pc.createAnswer(now: .zero) }
     }
 
@@ -62,19 +72,9 @@ struct BadInputTests {
         try pc.setRemoteDescription(offer, now: .zero)
         let first = try #require(ufrag(try pc.createAnswer(now: .zero)))
         // Another peer's offer (new ICE credentials: a restart) with no codec in common.
-        let unanswerable = try Self.fresh(seed: 3).createOffer(now: .zero)
-            .replacingOccurrences(of: "opus/48000/2", with: "ISAC/16000")
-            .replacingOccurrences(of: "PCMU/8000", with: "G729/8000").replacingOccurrences(of: "PCMA/8000", with: "GSM/8000")
-            .replacingOccurrences(of: "H264/90000", with: "VP8/90000")
-            .replacingOccurrences(of: "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8", with: "m=audio 9 UDP/TLS/RTP/SAVPF 111 18 3")
+        let unanswerable = Self.withoutCommonCodecs(try Self.fresh(seed: 3).createOffer(now: .zero))
         #expect(ufrag(unanswerable) != ufrag(offer))
-        do {
-            try pc.setRemoteDescription(unanswerable, now: .zero)
-            Issue.record("accepted an offer with no common codec")
-        } catch {
-            #expect(error.code == .unsupportedDescription)
-        }
-        #expect(pc.signalingState == .stable)
+        Self.expectNoCommonCodec(pc, unanswerable)
         try pc.setRemoteDescription(offer, now: .zero)
         #expect(ufrag(try pc.createAnswer(now: .zero)) == first, "the refused offer restarted ICE")
     }
